@@ -1,0 +1,261 @@
+"""Every change to an agent is an Event: a pydantic model, one JSON line in the bundle.
+
+Events form a discriminated union on ``kind``. A line whose kind this version
+does not know, or whose schema version ``v`` is newer than ours, loads as an
+:class:`OpaqueEvent` so that old readers never lose data written by new writers.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, TypeAdapter, field_validator
+
+from workbench.core.content import ContentBlock
+
+SCHEMA_VERSION = 1
+
+AgentMode = Literal["foreground", "background", "delegated"]
+AgentState = Literal[
+    "queued",
+    "idle",
+    "thinking",
+    "tool",
+    "awaiting_approval",
+    "done",
+    "failed",
+    "cancelled",
+    "paused",
+]
+FINAL_STATES: frozenset[str] = frozenset({"done", "failed", "cancelled"})
+
+
+def utc_now() -> datetime:
+    """The current UTC time, truncated to milliseconds as stored in bundles."""
+    now = datetime.now(timezone.utc)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def _iso_ms(ts: datetime) -> str:
+    return ts.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+Timestamp = Annotated[datetime, PlainSerializer(_iso_ms, return_type=str, when_used="json")]
+
+
+class EventBase(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    v: int = SCHEMA_VERSION
+    seq: int = 0
+    ts: Timestamp = Field(default_factory=utc_now)
+    session: str = ""
+    agent: str = ""
+
+    @field_validator("v")
+    @classmethod
+    def _known_version(cls, v: int) -> int:
+        if v > SCHEMA_VERSION:
+            raise ValueError(f"schema version {v} is newer than {SCHEMA_VERSION}")
+        return v
+
+
+class SessionStarted(EventBase):
+    kind: Literal["session_started"] = "session_started"
+    title: str = ""
+    cwd: str = ""
+    brain: str = ""
+    model: str = ""
+    app_version: str = ""
+
+
+class AgentSpawned(EventBase):
+    kind: Literal["agent_spawned"] = "agent_spawned"
+    name: str = ""
+    parent: str | None = None
+    level: int = 1
+    mode: AgentMode = "foreground"
+    task: str = ""
+    primer: str | None = None
+    system: str = ""
+    tools: list[str] = Field(default_factory=list)
+    model: str = ""
+    window: int = 200_000
+
+
+class UserMessage(EventBase):
+    kind: Literal["user_message"] = "user_message"
+    text: str
+    queued: bool = False
+
+
+class AssistantMessage(EventBase):
+    kind: Literal["assistant_message"] = "assistant_message"
+    content: list[ContentBlock]
+    stop_reason: str | None = None
+    interrupted: bool = False
+    model: str = ""
+
+
+class ToolCall(EventBase):
+    kind: Literal["tool_call"] = "tool_call"
+    tool_use_id: str
+    name: str
+    input: dict[str, Any] = Field(default_factory=dict)
+
+
+class PermissionDecision(EventBase):
+    kind: Literal["permission"] = "permission"
+    tool_use_id: str
+    tool: str
+    decision: Literal["allow", "deny"]
+    source: Literal["rule", "mode", "user", "hook"] = "mode"
+    rule: str | None = None
+    remember: bool = False
+    reason: str = ""
+
+
+class ToolResult(EventBase):
+    kind: Literal["tool_result"] = "tool_result"
+    tool_use_id: str
+    name: str = ""
+    content: str
+    is_error: bool = False
+    truncated_chars: int = 0
+
+
+class Usage(EventBase):
+    kind: Literal["usage"] = "usage"
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_creation_input_tokens: int = 0
+    cache_read_input_tokens: int = 0
+    model: str = ""
+    source: Literal["api", "scripted"] = "api"
+
+    @property
+    def context_tokens(self) -> int:
+        """Tokens the request's context held, plus the reply that now joins it."""
+        return (
+            self.input_tokens
+            + self.cache_creation_input_tokens
+            + self.cache_read_input_tokens
+            + self.output_tokens
+        )
+
+
+class Compaction(EventBase):
+    kind: Literal["compaction"] = "compaction"
+    summary: str
+    from_seq: int
+    to_seq: int
+    tokens_before: int = 0
+    tokens_after: int = 0
+    instructions: str = ""
+    automatic: bool = False
+
+
+class Reduction(EventBase):
+    kind: Literal["reduction"] = "reduction"
+    strategy: str
+    tokens_before: int = 0
+    tokens_after: int = 0
+    # tool_use_id -> the stub that now stands in for that tool result
+    replacements: dict[str, str] = Field(default_factory=dict)
+
+
+class Primed(EventBase):
+    kind: Literal["primed"] = "primed"
+    primer: str
+    arguments: str = ""
+    text: str
+    sha256: str = ""
+    tokens: int = 0
+
+
+class Delegated(EventBase):
+    kind: Literal["delegated"] = "delegated"
+    child: str
+    task: str
+    tool_use_id: str | None = None
+    mode: AgentMode = "delegated"
+
+
+class ChildResult(EventBase):
+    kind: Literal["child_result"] = "child_result"
+    child: str
+    summary: str
+    is_error: bool = False
+    tool_use_id: str | None = None
+    child_tokens: int = 0
+
+
+class Status(EventBase):
+    kind: Literal["status"] = "status"
+    state: AgentState
+    detail: str = ""
+
+
+class Error(EventBase):
+    kind: Literal["error"] = "error"
+    message: str
+    error_type: str = ""
+    retryable: bool = False
+    fatal: bool = False
+
+
+class Remounted(EventBase):
+    kind: Literal["remounted"] = "remounted"
+    source_session: str
+    source_agent: str = ""
+    up_to_seq: int
+    system: str = ""
+    # the folded messages of the source, so the new bundle stands on its own
+    messages: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class AgentFinished(EventBase):
+    kind: Literal["agent_finished"] = "agent_finished"
+    state: Literal["done", "failed", "cancelled"] = "done"
+    result: str = ""
+
+
+KNOWN_EVENT_TYPES = (
+    SessionStarted,
+    AgentSpawned,
+    UserMessage,
+    AssistantMessage,
+    ToolCall,
+    PermissionDecision,
+    ToolResult,
+    Usage,
+    Compaction,
+    Reduction,
+    Primed,
+    Delegated,
+    ChildResult,
+    Status,
+    Error,
+    Remounted,
+    AgentFinished,
+)
+KnownEvent = Annotated[Union[KNOWN_EVENT_TYPES], Field(discriminator="kind")]
+KNOWN_KINDS: frozenset[str] = frozenset(t.model_fields["kind"].default for t in KNOWN_EVENT_TYPES)
+
+
+class OpaqueEvent(EventBase):
+    """An event this version cannot interpret; kept verbatim so nothing is lost."""
+
+    kind: str
+    data: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("v")
+    @classmethod
+    def _known_version(cls, v: int) -> int:
+        return v
+
+
+Event = Union[KnownEvent, OpaqueEvent]
+
+known_event_adapter: TypeAdapter[KnownEvent] = TypeAdapter(KnownEvent)
