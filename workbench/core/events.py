@@ -7,10 +7,18 @@ does not know, or whose schema version ``v`` is newer than ours, loads as an
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, TypeAdapter, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    TypeAdapter,
+    ValidationError,
+)
 
 from workbench.core.content import ContentBlock
 
@@ -47,18 +55,11 @@ Timestamp = Annotated[datetime, PlainSerializer(_iso_ms, return_type=str, when_u
 class EventBase(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    v: int = SCHEMA_VERSION
+    v: int = Field(default=SCHEMA_VERSION, le=SCHEMA_VERSION)
     seq: int = 0
     ts: Timestamp = Field(default_factory=utc_now)
     session: str = ""
     agent: str = ""
-
-    @field_validator("v")
-    @classmethod
-    def _known_version(cls, v: int) -> int:
-        if v > SCHEMA_VERSION:
-            raise ValueError(f"schema version {v} is newer than {SCHEMA_VERSION}")
-        return v
 
 
 class SessionStarted(EventBase):
@@ -247,15 +248,46 @@ KNOWN_KINDS: frozenset[str] = frozenset(t.model_fields["kind"].default for t in 
 class OpaqueEvent(EventBase):
     """An event this version cannot interpret; kept verbatim so nothing is lost."""
 
+    v: int = SCHEMA_VERSION
     kind: str
     data: dict[str, Any] = Field(default_factory=dict)
-
-    @field_validator("v")
-    @classmethod
-    def _known_version(cls, v: int) -> int:
-        return v
 
 
 Event = Union[KnownEvent, OpaqueEvent]
 
 known_event_adapter: TypeAdapter[KnownEvent] = TypeAdapter(KnownEvent)
+
+
+class UnreadableLine(ValueError):
+    """A bundle line that is not an event at all (torn, corrupt, not an object)."""
+
+
+def decode_event(line: str | bytes) -> Event:
+    """Parse one bundle line. Unknown kinds and newer versions come back opaque."""
+    try:
+        return known_event_adapter.validate_json(line)
+    except ValidationError as exc:
+        failure = exc
+    try:
+        raw = json.loads(line)
+    except ValueError as exc:
+        raise UnreadableLine(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("kind"), str):
+        raise UnreadableLine("not an event object (no 'kind')")
+    newer = isinstance(raw.get("v"), int) and raw["v"] > SCHEMA_VERSION
+    if raw["kind"] in KNOWN_KINDS and not newer:
+        first = failure.errors()[0]
+        where = ".".join(str(p) for p in first["loc"][1:]) or "event"
+        raise UnreadableLine(f"invalid {raw['kind']} event: {where}: {first['msg']}")
+    envelope = {k: raw[k] for k in ("v", "seq", "ts", "session", "agent") if k in raw}
+    try:
+        return OpaqueEvent(kind=raw["kind"], data=raw, **envelope)
+    except ValidationError:
+        return OpaqueEvent(kind=raw["kind"], data=raw)
+
+
+def encode_event(event: Event) -> str:
+    """One bundle line (no newline). Opaque events are written back exactly as read."""
+    if isinstance(event, OpaqueEvent):
+        return json.dumps(event.data, separators=(",", ":"), ensure_ascii=False)
+    return event.model_dump_json()
