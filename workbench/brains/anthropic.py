@@ -1,0 +1,278 @@
+"""AnthropicBrain: the real Messages API through ``AsyncAnthropic().messages.stream``.
+
+Importing ``anthropic`` takes about a second, so import this module lazily.
+
+The SDK's own retries are switched off (``max_retries=0``) and done here instead,
+so that every wait is visible to the user as a ``RetryNotice``. Only failures
+before any content has streamed are retried: once deltas have reached the
+caller, a retry would show them twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from typing import Any, AsyncIterator
+
+import anthropic
+import httpx2  # the SDK's HTTP transport: its errors surface raw when a stream breaks mid-body
+from anthropic.lib.streaming import AsyncMessageStream
+from pydantic import BaseModel, TypeAdapter
+
+from workbench.brains.base import (
+    BrainError,
+    BrainEvent,
+    BrainRequest,
+    MessageDone,
+    RetryNotice,
+    TextDelta,
+    ThinkingDelta,
+    ToolUseStarted,
+    UsageReport,
+)
+from workbench.core.content import ContentBlock
+
+_CONTENT = TypeAdapter(ContentBlock)
+_KNOWN_BLOCKS = {"text", "tool_use", "thinking", "redacted_thinking"}
+# the SDK's own events derived from a raw one ("text" accompanies a text_delta …): not counted
+_DERIVED_EVENTS = {"text", "thinking", "signature", "input_json", "citation"}
+
+
+class _Failure(BaseModel):
+    """One failed attempt, classified."""
+
+    error_type: str  # auth | rate_limit | overloaded | server | connection | stream_cut | bad_request
+    summary: str  # "Rate limited by the API (429)"
+    detail: str = ""  # what the server or the transport said
+    retryable: bool
+    retry_after_s: float | None = None
+
+    def describe(self, attempts: int = 1) -> str:
+        tries = f" after {attempts} attempts" if attempts > 1 else ""
+        return f"{self.summary}{tries}: {self.detail}" if self.detail else f"{self.summary}{tries}"
+
+
+class _StreamCut(Exception):
+    """The response ended (or broke) before ``message_stop``."""
+
+
+class _Progress:
+    """What one attempt got through: decides whether a failure may be retried."""
+
+    def __init__(self) -> None:
+        self.events = 0  # raw SSE events received (pings aside)
+        self.content_started = False
+
+
+class AnthropicBrain:
+    name = "anthropic"
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        max_tokens: int = 8192,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        max_attempts: int = 4,
+        backoff_base_s: float = 1.0,
+        backoff_cap_s: float = 30.0,
+    ) -> None:
+        """``base_url`` None: the SDK default (honours ``ANTHROPIC_BASE_URL``);
+        ``api_key`` None: ``ANTHROPIC_API_KEY``. ``max_tokens`` caps every request's own."""
+        self.model = model
+        self.max_tokens = max_tokens
+        self.base_url = base_url
+        self.max_attempts = max(1, max_attempts)
+        self.backoff_base_s = backoff_base_s
+        self.backoff_cap_s = backoff_cap_s
+        self._api_key = api_key
+        self._client: anthropic.AsyncAnthropic | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.model} · api"
+
+    @property
+    def client(self) -> anthropic.AsyncAnthropic:
+        if self._client is None:
+            self._client = anthropic.AsyncAnthropic(api_key=self._api_key, base_url=self.base_url, max_retries=0)
+        return self._client
+
+    async def stream(self, request: BrainRequest) -> AsyncIterator[BrainEvent]:
+        params = self._params(request)
+        self._require_credentials()
+        attempt = 1
+        while True:
+            progress = _Progress()
+            try:
+                async for event in self._attempt(params, progress):
+                    yield event
+                return
+            except (anthropic.APIError, httpx2.TransportError, _StreamCut) as err:
+                failure = self._classify(err, progress)
+                if not failure.retryable or progress.content_started or attempt >= self.max_attempts:
+                    raise BrainError(
+                        failure.describe(attempt), error_type=failure.error_type, retryable=failure.retryable
+                    ) from err
+            delay = self._delay(attempt, failure.retry_after_s)
+            yield RetryNotice(message=f"{failure.describe()}; retrying", attempt=attempt, delay_s=delay)
+            await asyncio.sleep(delay)
+            attempt += 1
+
+    async def count_tokens(self, request: BrainRequest) -> int:
+        """The API's exact input-token count for ``request`` (no reply is generated)."""
+        self._require_credentials()
+        params = self._params(request)
+        del params["max_tokens"]
+        try:
+            result = await self.client.messages.count_tokens(**params)
+        except anthropic.APIError as err:
+            failure = self._classify(err, _Progress())
+            raise BrainError(failure.describe(), error_type=failure.error_type, retryable=failure.retryable) from err
+        return result.input_tokens
+
+    # -- one attempt -------------------------------------------------------
+
+    async def _attempt(self, params: dict[str, Any], progress: _Progress) -> AsyncIterator[BrainEvent]:
+        stopped = False
+        async with self.client.messages.stream(**params) as stream:
+            async for event in stream:
+                if event.type not in _DERIVED_EVENTS:
+                    progress.events += 1
+                if event.type == "text":
+                    progress.content_started = True
+                    yield TextDelta(text=event.text)
+                elif event.type == "thinking":
+                    progress.content_started = True
+                    yield ThinkingDelta(thinking=event.thinking)
+                elif event.type == "content_block_start" and event.content_block.type == "tool_use":
+                    progress.content_started = True
+                    yield ToolUseStarted(id=event.content_block.id, name=event.content_block.name)
+                elif event.type == "message_stop":
+                    stopped = True
+            if not stopped:
+                raise _StreamCut
+            usage, done = self._finish(stream)
+        yield usage
+        yield done
+
+    @staticmethod
+    def _finish(stream: AsyncMessageStream[Any]) -> tuple[UsageReport, MessageDone]:
+        message = stream.current_message_snapshot
+        usage = message.usage
+        report = UsageReport(
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            cache_creation_input_tokens=usage.cache_creation_input_tokens or 0,
+            cache_read_input_tokens=usage.cache_read_input_tokens or 0,
+            model=message.model,
+        )
+        content = [_CONTENT.validate_python(b.model_dump()) for b in message.content if b.type in _KNOWN_BLOCKS]
+        return report, MessageDone(content=content, stop_reason=message.stop_reason)
+
+    def _params(self, request: BrainRequest) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "model": request.model or self.model,
+            "max_tokens": min(request.max_tokens, self.max_tokens),
+            "messages": request.messages,
+        }
+        if request.system:
+            params["system"] = request.system
+        if request.tools:
+            params["tools"] = [tool.model_dump() for tool in request.tools]
+        if request.thinking.enabled:
+            params["thinking"] = {"type": "enabled", "budget_tokens": request.thinking.budget_tokens}
+        return params
+
+    def _require_credentials(self) -> None:
+        """Fail before any request when the SDK has no way to authenticate."""
+        try:
+            client = self.client
+        except anthropic.CredentialsError as err:  # e.g. a broken profile under ANTHROPIC_CONFIG_DIR
+            raise BrainError(f"Credentials could not be loaded: {err}", error_type="auth") from err
+        if client.api_key is None and client.auth_token is None and client.credentials is None:
+            raise BrainError("No API key: set ANTHROPIC_API_KEY", error_type="auth")
+
+    # -- failures ------------------------------------------------------------
+
+    def _classify(self, err: Exception, progress: _Progress) -> _Failure:
+        if isinstance(err, (_StreamCut, httpx2.TransportError)):
+            return _Failure(
+                error_type="stream_cut",
+                summary="Connection lost mid-reply",
+                detail=f"the stream ended after {progress.events} events",
+                retryable=True,
+            )
+        if isinstance(err, anthropic.APITimeoutError):
+            return _Failure(error_type="connection", summary=f"The API at {self.client.base_url} timed out",
+                            retryable=True)
+        if isinstance(err, anthropic.APIConnectionError):
+            return _Failure(error_type="connection", summary=f"Could not connect to the API at {self.client.base_url}",
+                            detail=_cause(err), retryable=True)
+        if isinstance(err, anthropic.APIStatusError):
+            if err.status_code == 200:  # an ``event: error`` inside a streamed reply
+                return _mid_stream_failure(err)
+            return _status_failure(err)
+        return _Failure(error_type="bad_request", summary="Unexpected API error", detail=str(err), retryable=False)
+
+    def _delay(self, attempt: int, retry_after_s: float | None) -> float:
+        if retry_after_s is not None:
+            return min(max(0.0, retry_after_s), self.backoff_cap_s)
+        # exponential, with jitter so that many agents rate-limited together spread out
+        backoff = min(self.backoff_base_s * 2 ** (attempt - 1), self.backoff_cap_s)
+        return backoff * random.uniform(0.75, 1.0)
+
+
+def _status_failure(err: anthropic.APIStatusError) -> _Failure:
+    status = err.status_code
+    detail = err.api_message or str(err)
+    wait = _retry_after(err.response.headers)
+    if status == 401:
+        return _Failure(error_type="auth", summary="Authentication failed (401)", detail="check ANTHROPIC_API_KEY",
+                        retryable=False)
+    if status == 403:
+        return _Failure(error_type="auth", summary="Permission denied (403)", detail=detail, retryable=False)
+    if status == 429:
+        return _Failure(error_type="rate_limit", summary="Rate limited by the API (429)", retryable=True,
+                        retry_after_s=wait)
+    if status == 529:
+        return _Failure(error_type="overloaded", summary="The API is overloaded (529)", retryable=True,
+                        retry_after_s=wait)
+    if status >= 500:
+        return _Failure(error_type="server", summary=f"Server error ({status})", detail=detail, retryable=True,
+                        retry_after_s=wait)
+    if status == 404:
+        return _Failure(error_type="bad_request", summary="Not found (404)",
+                        detail=f"check the model name and base URL ({detail})", retryable=False)
+    return _Failure(error_type="bad_request", summary=f"The API rejected the request ({status})", detail=detail,
+                    retryable=False)
+
+
+# error types an ``event: error`` may carry that are worth another attempt
+_MID_STREAM_RETRYABLE = {"overloaded_error": "overloaded", "rate_limit_error": "rate_limit", "api_error": "server"}
+
+
+def _mid_stream_failure(err: anthropic.APIStatusError) -> _Failure:
+    kind = err.type or "error"
+    return _Failure(
+        error_type=_MID_STREAM_RETRYABLE.get(kind, "bad_request"),
+        summary=f"The API reported an error mid-reply ({kind})",
+        detail=err.api_message or str(err),
+        retryable=kind in _MID_STREAM_RETRYABLE,
+    )
+
+
+def _retry_after(headers: httpx2.Headers) -> float | None:
+    """Seconds the server asked us to wait: ``retry-after-ms``, else ``retry-after`` (seconds)."""
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        try:
+            return float(headers[name]) * scale
+        except (KeyError, ValueError):
+            continue
+    return None
+
+
+def _cause(err: Exception) -> str:
+    cause = err.__cause__
+    return str(cause) if cause is not None and str(cause) else str(err)
