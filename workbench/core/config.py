@@ -68,7 +68,6 @@ class Config(_Section):
     permissions: PermissionsConfig = Field(default_factory=PermissionsConfig)
     thresholds: ThresholdsConfig = Field(default_factory=ThresholdsConfig)
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
-    bash_timeout_s: int = Field(default=120, ge=1, le=600)
     auto_delegate: bool = False
     bell: bool = True
     # pace of the offline brain's streaming, so the tour reads like a live reply

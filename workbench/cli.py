@@ -1,0 +1,69 @@
+"""``workbench``: the app, and its headless subcommands.
+
+Imports stay lazy: the first screen must not wait for the Anthropic SDK, the
+tokenizer or the bundle store.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+from typing import Sequence
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--bundles", type=Path, help="the bundle store (default: $WORKBENCH_BUNDLES or XDG data dir)")
+
+    parser = argparse.ArgumentParser(prog="workbench", description="A terminal workbench for LLM agents.", parents=[common])
+    parser.add_argument("--brain", choices=["auto", "scripted", "anthropic"], help="which brain to use")
+    parser.add_argument("--script", type=Path, help="a script file for the scripted brain")
+    sub = parser.add_subparsers(dest="command")
+
+    run = sub.add_parser("run", parents=[common], help="run the primary agent on a prompt, headless")
+    run.add_argument("prompt")
+    run.add_argument("--brain", choices=["auto", "scripted", "anthropic"])
+    run.add_argument("--script", type=Path, help="a script file for the scripted brain")
+    run.add_argument("--yes", action="store_true", help="allow every tool call that would ask")
+    run.add_argument("--mode", choices=["default", "acceptEdits", "plan", "bypass"], help="permission mode")
+
+    bundles = sub.add_parser("bundles", help="list and read session bundles")
+    bundles_sub = bundles.add_subparsers(dest="bundles_command", required=True)
+    bundles_sub.add_parser("ls", parents=[common], help="list sessions, newest first")
+    show = bundles_sub.add_parser("show", parents=[common], help="print a session's transcript")
+    show.add_argument("id", help="a session id or a unique prefix of one")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from workbench.core.config import ConfigError, load_config
+
+    try:
+        config = load_config(Path.cwd())
+    except ConfigError as exc:
+        print(f"workbench: bad configuration\n{exc}", file=sys.stderr)
+        return 2
+    if args.bundles:
+        config = config.model_copy(update={"bundles": args.bundles})
+    if getattr(args, "brain", None):
+        config = config.model_copy(update={"brain": args.brain})
+
+    if args.command == "run":
+        from workbench.headless import run_headless
+
+        if args.mode:
+            config.permissions.mode = args.mode
+        return asyncio.run(run_headless(config, args.prompt, yes=args.yes, script=args.script))
+    if args.command == "bundles":
+        from workbench.headless import list_bundles, show_bundle
+
+        if args.bundles_command == "ls":
+            return asyncio.run(list_bundles(config))
+        return asyncio.run(show_bundle(config, args.id))
+
+    from workbench.tui.app import run_app
+
+    return run_app(config, script=args.script)

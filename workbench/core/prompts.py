@@ -1,0 +1,34 @@
+"""System prompts the engine gives its agents."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+LEVEL_NAMES = {1: "primary", 2: "secondary", 3: "tertiary"}
+
+BASE = """You are an agent in Workbench, a terminal workbench where a person runs and supervises LLM agents.
+Workspace: {workspace}
+You are the {level_name} agent (level {level} of at most {depth}).
+Use the tools to look before you answer: read files rather than guessing their contents.
+Every path is relative to the workspace; paths outside it are refused.
+Keep replies short and concrete; say which files you read or changed."""
+
+DELEGATION = """Your context window is a budget. When a sub-task needs a lot of reading or searching
+(many files, long outputs), hand it to a sub-agent with the Task tool: it works in a fresh context
+and returns only a summary, which keeps your own context small."""
+
+CHILD = """You were given one task by the {parent} agent. Do it, then end with a short summary of
+what you found or changed: that summary is the only thing the {parent} agent will see."""
+
+LEAF = "You cannot delegate further: do the work yourself with the tools you have."
+
+
+def system_prompt(workspace: Path, level: int, depth: int, auto_delegate: bool, parent_level: int | None = None) -> str:
+    parts = [BASE.format(workspace=workspace, level_name=LEVEL_NAMES.get(level, f"level-{level}"), level=level, depth=depth)]
+    if parent_level is not None:
+        parts.append(CHILD.format(parent=LEVEL_NAMES.get(parent_level, "parent")))
+    if level >= depth:
+        parts.append(LEAF)
+    elif auto_delegate:
+        parts.append(DELEGATION)
+    return "\n\n".join(parts)

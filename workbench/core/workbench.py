@@ -1,0 +1,177 @@
+"""The engine facade: what the TUI and the CLI call. It never imports either."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+
+from workbench import __version__
+from workbench.brains.base import Brain
+from workbench.core.agent import Agent, AgentServices
+from workbench.core.bundle import BundleStore, default_store_root
+from workbench.core.bus import EventBus
+from workbench.core.config import Config
+from workbench.core.events import Event, SessionStarted
+from workbench.core.permissions import Approver, PermissionMode, PermissionPolicy, MODE_CYCLE
+from workbench.core.session import Session
+from workbench.core.supervisor import Supervisor
+from workbench.core.tokens import BudgetSnapshot, TokenCounter, TokenLedger, default_counter
+from workbench.tools.registry import ToolRegistry, builtin_tools
+from workbench.tools.task import Task
+
+
+def store_for(config: Config, override: Path | None = None) -> BundleStore:
+    return BundleStore(override or config.bundles or default_store_root())
+
+
+class Workbench:
+    """One live session: its agents, its log, its bus, its permission policy."""
+
+    def __init__(
+        self,
+        config: Config,
+        cwd: Path,
+        brain: Brain,
+        session: Session,
+        *,
+        approver: Approver | None = None,
+        counter: TokenCounter | None = None,
+        offline_reason: str | None = None,
+    ) -> None:
+        self.config = config
+        self.cwd = cwd
+        self.brain = brain
+        self.session = session
+        self.bus: EventBus = session.bus
+        self.offline_reason = offline_reason
+        self.counter = counter or default_counter()
+        self.policy = PermissionPolicy(
+            mode=config.permissions.mode,
+            allow=config.permissions.allow,
+            ask=config.permissions.ask,
+            deny=config.permissions.deny,
+        )
+        tools = ToolRegistry([*builtin_tools(), Task()])
+        self.services = AgentServices(
+            session=session,
+            brain=brain,
+            tools=tools,
+            policy=self.policy,
+            workspace=cwd,
+            approver=approver,
+            max_tokens=config.max_tokens,
+        )
+        self.supervisor = Supervisor(
+            self.services,
+            config.limits,
+            model=brain.model,
+            window=config.window,
+            auto_delegate=config.auto_delegate,
+        )
+        self.ledgers: dict[str, TokenLedger] = {}
+        self._unsubscribe = self.bus.subscribe(self._account)
+
+    # ---------------------------------------------------------------- lifecycle
+
+    @classmethod
+    async def open(
+        cls,
+        config: Config,
+        cwd: Path,
+        brain: Brain,
+        *,
+        store: BundleStore | None = None,
+        approver: Approver | None = None,
+        bus: EventBus | None = None,
+        clock: Callable[[], datetime] | None = None,
+        session_id: str | None = None,
+        counter: TokenCounter | None = None,
+        offline_reason: str | None = None,
+    ) -> "Workbench":
+        """Start a new session with its primary agent."""
+        store = store or store_for(config)
+        session = await Session.create(store, fsync=config.fsync, bus=bus, clock=clock, session_id=session_id)
+        bench = cls(config, cwd, brain, session, approver=approver, counter=counter, offline_reason=offline_reason)
+        await session.append(
+            SessionStarted(cwd=str(cwd), brain=brain.name, model=brain.model, app_version=__version__)
+        )
+        await bench.supervisor.spawn(mode="foreground")
+        return bench
+
+    async def close(self) -> None:
+        await self.supervisor.close()
+        self._unsubscribe()
+        await self.session.close()
+
+    # ---------------------------------------------------------------- views
+
+    @property
+    def primary(self) -> Agent:
+        return self.supervisor.agents["primary"]
+
+    def agent(self, agent_id: str | None) -> Agent:
+        return self.supervisor.agents[agent_id or "primary"]
+
+    @property
+    def events(self) -> list[Event]:
+        return self.session.events
+
+    def ledger(self, agent_id: str) -> TokenLedger:
+        if agent_id not in self.ledgers:
+            agent = self.supervisor.agents.get(agent_id)
+            ledger = TokenLedger(
+                agent_id,
+                self.counter,
+                window=self.config.window,
+                delegate_at=self.config.thresholds.delegate,
+                compact_at=self.config.thresholds.auto_compact,
+            )
+            if agent is not None:
+                ledger.set_fixed(agent.spec.system, [t.spec().model_dump() for t in agent.tools()])
+            self.ledgers[agent_id] = ledger
+        return self.ledgers[agent_id]
+
+    def budget(self, agent_id: str) -> BudgetSnapshot:
+        return self.ledger(agent_id).snapshot()
+
+    def _account(self, item: object) -> None:
+        agent = getattr(item, "agent", None)
+        if agent and hasattr(item, "seq"):
+            self.ledger(agent).observe(item)  # type: ignore[arg-type]
+
+    # ---------------------------------------------------------------- commands
+
+    def send(self, text: str, agent_id: str | None = None) -> None:
+        self.agent(agent_id).send(text)
+
+    async def ask(self, text: str, agent_id: str | None = None) -> str:
+        """Send a message and wait until the agent has answered it (headless use)."""
+        agent = self.agent(agent_id)
+        agent.send(text)
+        await agent.settled()
+        return agent.result
+
+    def interrupt(self, agent_id: str | None = None) -> bool:
+        return self.agent(agent_id).interrupt()
+
+    def cancel(self, agent_id: str) -> None:
+        self.supervisor.cancel(agent_id)
+
+    def cycle_mode(self) -> PermissionMode:
+        order = MODE_CYCLE
+        current = self.policy.mode
+        self.policy.mode = order[(order.index(current) + 1) % len(order)] if current in order else order[0]
+        return self.policy.mode
+
+    async def background(self, task: str, primer: str | None = None) -> Agent:
+        return await self.supervisor.spawn(mode="background", task=task, parent=self.primary, primer=primer)
+
+    async def wait_all(self) -> None:
+        """Wait for every one-shot agent to finish (headless runs)."""
+        while True:
+            pending = [t for a, t in self.supervisor.tasks.items() if a != "primary" and not t.done()]
+            if not pending:
+                return
+            await asyncio.wait(pending)
