@@ -20,6 +20,7 @@ import aiofiles
 import aiofiles.os
 
 from workbench.core.events import Event, UnreadableLine, decode_event, encode_event
+from workbench.core.gc_pause import gc_paused
 from workbench.core.meta import SessionMeta
 from workbench.core.redact import Redactor
 
@@ -55,17 +56,26 @@ class ReadProblem:
         return f"line {self.line}: {self.reason}"
 
 
-@dataclass
+@dataclass(repr=False)
 class BundleContents:
     events: list[Event] = field(default_factory=list)
     problems: list[ReadProblem] = field(default_factory=list)
     size: int = 0
 
+    def __repr__(self) -> str:
+        # asyncio formats task results with repr(); a 100k-event repr costs seconds
+        return f"BundleContents({len(self.events)} events, {len(self.problems)} problems, {self.size} bytes)"
+
 
 def parse_bundle(data: bytes) -> BundleContents:
     """Every readable event of a log; each unreadable line is reported, never fatal."""
     contents = BundleContents(size=len(data))
-    lines = data.split(b"\n")
+    with gc_paused():
+        _parse_lines(data.split(b"\n"), contents)
+    return contents
+
+
+def _parse_lines(lines: list[bytes], contents: BundleContents) -> None:
     torn_tail = lines[-1] != b""
     if not torn_tail:
         lines.pop()
@@ -82,7 +92,6 @@ def parse_bundle(data: bytes) -> BundleContents:
             if number == last and torn_tail:
                 reason = f"torn last line, probably a crash mid-write ({reason})"
             contents.problems.append(ReadProblem(number, reason))
-    return contents
 
 
 class BundleReader:

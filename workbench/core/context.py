@@ -15,6 +15,7 @@ from typing import Any, Iterable
 from pydantic import BaseModel, Field
 
 from workbench.core.content import TextBlock, ThinkingBlock, ToolUseBlock, RedactedThinkingBlock
+from workbench.core.gc_pause import gc_paused
 from workbench.core.events import (
     AgentSpawned,
     AssistantMessage,
@@ -30,6 +31,12 @@ from workbench.core.events import (
 INTERRUPTED_RESULT = "Interrupted: this tool call did not run to completion."
 INTERRUPTED_NOTE = "[reply interrupted]"
 CONTINUED_NOTE = "(continuing the conversation)"
+
+
+# the only kinds fold looks at; the rest (status, usage, tool_call …) never change the messages
+_SHAPES_CONTEXT = frozenset(
+    {"agent_spawned", "remounted", "user_message", "primed", "assistant_message", "tool_result", "compaction"}
+)
 
 
 class Context(BaseModel):
@@ -117,6 +124,11 @@ class _Builder:
 
 def fold(events: Iterable[Event], agent: str | None = None) -> Context:
     """The context of ``agent`` (default: the first agent spawned) after ``events``."""
+    with gc_paused():
+        return _fold(events, agent)
+
+
+def _fold(events: Iterable[Event], agent: str | None) -> Context:
     events = list(events)
     if agent is None:
         agent = next((e.agent for e in events if isinstance(e, AgentSpawned)), None)
@@ -136,7 +148,9 @@ def fold(events: Iterable[Event], agent: str | None = None) -> Context:
     context = Context()
     builder = _Builder()
     for e in mine:
-        covering = next((c for c in ranges if c.from_seq <= e.seq <= c.to_seq), None)
+        if e.kind not in _SHAPES_CONTEXT:
+            continue
+        covering = next((c for c in ranges if c.from_seq <= e.seq <= c.to_seq), None) if ranges else None
         if covering is not None or (isinstance(e, Compaction) and e in ranges):
             compaction = covering or e
             assert isinstance(compaction, Compaction)

@@ -262,14 +262,36 @@ class UnreadableLine(ValueError):
     """A bundle line that is not an event at all (torn, corrupt, not an object)."""
 
 
+_TYPE_OF_KIND: dict[bytes, type[EventBase]] = {
+    t.model_fields["kind"].default.encode(): t for t in KNOWN_EVENT_TYPES
+}
+_KIND_KEY = b'"kind":"'
+
+
+def _guess_type(line: bytes) -> type[EventBase] | None:
+    """The event type named by the line's first ``"kind"`` key: skips the union's dispatch."""
+    start = line.find(_KIND_KEY)
+    if start < 0:
+        return None
+    start += len(_KIND_KEY)
+    return _TYPE_OF_KIND.get(line[start : line.find(b'"', start)])
+
+
 def decode_event(line: str | bytes) -> Event:
     """Parse one bundle line. Unknown kinds and newer versions come back opaque."""
+    raw_line = line.encode() if isinstance(line, str) else line
+    guess = _guess_type(raw_line)
+    if guess is not None:
+        try:
+            return guess.model_validate_json(raw_line)  # type: ignore[return-value]
+        except ValidationError:
+            pass  # maybe a nested "kind" key misled the guess: the full path below decides
     try:
-        return known_event_adapter.validate_json(line)
+        return known_event_adapter.validate_json(raw_line)
     except ValidationError as exc:
         failure = exc
     try:
-        raw = json.loads(line)
+        raw = json.loads(raw_line)
     except ValueError as exc:
         raise UnreadableLine(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("kind"), str):
