@@ -36,6 +36,7 @@ from workbench.brains.extractive import (
     tool_calls,
 )
 from workbench.core.content import ContentBlock, TextBlock, ToolUseBlock
+from workbench.core.prompts import ORCHESTRATE_MARKER
 
 # The compaction request carries this in its system prompt; the conversation to
 # summarise is the request's messages.
@@ -206,7 +207,10 @@ def rule_reply(request: BrainRequest) -> Reply:
     if COMPACTION_MARKER in request.system:
         return Reply(summarise_conversation(messages))
     last = messages[-1] if messages and messages[-1].get("role") == "user" else {}
-    report = report_results(blocks_of(last, "tool_result"), messages) if last else ""
+    results = blocks_of(last, "tool_result") if last else []
+    if len(results) > 1 and _orchestrating(messages):
+        return Reply(aggregate(results, messages))
+    report = report_results(results, messages) if last else ""
     said = message_text(last).strip() if last else ""
     if not said:
         return Reply(report or help_text(request.agent_level))
@@ -224,6 +228,11 @@ class Intent:
 
 
 def respond(said: str, request: BrainRequest) -> Reply:
+    offers_task = any(t.name == "Task" for t in request.tools)
+    if ORCHESTRATE_MARKER in said and offers_task:
+        return _plan(said)
+    if request.agent_level > 1 and offers_task and len(paths_in(said)) > 1:
+        return _fan_out(paths_in(said)[:3])
     if _CONVERSATION.search(said):
         earlier = request.messages[:-1]
         if not earlier:
@@ -240,6 +249,66 @@ def respond(said: str, request: BrainRequest) -> Reply:
             "but this agent is not offered it, so I can't do that here."
         )
     return Reply(intent.say, tuple(Call(name, i) for i in intent.inputs))
+
+
+# --- orchestration: a rule-based plan, fanned out and aggregated ---------------------------
+
+_MAJOR_PARTS = re.compile(r"\s*(?:;|\n)\s*")
+_MINOR_PARTS = re.compile(r"\s*(?:,|\band\b|\bthen\b)\s*", re.I)
+_PART_WORDS = 2  # fewer words than this is a fragment ("docs"), not a component
+
+
+def _goal(said: str) -> str:
+    return said.split(ORCHESTRATE_MARKER, 1)[1].split("\n\n", 1)[0].strip()
+
+
+def _plan(said: str) -> Reply:
+    """Components are the goal's clauses; files named in one clause stay together."""
+    goal = _goal(said)
+    parts: list[str] = []
+    for splitter in (_MAJOR_PARTS, _MINOR_PARTS):
+        parts = [p.strip(" .") for p in splitter.split(goal) if len(p.split()) >= _PART_WORDS]
+        if len(parts) >= 2:
+            break
+    if len(parts) < 2:
+        parts = [f"read {path} and summarise it" for path in paths_in(goal)] or [goal]
+    parts = parts[:5]
+    calls = tuple(
+        Call("Task", {"description": clip(" ".join(p.split()[:6]), 48), "prompt": p}) for p in parts
+    )
+    plan = "\n".join(f"{n}. {p}" for n, p in enumerate(parts, 1))
+    return Reply(f"Plan for \"{clip(goal, 120)}\" — {len(parts)} component(s), in parallel:\n\n{plan}", calls)
+
+
+def _fan_out(paths: list[str]) -> Reply:
+    calls = tuple(
+        Call("Task", {"description": f"read {p}", "prompt": f"read {p} and summarise it"}) for p in paths
+    )
+    return Reply(f"This component covers {len(paths)} files: one sub-agent each.", calls)
+
+
+def _orchestrating(messages: list[dict[str, Any]]) -> bool:
+    users = [m for m in messages if m.get("role") == "user"]
+    return any(ORCHESTRATE_MARKER in message_text(m) for m in users[-2:])
+
+
+_REPORTER_LINE = re.compile(r"^Sub-agent (?P<who>\S+) \('(?P<what>[^']*)'\) (?P<how>reports:|did not finish.*)$")
+
+
+def aggregate(results: list[dict[str, Any]], messages: list[dict[str, Any]]) -> str:
+    """One answer from several sub-agents' summaries, then who did what."""
+    answers, ledger = [], []
+    for block in results:
+        text = result_text(block).strip()
+        head, _, body = text.partition("\n")
+        match = _REPORTER_LINE.match(head)
+        who, what = (match["who"], match["what"]) if match else ("a sub-agent", "")
+        body = body.strip() if match else text
+        first = next((line.strip("> ").strip() for line in body.splitlines() if line.strip()), "(nothing)")
+        answers.append(f"### {what or who}\n\n{body}")
+        status = "failed" if block.get("is_error") else "done"
+        ledger.append(f"- {who} · {what} · {status}: {clip(first, 100)}")
+    return "## Aggregated result\n\n" + "\n\n".join(answers) + "\n\n## Who did what\n\n" + "\n".join(ledger)
 
 
 _CONVERSATION = re.compile(

@@ -107,6 +107,8 @@ class Agent:
         self._turn_task: asyncio.Task[TurnEnd] | None = None
         self._settled = asyncio.Event()
         self.closing = False  # the app is shutting down: stop without recording an ending
+        self.owes_reply = False  # resumed mid-turn: the log ends on the user's side
+        self.started = False
 
     # ---------------------------------------------------------------- commands
 
@@ -177,17 +179,20 @@ class Agent:
             )
         )
         if spec.task:
-            self.send(spec.task)
+            # logged at once, not queued: a paused or queued agent must keep its task across a restart
+            await self.append(UserMessage(text=spec.task))
+            self.owes_reply = True
 
     async def run(self) -> str:
         """Serve messages until finished (one-shot agents) or cancelled. Returns the result."""
+        self.started = True
         try:
             while True:
                 if not self._resumed.is_set():
                     await self.set_state("paused")
                     await self._resumed.wait()
                     continue
-                if not self.inbox:
+                if not self.inbox and not self.owes_reply:
                     if self.one_shot and self.answered:
                         break
                     await self.set_state("idle")
@@ -195,6 +200,7 @@ class Agent:
                     self._settled.set()
                     await self._wake.wait()
                     continue
+                self.owes_reply = False
                 self._turn_task = asyncio.create_task(self._turn(), name=f"turn-{self.id}")
                 end = await self._turn_task
                 if end == "error" and self.one_shot:
@@ -216,6 +222,10 @@ class Agent:
             return self.result
         await self._finish("done", self.result)
         return self.result
+
+    async def finish_unstarted(self) -> None:
+        """Record the ending of an agent cancelled before its loop ever ran."""
+        await self._finish("cancelled", "cancelled by the user")
 
     async def _finish(self, state: Literal["done", "failed", "cancelled"], result: str) -> None:
         if state != "done":
@@ -381,6 +391,12 @@ class Agent:
         """The tool and its parsed input if it may run; otherwise the result explaining why not."""
         allowed = {t.name for t in self.tools()}
         if call.name not in allowed and self.services.tools.get(call.name) is not None:
+            if call.name == "Task":
+                return ToolOutput(
+                    content=f"Refused: this agent is at level {self.spec.level}, the deepest allowed; "
+                    "it cannot spawn sub-agents. Do the work yourself.",
+                    is_error=True,
+                )
             return ToolOutput(content=f"The tool {call.name} is not available to this agent.", is_error=True)
         try:
             parsed = self.services.tools.validate(call.name, call.input)

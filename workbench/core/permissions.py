@@ -259,7 +259,7 @@ class PermissionPolicy:
         return _Call(tool.name, subject, tuple(paths), None)
 
     def _path_subjects(self, subject: str) -> list[str]:
-        """The subject as rules see it: normalised and workspace-relative, then (if different) with symlinks resolved."""
+        """The subject as rules see it: normalised and workspace-relative; then, if different, symlinks resolved."""
         literal = posixpath.normpath(subject or ".")
         if self.workspace is None:
             return [literal]

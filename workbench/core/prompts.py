@@ -32,3 +32,17 @@ def system_prompt(workspace: Path, level: int, depth: int, auto_delegate: bool, 
     elif auto_delegate:
         parts.append(DELEGATION)
     return "\n\n".join(parts)
+
+
+ORCHESTRATE_MARKER = "ORCHESTRATE:"
+
+ORCHESTRATION = """ORCHESTRATE: {goal}
+
+Plan this goal as 2 to 5 independent components. Call the Task tool once per component, all in
+one reply, so the sub-agents run in parallel; a sub-agent may delegate further where its component
+needs it. When every result is back, answer with one aggregated result, then a short account of
+who did what (one line per sub-agent: its id, its component, what it found or changed)."""
+
+
+def orchestration_prompt(goal: str) -> str:
+    return ORCHESTRATION.format(goal=goal.strip())

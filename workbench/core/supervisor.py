@@ -19,6 +19,11 @@ from workbench.tools.base import ToolOutput
 log = logging.getLogger(__name__)
 
 
+def _number_of(agent_id: str) -> int:
+    tail = agent_id.rsplit("-", 1)[-1]
+    return int(tail) if tail.isdigit() else 0
+
+
 class SpawnRefused(Exception):
     """A limit (depth, children) forbids the spawn; the message says which."""
 
@@ -42,6 +47,8 @@ class Supervisor:
         self.agents: dict[str, Agent] = {}
         self.tasks: dict[str, asyncio.Task[str]] = {}
         self._slots = asyncio.Semaphore(limits.concurrency)
+        self._slot_holders: set[str] = set()
+        self._cancelled_early: set[str] = set()
         self._count = 0
         self._ids = ids or (lambda n: f"agent-{n}")
         services.delegate = self._delegate_tool
@@ -110,22 +117,52 @@ class Supervisor:
         )
         agent = Agent(spec, self.services)
         self.agents[agent.id] = agent
-        await agent.announce()
-        self.tasks[agent.id] = asyncio.create_task(self._run(agent), name=f"agent-{agent.id}")
+        try:
+            await agent.announce()
+        except asyncio.CancelledError:  # the parent was cancelled mid-spawn: so is the child
+            await agent.finish_unstarted()
+            raise
+        if agent.id in self._cancelled_early:  # cancelled while its spawn was being written
+            self.tasks[agent.id] = asyncio.create_task(agent.finish_unstarted())
+        else:
+            self.tasks[agent.id] = asyncio.create_task(self._run(agent), name=f"agent-{agent.id}")
         return agent
 
     def adopt(self, agent: Agent) -> None:
         """Run an agent whose spawn is already in the log (a resumed session)."""
         self.agents[agent.id] = agent
+        self._count = max(self._count, _number_of(agent.id))
         self.tasks[agent.id] = asyncio.create_task(self._run(agent), name=f"agent-{agent.id}")
+
+    def running(self, agent_id: str) -> bool:
+        task = self.tasks.get(agent_id)
+        return task is not None and not task.done()
+
+    def revive(self, agent: Agent) -> None:
+        """A finished one-shot agent was sent a message: it works again, same context."""
+        if not self.running(agent.id):
+            agent.answered = False
+            self.adopt(agent)
 
     async def _run(self, agent: Agent) -> str:
         if not agent.one_shot:
             return await agent.run()
+        try:
+            await self._take_slot(agent)
+            return await agent.run()
+        finally:
+            self._give_slot(agent)
+
+    async def _take_slot(self, agent: Agent) -> None:
         if self._slots.locked():
             await agent.set_state("queued", "waiting for a free slot")
-        async with self._slots:
-            return await agent.run()
+        await self._slots.acquire()
+        self._slot_holders.add(agent.id)
+
+    def _give_slot(self, agent: Agent) -> None:
+        if agent.id in self._slot_holders:
+            self._slot_holders.discard(agent.id)
+            self._slots.release()
 
     async def wait(self, agent_id: str) -> str:
         return await asyncio.shield(self.tasks[agent_id])
@@ -136,6 +173,9 @@ class Supervisor:
         except SpawnRefused as exc:
             return ToolOutput(content=str(exc), is_error=True)
         await parent.append(Delegated(child=child.id, task=prompt))
+        # a waiting parent gives up its slot, so a full tree can never deadlock the limit
+        held = parent.id in self._slot_holders
+        self._give_slot(parent)
         try:
             summary = await self.wait(child.id)
         except asyncio.CancelledError:
@@ -143,11 +183,16 @@ class Supervisor:
             raise
         except Exception as exc:  # the child's task itself failed: report, never hang the parent
             summary = f"[failed] {type(exc).__name__}: {exc}"
+        finally:
+            if held:
+                await self._slots.acquire()
+                self._slot_holders.add(parent.id)
         failed = child.state != "done"
         await parent.append(ChildResult(child=child.id, summary=summary, is_error=failed))
+        who = f"Sub-agent {child.id} ('{child.spec.name}')"
         if failed:
-            return ToolOutput(content=f"The sub-agent did not finish ({child.state}): {summary}", is_error=True)
-        return ToolOutput(content=summary or "(the sub-agent returned no summary)")
+            return ToolOutput(content=f"{who} did not finish ({child.state}): {summary}", is_error=True)
+        return ToolOutput(content=f"{who} reports:\n{summary or '(no summary)'}")
 
     def cancel(self, agent_id: str) -> None:
         """Cancel an agent and, first, everything it spawned."""
@@ -157,8 +202,13 @@ class Supervisor:
 
     def _cancel_one(self, agent_id: str) -> None:
         task = self.tasks.get(agent_id)
-        if task is not None and not task.done():
+        if task is None and agent_id in self.agents:
+            self._cancelled_early.add(agent_id)
+        elif task is not None and not task.done():
             task.cancel()
+            agent = self.agents[agent_id]
+            if not agent.started:  # its loop never ran, so nothing inside it will record the end
+                self.tasks[agent_id] = asyncio.create_task(agent.finish_unstarted())
 
     async def close(self) -> None:
         """Stop every agent without ending it: the log shows where each one was."""

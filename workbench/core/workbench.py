@@ -13,8 +13,10 @@ from workbench.core.agent import Agent, AgentServices
 from workbench.core.bundle import BundleStore, default_store_root
 from workbench.core.bus import EventBus
 from workbench.core.config import Config
-from workbench.core.events import Event, SessionStarted
+from workbench.core.events import FINAL_STATES, ChildResult, Event, SessionStarted
 from workbench.core.permissions import Approver, PermissionMode, PermissionPolicy, MODE_CYCLE
+from workbench.core.prompts import orchestration_prompt
+from workbench.core.restore import restore_agents
 from workbench.core.session import Session
 from workbench.core.supervisor import Supervisor
 from workbench.core.tokens import BudgetSnapshot, TokenCounter, TokenLedger, default_counter
@@ -100,6 +102,34 @@ class Workbench:
         await bench.supervisor.spawn(mode="foreground")
         return bench
 
+    @classmethod
+    async def resume(
+        cls,
+        config: Config,
+        cwd: Path,
+        brain: Brain,
+        session_id: str,
+        *,
+        store: BundleStore | None = None,
+        approver: Approver | None = None,
+        bus: EventBus | None = None,
+        clock: Callable[[], datetime] | None = None,
+        counter: TokenCounter | None = None,
+        offline_reason: str | None = None,
+    ) -> "Workbench":
+        """Reopen a session after a restart: every agent comes back in the state the log left it."""
+        store = store or store_for(config)
+        session = await Session.resume(store, session_id, fsync=config.fsync, bus=bus, clock=clock)
+        bench = cls(config, cwd, brain, session, approver=approver, counter=counter, offline_reason=offline_reason)
+        for event in session.events:
+            bench._account(event)
+        for agent in restore_agents(session.events, bench.services):
+            if agent.state in FINAL_STATES:
+                bench.supervisor.agents[agent.id] = agent
+            else:
+                bench.supervisor.adopt(agent)
+        return bench
+
     async def close(self) -> None:
         await self.supervisor.close()
         self._unsubscribe()
@@ -144,7 +174,9 @@ class Workbench:
     # ---------------------------------------------------------------- commands
 
     def send(self, text: str, agent_id: str | None = None) -> None:
-        self.agent(agent_id).send(text)
+        agent = self.agent(agent_id)
+        agent.send(text)
+        self.supervisor.revive(agent)
 
     async def ask(self, text: str, agent_id: str | None = None) -> str:
         """Send a message and wait until the agent has answered it (headless use)."""
@@ -165,8 +197,24 @@ class Workbench:
         self.policy.mode = order[(order.index(current) + 1) % len(order)] if current in order else order[0]
         return self.policy.mode
 
+    def pause(self, agent_id: str) -> None:
+        self.agent(agent_id).pause()
+
+    def resume_agent(self, agent_id: str) -> None:
+        self.agent(agent_id).resume()
+
     async def background(self, task: str, primer: str | None = None) -> Agent:
         return await self.supervisor.spawn(mode="background", task=task, parent=self.primary, primer=primer)
+
+    async def hand_result(self, agent_id: str) -> None:
+        """Give a finished agent's result to the primary, as a message it answers."""
+        agent = self.agent(agent_id)
+        await self.primary.append(ChildResult(child=agent.id, summary=agent.result, is_error=agent.state != "done"))
+        self.send(f"Result of the {agent.spec.mode} agent {agent.id} ('{agent.spec.name}'):\n\n{agent.result}")
+
+    def orchestrate(self, goal: str) -> None:
+        """Have the primary plan the goal, fan it out to sub-agents, and aggregate their answers."""
+        self.send(orchestration_prompt(goal))
 
     async def wait_all(self) -> None:
         """Wait for every one-shot agent to finish (headless runs)."""
