@@ -48,7 +48,7 @@ async def test_handing_a_background_result_to_the_primary(workspace: Path) -> No
     await bench.primary.settled()
     await bench.close()
     handed = [e for e in bench.session.events_of("primary") if isinstance(e, UserMessage)][-1]
-    assert handed.text.startswith(f"Result of the background agent {child.id}") and "kite run" in handed.text
+    assert handed.text.startswith(f"Result from the background agent {child.id}") and "kite run" in handed.text
     assert any(isinstance(e, ChildResult) and e.child == child.id for e in bench.session.events_of("primary"))
 
 
@@ -155,3 +155,75 @@ async def test_typing_into_a_finished_background_agent_revives_it(workspace: Pat
     await bench.close()
     reads = [e.input["file_path"] for e in bench.session.events_of(child.id) if isinstance(e, ToolCall)]
     assert reads == ["README.md", "docs/guide.md"] and child.state == "done"
+
+
+async def test_user_delegation_gets_a_brief_and_returns_only_the_summary(workspace: Path) -> None:
+    bench = await open_bench(workspace)
+    await bench.ask("read app.py, and never touch the docs folder")
+    child = await bench.delegate("read README.md")
+    await bench.wait_all()
+    await bench.primary.settled()
+    await bench.close()
+    task = [e.text for e in bench.session.events_of(child.id) if isinstance(e, UserMessage)][0]
+    assert task.startswith("Your task: read README.md")
+    assert "app.py" in task and "never touch the docs folder" in task
+    result = [e for e in bench.session.events_of("primary") if isinstance(e, ChildResult)][-1]
+    assert result.child == child.id and result.child_tokens > 0
+    handed = [e.text for e in bench.session.events_of("primary") if isinstance(e, UserMessage)][-1]
+    assert "Kite flies small models" in handed and "stayed out of this context" in handed
+    # the primary never saw the child's tool calls, only the summary
+    assert not any(isinstance(e, ToolCall) and e.input.get("file_path") == "README.md"
+                   for e in bench.session.events_of("primary"))
+
+
+def test_session_stats_count_states_and_rate() -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from workbench.core.events import Usage
+    from workbench.core.session_stats import SessionStats
+
+    t0 = datetime(2026, 11, 21, tzinfo=timezone.utc)
+    stats = SessionStats()
+    stats.observe(AgentSpawned(agent="primary", ts=t0))
+    stats.observe(AgentSpawned(agent="agent-1", ts=t0))
+    stats.observe(Status(agent="agent-1", state="thinking", ts=t0))
+    stats.observe(Usage(agent="agent-1", input_tokens=100, output_tokens=50, ts=t0))
+    stats.observe(Usage(agent="agent-1", input_tokens=10, output_tokens=30, ts=t0 + timedelta(seconds=15)))
+    snap = stats.snapshot(t0 + timedelta(seconds=16))
+    assert (snap.agents, snap.running, snap.idle) == (2, 1, 1)
+    assert (snap.tokens_in, snap.tokens_out) == (110, 80)
+    assert snap.tokens_per_s == 3.0  # only the last 10 s count
+
+
+async def test_manual_compaction_through_the_facade_shrinks_the_context(workspace: Path) -> None:
+    from workbench.core.context import fold
+    from workbench.core.events import Compaction
+
+    bench = await open_bench(workspace)
+    for prompt in ("read README.md", "read docs/guide.md", "read app.py", "list python files"):
+        await bench.ask(prompt)
+    before = bench.budget("primary").used
+    compaction = await bench.compact(instructions="keep the file names")
+    await bench.close()
+    assert isinstance(compaction, Compaction) and compaction.instructions == "keep the file names"
+    assert bench.budget("primary").used < before
+    assert "conversation-summary" in fold(bench.events).messages[0]["content"][0]["text"]
+
+
+async def test_auto_compaction_fires_past_the_threshold_and_not_before(workspace: Path) -> None:
+    from workbench.core.config import ThresholdsConfig
+    from workbench.core.events import Compaction
+
+    (workspace / "app.py").write_text("print('kite')\n" * 60)
+    config = Config(bundles=workspace.parent / "bundles", fsync="never", window=3000,
+                    thresholds=ThresholdsConfig(auto_compact=0.75))
+    bench = await Workbench.open(config, workspace, ScriptedBrain())
+    await bench.ask("read README.md")
+    assert bench.budget("primary").share < 0.75
+    assert not any(isinstance(e, Compaction) for e in bench.events)
+    for prompt in ("read app.py", "list python files", "read docs/guide.md"):
+        await bench.ask(prompt)
+    await bench.close()
+    compactions = [e for e in bench.events if isinstance(e, Compaction)]
+    assert compactions and compactions[0].automatic
+    assert compactions[0].tokens_after < compactions[0].tokens_before

@@ -36,11 +36,11 @@ from workbench.brains.extractive import (
     tool_calls,
 )
 from workbench.core.content import ContentBlock, TextBlock, ToolUseBlock
-from workbench.core.prompts import ORCHESTRATE_MARKER
+from workbench.core.compaction import COMPACTION_MARKER, SUMMARY_REQUEST
+from workbench.core.prompts import ORCHESTRATE_MARKER, RETURNED_RESULT_PREFIX
 
 # The compaction request carries this in its system prompt; the conversation to
 # summarise is the request's messages.
-COMPACTION_MARKER = "COMPACTION SUMMARY REQUEST"
 TEST_COMMAND = "python -m pytest -q"
 LISTED_ITEMS = 10
 
@@ -205,7 +205,7 @@ def rule_reply(request: BrainRequest) -> Reply:
     """Answer the latest user turn: report any tool results, then act on any text."""
     messages = request.messages
     if COMPACTION_MARKER in request.system:
-        return Reply(summarise_conversation(messages))
+        return Reply(summarise_conversation(_without_summary_request(messages)))
     last = messages[-1] if messages and messages[-1].get("role") == "user" else {}
     results = blocks_of(last, "tool_result") if last else []
     if len(results) > 1 and _orchestrating(messages):
@@ -218,6 +218,14 @@ def rule_reply(request: BrainRequest) -> Reply:
     return Reply("\n\n".join(p for p in (report, answer.text) if p), answer.calls)
 
 
+def _without_summary_request(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The conversation to summarise, without the engine's closing request to summarise it."""
+    if not messages or messages[-1].get("role") != "user" or isinstance(messages[-1]["content"], str):
+        return messages
+    content = [b for b in messages[-1]["content"] if b.get("text") != SUMMARY_REQUEST]
+    return messages[:-1] + ([{"role": "user", "content": content}] if content else [])
+
+
 @dataclass(frozen=True)
 class Intent:
     """A tool call a rule wants to make, before checking that the tool is offered."""
@@ -228,6 +236,9 @@ class Intent:
 
 
 def respond(said: str, request: BrainRequest) -> Reply:
+    if said.startswith(RETURNED_RESULT_PREFIX):
+        head = said.split("\n", 1)[0].removeprefix(RETURNED_RESULT_PREFIX).rstrip(":")
+        return Reply(f"Noted the result from the {head}. It is in my context now; ask me about it.")
     offers_task = any(t.name == "Task" for t in request.tools)
     if ORCHESTRATE_MARKER in said and offers_task:
         return _plan(said)

@@ -86,6 +86,8 @@ class AgentServices:
     thinking: ThinkingConfig = field(default_factory=ThinkingConfig)
     # spawns a delegated child of the given agent and waits for its summary
     delegate: Callable[["Agent", str, str, str | None], Awaitable[ToolOutput]] | None = None
+    # runs before every request: where the budget policy reduces or compacts
+    before_request: Callable[["Agent"], Awaitable[None]] | None = None
 
 
 TurnEnd = Literal["done", "error", "interrupted"]
@@ -285,6 +287,8 @@ class Agent:
     async def _reply(self) -> AssistantMessage | None:
         """Stream one reply from the brain and record it; None when it failed."""
         await self.set_state("thinking")
+        if self.services.before_request is not None:
+            await self.services.before_request(self)
         bus = self.session.bus
         text: list[str] = []
         done: MessageDone | None = None

@@ -112,7 +112,8 @@ class _Builder:
         self.pending = calls
 
     def add_messages(self, messages: list[dict[str, Any]]) -> None:
-        self.messages.extend(messages)
+        # copies: the builder appends to the last message, and the event must stay as written
+        self.messages.extend({"role": m["role"], "content": list(m["content"])} for m in messages)
         last = messages[-1] if messages else None
         if last is not None and last["role"] == "assistant":
             self.pending = [b["id"] for b in last["content"] if b.get("type") == "tool_use"]

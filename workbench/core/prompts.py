@@ -46,3 +46,12 @@ who did what (one line per sub-agent: its id, its component, what it found or ch
 
 def orchestration_prompt(goal: str) -> str:
     return ORCHESTRATION.format(goal=goal.strip())
+
+
+RETURNED_RESULT_PREFIX = "Result from the "
+
+
+def returned_result(mode: str, agent_id: str, name: str, state: str, summary: str, note: str = "") -> str:
+    """How a child's result reaches its parent as a message."""
+    text = f"{RETURNED_RESULT_PREFIX}{mode} agent {agent_id} ('{name}'), which ended {state}:\n\n{summary}"
+    return f"{text}\n\n[{note}]" if note else text

@@ -14,6 +14,7 @@ from workbench.core.agent import Agent, AgentServices, AgentSpec
 from workbench.core.config import LimitsConfig
 from workbench.core.events import AgentMode, ChildResult, Delegated
 from workbench.core.prompts import system_prompt
+from workbench.core.tokens import consumed_tokens
 from workbench.tools.base import ToolOutput
 
 log = logging.getLogger(__name__)
@@ -188,7 +189,8 @@ class Supervisor:
                 await self._slots.acquire()
                 self._slot_holders.add(parent.id)
         failed = child.state != "done"
-        await parent.append(ChildResult(child=child.id, summary=summary, is_error=failed))
+        spent = consumed_tokens(self.services.session.events_of(child.id))
+        await parent.append(ChildResult(child=child.id, summary=summary, is_error=failed, child_tokens=spent))
         who = f"Sub-agent {child.id} ('{child.spec.name}')"
         if failed:
             return ToolOutput(content=f"{who} did not finish ({child.state}): {summary}", is_error=True)

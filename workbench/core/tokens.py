@@ -63,6 +63,11 @@ def default_counter() -> TokenCounter:
 DEFAULT_WINDOW = 200_000
 
 
+def consumed_tokens(events: list[Event]) -> int:
+    """Every token an agent's requests cost, input (cache included) and output."""
+    return sum(e.context_tokens for e in events if isinstance(e, Usage))
+
+
 class BudgetSnapshot(BaseModel):
     """What the budget gauge shows for one agent."""
 

@@ -8,18 +8,23 @@ from pathlib import Path
 from typing import Callable
 
 from workbench import __version__
-from workbench.brains.base import Brain
 from workbench.core.agent import Agent, AgentServices
 from workbench.core.bundle import BundleStore, default_store_root
 from workbench.core.bus import EventBus
 from workbench.core.config import Config
-from workbench.core.events import FINAL_STATES, ChildResult, Event, SessionStarted
+from workbench.brains.base import Brain, BrainError
+from workbench.core.brief import brief
+from workbench.core.budget_policy import DelegationWatch, should_compact
+from workbench.core.compaction import CompactionFailed, NothingToCompact, compact as compact_events
+from workbench.core.reduce import reduce_context
+from workbench.core.events import FINAL_STATES, ChildResult, Delegated, Error, Event, SessionStarted
 from workbench.core.permissions import Approver, PermissionMode, PermissionPolicy, MODE_CYCLE
-from workbench.core.prompts import orchestration_prompt
+from workbench.core.prompts import orchestration_prompt, returned_result
 from workbench.core.restore import restore_agents
 from workbench.core.session import Session
+from workbench.core.session_stats import SessionStats
 from workbench.core.supervisor import Supervisor
-from workbench.core.tokens import BudgetSnapshot, TokenCounter, TokenLedger, default_counter
+from workbench.core.tokens import BudgetSnapshot, TokenCounter, TokenLedger, consumed_tokens, default_counter
 from workbench.tools.registry import ToolRegistry, builtin_tools
 from workbench.tools.task import Task
 
@@ -54,6 +59,7 @@ class Workbench:
             allow=config.permissions.allow,
             ask=config.permissions.ask,
             deny=config.permissions.deny,
+            workspace=cwd,
         )
         tools = ToolRegistry([*builtin_tools(), Task()])
         self.services = AgentServices(
@@ -73,6 +79,10 @@ class Workbench:
             auto_delegate=config.auto_delegate,
         )
         self.ledgers: dict[str, TokenLedger] = {}
+        self.stats = SessionStats()
+        self._follow_ups: set[asyncio.Task[None]] = set()  # summaries on their way back to a parent
+        self.delegation_watch = DelegationWatch()
+        self.services.before_request = self._auto_compact
         self._unsubscribe = self.bus.subscribe(self._account)
 
     # ---------------------------------------------------------------- lifecycle
@@ -131,6 +141,8 @@ class Workbench:
         return bench
 
     async def close(self) -> None:
+        for task in self._follow_ups:
+            task.cancel()
         await self.supervisor.close()
         self._unsubscribe()
         await self.session.close()
@@ -170,6 +182,7 @@ class Workbench:
         agent = getattr(item, "agent", None)
         if agent and hasattr(item, "seq"):
             self.ledger(agent).observe(item)  # type: ignore[arg-type]
+            self.stats.observe(item)  # type: ignore[arg-type]
 
     # ---------------------------------------------------------------- commands
 
@@ -210,7 +223,75 @@ class Workbench:
         """Give a finished agent's result to the primary, as a message it answers."""
         agent = self.agent(agent_id)
         await self.primary.append(ChildResult(child=agent.id, summary=agent.result, is_error=agent.state != "done"))
-        self.send(f"Result of the {agent.spec.mode} agent {agent.id} ('{agent.spec.name}'):\n\n{agent.result}")
+        self.send(returned_result(agent.spec.mode, agent.id, agent.spec.name, agent.state, agent.result))
+
+    async def delegate(self, task: str, parent_id: str | None = None, primer: str | None = None) -> Agent:
+        """Hand a task to a child with a fresh context (the task and a short brief).
+
+        The parent is not blocked meanwhile; the child's summary comes back to it
+        as a message when the child ends, and the tokens it kept out are logged.
+        """
+        parent = self.agent(parent_id)
+        child = await self.supervisor.spawn(
+            mode="delegated",
+            task=brief(self.session.events_of(parent.id), task),
+            parent=parent,
+            name=task.split("\n")[0][:48],
+            primer=primer,
+        )
+        await parent.append(Delegated(child=child.id, task=task, mode="delegated"))
+        follow_up = asyncio.create_task(self._return_summary(parent, child), name=f"delegate-{child.id}")
+        self._follow_ups.add(follow_up)
+        follow_up.add_done_callback(self._follow_ups.discard)
+        return child
+
+    async def _return_summary(self, parent: Agent, child: Agent) -> None:
+        try:
+            await self.supervisor.wait(child.id)
+        except (asyncio.CancelledError, Exception):
+            pass
+        summary = child.result or f"(the sub-agent ended {child.state} without a summary)"
+        spent = consumed_tokens(self.session.events_of(child.id))
+        kept_out = max(0, spent - self.counter.count(summary))
+        await parent.append(
+            ChildResult(child=child.id, summary=summary, is_error=child.state != "done", child_tokens=spent)
+        )
+        note = f"{kept_out:,} tokens of its work stayed out of this context"
+        self.send(returned_result("delegated", child.id, child.spec.name, child.state, summary, note), parent.id)
+
+    async def reduce(self, agent_id: str | None = None) -> list[Event]:
+        """The cheap strategies: superseded and stale tool results become stubs."""
+        agent = self.agent(agent_id)
+        reductions = reduce_context(self.session.events_of(agent.id), agent.id, self.counter)
+        return [await agent.append(r) for r in reductions]
+
+    async def compact(self, agent_id: str | None = None, instructions: str = "", *, automatic: bool = False) -> Event | None:
+        """Summarise the older turns through the brain; the last turns stay verbatim."""
+        agent = self.agent(agent_id)
+        try:
+            compaction = await compact_events(
+                self.session.events_of(agent.id),
+                agent.id,
+                self.brain,
+                instructions,
+                counter=self.counter,
+                automatic=automatic,
+                tools=[t.spec() for t in agent.tools()],
+            )
+        except NothingToCompact as exc:
+            if not automatic:
+                await agent.append(Error(message=f"nothing to compact: {exc}", error_type="compaction"))
+            return None
+        except (BrainError, CompactionFailed) as exc:
+            await agent.append(Error(message=f"compaction failed: {exc}", error_type="compaction"))
+            return None
+        return await agent.append(compaction)
+
+    async def _auto_compact(self, agent: Agent) -> None:
+        if should_compact(self.budget(agent.id)):
+            await self.reduce(agent.id)  # the cheap pass first
+            if should_compact(self.budget(agent.id)):
+                await self.compact(agent.id, automatic=True)
 
     def orchestrate(self, goal: str) -> None:
         """Have the primary plan the goal, fan it out to sub-agents, and aggregate their answers."""
@@ -220,6 +301,7 @@ class Workbench:
         """Wait for every one-shot agent to finish (headless runs)."""
         while True:
             pending = [t for a, t in self.supervisor.tasks.items() if a != "primary" and not t.done()]
+            pending += [t for t in self._follow_ups if not t.done()]
             if not pending:
                 return
             await asyncio.wait(pending)

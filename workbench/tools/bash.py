@@ -48,32 +48,45 @@ class Bash(Tool[BashInput]):
         return params.command
 
     async def run(self, params: BashInput, ctx: ToolContext) -> ToolOutput:
-        proc = await asyncio.create_subprocess_exec(
-            "bash",
-            "-c",
-            params.command,
-            cwd=ctx.workspace,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-            start_new_session=True,  # its own process group, so a kill reaches every child
+        # our own pipe rather than PIPE: asyncio's proc.wait() would also wait for
+        # the pipe to close, which a process that left the group could hold forever
+        read_fd, write_fd = os.pipe()
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                "bash",
+                "-c",
+                params.command,
+                cwd=ctx.workspace,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=write_fd,
+                stderr=asyncio.subprocess.STDOUT,
+                start_new_session=True,  # its own process group, so a kill reaches every child
+            )
+        except BaseException:
+            os.close(read_fd)
+            raise
+        finally:
+            os.close(write_fd)
+        reader = asyncio.StreamReader()
+        transport, _ = await asyncio.get_running_loop().connect_read_pipe(
+            lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(read_fd, "rb", buffering=0)
         )
-        assert proc.stdout is not None
         output = _Output()
         try:
             async with asyncio.timeout(params.timeout):
-                await output.collect(proc.stdout)
-                await proc.wait()
+                await output.collect(reader)
+                code = await proc.wait()
         except TimeoutError:
-            # not awaiting proc.wait(): it also waits for the pipe to close, which a
-            # process that left the group (setsid) could hold open forever
             _kill_group(proc.pid)
+            await proc.wait()
             status = f"[timed out after {params.timeout:g} s; killed the command's process group]"
             return output.result(status, is_error=True)
         except BaseException:  # cancelled (or anything else): leave nothing running behind
             _kill_group(proc.pid)
+            await proc.wait()  # prompt after SIGKILL; reaps the shell before the task ends
             raise
-        code = proc.returncode
+        finally:
+            transport.close()
         return output.result(f"[exit code {code}]", is_error=code != 0)
 
 
