@@ -74,3 +74,14 @@ def test_unknown_session_and_bad_config_are_clear_errors(workspace: Path, tmp_pa
     assert bad.returncode == 2
     assert "config.toml: permissions.mode" in bad.stderr and "'yolo'" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_primers_ls_and_show(workspace: Path, tmp_path: Path) -> None:
+    listed = workbench("primers", "ls", cwd=workspace, bundles=tmp_path / "b")
+    assert listed.returncode == 0
+    for name in ("feature", "bug-smash", "refactor", "docs", "test", "review"):
+        assert name in listed.stdout
+    shown = workbench("primers", "show", "--yes", "feature", "add", "README.md", cwd=workspace, bundles=tmp_path / "b")
+    assert shown.returncode == 0, shown.stderr
+    assert "Lanterns lights the way" in shown.stdout  # the named file was included
+    assert "tokens" in shown.stdout.splitlines()[-1]

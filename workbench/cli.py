@@ -29,6 +29,14 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--yes", action="store_true", help="allow every tool call that would ask")
     run.add_argument("--mode", choices=["default", "acceptEdits", "plan", "bypass"], help="permission mode")
 
+    primers = sub.add_parser("primers", help="list and preview primers")
+    primers_sub = primers.add_subparsers(dest="primers_command", required=True)
+    primers_sub.add_parser("ls", help="every primer, in lookup order, with what it shadows")
+    show_primer = primers_sub.add_parser("show", help="print a primer resolved, with its token count")
+    show_primer.add_argument("--yes", action="store_true", help="allow the primer's commands without asking")
+    show_primer.add_argument("name")
+    show_primer.add_argument("args", nargs=argparse.REMAINDER, help="the primer's arguments")
+
     bundles = sub.add_parser("bundles", help="list and read session bundles")
     bundles_sub = bundles.add_subparsers(dest="bundles_command", required=True)
     bundles_sub.add_parser("ls", parents=[common], help="list sessions, newest first")
@@ -57,6 +65,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.mode:
             config.permissions.mode = args.mode
         return asyncio.run(run_headless(config, args.prompt, yes=args.yes, script=args.script))
+    if args.command == "primers":
+        from workbench.headless import TerminalApprover
+        from workbench.primer_commands import list_primers, show_primer
+
+        if args.primers_command == "ls":
+            return asyncio.run(list_primers(config, Path.cwd()))
+        approver = TerminalApprover(args.yes, sys.stdin, sys.stderr)
+        return asyncio.run(show_primer(config, Path.cwd(), args.name, args.args, approver=approver))
     if args.command == "bundles":
         from workbench.headless import list_bundles, show_bundle
 

@@ -38,6 +38,7 @@ from workbench.core.events import (
     Error,
     Event,
     PermissionDecision,
+    Primed,
     Status,
     ToolCall,
     ToolResult,
@@ -100,7 +101,7 @@ class Agent:
         self.services = services
         self.session = services.session
         self.state: AgentState = "idle"
-        self.inbox: list[str] = []
+        self.inbox: list[str | Primed] = []
         self.result = ""
         self.answered = False  # a turn has ended with a reply that called no tool
         self._wake = asyncio.Event()
@@ -126,6 +127,12 @@ class Agent:
     def send(self, text: str) -> None:
         """Queue a user message; it is injected at the next step of the loop."""
         self.inbox.append(text)
+        self._settled.clear()
+        self._wake.set()
+
+    def prime(self, event: Primed) -> None:
+        """Queue a resolved primer; it is injected, like a message, at the next step."""
+        self.inbox.append(event)
         self._settled.clear()
         self._wake.set()
 
@@ -163,8 +170,8 @@ class Agent:
             self.state = state
             await self.append(Status(state=state, detail=detail))
 
-    async def announce(self) -> None:
-        """Record the spawn, and the task as the first user message."""
+    async def announce(self, primed: Primed | None = None) -> None:
+        """Record the spawn, the primer if any, and the task as the first user message."""
         spec = self.spec
         await self.append(
             AgentSpawned(
@@ -180,6 +187,9 @@ class Agent:
                 window=spec.window,
             )
         )
+        if primed is not None:
+            await self.append(primed)
+            self.owes_reply = True
         if spec.task:
             # logged at once, not queued: a paused or queued agent must keep its task across a restart
             await self.append(UserMessage(text=spec.task))
@@ -265,7 +275,8 @@ class Agent:
     async def _flush_inbox(self) -> None:
         queued = self.busy and bool(self.session.events_of(self.id))
         while self.inbox:
-            await self.append(UserMessage(text=self.inbox.pop(0), queued=queued))
+            item = self.inbox.pop(0)
+            await self.append(item if isinstance(item, Primed) else UserMessage(text=item, queued=queued))
 
     def tools(self) -> list[Tool[Any]]:
         registry = self.services.tools

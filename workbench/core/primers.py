@@ -137,6 +137,11 @@ class Primer(BaseModel):
             return None
         return list(dict.fromkeys(entry.split("(", 1)[0].strip() for entry in self.tools))
 
+    def offered_tools(self, available: list[str]) -> list[str]:
+        """The tools an agent spawned with this primer gets, out of those its level may have."""
+        names = self.tool_names
+        return list(available) if names is None else [name for name in available if name in names]
+
     def command_rules(self) -> list[Rule]:
         """The ``Bash(...)`` entries of ``tools``: they pre-approve this primer's commands."""
         rules = []
@@ -215,6 +220,8 @@ def _timeout(value: object) -> float | None:
 def _check_checkpoints(checkpoints: list[str]) -> None:
     seen: set[str] = set()
     for checkpoint in checkpoints:
+        if "\n" in checkpoint:
+            raise FrontMatterError(f"the checkpoint {checkpoint!r} must fit on one line")
         if checkpoint.lower() in seen:
             raise FrontMatterError(f"the checkpoint {checkpoint!r} is listed twice")
         seen.add(checkpoint.lower())

@@ -11,6 +11,8 @@ import logging
 from typing import Callable
 
 from workbench.core.agent import Agent, AgentServices, AgentSpec
+from workbench.core.agent_types import AgentType, UnknownAgentType, find_agent_type
+from workbench.core.primers import ResolvedPrimer
 from workbench.core.config import LimitsConfig
 from workbench.core.events import AgentMode, ChildResult, Delegated
 from workbench.core.prompts import system_prompt
@@ -82,7 +84,8 @@ class Supervisor:
         parent: Agent | None = None,
         name: str = "",
         agent_id: str | None = None,
-        primer: str | None = None,
+        primed: ResolvedPrimer | None = None,
+        agent_type: AgentType | None = None,
     ) -> Agent:
         level = parent.spec.level + 1 if parent else 1
         if level > self.limits.depth:
@@ -97,6 +100,19 @@ class Supervisor:
                     f"Refused: {parent.spec.name} already runs {len(running)} children "
                     f"(limit {self.limits.children_per_agent}); wait for one to finish."
                 )
+        tools = self._tool_names(level)
+        system = system_prompt(
+            self.services.workspace,
+            level,
+            self.limits.depth,
+            self.auto_delegate,
+            parent_level=parent.spec.level if parent else None,
+        )
+        if primed is not None:
+            tools = primed.primer.offered_tools(tools)
+        if agent_type is not None:
+            tools = agent_type.offered_tools(tools)
+            system = agent_type.system_prompt(system)
         spec = AgentSpec(
             id=agent_id or (self._next_id() if parent or mode != "foreground" else "primary"),
             name=name or (task.split("\n")[0][:48] if task else "primary"),
@@ -104,22 +120,16 @@ class Supervisor:
             level=level,
             mode=mode,
             task=task,
-            primer=primer,
-            system=system_prompt(
-                self.services.workspace,
-                level,
-                self.limits.depth,
-                self.auto_delegate,
-                parent_level=parent.spec.level if parent else None,
-            ),
-            model=self.model,
+            primer=primed.primer.name if primed else None,
+            system=system,
+            model=(primed and primed.primer.model) or (agent_type and agent_type.model) or self.model,
             window=self.window,
-            tools=self._tool_names(level),
+            tools=tools,
         )
         agent = Agent(spec, self.services)
         self.agents[agent.id] = agent
         try:
-            await agent.announce()
+            await agent.announce(primed.event() if primed else None)
         except asyncio.CancelledError:  # the parent was cancelled mid-spawn: so is the child
             await agent.finish_unstarted()
             raise
@@ -170,8 +180,9 @@ class Supervisor:
 
     async def _delegate_tool(self, parent: Agent, description: str, prompt: str, agent_type: str | None) -> ToolOutput:
         try:
-            child = await self.spawn(mode="delegated", task=prompt, parent=parent, name=description)
-        except SpawnRefused as exc:
+            kind = find_agent_type(agent_type, self.services.workspace) if agent_type else None
+            child = await self.spawn(mode="delegated", task=prompt, parent=parent, name=description, agent_type=kind)
+        except (SpawnRefused, UnknownAgentType) as exc:
             return ToolOutput(content=str(exc), is_error=True)
         await parent.append(Delegated(child=child.id, task=prompt))
         # a waiting parent gives up its slot, so a full tree can never deadlock the limit

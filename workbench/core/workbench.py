@@ -16,6 +16,8 @@ from workbench.brains.base import Brain, BrainError
 from workbench.core.brief import brief
 from workbench.core.budget_policy import DelegationWatch, should_compact
 from workbench.core.compaction import CompactionFailed, NothingToCompact, compact as compact_events
+from workbench.core.agent_types import find_agent_type
+from workbench.core.primers import ResolvedPrimer, find_primer, primer_dirs, resolve as resolve_primer
 from workbench.core.reduce import reduce_context
 from workbench.core.events import FINAL_STATES, ChildResult, Delegated, Error, Event, SessionStarted
 from workbench.core.permissions import Approver, PermissionMode, PermissionPolicy, MODE_CYCLE
@@ -216,8 +218,36 @@ class Workbench:
     def resume_agent(self, agent_id: str) -> None:
         self.agent(agent_id).resume()
 
-    async def background(self, task: str, primer: str | None = None) -> Agent:
-        return await self.supervisor.spawn(mode="background", task=task, parent=self.primary, primer=primer)
+    async def resolve_primer(
+        self, name: str, arguments: str = "", agent_id: str | None = None, *, fresh: bool = False
+    ) -> ResolvedPrimer:
+        """Resolve a primer without applying it: what the preview shows, token cost included.
+
+        Raises a PrimerError (with a message for the user) and injects nothing on failure.
+        """
+        ledger = self.ledger(agent_id or "primary")
+        budget_left = self.config.window if fresh else ledger.window - ledger.used
+        return await resolve_primer(
+            find_primer(name, primer_dirs(self.cwd)),
+            arguments,
+            self.cwd,
+            self.policy,
+            self.counter,
+            budget_left,
+            approver=self.services.approver,
+            agent_id=agent_id or "primary",
+        )
+
+    async def prime(self, name: str, arguments: str = "", agent_id: str | None = None) -> ResolvedPrimer:
+        resolved = await self.resolve_primer(name, arguments, agent_id)
+        agent = self.agent(agent_id)
+        agent.prime(resolved.event())
+        self.supervisor.revive(agent)
+        return resolved
+
+    async def background(self, task: str, primer: str | None = None, primer_args: str = "") -> Agent:
+        primed = await self.resolve_primer(primer, primer_args or task, fresh=True) if primer else None
+        return await self.supervisor.spawn(mode="background", task=task, parent=self.primary, primed=primed)
 
     async def hand_result(self, agent_id: str) -> None:
         """Give a finished agent's result to the primary, as a message it answers."""
@@ -225,19 +255,24 @@ class Workbench:
         await self.primary.append(ChildResult(child=agent.id, summary=agent.result, is_error=agent.state != "done"))
         self.send(returned_result(agent.spec.mode, agent.id, agent.spec.name, agent.state, agent.result))
 
-    async def delegate(self, task: str, parent_id: str | None = None, primer: str | None = None) -> Agent:
+    async def delegate(
+        self, task: str, parent_id: str | None = None, primer: str | None = None, agent_type: str | None = None
+    ) -> Agent:
         """Hand a task to a child with a fresh context (the task and a short brief).
 
         The parent is not blocked meanwhile; the child's summary comes back to it
         as a message when the child ends, and the tokens it kept out are logged.
         """
         parent = self.agent(parent_id)
+        primed = await self.resolve_primer(primer, task, fresh=True) if primer else None
+        kind = find_agent_type(agent_type, self.cwd) if agent_type else None
         child = await self.supervisor.spawn(
             mode="delegated",
             task=brief(self.session.events_of(parent.id), task),
             parent=parent,
             name=task.split("\n")[0][:48],
-            primer=primer,
+            primed=primed,
+            agent_type=kind,
         )
         await parent.append(Delegated(child=child.id, task=task, mode="delegated"))
         follow_up = asyncio.create_task(self._return_summary(parent, child), name=f"delegate-{child.id}")
