@@ -215,7 +215,7 @@ async def test_auto_compaction_fires_past_the_threshold_and_not_before(workspace
     from workbench.core.events import Compaction
 
     (workspace / "app.py").write_text("print('kite')\n" * 60)
-    config = Config(bundles=workspace.parent / "bundles", fsync="never", window=3000,
+    config = Config(bundles=workspace.parent / "bundles", fsync="never", window=4000,
                     thresholds=ThresholdsConfig(auto_compact=0.75))
     bench = await Workbench.open(config, workspace, ScriptedBrain())
     await bench.ask("read README.md")

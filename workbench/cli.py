@@ -37,6 +37,10 @@ def _parser() -> argparse.ArgumentParser:
     show_primer.add_argument("name")
     show_primer.add_argument("args", nargs=argparse.REMAINDER, help="the primer's arguments")
 
+    mcp = sub.add_parser("mcp", help="MCP servers")
+    mcp_sub = mcp.add_subparsers(dest="mcp_command", required=True)
+    mcp_sub.add_parser("ls", help="each configured server, its status and its tools")
+
     bundles = sub.add_parser("bundles", help="list and read session bundles")
     bundles_sub = bundles.add_subparsers(dest="bundles_command", required=True)
     bundles_sub.add_parser("ls", parents=[common], help="list sessions, newest first")
@@ -73,6 +77,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(list_primers(config, Path.cwd()))
         approver = TerminalApprover(args.yes, sys.stdin, sys.stderr)
         return asyncio.run(show_primer(config, Path.cwd(), args.name, args.args, approver=approver))
+    if args.command == "mcp":
+        from workbench.mcp_commands import list_servers
+
+        return asyncio.run(list_servers(config.mcp, Path.cwd()))
     if args.command == "bundles":
         from workbench.headless import list_bundles, show_bundle
 

@@ -16,6 +16,7 @@ from workbench.core.events import AgentFinished, AssistantMessage, Error, Event,
 from workbench.core.permissions import ApprovalAnswer, ApprovalRequest
 from workbench.core.transcript import describe, one_line, transcript
 from workbench.core.workbench import Workbench, store_for
+from workbench.tools.ask_user import TerminalAsker
 
 
 class TerminalApprover:
@@ -89,6 +90,7 @@ async def run_headless(
             Path.cwd(),
             brain,
             approver=TerminalApprover(yes, stdin, stderr),
+            ask_user=TerminalAsker(stdin, stderr),
             offline_reason=choice.offline_reason,
         )
     except (BundleError, OSError) as exc:
@@ -97,6 +99,9 @@ async def run_headless(
     bench.bus.subscribe(_Printer("primary", stdout, stderr))
     failed = False
     try:
+        await bench.start_mcp()
+        if bench.mcp is not None:
+            await bench.mcp.settled()
         await bench.ask(prompt)
         await bench.wait_all()
         failed = any(isinstance(e, Error) and not e.retryable for e in bench.events)

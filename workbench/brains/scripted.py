@@ -211,11 +211,15 @@ def rule_reply(request: BrainRequest) -> Reply:
     if len(results) > 1 and _orchestrating(messages):
         return Reply(aggregate(results, messages))
     report = report_results(results, messages) if last else ""
-    said = message_text(last).strip() if last else ""
+    said = _INJECTED.sub("", message_text(last)).strip() if last else ""
     if not said:
         return Reply(report or help_text(request.agent_level))
     answer = respond(said, request)
     return Reply("\n\n".join(p for p in (report, answer.text) if p), answer.calls)
+
+
+# context the engine injected (primers, summaries) is not what the user asked for
+_INJECTED = re.compile(r"<(primer|conversation-summary)\b[^>]*>.*?</\1>", re.S)
 
 
 def _without_summary_request(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:

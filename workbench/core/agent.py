@@ -26,6 +26,7 @@ from workbench.brains.base import (
     ToolUseStarted,
     UsageReport,
 )
+from workbench.core.bundle import BundleError
 from workbench.core.bus import ApprovalPending, Retrying, TextStreamed, ThinkingStreamed, ToolInputStreaming
 from workbench.core.content import TextBlock, ToolUseBlock, text_of, tool_uses
 from workbench.core.context import fold
@@ -45,14 +46,27 @@ from workbench.core.events import (
     Usage,
     UserMessage,
 )
+from workbench.core.hooks import (
+    HookOutcome,
+    HookPayload,
+    HookRunner,
+    PostToolUsePayload,
+    PreToolUsePayload,
+    StopPayload,
+    SubagentStopPayload,
+    UserPromptSubmitPayload,
+)
 from workbench.core.permissions import ApprovalRequest, Approver, PermissionPolicy
 from workbench.core.session import Session
+from workbench.tools.ask_user import ASK_USER, AskUser, AskUserAnswer, AskUserRequest
 from workbench.tools.base import Tool, ToolContext, ToolOutput
 from workbench.tools.registry import InvalidToolCall, ToolRegistry
 
 log = logging.getLogger(__name__)
 
 CANCELLED_RESULT = "Cancelled: the user interrupted before this tool call finished."
+MAX_STOP_BLOCKS = 3
+MCP_PREFIX = "mcp__"
 NO_APPROVER = "Permission needed, but no one can be asked here (use --yes to allow, or the app to answer)."
 
 
@@ -89,6 +103,8 @@ class AgentServices:
     delegate: Callable[["Agent", str, str, str | None], Awaitable[ToolOutput]] | None = None
     # runs before every request: where the budget policy reduces or compacts
     before_request: Callable[["Agent"], Awaitable[None]] | None = None
+    hooks: HookRunner | None = None
+    ask_user: AskUser | None = None
 
 
 TurnEnd = Literal["done", "error", "interrupted"]
@@ -170,6 +186,15 @@ class Agent:
             self.state = state
             await self.append(Status(state=state, detail=detail))
 
+    async def hook(self, payload: HookPayload) -> HookOutcome:
+        """Run the configured hooks for an event; their failures are logged, never raised."""
+        if self.services.hooks is None:
+            return HookOutcome(event=payload.hook_event_name)
+        outcome = await self.services.hooks.run(payload.model_copy(update={"agent_id": self.id}))
+        for message in outcome.errors:
+            await self.append(Error(message=message, error_type="hook"))
+        return outcome
+
     async def announce(self, primed: Primed | None = None) -> None:
         """Record the spawn, the primer if any, and the task as the first user message."""
         spec = self.spec
@@ -212,8 +237,8 @@ class Agent:
                     self._settled.set()
                     await self._wake.wait()
                     continue
-                self.owes_reply = False
-                self._turn_task = asyncio.create_task(self._turn(), name=f"turn-{self.id}")
+                owed, self.owes_reply = self.owes_reply, False
+                self._turn_task = asyncio.create_task(self._turn(owed), name=f"turn-{self.id}")
                 end = await self._turn_task
                 if end == "error" and self.one_shot:
                     await self._finish("failed", "the agent stopped on an error (see the log)")
@@ -245,16 +270,25 @@ class Agent:
         try:
             await self.set_state(state)
             await self.append(AgentFinished(state=state, result=self.result))
+        except BundleError:
+            log.warning("the end of agent %s could not be logged: the session is closing", self.id)
         finally:
             self._settled.set()
 
-    async def _turn(self) -> TurnEnd:
+    async def _turn(self, owed: bool = False) -> TurnEnd:
+        """One turn: until a reply calls no tool. ``owed``: the log already ends on the user's side."""
+        stop_blocks = 0  # a Stop hook may send the agent back to work, at most MAX_STOP_BLOCKS times
+        first = True
         try:
             while True:
                 if not self._resumed.is_set():
                     await self.set_state("paused")
                     await self._resumed.wait()
-                await self._flush_inbox()
+                logged = await self._flush_inbox()
+                if first and not logged and not owed:
+                    await self.set_state("idle")
+                    return "error"  # every prompt of this turn was blocked by a hook (logged as such)
+                first = False
                 reply = await self._reply()
                 if reply is None:
                     await self.set_state("idle")
@@ -262,6 +296,12 @@ class Agent:
                 calls = tool_uses(reply.content)
                 if not calls:
                     if self.inbox:
+                        continue
+                    payload = (SubagentStopPayload if self.spec.parent else StopPayload)(stop_hook_active=stop_blocks > 0)
+                    outcome = await self.hook(payload)
+                    if outcome.blocked and stop_blocks < MAX_STOP_BLOCKS:
+                        stop_blocks += 1
+                        self.inbox.append(f"[Stop hook] {outcome.reason}")
                         continue
                     self.result = text_of(reply.content)
                     self.answered = True
@@ -272,15 +312,37 @@ class Agent:
             await self.set_state("idle", "interrupted")
             return "interrupted"
 
-    async def _flush_inbox(self) -> None:
+    async def _flush_inbox(self) -> bool:
+        """Log the queued messages (through the UserPromptSubmit hooks). True if any was logged."""
         queued = self.busy and bool(self.session.events_of(self.id))
+        logged = False
         while self.inbox:
             item = self.inbox.pop(0)
-            await self.append(item if isinstance(item, Primed) else UserMessage(text=item, queued=queued))
+            if isinstance(item, Primed):
+                await self.append(item)
+                logged = True
+                continue
+            outcome = await self.hook(UserPromptSubmitPayload(prompt=item))
+            if outcome.blocked:
+                await self.append(
+                    Error(message=f"Prompt blocked by a UserPromptSubmit hook: {outcome.reason}", error_type="hook_blocked")
+                )
+                continue
+            await self.append(UserMessage(text=item, queued=queued))
+            if outcome.context:
+                await self.append(Primed(primer="hook:UserPromptSubmit", text=outcome.context))
+            logged = True
+        return logged
 
     def tools(self) -> list[Tool[Any]]:
         registry = self.services.tools
-        names = registry.names if self.spec.tools is None else [n for n in registry.names if n in self.spec.tools]
+        wanted = self.spec.tools
+        if wanted is None:
+            names = registry.names
+        else:
+            # MCP servers register their tools after agents spawn: admit them unless the list names its own
+            open_to_mcp = not any(n.startswith(MCP_PREFIX) for n in wanted)
+            names = [n for n in registry.names if n in wanted or (open_to_mcp and n.startswith(MCP_PREFIX))]
         return [tool for tool in map(registry.get, names) if tool is not None]
 
     def request(self) -> BrainRequest:
@@ -369,13 +431,22 @@ class Agent:
             for group in _concurrent_groups(runnable):
                 outputs = await asyncio.gather(*(self._invoke(tool, params) for _, tool, params in group))
                 for (call, _, _), output in zip(group, outputs):
-                    await self._record_result(call, output)
+                    await self._record_result(call, await self._after_tool(call, output))
                     answered.add(call.id)
         except asyncio.CancelledError:
             for call in calls:
                 if call.id not in answered:
                     await self._record_result(call, ToolOutput(content=CANCELLED_RESULT, is_error=True))
             raise
+
+    async def _after_tool(self, call: ToolUseBlock, output: ToolOutput) -> ToolOutput:
+        response = {"content": output.content, "is_error": output.is_error}
+        post = await self.hook(
+            PostToolUsePayload(tool_name=call.name, tool_input=call.input, tool_response=response, tool_use_id=call.id)
+        )
+        if post.blocked:  # the tool already ran: the hook's reason goes to the model with the result
+            return output.model_copy(update={"content": f"{output.content}\n\n[PostToolUse hook] {post.reason}"})
+        return output
 
     async def _record_result(self, call: ToolUseBlock, output: ToolOutput) -> None:
         await self.append(
@@ -393,6 +464,9 @@ class Agent:
 
     def _tool_context(self) -> ToolContext:
         delegate = self.services.delegate
+        extras: dict[str, Any] = {}
+        if self.services.ask_user is not None:
+            extras[ASK_USER] = self._ask_user
         return ToolContext(
             workspace=self.services.workspace,
             agent_id=self.id,
@@ -400,7 +474,17 @@ class Agent:
             delegate=(lambda description, prompt, agent_type=None: delegate(self, description, prompt, agent_type))
             if delegate is not None
             else None,
+            extras=extras,
         )
+
+    async def _ask_user(self, request: AskUserRequest) -> AskUserAnswer:
+        """The agent waits on a person: its state says so while the question is open."""
+        assert self.services.ask_user is not None
+        await self.set_state("awaiting_approval", "AskUserQuestion")
+        try:
+            return await self.services.ask_user(request)
+        finally:
+            await self.set_state("tool", "AskUserQuestion")
 
     async def _authorise(self, call: ToolUseBlock) -> tuple[Tool[Any], BaseModel] | ToolOutput:
         """The tool and its parsed input if it may run; otherwise the result explaining why not."""
@@ -419,6 +503,12 @@ class Agent:
             return ToolOutput(content=str(exc), is_error=True)
         tool = self.services.tools.get(call.name)
         assert tool is not None
+        pre = await self.hook(PreToolUsePayload(tool_name=call.name, tool_input=call.input, tool_use_id=call.id))
+        if pre.blocked:
+            await self.append(
+                PermissionDecision(tool_use_id=call.id, tool=call.name, decision="deny", source="hook", reason=pre.reason)
+            )
+            return ToolOutput(content=f"Blocked by a PreToolUse hook: {pre.reason}", is_error=True)
         policy = self.services.policy
         decision = policy.decide(tool, parsed)
         if decision.verdict == "ask":

@@ -171,8 +171,8 @@ class BundleWriter:
     def submit(self, event: Event) -> asyncio.Future[Event]:
         if self._failure is not None:
             raise BundleError(f"the bundle {self.path} can no longer be written: {self._failure}")
-        if self._task is None:
-            raise BundleError("the bundle writer is not started")
+        if self._task is None or self._task.done():
+            raise BundleError("the bundle writer is not running")
         self.last_seq += 1
         update: dict[str, object] = {"seq": self.last_seq, "session": self.session_id}
         if self.clock is not None:
@@ -195,6 +195,18 @@ class BundleWriter:
         await write_meta(self.folder, self.meta)
 
     async def _run(self) -> None:
+        try:
+            await self._serve()
+        except asyncio.CancelledError:
+            # the loop is shutting down without close(): nobody may wait forever on an append
+            self._failure = RuntimeError("the writer was stopped")
+            while not self._queue.empty():
+                item = self._queue.get_nowait()
+                if not isinstance(item, _Close) and not item[1].done():
+                    item[1].set_exception(BundleError(f"not written to {self.path}: the writer was stopped"))
+            raise
+
+    async def _serve(self) -> None:
         closing = False
         while not closing:
             batch: list[tuple[Event, asyncio.Future[Event]]] = []

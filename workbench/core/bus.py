@@ -51,7 +51,16 @@ class ApprovalPending(Signal):
     waiting: bool
 
 
-Live = Union[TextStreamed, ThinkingStreamed, ToolInputStreaming, Retrying, ApprovalPending]
+class McpStatusChanged(Signal):
+    """An MCP server started, failed or restarted (``agent`` is empty: it belongs to the session)."""
+
+    signal: Literal["mcp"] = "mcp"
+    server: str
+    state: str
+    error: str = ""
+
+
+Live = Union[TextStreamed, ThinkingStreamed, ToolInputStreaming, Retrying, ApprovalPending, McpStatusChanged]
 Listener = Callable[[Union[Event, Live]], None]
 
 

@@ -11,8 +11,11 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from workbench.brains.base import ThinkingConfig
+from workbench.core.hooks import HooksConfig
+from workbench.tools.mcp.config import McpSettings
 from workbench.core.permissions import PermissionMode, PermissionRuleError, Rule
 
 FsyncPolicy = Literal["always", "interval", "never"]
@@ -55,6 +58,15 @@ class LimitsConfig(_Section):
     depth: int = Field(default=3, ge=1, le=3)
 
 
+class ThinkingSettings(_Section):
+    enabled: bool = False
+    budget_tokens: int = Field(default=4096, ge=1024)  # the API's minimum
+
+
+class ModelSettings(_Section):
+    thinking: ThinkingSettings | None = None
+
+
 class Config(_Section):
     brain: BrainChoice = "auto"
     model: str = "claude-sonnet-4-6"
@@ -72,6 +84,24 @@ class Config(_Section):
     bell: bool = True
     # pace of the offline brain's streaming, so the tour reads like a live reply
     scripted_delay_s: float = Field(default=0.015, ge=0)
+    thinking: ThinkingSettings = Field(default_factory=ThinkingSettings)
+    models: dict[str, ModelSettings] = Field(default_factory=dict)  # [models."claude-opus-4-1".thinking]
+    mcp: McpSettings = Field(default_factory=McpSettings)
+    hooks: HooksConfig = Field(default_factory=HooksConfig)
+
+    def thinking_for(self, model: str) -> ThinkingConfig:
+        own = self.models.get(model)
+        chosen = own.thinking if own is not None and own.thinking is not None else self.thinking
+        return ThinkingConfig(enabled=chosen.enabled, budget_tokens=chosen.budget_tokens)
+
+    @model_validator(mode="after")
+    def _thinking_fits(self) -> "Config":
+        thinking = self.thinking_for(self.model)
+        if thinking.enabled and thinking.budget_tokens >= self.max_tokens:
+            raise ValueError(
+                f"thinking.budget_tokens ({thinking.budget_tokens}) must be below max_tokens ({self.max_tokens})"
+            )
+        return self
 
 
 def user_config_path(environ: dict[str, str] | None = None) -> Path:

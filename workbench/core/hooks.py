@@ -20,14 +20,14 @@ import os
 import re
 import signal
 from pathlib import Path
-from typing import Annotated, Any, Literal, Mapping, Union
+from typing import Annotated, Any, Literal, Mapping, Union, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError, field_validator
 
 HookEventName = Literal[
     "PreToolUse", "PostToolUse", "UserPromptSubmit", "Stop", "SubagentStop", "PreCompact", "SessionStart"
 ]
-HOOK_EVENTS: tuple[str, ...] = HookEventName.__args__  # type: ignore[attr-defined]
+HOOK_EVENTS: tuple[str, ...] = get_args(HookEventName)
 # where exit code 2 stops something; elsewhere it is reported like any failure
 BLOCKING_EVENTS = frozenset({"PreToolUse", "PostToolUse", "UserPromptSubmit", "Stop", "SubagentStop"})
 DEFAULT_TIMEOUT_S = 60.0

@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable, Literal
 
 from workbench import __version__
 from workbench.core.agent import Agent, AgentServices
 from workbench.core.bundle import BundleStore, default_store_root
-from workbench.core.bus import EventBus
+from workbench.core.bus import EventBus, McpStatusChanged
 from workbench.core.config import Config
 from workbench.brains.base import Brain, BrainError
 from workbench.core.brief import brief
@@ -19,7 +19,8 @@ from workbench.core.compaction import CompactionFailed, NothingToCompact, compac
 from workbench.core.agent_types import find_agent_type
 from workbench.core.primers import ResolvedPrimer, find_primer, primer_dirs, resolve as resolve_primer
 from workbench.core.reduce import reduce_context
-from workbench.core.events import FINAL_STATES, ChildResult, Delegated, Error, Event, SessionStarted
+from workbench.core.events import FINAL_STATES, ChildResult, Delegated, Error, Event, Primed, SessionStarted
+from workbench.core.hooks import HookRunner, PreCompactPayload, SessionStartPayload, load_hooks
 from workbench.core.permissions import Approver, PermissionMode, PermissionPolicy, MODE_CYCLE
 from workbench.core.prompts import orchestration_prompt, returned_result
 from workbench.core.restore import restore_agents
@@ -28,7 +29,13 @@ from workbench.core.session_stats import SessionStats
 from workbench.core.supervisor import Supervisor
 from workbench.core.tokens import BudgetSnapshot, TokenCounter, TokenLedger, consumed_tokens, default_counter
 from workbench.tools.registry import ToolRegistry, builtin_tools
+from workbench.tools.ask_user import AskUser, AskUserQuestion
 from workbench.tools.task import Task
+from workbench.tools.todo import TodoWrite
+
+if TYPE_CHECKING:
+    from workbench.tools.mcp.manager import McpManager
+    from workbench.tools.mcp.server import McpServerStatus
 
 
 def store_for(config: Config, override: Path | None = None) -> BundleStore:
@@ -46,6 +53,7 @@ class Workbench:
         session: Session,
         *,
         approver: Approver | None = None,
+        ask_user: AskUser | None = None,
         counter: TokenCounter | None = None,
         offline_reason: str | None = None,
     ) -> None:
@@ -63,7 +71,7 @@ class Workbench:
             deny=config.permissions.deny,
             workspace=cwd,
         )
-        tools = ToolRegistry([*builtin_tools(), Task()])
+        tools = ToolRegistry([*builtin_tools(), Task(), TodoWrite(), AskUserQuestion()])
         self.services = AgentServices(
             session=session,
             brain=brain,
@@ -72,7 +80,11 @@ class Workbench:
             workspace=cwd,
             approver=approver,
             max_tokens=config.max_tokens,
+            thinking=config.thinking_for(brain.model),
+            hooks=HookRunner(load_hooks(cwd, config.hooks), cwd=cwd, session_id=session.id, transcript_path=session.path),
+            ask_user=ask_user,
         )
+        self.mcp: McpManager | None = None
         self.supervisor = Supervisor(
             self.services,
             config.limits,
@@ -98,6 +110,7 @@ class Workbench:
         *,
         store: BundleStore | None = None,
         approver: Approver | None = None,
+        ask_user: AskUser | None = None,
         bus: EventBus | None = None,
         clock: Callable[[], datetime] | None = None,
         session_id: str | None = None,
@@ -107,12 +120,47 @@ class Workbench:
         """Start a new session with its primary agent."""
         store = store or store_for(config)
         session = await Session.create(store, fsync=config.fsync, bus=bus, clock=clock, session_id=session_id)
-        bench = cls(config, cwd, brain, session, approver=approver, counter=counter, offline_reason=offline_reason)
+        bench = cls(
+            config, cwd, brain, session,
+            approver=approver, ask_user=ask_user, counter=counter, offline_reason=offline_reason,
+        )
         await session.append(
             SessionStarted(cwd=str(cwd), brain=brain.name, model=brain.model, app_version=__version__)
         )
-        await bench.supervisor.spawn(mode="foreground")
+        primary = await bench.supervisor.spawn(mode="foreground")
+        await bench._session_start_hook(primary, "startup")
         return bench
+
+    async def _session_start_hook(self, primary: Agent, source: Literal["startup", "resume"]) -> None:
+        outcome = await primary.hook(SessionStartPayload(source=source))
+        if outcome.context:
+            await primary.append(Primed(primer="hook:SessionStart", text=outcome.context))
+
+    async def start_mcp(self) -> None:
+        """Start the configured MCP servers in the background (the SDK loads only if any exist)."""
+        if self.mcp is not None or not (self.config.mcp.servers or (self.cwd / ".mcp.json").is_file()):
+            return
+        from workbench.tools.mcp.manager import McpManager
+
+        self.mcp = McpManager.from_settings(
+            self.config.mcp, self.cwd, registry=self.services.tools, on_change=self._mcp_changed
+        )
+        self.mcp.start()
+
+    def _mcp_changed(self, status: McpServerStatus) -> None:
+        self.bus.publish(McpStatusChanged(agent="", server=status.name, state=status.state, error=status.error or ""))
+        if status.state == "failed":
+            note = self.primary.append(Error(message=f"MCP server {status.name}: {status.error}", error_type="mcp"))
+            self._follow(asyncio.ensure_future(note))
+        elif status.state == "ready":
+            for agent_id, ledger in self.ledgers.items():
+                agent = self.supervisor.agents.get(agent_id)
+                if agent is not None:
+                    ledger.set_fixed(agent.spec.system, [t.spec().model_dump() for t in agent.tools()])
+
+    def _follow(self, task: "asyncio.Future[object]") -> None:
+        self._follow_ups.add(task)  # type: ignore[arg-type]
+        task.add_done_callback(self._follow_ups.discard)  # type: ignore[arg-type]
 
     @classmethod
     async def resume(
@@ -124,6 +172,7 @@ class Workbench:
         *,
         store: BundleStore | None = None,
         approver: Approver | None = None,
+        ask_user: AskUser | None = None,
         bus: EventBus | None = None,
         clock: Callable[[], datetime] | None = None,
         counter: TokenCounter | None = None,
@@ -132,7 +181,10 @@ class Workbench:
         """Reopen a session after a restart: every agent comes back in the state the log left it."""
         store = store or store_for(config)
         session = await Session.resume(store, session_id, fsync=config.fsync, bus=bus, clock=clock)
-        bench = cls(config, cwd, brain, session, approver=approver, counter=counter, offline_reason=offline_reason)
+        bench = cls(
+            config, cwd, brain, session,
+            approver=approver, ask_user=ask_user, counter=counter, offline_reason=offline_reason,
+        )
         for event in session.events:
             bench._account(event)
         for agent in restore_agents(session.events, bench.services):
@@ -140,12 +192,16 @@ class Workbench:
                 bench.supervisor.agents[agent.id] = agent
             else:
                 bench.supervisor.adopt(agent)
+        if "primary" in bench.supervisor.agents:
+            await bench._session_start_hook(bench.primary, "resume")
         return bench
 
     async def close(self) -> None:
         for task in self._follow_ups:
             task.cancel()
         await self.supervisor.close()
+        if self.mcp is not None:
+            await self.mcp.close()
         self._unsubscribe()
         await self.session.close()
 
@@ -275,9 +331,7 @@ class Workbench:
             agent_type=kind,
         )
         await parent.append(Delegated(child=child.id, task=task, mode="delegated"))
-        follow_up = asyncio.create_task(self._return_summary(parent, child), name=f"delegate-{child.id}")
-        self._follow_ups.add(follow_up)
-        follow_up.add_done_callback(self._follow_ups.discard)
+        self._follow(asyncio.create_task(self._return_summary(parent, child), name=f"delegate-{child.id}"))
         return child
 
     async def _return_summary(self, parent: Agent, child: Agent) -> None:
@@ -303,6 +357,7 @@ class Workbench:
     async def compact(self, agent_id: str | None = None, instructions: str = "", *, automatic: bool = False) -> Event | None:
         """Summarise the older turns through the brain; the last turns stay verbatim."""
         agent = self.agent(agent_id)
+        await agent.hook(PreCompactPayload(trigger="auto" if automatic else "manual", custom_instructions=instructions))
         try:
             compaction = await compact_events(
                 self.session.events_of(agent.id),
