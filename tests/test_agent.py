@@ -113,7 +113,7 @@ async def test_a_message_sent_mid_turn_is_injected_at_the_next_step(workspace: P
     await bench.close()
     users = [e for e in bench.events if isinstance(e, UserMessage)]
     assert [u.text for u in users] == ["read README.md", "list markdown files"]
-    assert users[1].queued
+    assert not users[0].queued and users[1].queued
     assert "Glob" in [e.name for e in bench.events if isinstance(e, ToolCall)]
 
 
@@ -241,3 +241,17 @@ async def test_a_crashing_agent_fails_alone(workspace: Path, monkeypatch) -> Non
     errors = [e for e in bench.session.events_of(child.id) if isinstance(e, Error)]
     assert errors and "bug in the loop" in errors[0].message
     assert "prints greetings" in answer
+
+
+async def test_close_during_a_streaming_turn_returns_and_cancel_ends_a_busy_agent(workspace: Path) -> None:
+    bench = await open_bench(workspace, ScriptedBrain(delay_s=0.05))
+    child = await bench.background("read README.md")
+    bench.send("hello there")
+    await asyncio.sleep(0.15)
+    assert child.busy and bench.primary.busy
+    bench.cancel(child.id)
+    await bench.wait_all()
+    assert child.state == "cancelled"
+    await asyncio.wait_for(bench.close(), timeout=5)
+    finished = [e for e in bench.session.events_of(child.id) if isinstance(e, AgentFinished)]
+    assert finished and finished[0].state == "cancelled"

@@ -125,6 +125,7 @@ class Agent:
         self._resumed.set()
         self._turn_task: asyncio.Task[TurnEnd] | None = None
         self._settled = asyncio.Event()
+        self._interrupting = False  # the turn's cancellation is an interrupt, not the agent's end
         self.closing = False  # the app is shutting down: stop without recording an ending
         self.owes_reply = False  # resumed mid-turn: the log ends on the user's side
         self.started = False
@@ -156,6 +157,7 @@ class Agent:
         """Stop the current turn; the agent stays usable. False when nothing was running."""
         if self.busy:
             assert self._turn_task is not None
+            self._interrupting = True
             self._turn_task.cancel()
             return True
         return False
@@ -284,7 +286,7 @@ class Agent:
                 if not self._resumed.is_set():
                     await self.set_state("paused")
                     await self._resumed.wait()
-                logged = await self._flush_inbox()
+                logged = await self._flush_inbox(queued=not first)
                 if first and not logged and not owed:
                     await self.set_state("idle")
                     return "error"  # every prompt of this turn was blocked by a hook (logged as such)
@@ -309,12 +311,17 @@ class Agent:
                 await self.set_state("tool", calls[0].name)
                 await self._run_calls(calls)
         except asyncio.CancelledError:
+            if not self._interrupting:
+                raise  # the agent itself is being cancelled: let run() record its end
+            self._interrupting = False
             await self.set_state("idle", "interrupted")
             return "interrupted"
 
-    async def _flush_inbox(self) -> bool:
-        """Log the queued messages (through the UserPromptSubmit hooks). True if any was logged."""
-        queued = self.busy and bool(self.session.events_of(self.id))
+    async def _flush_inbox(self, queued: bool) -> bool:
+        """Log the waiting messages (through the UserPromptSubmit hooks). True if any was logged.
+
+        ``queued``: they were typed while the turn was already under way.
+        """
         logged = False
         while self.inbox:
             item = self.inbox.pop(0)

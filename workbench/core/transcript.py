@@ -48,7 +48,8 @@ def one_line(value: object, width: int = 100) -> str:
 def describe(event: Event) -> str:
     """A one-line summary of any event, for logs and lists."""
     if isinstance(event, SessionStarted):
-        return f"session started in {event.cwd} · {event.brain} {event.model}"
+        brain = event.brain if event.model in ("", event.brain) else f"{event.brain} {event.model}"
+        return f"session started in {event.cwd} · {brain}"
     if isinstance(event, AgentSpawned):
         parent = f" by {event.parent}" if event.parent else ""
         return f"{event.mode} agent '{event.name}' (level {event.level}){parent}"

@@ -1,0 +1,52 @@
+"""Driving the app in tests: wait for the engine, let streams settle, type a prompt."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+from textual.pilot import Pilot
+
+from workbench.tui.app import WorkbenchApp
+from workbench.tui.widgets.prompt import PromptArea
+
+
+async def until(pilot: Pilot[Any], condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Let the app run until ``condition`` holds (the engine runs on the app's loop)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for the app")
+        await pilot.pause(0.02)
+
+
+async def engine_ready(pilot: Pilot[Any]) -> WorkbenchApp:
+    app = pilot.app
+    assert isinstance(app, WorkbenchApp)
+    await until(pilot, lambda: app.main_screen.bench is not None)
+    await until(pilot, lambda: app.main_screen.bench.primary.state == "idle")  # type: ignore[union-attr]
+    pilot.app.query_one(PromptArea).cursor_blink = False
+    await settle(pilot)
+    return app
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    """Wait until no agent is busy and every pane has handled what the engine posted."""
+    app = pilot.app
+    assert isinstance(app, WorkbenchApp)
+    bench = app.main_screen.bench
+    if bench is not None:
+        await until(pilot, lambda: not any(a.busy for a in bench.supervisor.agents.values()))
+    await pilot.pause(0.15)  # the bridge flushes streamed text every 40 ms
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause()
+
+
+async def type_and_send(pilot: Pilot[Any], text: str) -> None:
+    pilot.app.query_one(PromptArea).load_text(text)
+    await pilot.press("enter")
+
+
+def notices(app: WorkbenchApp) -> list[str]:
+    """The title and text of every notification on screen."""
+    return [f"{n.title}: {n.message}" for n in app._notifications]

@@ -1,0 +1,152 @@
+"""The action table drives the keys, the help screen and the palette; overrides from config apply."""
+
+from __future__ import annotations
+
+from textual.widgets import DataTable
+
+from workbench.tui.actions import ACTIONS, BY_NAME, bindings, unknown_actions
+from workbench.tui.screens.help import HelpScreen
+from workbench.tui.widgets.agents_pane import AgentsPane
+from workbench.tui.widgets.conversation import Conversation
+from workbench.tui.widgets.prompt import PromptArea
+from workbench.tui.widgets.session_header import SessionHeader
+
+from .helpers import engine_ready, notices, settle, type_and_send, until
+
+
+def test_every_action_has_a_unique_name_and_a_description() -> None:
+    names = [action.name for action in ACTIONS]
+    assert len(names) == len(set(names))
+    assert all(action.description and action.label for action in ACTIONS)
+    required = {"send", "background", "delegate", "compact", "prime", "remount", "interrupt", "cancel_agent",
+                "pause_resume", "cycle_mode", "focus_next_pane", "focus_previous_pane", "focus_primary", "help",
+                "quit", "palette"}  # fmt: skip
+    assert required <= set(names)
+
+
+def test_bindings_carry_the_action_name_as_their_id() -> None:
+    main = {binding.id: binding.key for binding in bindings("main")}
+    assert main["background"] == "ctrl+b"
+    assert main["cycle_mode"] == "shift+tab"
+
+
+def test_unknown_names_in_a_keys_override_are_found() -> None:
+    assert unknown_actions({"help": "f2", "halp": "f3", "theme": "f4"}) == ["halp", "theme"]
+
+
+async def test_a_key_override_from_config_takes_effect(make_app) -> None:
+    async with make_app(keys={"help": "f3"}).run_test(size=(120, 36)) as pilot:
+        await engine_ready(pilot)
+        app = pilot.app
+        await pilot.press("f1")
+        await pilot.pause()
+        assert not isinstance(app.screen, HelpScreen)
+        await pilot.press("f3")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        rows = [app.screen.query_one(DataTable).get_row_at(i) for i in range(len(ACTIONS))]
+        help_row = next(row for row in rows if str(row[2]) == BY_NAME["help"].description)
+        assert str(help_row[0]) == "f3"
+
+
+async def test_an_override_naming_no_action_is_reported(make_app) -> None:
+    async with make_app(keys={"halp": "f3"}).run_test(size=(120, 36)) as pilot:
+        app = await engine_ready(pilot)
+        assert any("halp" in notice for notice in notices(app))
+
+
+async def test_an_action_without_its_engine_part_says_so(make_app) -> None:
+    says = "Remounting from the app is not in the engine yet"
+    async with make_app().run_test(size=(120, 36)) as pilot:
+        app = await engine_ready(pilot)
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        assert sum(says in notice for notice in notices(app)) == 1
+        await type_and_send(pilot, "/remount")
+        await pilot.pause()
+        assert sum(says in notice for notice in notices(app)) == 2
+        assert app.query_one(PromptArea).text == ""
+
+
+async def test_ctrl_b_sends_the_prompt_as_a_background_task(make_app) -> None:
+    async with make_app().run_test(size=(120, 36)) as pilot:
+        app = await engine_ready(pilot)
+        app.query_one(PromptArea).load_text("read README.md")
+        await pilot.press("ctrl+b")
+        await until(pilot, lambda: "agent-1" in app.main_screen.bench.supervisor.agents)
+        await settle(pilot)
+        agent = app.main_screen.bench.supervisor.agents["agent-1"]
+        assert (agent.spec.mode, agent.spec.task, agent.state) == ("background", "read README.md", "done")
+        assert app.query_one(PromptArea).text == ""
+        assert app.query_one(AgentsPane).rows["agent-1"].state == "done"
+
+
+async def test_shift_tab_cycles_the_permission_mode(make_app) -> None:
+    async with make_app().run_test(size=(120, 36)) as pilot:
+        app = await engine_ready(pilot)
+        header = app.query_one(SessionHeader)
+        seen = []
+        for _ in range(3):
+            await pilot.press("shift+tab")
+            seen.append((app.main_screen.bench.policy.mode, header.mode))
+        assert seen == [("acceptEdits", "acceptEdits"), ("plan", "plan"), ("default", "default")]
+        await type_and_send(pilot, "/mode plan")
+        assert app.main_screen.bench.policy.mode == "plan"
+
+
+async def test_f6_walks_the_panes(make_app) -> None:
+    async with make_app().run_test(size=(120, 36)) as pilot:
+        app = await engine_ready(pilot)
+        visited = []
+        for _ in range(4):
+            await pilot.press("f6")
+            visited.append(type(app.focused).__name__)
+        assert visited == ["Conversation", "AgentTree", "LogTable", "PromptArea"]
+        await pilot.press("shift+f6")
+        assert type(app.focused).__name__ == "LogTable"
+
+
+async def test_escape_interrupts_a_running_turn(make_app) -> None:
+    from .brains import HeldBrain
+
+    brain = HeldBrain(hold_after=2, delay_s=0)
+    async with make_app(brain=brain).run_test(size=(120, 36)) as pilot:
+        app = await engine_ready(pilot)
+        await type_and_send(pilot, "hello")
+        await until(pilot, brain.holding.is_set)
+        await pilot.press("escape")
+        await settle(pilot)
+        last = [e for e in app.main_screen.bench.events if e.kind == "assistant_message"][-1]
+        assert last.interrupted
+        assert "reply interrupted" in str(app.query_one(Conversation).query("Marker").last().visual)
+
+
+async def test_the_palette_lists_the_actions(make_app) -> None:
+    from workbench.tui.commands import ActionCommands
+
+    async with make_app().run_test(size=(120, 36)) as pilot:
+        app = await engine_ready(pilot)
+        provider = ActionCommands(app.screen)
+        hits = [hit async for hit in provider.search("background")]
+        assert hits and "ctrl+b" in (hits[0].help or "")
+        hits[0].command()
+        await pilot.pause()
+        assert any("Type the task in the prompt first" in notice for notice in notices(app))
+
+
+def test_every_action_offered_by_the_palette_or_a_slash_command_can_run() -> None:
+    from workbench.tui.app import WorkbenchApp
+    from workbench.tui.screens.main import MainScreen
+
+    for action in ACTIONS:
+        if not (action.palette or action.slash):
+            continue
+        owner = WorkbenchApp if action.scope == "app" else MainScreen
+        assert hasattr(owner, f"action_{action.textual_action}"), action.name
+
+
+async def test_the_palette_offers_each_command_once(make_app) -> None:
+    async with make_app().run_test(size=(120, 36)) as pilot:
+        app = await engine_ready(pilot)
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        assert "Quit" not in titles and "Theme" not in titles

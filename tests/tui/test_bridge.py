@@ -1,0 +1,57 @@
+"""The bus bridge: one message per logged event, streamed text coalesced per agent, nothing lost or doubled."""
+
+from __future__ import annotations
+
+import asyncio
+
+from textual.message import Message
+
+from workbench.core.bus import EventBus, TextStreamed
+from workbench.core.content import TextBlock
+from workbench.core.events import AssistantMessage, UserMessage
+from workbench.core.tokens import BudgetSnapshot
+from workbench.tui.bridge import BusBridge
+from workbench.tui.messages import BudgetChanged, EventLogged, ReplyStreamed
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    def post_message(self, message: Message) -> bool:
+        self.messages.append(message)
+        return True
+
+
+def budget(agent: str) -> BudgetSnapshot:
+    return BudgetSnapshot(agent=agent, window=1000, used=10, exact=False)
+
+
+async def test_streamed_text_is_flushed_in_few_messages_and_before_the_logged_reply() -> None:
+    bus, inbox = EventBus(), Inbox()
+    bridge = BusBridge([inbox], budget=budget, flush_s=0.01)
+    bridge.attach(bus, backlog=[UserMessage(seq=1, agent="primary", text="hi")])
+    for word in ("Hello", " there", ", friend"):
+        bus.publish(TextStreamed(agent="primary", text=word))
+    bus.publish(TextStreamed(agent="agent-1", text="Other"))
+    await asyncio.sleep(0.05)
+    bus.publish(TextStreamed(agent="primary", text="."))
+    bus.publish(AssistantMessage(seq=2, agent="primary", content=[TextBlock(text="Hello there, friend.")]))
+
+    kinds = [type(m).__name__ for m in inbox.messages]
+    assert kinds == ["EventLogged", "BudgetChanged", "ReplyStreamed", "ReplyStreamed", "ReplyStreamed",
+                     "EventLogged", "BudgetChanged"]  # fmt: skip
+    streamed = [m for m in inbox.messages if isinstance(m, ReplyStreamed) and m.agent == "primary"]
+    assert [(m.text, m.start) for m in streamed] == [("Hello there, friend", 0), (".", 19)]
+    assert bridge.partial("primary") == ""  # the reply is logged
+    assert bridge.partial("agent-1") == "Other"
+    assert isinstance(inbox.messages[-1], BudgetChanged) and isinstance(inbox.messages[-2], EventLogged)
+    bridge.detach()
+
+
+async def test_every_target_gets_its_own_message() -> None:
+    bus, first, second = EventBus(), Inbox(), Inbox()
+    BusBridge([first, second], budget=budget).attach(bus, backlog=[])
+    bus.publish(UserMessage(seq=1, agent="primary", text="hi"))
+    assert first.messages[0] is not second.messages[0]
+    assert first.messages[0].event is second.messages[0].event

@@ -1,0 +1,147 @@
+"""The conversation pane: streaming replies, tool calls, and rebuilding when another agent is shown."""
+
+from __future__ import annotations
+
+from workbench.core.events import AssistantMessage, ToolResult
+from workbench.tui.widgets.agents_pane import AgentTree
+from workbench.tui.widgets.assistant_reply import AssistantReply
+from workbench.tui.widgets.conversation import Conversation
+from workbench.tui.widgets.tool_block import ToolBlock
+from workbench.tui.widgets.transcript_blocks import UserTurn, Welcome
+
+from .brains import HeldBrain
+from .helpers import engine_ready, settle, type_and_send, until
+
+
+async def test_an_empty_session_shows_how_to_start(make_app) -> None:
+    async with make_app().run_test(size=(120, 36)) as pilot:
+        app = await engine_ready(pilot)
+        assert app.query(Welcome)
+        await type_and_send(pilot, "read README.md")
+        await settle(pilot)
+        assert not app.query(Welcome)
+
+
+async def test_a_reply_streams_into_the_conversation_before_it_is_logged(make_app) -> None:
+    brain = HeldBrain(hold_after=3, delay_s=0)
+    async with make_app(brain=brain).run_test(size=(120, 36)) as pilot:
+        app = await engine_ready(pilot)
+        await type_and_send(pilot, "hello there")
+        await until(pilot, brain.holding.is_set)
+        await pilot.pause(0.15)  # one flush of the bridge
+        bench = app.main_screen.bench
+        assert not any(isinstance(e, AssistantMessage) for e in bench.events)
+        (reply,) = app.query_one(Conversation).query(AssistantReply)
+        streamed = reply.source
+        assert streamed and len(streamed) < 40  # three chunks of the help text, not all of it
+
+        brain.release.set()
+        await settle(pilot)
+        logged = [e for e in bench.events if isinstance(e, AssistantMessage)][-1]
+        (settled,) = app.query_one(Conversation).query(AssistantReply)
+        assert settled is reply  # the same block, settled
+        assert settled.source == logged.content[0].text
+        assert settled.source.startswith(streamed)
+
+
+async def test_a_tool_call_appears_and_its_result_expands(make_app) -> None:
+    async with make_app().run_test(size=(120, 40)) as pilot:
+        app = await engine_ready(pilot)
+        await type_and_send(pilot, "read README.md")
+        await settle(pilot)
+        conversation = app.query_one(Conversation)
+        (block,) = conversation.query(ToolBlock)
+        assert block.tool_name == "Read"
+        assert block.status == "done"
+        assert block.collapsed
+        result = block.query_one(".tool-result")
+        assert not result.region  # collapsed: nothing of the result is on screen
+
+        block.query_one("CollapsibleTitle").focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert not block.collapsed
+        assert result.region.height > 0
+        logged = next(e for e in app.main_screen.bench.events if isinstance(e, ToolResult))
+        assert "Demo project" in logged.content
+        assert "Demo project" in str(result.visual)
+
+
+async def test_showing_another_agent_rebuilds_the_conversation_from_its_events(make_app) -> None:
+    async with make_app().run_test(size=(120, 40)) as pilot:
+        app = await engine_ready(pilot)
+        await type_and_send(pilot, "read README.md")
+        await settle(pilot)
+        await type_and_send(pilot, "/background list python files")
+        await until(pilot, lambda: "agent-1" in app.main_screen.bench.supervisor.agents)
+        await settle(pilot)
+
+        tree = app.query_one(AgentTree)
+        tree.focus()
+        agent_node = next(n for n in tree.root.children[0].children if n.data == "agent-1")
+        tree.move_cursor(agent_node)
+        await pilot.press("enter")
+        await settle(pilot)
+
+        conversation = app.query_one(Conversation)
+        assert conversation.agent_id == "agent-1"
+        turns = [str(turn.visual) for turn in conversation.query(UserTurn)]
+        assert turns == ["list python files"]
+        (block,) = conversation.query(ToolBlock)
+        assert block.tool_name == "Glob"
+
+        await pilot.press("ctrl+g")
+        await settle(pilot)
+        assert conversation.agent_id == "primary"
+        assert [str(turn.visual) for turn in conversation.query(UserTurn)] == ["read README.md"]
+        assert [b.tool_name for b in conversation.query(ToolBlock)] == ["Read"]
+
+
+async def test_the_conversation_follows_new_output_unless_scrolled_up(make_app) -> None:
+    async with make_app().run_test(size=(100, 30)) as pilot:
+        app = await engine_ready(pilot)
+        conversation = app.query_one(Conversation)
+        for _ in range(2):
+            await type_and_send(pilot, "what can you do?")
+            await settle(pilot)
+        assert conversation.max_scroll_y > 0
+        assert conversation.scroll_y == conversation.max_scroll_y  # following
+
+        conversation.focus()
+        await pilot.press("home")
+        await settle(pilot)
+        app.main_screen.bench.send("read README.md")
+        await settle(pilot)
+        assert conversation.scroll_y == 0  # the reader stays where they went
+
+        await pilot.press("end")
+        await settle(pilot)
+        app.main_screen.bench.send("read app.py")
+        await settle(pilot)
+        assert conversation.scroll_y == conversation.max_scroll_y
+
+
+async def test_thinking_streams_into_a_folded_block_that_the_logged_reply_settles(make_app) -> None:
+    from workbench.core.content import TextBlock
+    from workbench.core.content import ThinkingBlock as ThinkingContent
+    from workbench.tui.messages import EventLogged, ReplyStreamed, ThinkingStreamed
+    from workbench.tui.widgets.transcript_blocks import ThinkingBlock
+
+    async with make_app().run_test(size=(120, 36)) as pilot:
+        app = await engine_ready(pilot)
+        conversation = app.query_one(Conversation)
+        conversation.post_message(ThinkingStreamed("primary", "Let me look "))
+        conversation.post_message(ThinkingStreamed("primary", "at the file."))
+        conversation.post_message(ReplyStreamed("primary", "It is ", 0))
+        conversation.post_message(ThinkingStreamed("agent-9", "not shown here"))
+        await pilot.pause()
+        (thinking,) = conversation.query(ThinkingBlock)
+        assert thinking.collapsed and "Let me look at the file." in str(thinking.query_one(".thinking-text").visual)
+
+        content = [ThinkingContent(thinking="Let me look at the file."), TextBlock(text="It is short.")]
+        reply = AssistantMessage(seq=10_000, agent="primary", content=content)
+        conversation.post_message(EventLogged(reply))
+        await pilot.pause()
+        assert len(conversation.query(ThinkingBlock)) == 1
+        (text,) = conversation.query(AssistantReply)
+        assert text.source == "It is short."

@@ -1,0 +1,80 @@
+"""The prompt: enter sends, ctrl+j breaks the line, up/down walk the history, / completes commands."""
+
+from __future__ import annotations
+
+from workbench.core.events import UserMessage
+from workbench.tui.slash import completions, parse
+from workbench.tui.widgets.prompt import PromptArea, SlashMenu
+
+from .helpers import engine_ready, notices, settle
+
+
+def test_completions_follow_the_command_word_only() -> None:
+    assert [c.word for c in completions("/ba")] == ["/background"]
+    assert completions("/background run") == []
+    assert completions("hello") == []
+    assert {"/help", "/mode", "/tasks", "/compact", "/remount"} <= {c.word for c in completions("/")}
+
+
+def test_parsing_a_slash_command() -> None:
+    background = parse("/background  run the tests ")
+    assert (background.command.action.name, background.argument) == ("background", "run the tests")
+    prime = parse("/prime-bug-smash login fails")
+    assert (prime.command.action.name, prime.word, prime.argument) == ("prime", "/prime-bug-smash", "login fails")
+    assert parse("/nope").command is None
+
+
+async def test_enter_sends_and_ctrl_j_breaks_the_line(make_app) -> None:
+    async with make_app().run_test(size=(120, 36)) as pilot:
+        app = await engine_ready(pilot)
+        await pilot.press(*"first", "ctrl+j", *"second", "enter")
+        await settle(pilot)
+        sent = [e.text for e in app.main_screen.bench.events if isinstance(e, UserMessage)]
+        assert sent == ["first\nsecond"]
+        assert app.query_one(PromptArea).text == ""
+
+
+async def test_up_and_down_walk_the_history_from_the_edges(make_app) -> None:
+    async with make_app().run_test(size=(120, 36)) as pilot:
+        await engine_ready(pilot)
+        prompt = pilot.app.query_one(PromptArea)
+        for text in ("one", "two"):
+            await pilot.press(*text, "enter")
+            await settle(pilot)
+        await pilot.press(*"draft")
+        await pilot.press("up")
+        assert prompt.text == "two"
+        await pilot.press("up")
+        assert prompt.text == "one"
+        await pilot.press("down", "down")
+        assert prompt.text == "draft"
+        # inside a multi-line prompt the arrows move the cursor
+        prompt.load_text("a\nb")
+        prompt.move_cursor((1, 0))
+        await pilot.press("up")
+        assert prompt.text == "a\nb" and prompt.cursor_location == (0, 0)
+
+
+async def test_the_slash_menu_completes_with_tab_and_escape_closes_it(make_app) -> None:
+    async with make_app().run_test(size=(120, 36)) as pilot:
+        app = await engine_ready(pilot)
+        prompt = app.query_one(PromptArea)
+        menu = app.query_one(SlashMenu)
+        await pilot.press("/", "b", "a")
+        assert menu.display and menu.chosen == "/background"
+        await pilot.press("tab")
+        assert prompt.text == "/background " and not menu.display
+        prompt.clear()
+        await pilot.press("/", "h")
+        assert menu.display
+        await pilot.press("escape")
+        assert not menu.display and prompt.text == "/h"
+
+
+async def test_an_unknown_slash_command_is_explained(make_app) -> None:
+    async with make_app().run_test(size=(120, 36)) as pilot:
+        app = await engine_ready(pilot)
+        await pilot.press(*"/frobnicate", "enter")
+        await pilot.pause()
+        assert any("No command /frobnicate" in notice for notice in notices(app))
+        assert not [e for e in app.main_screen.bench.events if isinstance(e, UserMessage)]

@@ -1,0 +1,156 @@
+"""Every action of the app in one table: its key, what it does, and where it applies.
+
+The bindings of each screen and widget, the footer, the help screen, the
+command palette and the slash-command menu are all read from ``ACTIONS``.
+Users rebind an action by name in their config (``[keys] background = "ctrl+y"``);
+the names are Textual binding ids, so ``App.set_keymap`` applies the overrides.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from textual.binding import Binding
+
+Scope = Literal["app", "main", "prompt", "agents", "log", "approval", "questions", "dialog"]
+
+WHERE: dict[Scope, str] = {
+    "app": "everywhere",
+    "main": "main screen",
+    "prompt": "prompt",
+    "agents": "agents pane",
+    "log": "bundle log",
+    "approval": "permission prompt",
+    "questions": "agent's questions",
+    "dialog": "dialogs",
+}
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str  # the binding id, and the name users rebind in config.keys
+    key: str | None  # None: only a slash command
+    label: str  # short, for the footer
+    description: str  # for the help screen and the palette
+    scope: Scope
+    slash: str | None = None
+    slash_args: str = ""
+    footer: bool = False
+    priority: bool = False
+    palette: bool = True
+    method: str | None = None  # the Textual action, when it is not ``name``
+    # set while the engine part behind the action does not exist yet: what to tell the user
+    missing: str | None = None
+
+    @property
+    def textual_action(self) -> str:
+        return self.method or self.name
+
+    @property
+    def slash_usage(self) -> str:
+        """How the slash command is typed, e.g. ``/background <task>`` or ``/prime-<primer> [arguments]``."""
+        if self.slash is None:
+            return ""
+        joiner = "" if self.slash.endswith("-") else " "
+        return f"{self.slash}{joiner}{self.slash_args}".strip()
+
+
+ACTIONS: tuple[Action, ...] = (
+    # --- everywhere
+    Action("quit", "ctrl+q", "quit", "Close the session and quit", "app", slash="/quit", footer=True, priority=True),
+    Action(
+        "palette", "ctrl+p", "palette", "Open the command palette", "app",
+        method="command_palette", footer=True, priority=True, palette=False,
+    ),
+    Action("help", "f1", "help", "Show every key and slash command", "app", slash="/help", footer=True),
+    Action("theme", None, "theme", "Choose a theme (remembered in your config)", "app", slash="/theme",
+           method="change_theme"),
+    # --- the main screen
+    Action("send", "enter", "send", "Send the prompt to the focused agent", "prompt", footer=True, palette=False),
+    Action("newline", "shift+enter,ctrl+j", "newline", "Insert a line break in the prompt", "prompt", palette=False),
+    Action("history_previous", "up", "history", "Previous prompt (on the first line)", "prompt", palette=False),
+    Action("history_next", "down", "history", "Next prompt (on the last line)", "prompt", palette=False),
+    Action("complete", "tab", "complete", "Complete the slash command", "prompt", palette=False),
+    Action("close_menu", "escape", "close menu", "Close the slash-command menu", "prompt", palette=False),
+    Action(
+        "background", "ctrl+b", "background", "Run the prompt as a background agent", "main",
+        slash="/background", slash_args="<task>", footer=True,
+    ),
+    Action(
+        "delegate", "ctrl+t", "delegate", "Hand the prompt to a sub-agent with a fresh context", "main",
+        slash="/delegate", slash_args="<task>",
+    ),
+    Action(
+        "compact", "ctrl+l", "compact", "Summarise the focused agent's older turns to free context", "main",
+        slash="/compact", slash_args="[instructions]",
+    ),
+    Action(
+        "prime", "ctrl+r", "prime", "Load a primer into the focused agent", "main",
+        slash="/prime-", slash_args="<primer> [arguments]",
+    ),
+    Action(
+        "remount", "ctrl+o", "remount", "Continue a past session in a new agent", "main",
+        slash="/remount", slash_args="[session]",
+        missing="Remounting from the app is not in the engine yet (it needs a way to open a session from a "
+        "remount plan); the session was not changed.",
+    ),
+    Action("interrupt", "escape", "interrupt", "Stop the focused agent's current turn", "main",
+           slash="/interrupt", footer=True),
+    Action("cancel_agent", "f8", "cancel", "Cancel the focused agent and its children", "main", slash="/cancel",
+           slash_args="[agent]"),
+    Action("pause_resume", "ctrl+s", "pause", "Pause or resume the focused agent", "main", slash="/pause"),
+    Action("hand_result", "h", "hand result", "Give a finished agent's result to the primary to answer", "main",
+           slash="/hand", slash_args="[agent]"),
+    Action("cycle_mode", "shift+tab", "mode", "Cycle the permission mode (default → acceptEdits → plan)", "main",
+           slash="/mode", slash_args="[default|acceptEdits|plan]", footer=True),
+    Action("focus_next_pane", "f6", "next pane", "Focus the next pane", "main", priority=True),
+    Action("focus_previous_pane", "shift+f6", "previous pane", "Focus the previous pane", "main", priority=True),
+    Action("focus_primary", "ctrl+g", "primary", "Show the primary agent's conversation", "main", footer=True),
+    Action("tasks", "f2", "agents", "Focus the agents pane (background and delegated tasks)", "main",
+           slash="/tasks"),
+    # --- panes
+    Action("show_agent", "enter", "show", "Show the highlighted agent's conversation", "agents",
+           method="select_cursor", footer=True, palette=False),
+    Action("open_event", "enter", "open", "Open the highlighted event as JSON", "log",
+           method="select_cursor", footer=True, palette=False),
+    Action("filter_log", "slash", "filter", "Filter the log by agent or kind", "log", footer=True, palette=False),
+    # --- dialogs
+    Action("allow_once", "y", "allow once", "Allow this call once", "approval", footer=True, palette=False),
+    Action("allow_always", "a", "allow always", "Allow it and add the suggested rule", "approval",
+           footer=True, palette=False),
+    Action("deny", "n,escape", "deny", "Refuse this call", "approval", footer=True, palette=False),
+    Action("answer", "ctrl+s", "answer", "Send the answers to the agent", "questions", footer=True, palette=False),
+    Action("dismiss_questions", "escape", "dismiss", "Leave the questions unanswered", "questions",
+           footer=True, palette=False),
+    Action("close", "escape", "close", "Close the dialog", "dialog", method="dismiss", footer=True, palette=False),
+)  # fmt: skip
+
+BY_NAME: dict[str, Action] = {action.name: action for action in ACTIONS}
+
+
+def bindings(scope: Scope) -> list[Binding]:
+    """The Textual bindings of one scope, each with its action's name as id."""
+    return [
+        Binding(
+            action.key,
+            action.textual_action,
+            action.label,
+            show=action.footer,
+            priority=action.priority,
+            tooltip=action.description,
+            id=action.name,
+        )
+        for action in ACTIONS
+        if action.scope == scope and action.key is not None
+    ]
+
+
+def key_of(action: Action, overrides: dict[str, str]) -> str:
+    """The key that triggers an action, with the user's override applied."""
+    return overrides.get(action.name) or action.key or ""
+
+
+def unknown_actions(overrides: dict[str, str]) -> list[str]:
+    """Names in a keys override that no action has (a typo the user should hear about)."""
+    return sorted(name for name in overrides if name not in BY_NAME or BY_NAME[name].key is None)

@@ -1,0 +1,224 @@
+"""The focused agent's transcript, built from its logged events and the reply streaming now.
+
+Showing another agent rebuilds the transcript from that agent's events: the
+blocks hold nothing the log does not.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual import on
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.message import Message
+from textual.widget import Widget
+
+from workbench.core.content import ThinkingBlock as ThinkingContent
+from workbench.core.content import text_of
+from workbench.core.events import (
+    AgentFinished,
+    AgentSpawned,
+    AssistantMessage,
+    ChildResult,
+    Compaction,
+    Delegated,
+    Error,
+    Event,
+    PermissionDecision,
+    Primed,
+    Reduction,
+    Remounted,
+    ToolCall,
+    ToolResult,
+    UserMessage,
+)
+from workbench.core.transcript import describe
+from workbench.tui.messages import EventLogged, ReplyStreamed, ThinkingStreamed, ToolCallStarted
+from workbench.tui.stylesheet import css_beside
+from workbench.tui.widgets.tool_block import ToolBlock
+from workbench.tui.widgets.transcript_blocks import (
+    ErrorNote,
+    Marker,
+    ThinkingBlock,
+    UserTurn,
+    Welcome,
+)
+
+if TYPE_CHECKING:
+    from workbench.tui.widgets.assistant_reply import AssistantReply
+
+
+MARKER_GLYPHS = {
+    "spawned": "◆", "delegated": "↳", "child_result": "↩", "compaction": "⇣", "reduction": "⇣",
+    "primed": "✚", "remounted": "⟲", "interrupted": "‖", "done": "■", "failed": "■", "cancelled": "■",
+}  # fmt: skip
+
+
+def marker(text: str, variant: str) -> Marker:
+    return Marker(f"{MARKER_GLYPHS.get(variant, '·')} {text}", variant)
+
+
+def new_reply(text: str = "") -> AssistantReply:
+    # the Markdown parser loads with the first reply, not with the first screen
+    from workbench.tui.widgets.assistant_reply import AssistantReply
+
+    return AssistantReply(text)
+
+
+WELCOME = Content.from_markup(
+    "[b]Ask the primary agent below[/b] and press [b $accent]enter[/].\n\n"
+    "[$accent]/background[/] [dim]<task>[/]  a task for a background agent\n"
+    "[$accent]/[/]                  every slash command\n"
+    "[$accent]f1[/] keys   [$accent]ctrl+p[/] palette   [$accent]f6[/] next pane"
+)
+
+
+class Conversation(VerticalScroll, can_focus=True):
+    DEFAULT_CSS = css_beside(__file__)
+
+    class Show(Message, bubble=False):
+        """Show this agent: its events so far, and the reply it is streaming (if any)."""
+
+        def __init__(self, agent_id: str, label: str, events: list[Event], partial: str = "") -> None:
+            super().__init__()
+            self.agent_id = agent_id
+            self.label = label
+            self.events = events
+            self.partial = partial
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.agent_id = "primary"
+        self._last_seq = 0
+        self._reply: AssistantReply | None = None
+        self._thinking: ThinkingBlock | None = None
+        self._tools: dict[str, ToolBlock] = {}
+
+    def on_mount(self) -> None:
+        self.border_title = "Conversation"
+        self.anchor()
+
+    # ---------------------------------------------------------------- rebuilding
+
+    @on(Show)
+    async def _show(self, message: Show) -> None:
+        self.agent_id = message.agent_id
+        self.border_title = f"Conversation · {message.label}"
+        self._reply = None
+        self._thinking = None
+        self._tools = {}
+        await self.remove_children()
+        blocks = [block for event in message.events for block in self._blocks_for(event)]
+        self._last_seq = message.events[-1].seq if message.events else 0
+        if message.partial:
+            self._reply = new_reply(message.partial)
+            blocks.append(self._reply)
+        if not blocks and message.agent_id == "primary":
+            blocks.append(Welcome(WELCOME))
+        await self.mount_all(blocks)
+        self.anchor()
+
+    def _blocks_for(self, event: Event) -> list[Widget]:
+        """The new blocks an event adds; events about a tool call update its block instead."""
+        if isinstance(event, UserMessage):
+            return [UserTurn(event.text)]
+        if isinstance(event, AssistantMessage):
+            blocks: list[Widget] = [
+                ThinkingBlock(block.thinking) for block in event.content if isinstance(block, ThinkingContent)
+            ]
+            text = text_of(event.content)
+            if text.strip():
+                reply = new_reply(text)
+                reply.set_class(event.interrupted, "-interrupted")
+                blocks.append(reply)
+            if event.interrupted:
+                blocks.append(marker("reply interrupted", "interrupted"))
+            return blocks
+        if isinstance(event, ToolCall):
+            block = self._tools.get(event.tool_use_id)
+            fresh = block is None
+            if block is None:
+                block = self._tools[event.tool_use_id] = ToolBlock(event.tool_use_id, event.name)
+            block.set_call(event)
+            return [block] if fresh else []
+        if isinstance(event, PermissionDecision):
+            if block := self._tools.get(event.tool_use_id):
+                block.set_decision(event)
+            return []
+        if isinstance(event, ToolResult):
+            if block := self._tools.get(event.tool_use_id):
+                block.set_result(event)
+            return []
+        if isinstance(event, Error):
+            return [ErrorNote(describe(event), retrying=event.retryable)]
+        if isinstance(event, AgentSpawned) and event.parent:
+            return [marker(f"{event.mode} agent · level {event.level} · started by {event.parent}", "spawned")]
+        if isinstance(event, AgentFinished):
+            return [marker(f"finished · {event.state}", event.state)]
+        if isinstance(event, (Compaction, Reduction, Primed, Delegated, ChildResult, Remounted)):
+            return [marker(describe(event), event.kind)]
+        return []
+
+    # ---------------------------------------------------------------- live
+
+    async def _add(self, *blocks: Widget) -> None:
+        if not blocks:
+            return
+        for welcome in self.query(Welcome):
+            await welcome.remove()
+        await self.mount_all(blocks)
+
+    def _shows(self, agent: str) -> bool:
+        return agent == self.agent_id
+
+    @on(EventLogged)
+    async def _logged(self, message: EventLogged) -> None:
+        event = message.event
+        if not self._shows(event.agent) or event.seq <= self._last_seq:
+            return
+        self._last_seq = event.seq
+        if isinstance(event, AssistantMessage) and (self._reply is not None or self._thinking is not None):
+            await self._settle(event)
+            return
+        await self._add(*self._blocks_for(event))
+
+    async def _settle(self, event: AssistantMessage) -> None:
+        """The streamed reply is logged: make the blocks show exactly what the log holds."""
+        thinking = "".join(b.thinking for b in event.content if isinstance(b, ThinkingContent))
+        if self._thinking is not None:
+            self._thinking.settle(thinking)
+            self._thinking = None
+        text = text_of(event.content)
+        if self._reply is not None:
+            await self._reply.settle(text, event.interrupted)
+            self._reply = None
+        elif text.strip():
+            await self._add(new_reply(text))
+        if event.interrupted:
+            await self._add(marker("reply interrupted", "interrupted"))
+
+    @on(ReplyStreamed)
+    async def _streamed(self, message: ReplyStreamed) -> None:
+        if not self._shows(message.agent):
+            return
+        if self._reply is None:
+            self._reply = new_reply()
+            await self._add(self._reply)
+        await self._reply.stream(message.text, message.start)
+
+    @on(ThinkingStreamed)
+    async def _thought(self, message: ThinkingStreamed) -> None:
+        if not self._shows(message.agent):
+            return
+        if self._thinking is None:
+            self._thinking = ThinkingBlock()
+            await self._add(self._thinking)
+        self._thinking.add(message.text)
+
+    @on(ToolCallStarted)
+    async def _tool_started(self, message: ToolCallStarted) -> None:
+        if not self._shows(message.agent) or message.tool_use_id in self._tools:
+            return
+        block = self._tools[message.tool_use_id] = ToolBlock(message.tool_use_id, message.name)
+        await self._add(block)

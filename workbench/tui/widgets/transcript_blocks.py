@@ -1,0 +1,48 @@
+"""The blocks a conversation is made of (replies and tool calls have their own modules).
+
+They are styled by conversation.tcss, as they only appear in a conversation.
+"""
+
+from __future__ import annotations
+
+from textual.content import Content
+from textual.widgets import Collapsible, Static
+
+
+class UserTurn(Static):
+    def __init__(self, text: str) -> None:
+        super().__init__(Content(text))
+
+
+class ThinkingBlock(Collapsible):
+    def __init__(self, text: str = "") -> None:
+        self._text = text
+        self._body = Static(Content(text), classes="thinking-text")
+        super().__init__(self._body, title="thinking", collapsed=True)
+
+    def add(self, text: str) -> None:
+        self._text += text
+        self._body.update(Content(self._text))
+
+    def settle(self, text: str) -> None:
+        self._text = text
+        self._body.update(Content(text))
+
+
+class Marker(Static):
+    """A line in the flow for what changed the context: compaction, priming, delegation, spawn, finish."""
+
+    def __init__(self, text: str, variant: str = "") -> None:
+        super().__init__(Content(text))
+        if variant:
+            self.add_class(f"-{variant}")
+
+
+class ErrorNote(Static):
+    def __init__(self, text: str, retrying: bool = False) -> None:
+        super().__init__(Content(text))
+        self.set_class(retrying, "-retrying")
+
+
+class Welcome(Static):
+    """What an empty conversation shows: how to start."""
