@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
+from workbench.bundle_commands import add_commands as add_bundle_commands, run_command as run_bundle_command
+
 
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
@@ -46,6 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     bundles_sub.add_parser("ls", parents=[common], help="list sessions, newest first")
     show = bundles_sub.add_parser("show", parents=[common], help="print a session's transcript")
     show.add_argument("id", help="a session id or a unique prefix of one")
+    add_bundle_commands(bundles_sub, sub, common)
     return parser
 
 
@@ -81,6 +84,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from workbench.mcp_commands import list_servers
 
         return asyncio.run(list_servers(config.mcp, Path.cwd()))
+    ran = run_bundle_command(args, config)
+    if ran is not None:
+        return ran
     if args.command == "bundles":
         from workbench.headless import list_bundles, show_bundle
 

@@ -14,7 +14,7 @@ from workbench.core.bus import Live, TextStreamed
 from workbench.core.config import Config
 from workbench.core.events import AgentFinished, AssistantMessage, Error, Event, ToolCall, ToolResult
 from workbench.core.permissions import ApprovalAnswer, ApprovalRequest
-from workbench.core.transcript import describe, one_line, transcript
+from workbench.core.transcript import brain_label, describe, one_line, transcript
 from workbench.core.workbench import Workbench, store_for
 from workbench.tools.ask_user import TerminalAsker
 
@@ -115,17 +115,21 @@ async def run_headless(
 
 
 async def list_bundles(config: Config, out: TextIO = sys.stdout) -> int:
+    from workbench.core.catalog import list_sessions
+
     store = store_for(config)
-    sessions = await store.list()
-    if not sessions:
+    entries = await list_sessions(store)
+    if not entries:
         print(f"no sessions in {store.root}", file=out)
         return 0
-    for meta in sessions:
+    for entry in entries:
+        meta = entry.meta
         when = f"{meta.created:%Y-%m-%d %H:%M}" if meta.created else "?"
         tokens = meta.input_tokens + meta.output_tokens
+        live = f"  [open in {entry.holder}]" if entry.holder else ""
         print(
             f"{meta.id}  {when}  {len(meta.agents)} agent(s)  {meta.events} events  "
-            f"{tokens:,} tokens  {meta.brain} {meta.model}  {meta.title}",
+            f"{tokens:,} tokens  {brain_label(meta.brain, meta.model)}  {meta.title}{live}",
             file=out,
         )
     return 0

@@ -145,6 +145,8 @@ class ScriptedBrain:
         return "scripted (offline)"
 
     async def stream(self, request: BrainRequest) -> AsyncIterator[BrainEvent]:
+        # a resumed or remounted context already holds ids from an earlier brain: never reuse one
+        self._tool_ids = max(self._tool_ids, _highest_scripted_id(request.messages))
         reply = self._script_reply() if self._turns is not None else rule_reply(request)
         blocks: list[ContentBlock] = []
         if reply.text:
@@ -178,6 +180,20 @@ class ScriptedBrain:
     def _next_tool_id(self) -> str:
         self._tool_ids += 1
         return f"toolu_scripted_{self._tool_ids:04d}"
+
+
+_SCRIPTED_ID = re.compile(r"toolu_scripted_(\d+)")
+
+
+def _highest_scripted_id(messages: list[dict[str, Any]]) -> int:
+    numbers = [
+        int(match[1])
+        for message in messages
+        for block in message.get("content", [])
+        if isinstance(block, dict) and block.get("type") == "tool_use"
+        and (match := _SCRIPTED_ID.fullmatch(str(block.get("id", ""))))
+    ]
+    return max(numbers, default=0)
 
 
 def text_chunks(text: str) -> list[str]:

@@ -23,6 +23,7 @@ from workbench.core.events import Event, UnreadableLine, decode_event, encode_ev
 from workbench.core.gc_pause import gc_paused
 from workbench.core.meta import SessionMeta
 from workbench.core.redact import Redactor
+from workbench.core.session_lock import SessionLock
 
 FsyncPolicy = Literal["always", "interval", "never"]
 
@@ -154,6 +155,7 @@ class BundleWriter:
         self._failure: BaseException | None = None
         self._last_fsync = time.monotonic()
         self._last_meta = time.monotonic()
+        self._lock = SessionLock(folder)
 
     @property
     def path(self) -> Path:
@@ -161,11 +163,17 @@ class BundleWriter:
 
     async def start(self) -> None:
         await _make_private_dir(self.folder)
-        await _drop_torn_tail(self.path)
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
-        self.meta.bytes = os.fstat(fd).st_size
-        os.close(fd)
-        self._file = await aiofiles.open(self.path, "a", encoding="utf-8")
+        # raises SessionLocked while another live process writes here; only the holder may cut a torn tail
+        self._lock.acquire()
+        try:
+            await _drop_torn_tail(self.path)
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
+            self.meta.bytes = os.fstat(fd).st_size
+            os.close(fd)
+            self._file = await aiofiles.open(self.path, "a", encoding="utf-8")
+        except BaseException:
+            self._lock.release()
+            raise
         self._task = asyncio.create_task(self._run(), name=f"bundle-writer-{self.session_id}")
 
     def submit(self, event: Event) -> asyncio.Future[Event]:
@@ -191,8 +199,12 @@ class BundleWriter:
         self._queue.put_nowait(_CLOSE)
         await self._task
         self._task = None
+        if self.fsync != "never" and self._failure is None:
+            # the last batches may have come inside the interval: what was acknowledged reaches the disk
+            await asyncio.to_thread(os.fsync, self._file.fileno())
         await self._file.close()
         await write_meta(self.folder, self.meta)
+        self._lock.release()
 
     async def _run(self) -> None:
         try:

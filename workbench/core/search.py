@@ -2,14 +2,20 @@
 
 Most lines of most logs do not match, so the scan never parses them: a bundle
 line holds its text JSON-escaped, so the query, escaped the same way, is looked
-for in the raw bytes first (ASCII case folded), and only the lines that contain
-it are decoded. Sessions are narrowed by their ``meta.json`` (dates, model)
-before any log is opened.
+for in the raw bytes first, and only the lines that contain it are decoded.
+Sessions are narrowed by their ``meta.json`` (dates, model) before any log is
+opened.
+
+Matching ignores the case of ASCII letters and compares every other character
+exactly. That folding commutes with JSON escaping, so the byte pre-filter can
+never hide a match (full Unicode lowercasing could: ``K``, the Kelvin sign,
+lowercases to an ASCII ``k`` that its bytes do not hold).
 """
 
 from __future__ import annotations
 
 import json
+import string
 from typing import Any, AsyncIterator
 
 import aiofiles
@@ -34,6 +40,7 @@ from workbench.core.events import (
 )
 from workbench.core.meta import SessionMeta
 
+_FOLD = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 LINE_CHARS = 240  # a matching line longer than this is shown as a window around the match
 HITS_PER_SESSION = 50
 
@@ -82,8 +89,8 @@ def _plain(value: Any) -> str:
 
 
 def _needle(query: str) -> bytes:
-    """The query as it appears inside a JSON string of a bundle line, ASCII-lowercased."""
-    return json.dumps(query, ensure_ascii=False)[1:-1].encode().lower()
+    """The query as it appears inside a JSON string of a bundle line, ASCII-folded like the line."""
+    return json.dumps(query, ensure_ascii=False)[1:-1].encode().lower()  # bytes.lower folds ASCII only
 
 
 def _clip(line: str, at: int, width: int) -> str:
@@ -97,12 +104,12 @@ def hits_in(
     event: Event, query: str, session_id: str, context: int = 1, limit: int | None = None
 ) -> tuple[list[SearchHit], int]:
     """The hits of one event (at most ``limit`` of them built) and how many lines match in all."""
-    lowered = query.lower()
+    folded = query.translate(_FOLD)
     lines = searchable_text(event).splitlines()
     hits: list[SearchHit] = []
     matched = 0
     for number, line in enumerate(lines):
-        at = line.lower().find(lowered)
+        at = line.translate(_FOLD).find(folded)
         if at < 0:
             continue
         matched += 1

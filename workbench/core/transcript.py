@@ -45,11 +45,15 @@ def one_line(value: object, width: int = 100) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def brain_label(brain: str, model: str) -> str:
+    """``anthropic claude-sonnet-4-6``, or just ``scripted`` when the model is the brain itself."""
+    return brain if model in ("", brain) else f"{brain} {model}"
+
+
 def describe(event: Event) -> str:
     """A one-line summary of any event, for logs and lists."""
     if isinstance(event, SessionStarted):
-        brain = event.brain if event.model in ("", event.brain) else f"{event.brain} {event.model}"
-        return f"session started in {event.cwd} · {brain}"
+        return f"session started in {event.cwd} · {brain_label(event.brain, event.model)}"
     if isinstance(event, AgentSpawned):
         parent = f" by {event.parent}" if event.parent else ""
         return f"{event.mode} agent '{event.name}' (level {event.level}){parent}"

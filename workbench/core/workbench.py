@@ -19,7 +19,7 @@ from workbench.core.compaction import CompactionFailed, NothingToCompact, compac
 from workbench.core.agent_types import find_agent_type
 from workbench.core.primers import ResolvedPrimer, find_primer, primer_dirs, resolve as resolve_primer
 from workbench.core.reduce import reduce_context
-from workbench.core.events import FINAL_STATES, ChildResult, Delegated, Error, Event, Primed, SessionStarted
+from workbench.core.events import FINAL_STATES, ChildResult, Delegated, Error, Event, Primed, Remounted, SessionStarted
 from workbench.core.hooks import HookRunner, PreCompactPayload, SessionStartPayload, load_hooks
 from workbench.core.permissions import Approver, PermissionMode, PermissionPolicy, MODE_CYCLE
 from workbench.core.prompts import orchestration_prompt, returned_result
@@ -116,8 +116,10 @@ class Workbench:
         session_id: str | None = None,
         counter: TokenCounter | None = None,
         offline_reason: str | None = None,
+        remount: Remounted | None = None,
+        title: str = "",
     ) -> "Workbench":
-        """Start a new session with its primary agent."""
+        """Start a new session with its primary agent; with ``remount``, continuing another session's."""
         store = store or store_for(config)
         session = await Session.create(store, fsync=config.fsync, bus=bus, clock=clock, session_id=session_id)
         bench = cls(
@@ -125,10 +127,13 @@ class Workbench:
             approver=approver, ask_user=ask_user, counter=counter, offline_reason=offline_reason,
         )
         await session.append(
-            SessionStarted(cwd=str(cwd), brain=brain.name, model=brain.model, app_version=__version__)
+            SessionStarted(title=title, cwd=str(cwd), brain=brain.name, model=brain.model, app_version=__version__)
         )
         primary = await bench.supervisor.spawn(mode="foreground")
-        await bench._session_start_hook(primary, "startup")
+        if remount is not None:
+            # right after the spawn, before anything else the primary logs: its fold starts from the source's
+            await primary.append(remount)
+        await bench._session_start_hook(primary, "resume" if remount is not None else "startup")
         return bench
 
     async def _session_start_hook(self, primary: Agent, source: Literal["startup", "resume"]) -> None:
