@@ -49,7 +49,8 @@ async def test_handing_a_background_result_to_the_primary(workspace: Path) -> No
     await bench.close()
     handed = [e for e in bench.session.events_of("primary") if isinstance(e, UserMessage)][-1]
     assert handed.text.startswith(f"Result from the background agent {child.id}") and "kite run" in handed.text
-    assert any(isinstance(e, ChildResult) and e.child == child.id for e in bench.session.events_of("primary"))
+    result = next(e for e in bench.session.events_of("primary") if isinstance(e, ChildResult) and e.child == child.id)
+    assert result.child_tokens > 0 and not result.is_error
 
 
 async def test_concurrency_limit_queues_visibly(workspace: Path) -> None:

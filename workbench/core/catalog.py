@@ -68,8 +68,18 @@ def _read_fresh(store: BundleStore, session_ids: list[str]) -> list[SessionEntry
     return [_fresh_entry(store.folder(i)) for i in session_ids]
 
 
-async def list_sessions(store: BundleStore, where: SessionFilter | None = None) -> list[SessionEntry]:
-    """Every session (newest first) that ``where`` admits, with user titles applied."""
+def _empty(entry: SessionEntry) -> bool:
+    """Opened and closed without a prompt: every app start makes one, and nobody wants to see them."""
+    return not entry.meta.title and entry.holder is None and len(entry.meta.agents) <= 1
+
+
+async def list_sessions(
+    store: BundleStore, where: SessionFilter | None = None, *, include_empty: bool = False
+) -> list[SessionEntry]:
+    """Every session (newest first) that ``where`` admits, with user titles applied.
+
+    Sessions where nothing was ever asked are left out unless ``include_empty``.
+    """
     ids = store.session_ids()
     # one thread hop for all the small files: a thousand sessions fit the 0.5 s budget this way
     entries = await asyncio.to_thread(_read_fresh, store, ids)
@@ -83,7 +93,8 @@ async def list_sessions(store: BundleStore, where: SessionFilter | None = None) 
         title = user_title(store.folder(session_id))
         if title:
             entry.meta.title = title
-        listed.append(entry)
+        if include_empty or not _empty(entry):
+            listed.append(entry)
     return listed
 
 

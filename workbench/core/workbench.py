@@ -313,7 +313,10 @@ class Workbench:
     async def hand_result(self, agent_id: str) -> None:
         """Give a finished agent's result to the primary, as a message it answers."""
         agent = self.agent(agent_id)
-        await self.primary.append(ChildResult(child=agent.id, summary=agent.result, is_error=agent.state != "done"))
+        spent = consumed_tokens(self.session.events_of(agent.id))
+        await self.primary.append(
+            ChildResult(child=agent.id, summary=agent.result, is_error=agent.state != "done", child_tokens=spent)
+        )
         self.send(returned_result(agent.spec.mode, agent.id, agent.spec.name, agent.state, agent.result))
 
     async def delegate(
