@@ -35,37 +35,24 @@ def test_unknown_names_in_a_keys_override_are_found() -> None:
 
 
 async def test_a_key_override_from_config_takes_effect(make_app) -> None:
-    async with make_app(keys={"help": "f3"}).run_test(size=(120, 36)) as pilot:
+    async with make_app(keys={"help": "f9"}).run_test(size=(120, 36)) as pilot:
         await engine_ready(pilot)
         app = pilot.app
         await pilot.press("f1")
         await pilot.pause()
         assert not isinstance(app.screen, HelpScreen)
-        await pilot.press("f3")
+        await pilot.press("f9")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
         rows = [app.screen.query_one(DataTable).get_row_at(i) for i in range(len(ACTIONS))]
         help_row = next(row for row in rows if str(row[2]) == BY_NAME["help"].description)
-        assert str(help_row[0]) == "f3"
+        assert str(help_row[0]) == "f9"
 
 
 async def test_an_override_naming_no_action_is_reported(make_app) -> None:
     async with make_app(keys={"halp": "f3"}).run_test(size=(120, 36)) as pilot:
         app = await engine_ready(pilot)
         assert any("halp" in notice for notice in notices(app))
-
-
-async def test_an_action_without_its_engine_part_says_so(make_app) -> None:
-    says = "Remounting from the app is not in the engine yet"
-    async with make_app().run_test(size=(120, 36)) as pilot:
-        app = await engine_ready(pilot)
-        await pilot.press("ctrl+o")
-        await pilot.pause()
-        assert sum(says in notice for notice in notices(app)) == 1
-        await type_and_send(pilot, "/remount")
-        await pilot.pause()
-        assert sum(says in notice for notice in notices(app)) == 2
-        assert app.query_one(PromptArea).text == ""
 
 
 async def test_ctrl_b_sends_the_prompt_as_a_background_task(make_app) -> None:

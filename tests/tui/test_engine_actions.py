@@ -15,7 +15,7 @@ from workbench.tui.widgets.prompt import PromptArea
 
 from .helpers import engine_ready, notices, settle, type_and_send, until
 
-HELLO_PRIMER = "---\\ndescription: Greet someone\\nargument-hint: <name>\\n---\\nSay hello to $ARGUMENTS.\\n"
+HELLO_PRIMER = "---\ndescription: Greet someone\nargument-hint: <name>\n---\nSay hello to $ARGUMENTS.\n"
 QUESTION_SCRIPT = """
 - text: One question first.
   tool_use:
@@ -80,7 +80,8 @@ async def test_a_primer_loads_by_slash_command_and_from_the_picker(make_app, wor
         await until(pilot, lambda: isinstance(app.screen, PrimerPicker))
         options = app.screen.query_one(OptionList)
         options.highlighted = options.get_option_index("hello")
-        await pilot.press("enter")
+        await until(pilot, lambda: app.screen.state == "ready")  # no commands: previewed at once
+        await pilot.press("enter")  # that preview is loaded
         await until(pilot, lambda: len([e for e in bench.events if isinstance(e, Primed)]) == 2)
         assert "Say hello to moon." in [e for e in bench.events if isinstance(e, Primed)][-1].text
 
@@ -113,8 +114,7 @@ async def test_a_background_result_is_handed_to_the_primary(make_app) -> None:
         bench = app.main_screen.bench
         await type_and_send(pilot, "/background read README.md")
         await until(pilot, lambda: bench.supervisor.agents.get("agent-1") is not None)
-        await settle(pilot)
-        assert any("/hand agent-1" in notice for notice in notices(app))
+        await until(pilot, lambda: any("f3 hands agent-1's result" in notice for notice in notices(app)))
         await type_and_send(pilot, "/hand agent-1")
         await until(pilot, lambda: any(isinstance(e, ChildResult) for e in bench.session.events_of("primary")))
         await settle(pilot)

@@ -13,16 +13,24 @@ from typing import Literal
 
 from textual.binding import Binding
 
-Scope = Literal["app", "main", "prompt", "agents", "log", "approval", "questions", "dialog"]
+Scope = Literal[
+    "app", "main", "prompt", "agents", "log", "approval", "questions", "mcp", "primers", "browser", "replay", "confirm",
+    "dialog",
+]
 
 WHERE: dict[Scope, str] = {
     "app": "everywhere",
     "main": "main screen",
     "prompt": "prompt",
-    "agents": "agents pane",
+    "agents": "agents · tasks",
     "log": "bundle log",
     "approval": "permission prompt",
     "questions": "agent's questions",
+    "mcp": "MCP servers",
+    "primers": "primer picker",
+    "browser": "session browser",
+    "replay": "replay",
+    "confirm": "confirmations",
     "dialog": "dialogs",
 }
 
@@ -40,8 +48,6 @@ class Action:
     priority: bool = False
     palette: bool = True
     method: str | None = None  # the Textual action, when it is not ``name``
-    # set while the engine part behind the action does not exist yet: what to tell the user
-    missing: str | None = None
 
     @property
     def textual_action(self) -> str:
@@ -92,26 +98,47 @@ ACTIONS: tuple[Action, ...] = (
     Action(
         "remount", "ctrl+o", "remount", "Continue a past session in a new agent", "main",
         slash="/remount", slash_args="[session]",
-        missing="Remounting from the app is not in the engine yet (it needs a way to open a session from a "
-        "remount plan); the session was not changed.",
     ),
     Action("interrupt", "escape", "interrupt", "Stop the focused agent's current turn", "main",
            slash="/interrupt", footer=True),
     Action("cancel_agent", "f8", "cancel", "Cancel the focused agent and its children", "main", slash="/cancel",
            slash_args="[agent]"),
-    Action("pause_resume", "ctrl+s", "pause", "Pause or resume the focused agent", "main", slash="/pause"),
-    Action("hand_result", "h", "hand result", "Give a finished agent's result to the primary to answer", "main",
+    Action("pause_resume", "ctrl+s", "pause", "Pause or resume the focused agent", "main", slash="/pause",
+           slash_args="[agent]"),
+    Action("hand_result", "f3,h", "hand result", "Hand a finished agent's result to the primary", "main",
            slash="/hand", slash_args="[agent]"),
+    Action("orchestrate", None, "orchestrate", "Plan a goal, fan it out to sub-agents, aggregate", "main",
+           slash="/orchestrate", slash_args="<goal>"),
+    Action("reduce", None, "reduce", "Stub the focused agent's old tool results", "main",
+           slash="/reduce", slash_args="[agent]"),
+    Action("accept_delegation", "f5", "delegate it", "Take the delegation proposal: prompt → /delegate", "main",
+           footer=True),
     Action("cycle_mode", "shift+tab", "mode", "Cycle the permission mode (default → acceptEdits → plan)", "main",
            slash="/mode", slash_args="[default|acceptEdits|plan]", footer=True),
     Action("focus_next_pane", "f6", "next pane", "Focus the next pane", "main", priority=True),
     Action("focus_previous_pane", "shift+f6", "previous pane", "Focus the previous pane", "main", priority=True),
     Action("focus_primary", "ctrl+g", "primary", "Show the primary agent's conversation", "main", footer=True),
-    Action("tasks", "f2", "agents", "Focus the agents pane (background and delegated tasks)", "main",
-           slash="/tasks"),
+    Action("tasks", "f2", "tasks", "List background and delegated agents, by state", "main",
+           slash="/tasks", slash_args="[state]"),
+    Action("mcp", "f4", "mcp", "Show the MCP servers: status, why one failed, their tools", "main", slash="/mcp"),
     # --- panes
     Action("show_agent", "enter", "show", "Show the highlighted agent's conversation", "agents",
            method="select_cursor", footer=True, palette=False),
+    Action("fold", "space", "fold", "Fold or unfold the highlighted agent's subtree", "agents",
+           method="toggle_node", palette=False),
+    Action("filter_all", "a", "all", "Show every agent", "agents", method="filter_state('all')", palette=False),
+    Action("filter_running", "r", "running", "Show the running agents", "agents",
+           method="filter_state('running')", palette=False),
+    Action("filter_queued", "q", "queued", "Show the agents waiting for a slot", "agents",
+           method="filter_state('queued')", palette=False),
+    Action("filter_paused", "p", "paused", "Show the paused agents", "agents",
+           method="filter_state('paused')", palette=False),
+    Action("filter_done", "d", "done", "Show the agents that finished", "agents",
+           method="filter_state('done')", palette=False),
+    Action("filter_failed", "f", "failed", "Show the agents that failed", "agents",
+           method="filter_state('failed')", palette=False),
+    Action("filter_cancelled", "c", "cancelled", "Show the cancelled agents", "agents",
+           method="filter_state('cancelled')", palette=False),
     Action("open_event", "enter", "open", "Open the highlighted event as JSON", "log",
            method="select_cursor", footer=True, palette=False),
     Action("filter_log", "slash", "filter", "Filter the log by agent or kind", "log", footer=True, palette=False),
@@ -123,7 +150,38 @@ ACTIONS: tuple[Action, ...] = (
     Action("answer", "ctrl+s", "answer", "Send the answers to the agent", "questions", footer=True, palette=False),
     Action("dismiss_questions", "escape", "dismiss", "Leave the questions unanswered", "questions",
            footer=True, palette=False),
+    Action("restart_mcp", "r", "restart", "Restart the highlighted MCP server", "mcp", footer=True, palette=False),
+    Action("choose_primer", "enter", "preview / load",
+           "Preview the highlighted primer with the arguments; enter again loads that preview", "primers",
+           priority=True, footer=True, palette=False),
     Action("close", "escape", "close", "Close the dialog", "dialog", method="dismiss", footer=True, palette=False),
+    # --- the session browser, the replay
+    Action("continue_session", "c", "continue",
+           "Continue the highlighted session (the agent chosen in its preview) in a new session; enter too",
+           "browser", footer=True, palette=False),
+    Action("fork_session", "f", "fork here",
+           "Continue from the event highlighted in the preview, in a new session; enter on an event too",
+           "browser", footer=True, palette=False),
+    Action("resume_session", "r", "resume",
+           "Reopen the session itself where it stopped (read-only while another process has it)", "browser",
+           footer=True, palette=False),
+    Action("replay_session", "p", "replay", "Play the session back into the panes, read-only", "browser",
+           footer=True, palette=False),
+    Action("rename_session", "n", "rename", "Give the highlighted session a title", "browser", footer=True,
+           palette=False),
+    Action("delete_session", "delete", "delete", "Delete the highlighted session's folder (asks first)", "browser",
+           footer=True, palette=False),
+    Action("search_sessions", "slash", "search", "Search every session's messages, tool calls and results",
+           "browser", footer=True, palette=False),
+    Action("show_import", "i", "import", "Import a Claude Code or Codex transcript found in your home folder",
+           "browser", footer=True, palette=False),
+    Action("show_sessions", "s", "sessions", "Back to the list of sessions", "browser", footer=True, palette=False),
+    Action("replay_speed", "s", "speed", "Change the replay's speed: 1× → 10× → max", "replay", footer=True,
+           palette=False),
+    Action("replay_stop", "escape", "stop", "Stop the replay and go back to the session", "replay", footer=True,
+           palette=False),
+    Action("confirm_yes", "y", "yes", "Go ahead", "confirm", footer=True, palette=False),
+    Action("confirm_no", "n,escape", "no", "Leave it as it is", "confirm", footer=True, palette=False),
 )  # fmt: skip
 
 BY_NAME: dict[str, Action] = {action.name: action for action in ACTIONS}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
@@ -22,9 +23,10 @@ from workbench.core.config import Config, user_config_path
 from workbench.tui.actions import ACTIONS, bindings, unknown_actions
 from workbench.tui.commands import ActionCommands
 from workbench.tui.locations import theme_folders
-from workbench.tui.messages import EngineFailed, EngineReady
+from workbench.tui.messages import EngineFailed, EngineReady, McpChanged
 from workbench.tui.modal_queue import ModalQueue
 from workbench.tui.screens.main import MainScreen
+from workbench.tui.session_start import NewSession, SessionStart
 from workbench.tui.themes import DEFAULT_THEME, load_themes
 from workbench.tui.user_config import ConfigWriteError, remember_theme
 
@@ -38,10 +40,31 @@ if TYPE_CHECKING:
 Clock = Callable[[], datetime]
 TUI_FOLDER = Path(__file__).parent
 CLOSE_TIMEOUT_S = 3.0
+# imported in a thread before the engine opens: on the event loop these imports (the Anthropic
+# SDK alone takes most of a second) would freeze the first screen, keys and all
+ENGINE_MODULES = ("workbench.core.workbench", "workbench.core.tokens", "workbench.core.bundle")
 
 
 def utc_now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def preload_engine(config: Config, with_brain: bool) -> None:
+    """Import the engine's modules, and the chosen brain's if ``with_brain`` (run in a thread).
+    A failure is left to the import proper, on the loop, to report."""
+    modules = list(ENGINE_MODULES)
+    try:
+        if with_brain:
+            from workbench.brains.factory import choose_brain
+
+            modules.append(f"workbench.brains.{choose_brain(config).name}")
+    except Exception:
+        pass
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except Exception:
+            pass
 
 
 class WorkbenchApp(App[None]):
@@ -97,6 +120,9 @@ class WorkbenchApp(App[None]):
                 yield command
 
     def on_mount(self) -> None:
+        from workbench.tui.lag_probe import start_from_env  # opt-in, for the benchmarks
+
+        self.lag_probe = start_from_env()
         self._report_theme_problems()
         self._apply_keys()
         self.theme_changed_signal.subscribe(self, self._theme_changed)
@@ -147,12 +173,16 @@ class WorkbenchApp(App[None]):
     # ---------------------------------------------------------------- the engine
 
     @work(group="engine", exclusive=True, exit_on_error=False)
-    async def open_engine(self) -> None:
+    async def open_engine(self, start: SessionStart | None = None) -> None:
+        """Open a new session, or ``start`` (a remount, a resume): the session open now then ends first,
+        and the panes start afresh on a new main screen."""
+        if start is not None:
+            await self._leave_session()
+        await asyncio.to_thread(preload_engine, self.config, self.brain is None)
         from workbench.brains.base import BrainError
         from workbench.brains.factory import choose_brain, make_brain
         from workbench.core.bundle import BundleError
         from workbench.core.tokens import default_counter
-        from workbench.core.workbench import Workbench
 
         try:
             brain, offline_reason = self.brain, self.offline_reason
@@ -161,14 +191,13 @@ class WorkbenchApp(App[None]):
                 brain = make_brain(choice, self.config, script=self.script)
                 offline_reason = choice.offline_reason
             counter = self.counter or await asyncio.to_thread(default_counter)
-            self.bench = await Workbench.open(
+            self.bench = await (start or NewSession(self.session_id)).open(
                 self.config,
                 self.cwd,
                 brain,
                 approver=self.approve,
                 ask_user=self.answer_questions,
                 clock=self.event_clock,
-                session_id=self.session_id,
                 counter=counter,
                 offline_reason=offline_reason,
             )
@@ -180,6 +209,21 @@ class WorkbenchApp(App[None]):
             return
         self.main_screen.post_message(EngineReady(self.bench))
         await self.bench.start_mcp()
+        # the servers' first signals came before the screen listened: it reads them all once
+        self.main_screen.post_message(McpChanged())
+
+    async def _leave_session(self) -> None:
+        """Close the session and put a new main screen in place of its own (``App.query`` keeps looking
+        in the first main screen: query ``app.main_screen``)."""
+        await self.close_engine()
+        self.engine_failed = False
+        while len(self.screen_stack) > 1 and self.screen is not self.main_screen:
+            await self.pop_screen()
+        if not self.main_screen._result_callbacks:
+            # Textual installs the default screen without the result callback switch_screen pops
+            self.main_screen._push_result_callback(self, None)
+        self.main_screen = MainScreen(self.clock)
+        await self.switch_screen(self.main_screen)
 
     async def approve(self, request: ApprovalRequest) -> ApprovalAnswer:
         """The engine's approver: a permission prompt, in turn with the other questions."""

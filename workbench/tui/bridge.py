@@ -16,12 +16,13 @@ from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 from textual.message import Message
 from textual.message_pump import MessagePump
 
-from workbench.core.bus import ApprovalPending, Retrying, TextStreamed, ToolInputStreaming
+from workbench.core.bus import ApprovalPending, McpStatusChanged, Retrying, TextStreamed, ToolInputStreaming
 from workbench.core.bus import ThinkingStreamed as ThinkingSignal
 from workbench.core.events import AssistantMessage, Event
 from workbench.tui.messages import (
     BudgetChanged,
     EventLogged,
+    McpChanged,
     ReplyStreamed,
     RetryScheduled,
     ThinkingStreamed,
@@ -64,6 +65,11 @@ class BusBridge:
             self._logged(event)
         self._unsubscribe = bus.subscribe(self.receive)
 
+    def follow(self, target: MessagePump) -> Callable[[], None]:
+        """Post to ``target`` too, from now on (a screen that opens later); returns how to stop."""
+        self.targets.append(target)
+        return lambda: self.targets.remove(target) if target in self.targets else None
+
     def detach(self) -> None:
         if self._unsubscribe is not None:
             self._unsubscribe()
@@ -89,6 +95,8 @@ class BusBridge:
         elif isinstance(item, Retrying):
             self._flush(item.agent)
             self._post(lambda: RetryScheduled(item.agent, item.message, item.attempt, item.delay_s))
+        elif isinstance(item, McpStatusChanged):
+            self._post(lambda: McpChanged(item.server, item.state, item.error))
         elif isinstance(item, ApprovalPending):
             pass  # the agent's state (awaiting_approval) is logged; the approver shows the prompt
         elif hasattr(item, "seq"):

@@ -91,3 +91,17 @@ class EngineFailed(EngineMessage):
     def __init__(self, reason: str) -> None:
         super().__init__()
         self.reason = reason
+
+
+class McpChanged(EngineMessage):
+    """An MCP server's status changed (``server`` is empty when every server should be looked at again).
+
+    The message only says that something changed: the panes read the statuses themselves
+    from ``Workbench.mcp``, so a message that arrives late never shows an older state.
+    """
+
+    def __init__(self, server: str = "", state: str = "", error: str = "") -> None:
+        super().__init__()
+        self.server = server
+        self.state = state
+        self.error = error

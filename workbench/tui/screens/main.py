@@ -14,17 +14,19 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer
 
-from workbench.core.events import FINAL_STATES, AgentFinished, Error, Status
-from workbench.tui.actions import BY_NAME, Action, bindings
-from workbench.tui.humanize import clip
-from workbench.tui.messages import EngineFailed, EngineReady, EventLogged, RetryScheduled
+from workbench.core.events import FINAL_STATES, AgentFinished, ChildResult, Error, Reduction, Status
+from workbench.tui.actions import BY_NAME, Action, bindings, key_of
+from workbench.tui.delegation_proposals import DelegationProposals
+from workbench.tui.delegation_rollup import DelegationRollup
+from workbench.tui.messages import BudgetChanged, EngineFailed, EngineReady, EventLogged, McpChanged, RetryScheduled
+from workbench.tui.notices import Notice, finished_notice, proposal_notice
 from workbench.tui.slash import parse
 from workbench.tui.widgets.agents_pane import AgentsPane, AgentTree
 from workbench.tui.widgets.budget_pane import BudgetPane
 from workbench.tui.widgets.conversation import Conversation
 from workbench.tui.widgets.log_pane import LogPane, LogTable
 from workbench.tui.widgets.prompt import PromptArea, PromptBox
-from workbench.tui.widgets.session_header import SessionHeader
+from workbench.tui.widgets.session_header import McpTally, SessionHeader
 from workbench.tui.widgets.transcript_blocks import ErrorNote
 
 if TYPE_CHECKING:
@@ -42,7 +44,11 @@ MODES = ("default", "acceptEdits", "plan", "bypass")
 BUSY_STATES = frozenset({"queued", "thinking", "tool", "awaiting_approval"})
 # actions that need the engine open (their keys show disabled until it is)
 ENGINE_ACTIONS = frozenset({"background", "delegate", "compact", "prime", "interrupt", "cancel_agent",
-                            "pause_resume", "hand_result", "cycle_mode"})  # fmt: skip
+                            "pause_resume", "hand_result", "cycle_mode", "mcp", "orchestrate", "reduce",
+                            "accept_delegation", "tasks"})  # fmt: skip
+# background agents that finish within this time of each other share one notification
+FINISHED_BATCH_S = 0.3
+DENSE_BELOW = 40  # terminal rows under which the budget pane keeps to the essentials
 
 
 class MainScreen(Screen[None]):
@@ -56,13 +62,23 @@ class MainScreen(Screen[None]):
         self.clock = clock
         self.bench: Workbench | None = None
         self.bridge: BusBridge | None = None
+        self.proposals = DelegationProposals()
+        self._finished: list[AgentFinished] = []  # background agents whose end is yet to be announced
+
+    def _key(self, action: str) -> str:
+        """The key that runs an action (the first, when it has several), with the user's overrides."""
+        return key_of(BY_NAME[action], self.app.config.keys).split(",")[0]  # type: ignore[attr-defined]
+
+    def _notify(self, notice: Notice) -> None:
+        # not markup: results and task names are the model's and the user's text
+        self.notify(notice.message, title=notice.title, severity=notice.severity, timeout=notice.timeout, markup=False)
 
     def compose(self) -> ComposeResult:
         yield SessionHeader()
         with Horizontal(id="body"):
             with Vertical(id="sidebar"):
                 yield AgentsPane(self.clock, id="agents")
-                yield BudgetPane(id="budget")
+                yield BudgetPane(self.clock, self._key("accept_delegation"), id="budget")
             with Vertical(id="main"):
                 yield Conversation(id="conversation")
                 yield LogPane(id="log")
@@ -85,6 +101,7 @@ class MainScreen(Screen[None]):
         header.offline_reason = bench.offline_reason or ""
         header.mode = bench.policy.mode
         panes = [self.query_one(t) for t in (Conversation, AgentsPane, BudgetPane, LogPane)]
+        self.query_one(BudgetPane).follow_session(bench.stats.snapshot, DelegationRollup(bench.counter.count))
         self.bridge = BusBridge([*panes, self], budget=bench.budget)
         self.bridge.attach(bench.bus, list(bench.events))
         self._present(self.agent_id)
@@ -106,12 +123,41 @@ class MainScreen(Screen[None]):
             self._update_prompt_title()
             self.refresh_bindings()
         elif isinstance(event, AgentFinished) and self._mode(event.agent) == "background":
-            severity = "information" if event.state == "done" else "warning"
-            result = clip(event.result, 160) or event.state
-            hint = f"/hand {event.agent} gives it to the primary"
-            self.notify(f"{result}\n{hint}", title=f"{event.agent} {event.state}", severity=severity)
+            self._finished.append(event)
+            if len(self._finished) == 1:
+                self.set_timer(FINISHED_BATCH_S, self._announce_finished)
         elif isinstance(event, Error) and event.fatal:
             self.notify(event.message, title=f"{event.agent} failed", severity="error")
+
+    def _announce_finished(self) -> None:
+        batch, self._finished = self._finished, []
+        if self.app.config.bell:  # type: ignore[attr-defined]
+            self.app.bell()
+        self._notify(finished_notice(batch, self._key("hand_result"), self._key("tasks")))
+
+    @on(BudgetChanged)
+    def _budget_changed(self, message: BudgetChanged) -> None:
+        """Past the delegate threshold, the focused agent is offered to delegate its next sub-task."""
+        budget = message.budget
+        if self.bench is None or not self.bench.delegation_watch.check(budget):
+            return
+        if budget.agent == self.agent_id and self._can_delegate(budget.agent):
+            self.proposals.propose(budget.agent)
+            self._show_proposal()
+            self._notify(proposal_notice(budget, self._key("accept_delegation")))
+
+    def _can_delegate(self, agent_id: str) -> bool:
+        assert self.bench is not None
+        agent = self.bench.supervisor.agents.get(agent_id)
+        return (
+            agent is not None
+            and agent.state not in FINAL_STATES
+            and agent.spec.level < self.bench.supervisor.limits.depth
+        )
+
+    def _show_proposal(self) -> None:
+        self.query_one(BudgetPane).show_proposal(self.proposals.latest.get(self.agent_id))
+        self.refresh_bindings()
 
     @on(RetryScheduled)
     def _retrying(self, message: RetryScheduled) -> None:
@@ -120,6 +166,23 @@ class MainScreen(Screen[None]):
             title=message.agent,
             severity="warning",
         )
+
+    @on(McpChanged)
+    def _mcp_changed(self, message: McpChanged) -> None:
+        mcp = self.bench.mcp if self.bench is not None else None
+        if mcp is None:
+            return
+        self.query_one(SessionHeader).mcp = McpTally.of((s.state for s in mcp.statuses()), len(mcp.problems))
+        if message.state == "failed":
+            reason = message.error.splitlines()[0] if message.error else "no reason given"
+            self.notify(f"{reason}\nIts tools are unavailable; /mcp shows it and restarts it.",
+                        title=f"MCP server {message.server} failed", severity="error", timeout=10)
+        elif not message.server:  # the servers were just set up: say which cannot even start
+            for problem in mcp.problems:
+                self.notify(problem, title="MCP config not read", severity="error", timeout=12)
+            for status in mcp.statuses():
+                if status.state == "failed":
+                    self.notify(status.error, title=f"MCP server {status.name} not started", severity="error")
 
     # ---------------------------------------------------------------- which agent is shown
 
@@ -140,7 +203,7 @@ class MainScreen(Screen[None]):
         budget.budget = self.bench.budget(agent_id)
         self.query_one(AgentsPane).shown_agent = agent_id
         self._update_prompt_title()
-        self.refresh_bindings()
+        self._show_proposal()
 
     def show_agent(self, agent_id: str) -> None:
         self.agent_id = agent_id
@@ -195,6 +258,8 @@ class MainScreen(Screen[None]):
             self.query_one(PromptArea).load_text(text)
             return
         self.bench.send(text, self.agent_id)
+        if self.proposals.decide(self.agent_id, "dismissed"):  # it went on in the same context
+            self._show_proposal()
 
     def run_slash(self, text: str) -> None:
         slash = parse(text)
@@ -235,9 +300,8 @@ class MainScreen(Screen[None]):
         if action in ("cancel_agent", "pause_resume"):
             target = self._target()
             return True if target != "primary" or action == "pause_resume" else None
-        if action == "hand_result":
-            target = self._target()
-            return True if target != "primary" and self._state(target) in FINAL_STATES else None
+        if action == "accept_delegation":
+            return self.proposals.pending(self.agent_id) is not None  # shown in the footer while one is open
         return True
 
     def _prompt_or(self, argument: str) -> str:
@@ -264,15 +328,54 @@ class MainScreen(Screen[None]):
         from workbench.core.supervisor import SpawnRefused
 
         assert self.bench is not None
+        parent = self.agent_id
         try:
             if mode == "background":
                 agent = await self.bench.background(task)
             else:
-                agent = await self.bench.delegate(task, parent_id=self.agent_id)
+                agent = await self.bench.delegate(task, parent_id=parent)
         except (SpawnRefused, PrimerError) as exc:
             self.notify(str(exc), title="No agent started", severity="warning")
             return
         self.notify(f"{agent.id} started: {agent.spec.name}", title=f"{mode.capitalize()} agent")
+        if mode == "delegated" and self.proposals.decide(parent, "accepted", child=agent.id):
+            self._show_proposal()
+
+    def action_orchestrate(self, goal: str = "") -> None:
+        goal = self._prompt_or(goal)
+        if not self._engine_or_explain(goal):
+            return
+        if not goal.strip():
+            self.notify("Say the goal: /orchestrate <goal>.", severity="warning")
+            return
+        assert self.bench is not None
+        self.show_agent("primary")
+        self.bench.orchestrate(goal)
+
+    def action_reduce(self, agent_id: str = "") -> None:
+        target = agent_id or self.agent_id
+        if self._engine_or_explain() and self._known(target):
+            self._reduce(target)
+
+    @work(group="reduce", exclusive=True, exit_on_error=False)
+    async def _reduce(self, agent_id: str) -> None:
+        assert self.bench is not None
+        reductions = [r for r in await self.bench.reduce(agent_id) if isinstance(r, Reduction)]
+        if not reductions:
+            self.notify(f"{agent_id} holds no superseded or stale tool results.", title="Nothing to reduce")
+            return
+        saved = ", ".join(f"{r.strategy} {r.tokens_before - r.tokens_after:,}" for r in reductions)
+        self.notify(f"{saved} tokens", title=f"Reduced {agent_id}'s context")
+
+    def action_accept_delegation(self) -> None:
+        """The proposal is taken: the prompt's text becomes the task of a /delegate, sent with enter."""
+        if self.proposals.pending(self.agent_id) is None:
+            self.notify(f"No delegation is proposed for {self.agent_id}.")
+            return
+        prompt = self.query_one(PromptArea)
+        prompt.load_text(f"{BY_NAME['delegate'].slash} {prompt.text.strip()}")
+        prompt.move_cursor(prompt.document.end)
+        prompt.focus()
 
     def action_compact(self, instructions: str = "") -> None:
         if self._engine_or_explain():
@@ -293,15 +396,17 @@ class MainScreen(Screen[None]):
     @work(group="prime", exit_on_error=False)
     async def _pick_primer(self, agent_id: str, arguments: str) -> None:
         from workbench.core.primers import primer_catalog, primer_dirs
-        from workbench.tui.screens.primer_picker import PrimerPicker
+        from workbench.tui.screens.primer_picker import PrimerPicker, inject
 
         assert self.bench is not None
         entries = await asyncio.to_thread(primer_catalog, primer_dirs(self.bench.cwd))
-        choice = await self.app.push_screen_wait(PrimerPicker(entries, agent_id, arguments))
+        keys = self.app.config.keys  # type: ignore[attr-defined]
+        choice = await self.app.push_screen_wait(PrimerPicker(self.bench, entries, agent_id, arguments, keys))
         if choice is None:
             self.query_one(PromptArea).load_text(arguments)  # nothing loaded: the text goes back
-        else:
-            self.prime(choice.name, choice.arguments, agent_id)
+        else:  # the text previewed is the text injected: it is not resolved again
+            inject(self.bench, choice.resolved, agent_id)
+            self.notify(f"{choice.resolved.tokens:,} tokens into {agent_id}", title=f"Primer {choice.name} loaded")
 
     def prime(self, name: str, arguments: str, agent_id: str | None = None) -> None:
         if self._engine_or_explain():
@@ -319,9 +424,11 @@ class MainScreen(Screen[None]):
             return
         self.notify(f"{resolved.tokens:,} tokens into {agent_id}", title=f"Primer {name} loaded")
 
-    def action_remount(self) -> None:
-        action = BY_NAME["remount"]
-        self.notify(action.missing or "", title="remount: not yet", severity="warning")
+    def action_remount(self, session: str = "") -> None:
+        """The session browser; ``/remount ID`` continues that session at once."""
+        from workbench.tui.session_switch import browse
+
+        self.run_worker(browse(self, session), group="remount", exclusive=True, exit_on_error=False)
 
     def action_interrupt(self) -> None:
         if self.bench is None or not self.bench.interrupt(self.agent_id):
@@ -339,8 +446,8 @@ class MainScreen(Screen[None]):
             self.bench.cancel(target)
             self.notify(f"Cancelling {target} and its children.")
 
-    def action_pause_resume(self) -> None:
-        target = self._target()
+    def action_pause_resume(self, agent_id: str = "") -> None:
+        target = agent_id or self._target()
         if self.bench is None or not self._known(target):
             return
         agent = self.bench.agent(target)
@@ -354,13 +461,28 @@ class MainScreen(Screen[None]):
             self.notify(f"{target} pauses after its current step; ctrl+s resumes it.")
 
     def action_hand_result(self, agent_id: str = "") -> None:
-        target = agent_id or self._target()
-        if self.bench is None or not self._known(target):
+        if self.bench is None:
+            return
+        target = agent_id or self._hand_target()
+        if target is None:
+            self.notify("No finished background agent is waiting to hand its result over.")
+            return
+        if not self._known(target):
             return
         if target == "primary" or self._state(target) not in FINAL_STATES:
             self.notify(f"{target} has no result to hand over yet.", severity="warning")
             return
         self._hand_result(target)
+
+    def _hand_target(self) -> str | None:
+        """The agent highlighted in the agents pane, or the finished agent shown, or else the
+        background agent that finished last and whose result the primary has not had."""
+        assert self.bench is not None
+        if self.focused is self.query_one(AgentTree) or self.agent_id != "primary":
+            return self._target()
+        handed = {e.child for e in self.bench.session.events_of("primary") if isinstance(e, ChildResult)}
+        finished = (e for e in reversed(self.bench.events) if isinstance(e, AgentFinished))
+        return next((e.agent for e in finished if e.agent not in handed and self._mode(e.agent) == "background"), None)
 
     @work(group="hand", exit_on_error=False)
     async def _hand_result(self, agent_id: str) -> None:
@@ -389,9 +511,35 @@ class MainScreen(Screen[None]):
         self.show_agent("primary")
         self.query_one(PromptArea).focus()
 
-    def action_tasks(self) -> None:
-        self.query_one(AgentsPane).select_agent(self.agent_id)
-        self.query_one(AgentTree).focus()
+    def action_tasks(self, state: str = "") -> None:
+        """The task list, on a state filter when one is named (``/tasks failed``)."""
+        from workbench.tui.agent_filters import FILTERS
+        from workbench.tui.screens.tasks import TasksScreen
+
+        if self.bench is None or self.bridge is None or isinstance(self.app.screen, TasksScreen):
+            return
+        if state and state not in FILTERS:
+            self.notify(f"No state {state!r}; the filters are {', '.join(FILTERS)}.", severity="warning")
+            return
+        screen = TasksScreen(self.clock, list(self.bench.events), state or "all")  # type: ignore[arg-type]
+        unfollow = self.bridge.follow(screen)
+
+        def closed(agent_id: str | None) -> None:
+            unfollow()
+            if agent_id:
+                self.show_agent(agent_id)
+
+        self.app.push_screen(screen, closed)
+
+    def action_mcp(self) -> None:
+        from workbench.tui.screens.mcp import McpScreen
+
+        if self.bench is not None and not isinstance(self.app.screen, McpScreen):
+            follow = self.bridge.follow if self.bridge is not None else None
+            self.app.push_screen(McpScreen(self.bench, follow, self.app.config.keys))  # type: ignore[attr-defined]
+
+    def on_resize(self) -> None:
+        self.query_one(BudgetPane).dense = self.size.height < DENSE_BELOW
 
     def _pane_index(self) -> int:
         focused = self.focused

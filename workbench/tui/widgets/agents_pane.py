@@ -1,4 +1,9 @@
-"""Every agent of the session as a tree: state, name, budget gauge, elapsed time, tokens."""
+"""Every agent of the session as a tree: state, name, budget gauge, elapsed time, tokens.
+
+Under each agent come its todo items, then the agents it started. Subtrees fold
+(space), and a state filter (the same letters as in the task list) keeps the
+matching agents and the ancestors that place them in the tree.
+"""
 
 from __future__ import annotations
 
@@ -14,20 +19,30 @@ from textual.content import Content
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Static, Tree
-from textual.widgets.tree import TreeNode
+from textual.widgets.tree import NodeID, TreeNode
 
 from workbench.core.events import AgentSpawned
+from workbench.tools.todo import TodoItem
 from workbench.tui.actions import bindings
-from workbench.tui.agent_rows import AgentRow
+from workbench.tui.agent_filters import StateFilter, matches
+from workbench.tui.agent_rows import AgentRoster, AgentRow
 from workbench.tui.budget_bars import mini_gauge
 from workbench.tui.humanize import clip, duration, token_count
 from workbench.tui.messages import BudgetChanged, EventLogged
+from workbench.tui.progress_marks import (
+    checkpoint_summary,
+    checkpoint_track,
+    current_todo,
+    todo_line,
+    todo_tally,
+)
 from workbench.tui.stylesheet import css_beside
 
 if TYPE_CHECKING:
     from workbench.core.tokens import BudgetSnapshot
 
 GAUGE_CELLS = 6
+COLUMN_DROP_ORDER = ("level", "tokens", "elapsed", "gauge", "share")
 STATE_STYLES: dict[str, str] = {
     "thinking": "$primary",
     "tool": "$accent",
@@ -42,7 +57,8 @@ STATE_STYLES: dict[str, str] = {
 
 
 class AgentTree(Tree[str]):
-    """Each node's data is an agent id; its label is drawn from the pane's rows at render time."""
+    """Each node's data is an agent id (a todo item's node carries its agent's); labels are drawn
+    from the pane's rows at render time."""
 
     BINDINGS = bindings("agents")
 
@@ -50,25 +66,41 @@ class AgentTree(Tree[str]):
         super().__init__("agents", id="agent-tree")
         self.pane = pane
         self.show_root = False
-        self.auto_expand = False  # enter shows the agent; it does not fold its children away
+        self.auto_expand = False  # enter shows the agent; space folds its subtree
         self.guide_depth = 3
 
     def render_label(self, node: TreeNode[str], base_style: Style, style: Style) -> Text:
         row = self.pane.rows.get(node.data or "")
         if row is None:
             return super().render_label(node, base_style, style)
-        width = self.scrollable_content_region.width - 1 - self.pane.depth(row) * self.guide_depth
+        depth = self.pane.depth(row)
+        item = self.pane.todo_items.get(node.id)
+        if item is not None:
+            depth += 1
+        width = self.scrollable_content_region.width - 1 - depth * self.guide_depth
+        if item is not None:
+            content = todo_line(item).truncate(max(4, width), ellipsis=True)
+        else:
+            content = self.pane.label(row, width, folded=self.pane.hidden_under(node))
         text = Text()
-        for chunk, chunk_style in self.pane.label(row, width).render(end=""):
+        for chunk, chunk_style in content.render(end=""):
             text.append(chunk, chunk_style.rich_style)
         text.stylize(style)
         return text
+
+    def action_filter_state(self, chosen: StateFilter) -> None:
+        self.pane.state_filter = chosen
+
+    def on_focus(self) -> None:
+        if self.cursor_node is None:  # the keys act on the highlighted agent: start at the one shown
+            self.pane.select_agent(self.pane.shown_agent)
 
 
 class AgentsPane(Vertical):
     DEFAULT_CSS = css_beside(__file__)
 
     shown_agent: reactive[str] = reactive("primary")
+    state_filter: reactive[StateFilter] = reactive("all", init=False)
 
     class AgentChosen(Message):
         def __init__(self, agent_id: str) -> None:
@@ -78,9 +110,17 @@ class AgentsPane(Vertical):
     def __init__(self, clock: Callable[[], datetime], *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.clock = clock
-        self.rows: dict[str, AgentRow] = {}
+        self.roster = AgentRoster()
         self.nodes: dict[str, TreeNode[str]] = {}
+        self.todo_items: dict[NodeID, TodoItem] = {}
         self.budgets: dict[str, BudgetSnapshot] = {}
+        self.folded: set[str] = set()  # agents whose subtree the user folded
+        self._todo_nodes: dict[str, list[TreeNode[str]]] = {}
+        self._rebuild_pending = False
+
+    @property
+    def rows(self) -> dict[str, AgentRow]:
+        return self.roster.rows
 
     def compose(self) -> ComposeResult:
         yield AgentTree(self)
@@ -99,38 +139,120 @@ class AgentsPane(Vertical):
     @on(EventLogged)
     def _logged(self, message: EventLogged) -> None:
         event = message.event
-        if isinstance(event, AgentSpawned):
-            self._add(AgentRow.spawned(event))
-            return
-        row = self.rows.get(event.agent)
+        row = self.roster.observe(event)
         if row is None:
             return
-        before = (row.state, row.last_action, row.tokens)
-        row.observe(event)
-        if (row.state, row.last_action, row.tokens) != before:
+        if self.state_filter != "all":
+            self._rebuild_soon()
+        elif isinstance(event, AgentSpawned):
+            self._add_node(row)
+        else:
+            self._sync_todos(row)
             self._relabel(row.id)
-            self._update_detail()
-            self.border_subtitle = self._summary()
+        self._update_detail()
+        self.border_subtitle = self._summary()
 
     @on(BudgetChanged)
     def _budget(self, message: BudgetChanged) -> None:
         budget = message.budget
         self.budgets[budget.agent] = budget
-        if budget.agent in self.nodes:
-            self._relabel(budget.agent)
+        self._relabel(budget.agent)
 
-    def _add(self, row: AgentRow) -> None:
-        self.rows[row.id] = row
+    # ---------------------------------------------------------------- the tree
+
+    def _visible(self) -> set[str]:
+        """The agents the filter keeps, and their ancestors."""
+        keep: set[str] = set()
+        for row in self.rows.values():
+            if matches(row.state, self.state_filter):
+                agent_id: str | None = row.id
+                while agent_id in self.rows and agent_id not in keep:
+                    keep.add(agent_id)
+                    agent_id = self.rows[agent_id].parent
+        return keep
+
+    def _add_node(self, row: AgentRow) -> None:
         parent = self.nodes.get(row.parent or "") or self.tree.root
-        node = parent.add(row.name, data=row.id, expand=True, allow_expand=False)
+        node = parent.add(row.name, data=row.id, expand=row.id not in self.folded, allow_expand=False)
         parent.allow_expand = True
         self.nodes[row.id] = node
+        self._sync_todos(row)
+
+    def _sync_todos(self, row: AgentRow) -> None:
+        """The agent's todo items as the first children of its node, replaced when the list changes."""
+        node = self.nodes.get(row.id)
+        shown = self._todo_nodes.get(row.id, [])
+        if node is None or [self.todo_items[n.id] for n in shown] == row.todos:
+            return
+        for old in shown:
+            del self.todo_items[old.id]
+            old.remove()
+        fresh = [node.add("", data=row.id, before=i, allow_expand=False) for i in range(len(row.todos))]
+        self.todo_items.update((n.id, item) for n, item in zip(fresh, row.todos))
+        self._todo_nodes[row.id] = fresh
+        node.allow_expand = bool(node.children)
+
+    def _rebuild_soon(self) -> None:
+        """Rebuild once for a burst of events (each arrives as its own message)."""
+        if not self._rebuild_pending:
+            self._rebuild_pending = True
+            self.call_later(self._rebuild)
+
+    def _rebuild(self) -> None:
+        """Show the agents the filter keeps: a new tree only when that set changed."""
+        self._rebuild_pending = False
+        visible = self._visible()
+        if visible == set(self.nodes):
+            for agent_id in visible:
+                self._sync_todos(self.rows[agent_id])
+            self._relabel_all()
+        else:
+            cursor = self.tree.cursor_node.data if self.tree.cursor_node is not None else None
+            self.tree.clear()
+            self.nodes, self.todo_items, self._todo_nodes = {}, {}, {}
+            for row in self.rows.values():  # in spawn order, so every parent comes before its children
+                if row.id in visible:
+                    self._add_node(row)
+            if cursor in self.nodes:
+                self.select_agent(cursor)
         self.border_subtitle = self._summary()
         self._update_detail()
+
+    def watch_state_filter(self) -> None:
+        self._rebuild()
+
+    @on(Tree.NodeCollapsed)
+    def _folded(self, message: Tree.NodeCollapsed[str]) -> None:
+        message.stop()
+        if message.node.data:
+            self.folded.add(message.node.data)
+            message.node.refresh()
+
+    @on(Tree.NodeExpanded)
+    def _unfolded(self, message: Tree.NodeExpanded[str]) -> None:
+        message.stop()
+        if message.node.data:
+            self.folded.discard(message.node.data)
+            message.node.refresh()
+
+    def hidden_under(self, node: TreeNode[str]) -> int:
+        """How many agents a folded node hides (0 when it is open)."""
+        if node.is_expanded or not node.children:
+            return 0
+        stack, count = list(node.children), 0
+        while stack:
+            child = stack.pop()
+            if child.id not in self.todo_items:
+                count += 1
+            stack.extend(child.children)
+        return count
 
     # ---------------------------------------------------------------- drawing
 
     def _summary(self) -> str:
+        if self.state_filter != "all":
+            kept = sum(1 for row in self.rows.values() if matches(row.state, self.state_filter))
+            return f"{self.state_filter}: {kept} of {len(self.rows)} · a all"
         running = sum(1 for row in self.rows.values() if row.active)
         count = f"{len(self.rows)} agent{'s' if len(self.rows) != 1 else ''}"
         return f"{count} · {running} busy" if running else count
@@ -143,7 +265,7 @@ class AgentsPane(Vertical):
             parent = self.rows[parent].parent
         return depth
 
-    def label(self, row: AgentRow, width: int) -> Content:
+    def label(self, row: AgentRow, width: int, folded: int = 0) -> Content:
         """glyph, name, then gauge, share, elapsed, tokens and level as far as ``width`` allows."""
         width = max(12, width)
         budget = self.budgets.get(row.id)
@@ -153,22 +275,27 @@ class AgentsPane(Vertical):
             if budget
             else Content(" " * GAUGE_CELLS)
         )
-        columns: list[Content] = [
-            gauge,
-            Content(f"{share:>4.0%}"),
-            Content.styled(f"{duration(row.elapsed_s(self.clock())):>5}", "$foreground-muted"),
-            Content.styled(f"{token_count(row.tokens):>5}", "$foreground-muted"),
-            Content.styled(f"L{row.level}", "$foreground-muted"),
-        ]
-        # columns go from the right when the pane is narrow; the name keeps at least 12 characters
-        while columns and 2 + 12 + sum(len(c) + 1 for c in columns) > width:
-            columns.pop()
-        right = Content(" ").join(columns)
+        columns: dict[str, Content] = {
+            "gauge": gauge,
+            "share": Content(f"{share:>4.0%}"),
+            "elapsed": Content.styled(f"{duration(row.elapsed_s(self.clock())):>5}", "$foreground-muted"),
+            "tokens": Content.styled(f"{token_count(row.tokens):>5}", "$foreground-muted"),
+            "level": Content.styled(f"L{row.level}", "$foreground-muted"),
+        }
+        # columns go when the pane is narrow (the share last); the name keeps at least 12 characters
+        drop = iter(COLUMN_DROP_ORDER)
+        while columns and 2 + 12 + sum(len(c) + 1 for c in columns.values()) > width:
+            del columns[next(drop)]
+        right = Content(" ").join(columns.values())
         name_width = width - 2 - (len(right) + 1 if columns else 0)
         name_style = "bold" if row.id == self.shown_agent else ""
+        fold = f" +{folded}" if folded else ""
+        name = clip(row.name, max(1, name_width - len(fold)))
         return Content.assemble(
             (row.glyph + " ", STATE_STYLES.get(row.state, "")),
-            (clip(row.name, name_width).ljust(name_width), name_style),
+            (name, name_style),
+            (fold, "$accent"),
+            " " * (name_width - len(name) - len(fold)),
             " " if columns else "",
             right,
         )
@@ -178,7 +305,7 @@ class AgentsPane(Vertical):
             node.refresh()
 
     def _relabel_all(self) -> None:
-        for agent_id in self.rows:
+        for agent_id in self.nodes:
             self._relabel(agent_id)
 
     def _tick(self) -> None:
@@ -211,6 +338,25 @@ class AgentsPane(Vertical):
             lines.append(Content.assemble(("task ", "$foreground-muted"), clip(row.task, 200)))
         if row.last_action:
             lines.append(Content.assemble(("last ", "$foreground-muted"), clip(row.last_action, 200)))
+        if row.checkpoints:
+            lines.append(
+                Content.assemble(
+                    ("checkpoint ", "$foreground-muted"),
+                    checkpoint_track(row.checkpoints),
+                    " ",
+                    (checkpoint_summary(row.checkpoints), "bold"),
+                )
+            )
+        if row.todos:
+            now = current_todo(row.todos)
+            lines.append(
+                Content.assemble(
+                    ("todos ", "$foreground-muted"),
+                    (todo_tally(row.todos), "bold"),
+                    " · " if now else "",
+                    todo_line(now) if now else "",
+                )
+            )
         detail.update(Content("\n").join(lines))
 
     @on(Tree.NodeHighlighted)

@@ -1,80 +1,78 @@
-"""The focused agent's context budget: used of the window, by category, against the thresholds."""
+"""The budget pane: the focused agent's context budget, and the session's figures under it."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from datetime import datetime
+from typing import TYPE_CHECKING, Callable
 
 from textual import on
-from textual.content import Content
+from textual.app import ComposeResult
+from textual.containers import Vertical
 from textual.reactive import reactive
-from textual.widget import Widget
 
-from workbench.tui.budget_bars import CATEGORY_LABELS, CATEGORY_STYLES, stacked_bar, threshold_row
-from workbench.tui.messages import BudgetChanged
+from workbench.tui.delegation_proposals import Proposal
+from workbench.tui.delegation_rollup import DelegationRollup
+from workbench.tui.messages import BudgetChanged, EventLogged
 from workbench.tui.stylesheet import css_beside
+from workbench.tui.widgets.context_budget import ContextBudget
+from workbench.tui.widgets.session_strip import SessionStrip, Stats
 
 if TYPE_CHECKING:
     from workbench.core.tokens import BudgetSnapshot
 
 
-class BudgetPane(Widget):
+class BudgetPane(Vertical):
     DEFAULT_CSS = css_beside(__file__)
 
     agent_id: reactive[str] = reactive("primary")
-    budget: reactive[BudgetSnapshot | None] = reactive(None, layout=True)
+    budget: reactive[BudgetSnapshot | None] = reactive(None)
+    dense: reactive[bool] = reactive(False, init=False)  # set by the screen when the terminal is short
+
+    def __init__(self, clock: Callable[[], datetime], accept_key: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.clock = clock
+        self.accept_key = accept_key
+        self.rollup: DelegationRollup | None = None
+
+    def compose(self) -> ComposeResult:
+        yield ContextBudget(self.accept_key)
+        yield SessionStrip(self.clock)
 
     def on_mount(self) -> None:
         self.border_title = "Context"
 
+    def follow_session(self, stats: Stats, rollup: DelegationRollup) -> None:
+        """The engine is open: the session's figures and the delegation rollup can be shown."""
+        self.rollup = rollup
+        self.query_one(SessionStrip).stats = stats
+        self.query_one(SessionStrip).changed()
+
     def watch_agent_id(self, agent_id: str) -> None:
         self.border_title = f"Context · {agent_id}"
+        self._show_kept_out()
 
     def watch_budget(self, budget: BudgetSnapshot | None) -> None:
-        if budget is None:
-            self.border_subtitle = ""
-        else:
-            self.border_subtitle = "exact" if budget.exact else "estimated"
+        self.border_subtitle = "" if budget is None else "exact" if budget.exact else "estimated"
         self.set_class(budget is not None and budget.exact, "-exact")
+        self.query_one(ContextBudget).budget = budget
+
+    def watch_dense(self, dense: bool) -> None:
+        self.query_one(ContextBudget).dense = dense
+
+    def show_proposal(self, proposal: Proposal | None) -> None:
+        self.query_one(ContextBudget).proposal = proposal
+
+    def _show_kept_out(self) -> None:
+        if self.rollup is not None:
+            self.query_one(ContextBudget).kept_out = (self.rollup.of(self.agent_id), self.rollup.session)
 
     @on(BudgetChanged)
     def _changed(self, message: BudgetChanged) -> None:
         if message.budget.agent == self.agent_id:
             self.budget = message.budget
 
-    def render(self) -> Content:
-        budget = self.budget
-        if budget is None:
-            return Content.styled("waiting for the engine…", "$foreground-muted")
-        width = self.content_region.width
-        lines = [
-            stacked_bar(budget.categories, budget.used, budget.window, width, budget.delegate_at, budget.compact_at),
-            threshold_row(width, budget.delegate_at, budget.compact_at),
-            Content.assemble(
-                (f"{budget.used:,}", "bold"),
-                (f" of {budget.window:,} · ", "$foreground-muted"),
-                (f"{budget.share:.1%}", "bold"),
-            ),
-        ]
-        counted = sum(budget.categories.values()) or 1
-        filled = {name: tokens for name, tokens in budget.categories.items() if tokens}
-        label_width = max((len(CATEGORY_LABELS.get(name, name)) for name in filled), default=0)
-        for name, tokens in filled.items():
-            lines.append(
-                Content.assemble(
-                    ("■ ", CATEGORY_STYLES.get(name, "")),
-                    CATEGORY_LABELS.get(name, name).ljust(label_width),
-                    f"{tokens:>9,}",
-                    (f" {tokens / counted:>4.0%}", "$foreground-muted"),
-                )
-            )
-        if empty := [CATEGORY_LABELS.get(name, name) for name in budget.categories if name not in filled]:
-            lines.append(Content.styled(f"empty: {' · '.join(empty)}", "$foreground-muted"))
-        if budget.saved:
-            saved = " · ".join(f"{name} {tokens:,}" for name, tokens in budget.saved.items())
-            lines.append(Content.assemble(("saved ", "$foreground-muted"), (saved, "$success")))
-        lines.append(
-            Content.styled(
-                f"↑ delegate {budget.delegate_at:.0%} · compact {budget.compact_at:.0%}", "$foreground-muted"
-            )
-        )
-        return Content("\n").join(lines)
+    @on(EventLogged)
+    def _logged(self, message: EventLogged) -> None:
+        if self.rollup is not None and self.rollup.observe(message.event):
+            self._show_kept_out()
+        self.query_one(SessionStrip).changed()

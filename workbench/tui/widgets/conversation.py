@@ -14,6 +14,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.widget import Widget
 
+from workbench.core.checkpoints import announced, checkpoints_of
 from workbench.core.content import ThinkingBlock as ThinkingContent
 from workbench.core.content import text_of
 from workbench.core.events import (
@@ -34,8 +35,11 @@ from workbench.core.events import (
     UserMessage,
 )
 from workbench.core.transcript import describe
+from workbench.tools.todo import TodoWrite, todos_of
+from workbench.tui.humanize import clip
 from workbench.tui.messages import EventLogged, ReplyStreamed, ThinkingStreamed, ToolCallStarted
 from workbench.tui.stylesheet import css_beside
+from workbench.tui.widgets.todo_checklist import TodoChecklist
 from workbench.tui.widgets.tool_block import ToolBlock
 from workbench.tui.widgets.transcript_blocks import (
     ErrorNote,
@@ -52,6 +56,7 @@ if TYPE_CHECKING:
 MARKER_GLYPHS = {
     "spawned": "◆", "delegated": "↳", "child_result": "↩", "compaction": "⇣", "reduction": "⇣",
     "primed": "✚", "remounted": "⟲", "interrupted": "‖", "done": "■", "failed": "■", "cancelled": "■",
+    "checkpoint": "⚑",
 }  # fmt: skip
 
 
@@ -94,6 +99,14 @@ class Conversation(VerticalScroll, can_focus=True):
         self._reply: AssistantReply | None = None
         self._thinking: ThinkingBlock | None = None
         self._tools: dict[str, ToolBlock] = {}
+        self._reset_agent()
+
+    def _reset_agent(self) -> None:
+        """What the blocks of the shown agent are built with, beyond each event on its own."""
+        self._mode = ""
+        self._checkpoints: list[str] = []  # of the agent's latest checkpointed primer
+        self._todo_calls: dict[str, ToolCall] = {}  # TodoWrite calls waiting for their result
+        self._checklist: TodoChecklist | None = None
 
     def on_mount(self) -> None:
         self.border_title = "Conversation"
@@ -108,6 +121,7 @@ class Conversation(VerticalScroll, can_focus=True):
         self._reply = None
         self._thinking = None
         self._tools = {}
+        self._reset_agent()
         await self.remove_children()
         blocks = [block for event in message.events for block in self._blocks_for(event)]
         self._last_seq = message.events[-1].seq if message.events else 0
@@ -134,7 +148,12 @@ class Conversation(VerticalScroll, can_focus=True):
                 blocks.append(reply)
             if event.interrupted:
                 blocks.append(marker("reply interrupted", "interrupted"))
-            return blocks
+            return blocks + self._checkpoint_markers(event)
+        if isinstance(event, ToolCall) and event.name == TodoWrite.name:
+            self._todo_calls[event.tool_use_id] = event
+            return []
+        if isinstance(event, ToolResult) and event.tool_use_id in self._todo_calls:
+            return self._todos_written(event)
         if isinstance(event, ToolCall):
             block = self._tools.get(event.tool_use_id)
             fresh = block is None
@@ -152,12 +171,51 @@ class Conversation(VerticalScroll, can_focus=True):
             return []
         if isinstance(event, Error):
             return [ErrorNote(describe(event), retrying=event.retryable)]
-        if isinstance(event, AgentSpawned) and event.parent:
-            return [marker(f"{event.mode} agent · level {event.level} · started by {event.parent}", "spawned")]
+        if isinstance(event, AgentSpawned):
+            self._mode = event.mode
+            if event.parent:
+                return [marker(f"{event.mode} agent · level {event.level} · started by {event.parent}", "spawned")]
+            return []
         if isinstance(event, AgentFinished):
-            return [marker(f"finished · {event.state}", event.state)]
-        if isinstance(event, (Compaction, Reduction, Primed, Delegated, ChildResult, Remounted)):
+            return [marker(self._finish_text(event), event.state)]
+        if isinstance(event, Primed) and (names := checkpoints_of(event.text)):
+            self._checkpoints = names
+            return [marker(describe(event), event.kind), marker(f"checkpoints: {' → '.join(names)}", "checkpoint")]
+        if isinstance(event, Remounted):
+            from workbench.tui.widgets.remounted_history import RemountedHistory  # with the first remount
+
+            return [marker(describe(event), event.kind), RemountedHistory(event)]
+        if isinstance(event, (Compaction, Reduction, Primed, Delegated, ChildResult)):
             return [marker(describe(event), event.kind)]
+        return []
+
+    def _finish_text(self, event: AgentFinished) -> str:
+        if event.state != "done":
+            return f"finished · {event.state}: {clip(event.result, 160)}"
+        if self._mode == "background":
+            return f"finished · done · /hand {event.agent} gives the result to the primary"
+        return "finished · done"
+
+    def _checkpoint_markers(self, event: AssistantMessage) -> list[Widget]:
+        """A marker for each checkpoint the reply announces."""
+        if not self._checkpoints:
+            return []
+        total = len(self._checkpoints)
+        return [
+            marker(f"checkpoint {index + 1}/{total} · {self._checkpoints[index]}", "checkpoint")
+            for index in announced(text_of(event.content), self._checkpoints)
+        ]
+
+    def _todos_written(self, result: ToolResult) -> list[Widget]:
+        """The checklist shows the new list: a new block the first time, the same block after."""
+        call = self._todo_calls.pop(result.tool_use_id)
+        if result.is_error:
+            return [ErrorNote(f"TodoWrite failed: {clip(result.content, 300)}")]
+        todos = todos_of([call, result], result.agent)
+        if self._checklist is None:
+            self._checklist = TodoChecklist(todos)
+            return [self._checklist]
+        self._checklist.show(todos)
         return []
 
     # ---------------------------------------------------------------- live
@@ -180,6 +238,7 @@ class Conversation(VerticalScroll, can_focus=True):
         self._last_seq = event.seq
         if isinstance(event, AssistantMessage) and (self._reply is not None or self._thinking is not None):
             await self._settle(event)
+            await self._add(*self._checkpoint_markers(event))
             return
         await self._add(*self._blocks_for(event))
 
@@ -218,7 +277,7 @@ class Conversation(VerticalScroll, can_focus=True):
 
     @on(ToolCallStarted)
     async def _tool_started(self, message: ToolCallStarted) -> None:
-        if not self._shows(message.agent) or message.tool_use_id in self._tools:
+        if not self._shows(message.agent) or message.tool_use_id in self._tools or message.name == TodoWrite.name:
             return
         block = self._tools[message.tool_use_id] = ToolBlock(message.tool_use_id, message.name)
         await self._add(block)

@@ -122,6 +122,8 @@ class LogPane(Vertical):
             table.remove_row(next(iter(table.rows)))
         if following:
             table.move_cursor(row=table.row_count - 1, animate=False)
+            # the cursor scrolls into view only once the new row has a size: pin the tail after refresh
+            table.call_after_refresh(table.scroll_end, animate=False, immediate=True)
 
     def _rebuild(self) -> None:
         table = self.table

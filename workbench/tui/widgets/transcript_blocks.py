@@ -14,11 +14,18 @@ class UserTurn(Static):
         super().__init__(Content(text))
 
 
+def thought_title(text: str) -> str:
+    words = len(text.split())
+    return f"thought · {words} word{'s' if words != 1 else ''}"
+
+
 class ThinkingBlock(Collapsible):
+    """The model's thinking, folded and dimmed: streamed in while it thinks, then as logged."""
+
     def __init__(self, text: str = "") -> None:
         self._text = text
         self._body = Static(Content(text), classes="thinking-text")
-        super().__init__(self._body, title="thinking", collapsed=True)
+        super().__init__(self._body, title=thought_title(text) if text else "thinking…", collapsed=True)
 
     def add(self, text: str) -> None:
         self._text += text
@@ -27,6 +34,7 @@ class ThinkingBlock(Collapsible):
     def settle(self, text: str) -> None:
         self._text = text
         self._body.update(Content(text))
+        self.title = thought_title(text)
 
 
 class Marker(Static):
