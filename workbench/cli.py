@@ -17,7 +17,11 @@ from workbench.bundle_commands import add_commands as add_bundle_commands, run_c
 
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--bundles", type=Path, help="the bundle store (default: $WORKBENCH_BUNDLES or XDG data dir)")
+    # SUPPRESS: a subcommand's own default must not erase a --bundles given before it
+    common.add_argument(
+        "--bundles", type=Path, default=argparse.SUPPRESS,
+        help="the bundle store (default: $WORKBENCH_BUNDLES or XDG data dir)",
+    )
 
     parser = argparse.ArgumentParser(prog="workbench", description="A terminal workbench for LLM agents.", parents=[common])
     parser.add_argument("--brain", choices=["auto", "scripted", "anthropic"], help="which brain to use")
@@ -61,7 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"workbench: bad configuration\n{exc}", file=sys.stderr)
         return 2
-    if args.bundles:
+    if getattr(args, "bundles", None):
         config = config.model_copy(update={"bundles": args.bundles})
     if getattr(args, "brain", None):
         config = config.model_copy(update={"brain": args.brain})
