@@ -301,10 +301,14 @@ class Workbench:
 
     async def prime(self, name: str, arguments: str = "", agent_id: str | None = None) -> ResolvedPrimer:
         resolved = await self.resolve_primer(name, arguments, agent_id)
+        self.apply_primer(resolved, agent_id)
+        return resolved
+
+    def apply_primer(self, resolved: ResolvedPrimer, agent_id: str | None = None) -> None:
+        """Inject a primer already resolved (the picker's preview), exactly as previewed."""
         agent = self.agent(agent_id)
         agent.prime(resolved.event())
         self.supervisor.revive(agent)
-        return resolved
 
     async def background(self, task: str, primer: str | None = None, primer_args: str = "") -> Agent:
         primed = await self.resolve_primer(primer, primer_args or task, fresh=True) if primer else None

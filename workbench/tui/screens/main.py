@@ -396,7 +396,7 @@ class MainScreen(Screen[None]):
     @work(group="prime", exit_on_error=False)
     async def _pick_primer(self, agent_id: str, arguments: str) -> None:
         from workbench.core.primers import primer_catalog, primer_dirs
-        from workbench.tui.screens.primer_picker import PrimerPicker, inject
+        from workbench.tui.screens.primer_picker import PrimerPicker
 
         assert self.bench is not None
         entries = await asyncio.to_thread(primer_catalog, primer_dirs(self.bench.cwd))
@@ -405,7 +405,7 @@ class MainScreen(Screen[None]):
         if choice is None:
             self.query_one(PromptArea).load_text(arguments)  # nothing loaded: the text goes back
         else:  # the text previewed is the text injected: it is not resolved again
-            inject(self.bench, choice.resolved, agent_id)
+            self.bench.apply_primer(choice.resolved, agent_id)
             self.notify(f"{choice.resolved.tokens:,} tokens into {agent_id}", title=f"Primer {choice.name} loaded")
 
     def prime(self, name: str, arguments: str, agent_id: str | None = None) -> None:

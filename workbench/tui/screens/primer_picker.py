@@ -60,13 +60,6 @@ class PrimerChoice:
         return self.resolved.arguments
 
 
-def inject(bench: Workbench, resolved: ResolvedPrimer, agent_id: str) -> None:
-    """Load an already resolved primer into an agent (``Workbench.prime`` without resolving again)."""
-    agent = bench.agent(agent_id)
-    agent.prime(resolved.event())
-    bench.supervisor.revive(agent)
-
-
 def folder_text(folder: PrimerDir, cwd: Path) -> str:
     """Where a folder is, as short as it can be said (built-ins need no path)."""
     return "" if folder.origin == "builtin" else _shown(folder.path, cwd)
