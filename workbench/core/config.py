@@ -9,14 +9,16 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from workbench.brains.base import ThinkingConfig
 from workbench.core.hooks import HooksConfig
 from workbench.tools.mcp.config import McpSettings
 from workbench.core.permissions import PermissionMode, PermissionRuleError, Rule
+
+if TYPE_CHECKING:  # the brains' models load with the engine, not with the config
+    from workbench.brains.base import ThinkingConfig
 
 FsyncPolicy = Literal["always", "interval", "never"]
 BrainChoice = Literal["auto", "scripted", "anthropic"]
@@ -90,13 +92,18 @@ class Config(_Section):
     hooks: HooksConfig = Field(default_factory=HooksConfig)
 
     def thinking_for(self, model: str) -> ThinkingConfig:
-        own = self.models.get(model)
-        chosen = own.thinking if own is not None and own.thinking is not None else self.thinking
+        from workbench.brains.base import ThinkingConfig
+
+        chosen = self._thinking_settings(model)
         return ThinkingConfig(enabled=chosen.enabled, budget_tokens=chosen.budget_tokens)
+
+    def _thinking_settings(self, model: str) -> ThinkingSettings:
+        own = self.models.get(model)
+        return own.thinking if own is not None and own.thinking is not None else self.thinking
 
     @model_validator(mode="after")
     def _thinking_fits(self) -> "Config":
-        thinking = self.thinking_for(self.model)
+        thinking = self._thinking_settings(self.model)
         if thinking.enabled and thinking.budget_tokens >= self.max_tokens:
             raise ValueError(
                 f"thinking.budget_tokens ({thinking.budget_tokens}) must be below max_tokens ({self.max_tokens})"

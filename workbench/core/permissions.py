@@ -22,13 +22,14 @@ import shlex
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Iterable, Literal
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Iterable, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from workbench.tools.base import Tool, ToolFailure, ToolKind
-from workbench.tools.glob import compile_glob
-from workbench.tools.sandbox import resolve_in_workspace, workspace_relative
+# the tools (and through them the brains' and content models) load only when a call is judged:
+# the config, which validates rules with this module, must stay cheap to import
+if TYPE_CHECKING:
+    from workbench.tools.base import Tool, ToolKind
 
 PermissionMode = Literal["default", "acceptEdits", "plan", "bypass"]
 # the mode-cycling key's order; bypass is only ever set explicitly
@@ -268,6 +269,9 @@ class PermissionPolicy:
                 if Path(literal).is_relative_to(root):
                     literal = Path(literal).relative_to(root).as_posix()
                     break
+        from workbench.tools.base import ToolFailure
+        from workbench.tools.sandbox import resolve_in_workspace, workspace_relative
+
         subjects = [literal]
         try:
             real = workspace_relative(self.workspace, resolve_in_workspace(self.workspace, subject))
@@ -331,6 +335,8 @@ def _check_path_specifier(text: str, specifier: str) -> None:
 @lru_cache(maxsize=512)
 def _path_regex(specifier: str) -> re.Pattern[str]:
     """gitignore semantics: './x' and '/x' are anchored at the workspace root; 'x' (no slash) matches at any depth."""
+    from workbench.tools.glob import compile_glob
+
     anchored = specifier.startswith(("/", "./"))
     pattern = specifier.removeprefix("./").lstrip("/")
     anywhere = not anchored and "/" not in pattern.rstrip("/")
