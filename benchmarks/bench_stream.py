@@ -13,6 +13,8 @@ recording of the terminal (see pty_app.py) and the app's lag probe
 - ``lag_p50_ms`` / ``lag_p99_ms``: how late the probe's 10 ms sleeps woke while
   the reply streamed (the first half second of the stream left out: it holds the
   one-off cost of the first request, reported as ``first_request_lag_ms``);
+- ``loop_busy_share``: the probe's lateness summed over the window, about the share
+  of the time the loop was busy (1: saturated);
 - ``key_latency_p99_ms``: from writing a key to the pty until the screen shows it
   in the prompt.
 
@@ -40,6 +42,7 @@ from pty_app import (  # noqa: E402
     diagnosed_argv,
     engine_ready,
     fake_api,
+    loop_busy_share,
     loadavg,
     median,
     percentile,
@@ -108,6 +111,7 @@ def one_run(words: int, args: argparse.Namespace) -> dict[str, float]:
             "lag_p50_ms": percentile(lags, 50),
             "lag_p99_ms": percentile(lags, 99),
             "lag_max_ms": max(lags),
+            "loop_busy_share": loop_busy_share(lags, last - first - WARM_UP_S),
             "first_request_lag_ms": max(read_probe(probe, sent, first + WARM_UP_S)),
             "key_latency_p50_ms": percentile(keys, 50),
             "key_latency_p99_ms": percentile(keys, 99),
@@ -138,7 +142,8 @@ def main() -> None:
     def med(key: str, digits: int = 1) -> float:
         return round(median([r[key] for r in results]), digits)
 
-    figures = {key: med(key) for key in ("lag_p50_ms", "lag_p99_ms", "lag_max_ms", "first_request_lag_ms",
+    figures = {key: med(key, 3 if key == "loop_busy_share" else 1)
+               for key in ("lag_p50_ms", "lag_p99_ms", "lag_max_ms", "first_request_lag_ms", "loop_busy_share",
                                          "key_latency_p50_ms", "key_latency_p99_ms", "app_cpu_s")}
     print(json.dumps({"bench": "stream", "case": "stream", "offered_tokens_per_s": TOKENS_PER_S, "words": words,
                       "paragraph_words": args.paragraph, "runs": runs, "tokens_per_s": med("tokens_per_s", 0), **figures,

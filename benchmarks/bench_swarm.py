@@ -15,6 +15,9 @@ letters are typed into the prompt and timed.
 
 Figures, over the window from the gate opening (every agent streaming) to the last
 agent finished: ``lag_p50_ms`` / ``lag_p99_ms`` (the app's lag probe),
+``loop_busy_share`` (the probe's lateness summed over the window's length, about
+the share of the time the loop was busy: a percentile of wake-ups flatters a loop so
+busy it wakes the probe seldom),
 ``key_latency_p99_ms`` (key written → shown in the prompt), ``events_per_s`` (the
 agents' events logged in the window / its length), ``rss_mb`` (the app's peak RSS),
 ``rss_per_agent_mb`` ((peak − RSS before spawning) / N), ``peak_running`` (most agents
@@ -51,6 +54,7 @@ from pty_app import (  # noqa: E402
     diagnosed_argv,
     engine_ready,
     fake_api,
+    loop_busy_share,
     loadavg,
     percentile,
     read_probe,
@@ -161,7 +165,7 @@ def one_case(agents: int, turns: int, words: int, args: argparse.Namespace) -> d
         return {
             "bench": "swarm", "case": "swarm", "agents": agents,
             "lag_p50_ms": round(percentile(lags, 50), 1), "lag_p99_ms": round(percentile(lags, 99), 1),
-            "lag_max_ms": round(max(lags), 1),
+            "lag_max_ms": round(max(lags), 1), "loop_busy_share": round(loop_busy_share(lags, ended - opened), 3),
             "key_latency_p50_ms": round(percentile(keys, 50), 1),
             "key_latency_p99_ms": round(percentile(keys, 99), 1), "keys": len(keys),
             "events_per_s": round(run_events / (ended - opened)), "rss_mb": round(rss_peak, 1),

@@ -310,7 +310,7 @@ class KeyTimer:
             self.app.write(b"\x7f" * self.group)
             time.sleep(self.every_s * 3)
 
-    def _drawn(self, text: bytes, since: int, timeout: float = 3.0) -> None:
+    def _drawn(self, text: bytes, since: int, timeout: float = 60.0) -> None:
         """Until ``text`` is in the output read since chunk ``since`` (a cheap look at the raw bytes)."""
         chunks = self.app.recording.chunks
         deadline = time.monotonic() + timeout
@@ -418,6 +418,14 @@ def read_probe(path: Path, since: float = 0.0, until: float = float("inf")) -> l
     """The lag samples (ms) the app's probe recorded between two monotonic times."""
     data = json.loads(path.read_text())
     return [lag for t, lag in data["samples"] if since <= t <= until]
+
+
+def loop_busy_share(lags_ms: list[float], window_s: float) -> float:
+    """The probe's lateness summed over the window's length: roughly the share of the time
+    the loop was busy with other work (1: saturated). Unlike a percentile of wake-ups, it
+    is not flattered by a loop so busy it wakes the probe seldom (one long stall is one
+    sample among many punctual ones)."""
+    return sum(lags_ms) / 1000 / window_s if window_s > 0 else float("nan")
 
 
 def percentile(values: list[float], q: float) -> float:
