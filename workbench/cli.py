@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -58,6 +59,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command is None:
+        # The app loads some 50k long-lived objects (modules, classes, schemas) before its first
+        # screen; a collector left on walks them again and again as they arrive (about a tenth
+        # of the time to the first screen). It runs again once they are loaded and frozen out
+        # of every later collection, whose pauses on the event loop are the shorter for it.
+        gc.disable()
     from workbench.core.config import ConfigError, load_config
 
     try:
@@ -100,4 +107,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from workbench.tui.app import run_app
 
+    gc.freeze()
+    gc.enable()
     return run_app(config, script=args.script)
