@@ -65,9 +65,11 @@ def word_times(app: PtyApp, words: int, since: float) -> tuple[float, float, flo
     for t, screen in app.recording.replay(app.cols, app.rows):
         if t < since:
             continue
-        found = WORD.findall("\n".join(screen.display))
+        # a frame caught mid-redraw can show a word's start over an older one's digits ("w1.12"
+        # over "w1.895": "w1.125"), even a number past the last word: such readings are left out
+        found = [n for n in map(int, WORD.findall("\n".join(screen.display))) if n < words]
         if found:
-            timeline.append((t, max(map(int, found))))
+            timeline.append((t, max(found)))
             if timeline[-1][1] == words - 1:
                 break
     if not timeline or timeline[-1][1] != words - 1:

@@ -376,6 +376,16 @@ async def test_broken_credentials_profile_is_an_auth_error(
     assert server.requests == []
 
 
+async def test_preparing_the_client_ahead_leaves_a_credentials_problem_to_the_request(
+    server: FakeAnthropicServer, no_credentials: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ANTHROPIC_CONFIG_DIR", str(no_credentials / "missing"))
+    brain = AnthropicBrain(MODEL, base_url=server.base_url)
+    brain.prepare()  # the app does this in a thread while the first screen shows: it must not raise there
+    _events, error = await run_until_error(brain)
+    assert error.message.startswith("Credentials could not be loaded")
+
+
 async def test_closing_the_stream_early_releases_it(server: FakeAnthropicServer) -> None:
     server.enqueue(Reply(text="many slow words " * 20, token_delay_s=0.01), Reply(text="next"))
     brain = make_brain(server.base_url)

@@ -35,6 +35,8 @@ async def a_working_session(pilot) -> None:
     await type_and_send(pilot, "/background list python files")
     await until(pilot, lambda: "agent-1" in app.main_screen.bench.supervisor.agents)
     await settle(pilot)
+    # its completion is announced a moment later (finished agents are announced in batches)
+    await until(pilot, lambda: any(n.title == "agent-1 done" for n in app._notifications))
     app.clear_notifications()
     await pilot.pause()
 

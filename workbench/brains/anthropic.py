@@ -11,6 +11,7 @@ caller, a retry would show them twice.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 from typing import Any, AsyncIterator
 
@@ -98,6 +99,12 @@ class AnthropicBrain:
         if self._client is None:
             self._client = anthropic.AsyncAnthropic(api_key=self._api_key, base_url=self.base_url, max_retries=0)
         return self._client
+
+    def prepare(self) -> None:
+        """Build the API client now (some 40 ms: a TLS context, certificates), say in a thread,
+        rather than on the event loop at the first request. A credentials problem waits for that request."""
+        with contextlib.suppress(anthropic.CredentialsError):
+            self.client
 
     async def stream(self, request: BrainRequest) -> AsyncIterator[BrainEvent]:
         params = self._params(request)

@@ -32,11 +32,14 @@ def choose_brain(config: Config, environ: dict[str, str] | None = None, override
 
 
 def make_brain(choice: BrainChoice, config: Config, script: Path | None = None) -> Brain:
-    """Build the chosen brain; the Anthropic SDK is imported only when it is used."""
+    """Build the chosen brain; the Anthropic SDK is imported only when it is used. This blocks for
+    a while (imports, the API client): an app calls it in a thread."""
     if choice.name == "anthropic":
         from workbench.brains.anthropic import AnthropicBrain
 
-        return AnthropicBrain(model=config.model, max_tokens=config.max_tokens, base_url=config.base_url)
+        brain = AnthropicBrain(model=config.model, max_tokens=config.max_tokens, base_url=config.base_url)
+        brain.prepare()
+        return brain
     from workbench.brains.scripted import ScriptedBrain
 
     return ScriptedBrain(script=script, delay_s=config.scripted_delay_s)
