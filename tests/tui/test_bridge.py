@@ -55,3 +55,23 @@ async def test_every_target_gets_its_own_message() -> None:
     bus.publish(UserMessage(seq=1, agent="primary", text="hi"))
     assert first.messages[0] is not second.messages[0]
     assert first.messages[0].event is second.messages[0].event
+
+
+async def test_only_the_watched_agents_text_is_posted_and_the_others_is_kept_for_when_it_is_shown() -> None:
+    bus, inbox = EventBus(), Inbox()
+    watched = {"primary"}
+    bridge = BusBridge([inbox], budget=budget, flush_s=0.01, watching=lambda agent: agent in watched)
+    bridge.attach(bus, backlog=[])
+    bus.publish(TextStreamed(agent="primary", text="Mine"))
+    bus.publish(TextStreamed(agent="agent-1", text="Hidden "))
+    await asyncio.sleep(0.05)
+    assert [(m.agent, m.text) for m in inbox.messages if isinstance(m, ReplyStreamed)] == [("primary", "Mine")]
+
+    # the user opens agent-1: the screen shows its partial reply, then follows the stream from there
+    assert bridge.partial("agent-1") == "Hidden "
+    watched.add("agent-1")
+    bus.publish(TextStreamed(agent="agent-1", text="more"))
+    await asyncio.sleep(0.05)
+    last = inbox.messages[-1]
+    assert isinstance(last, ReplyStreamed) and (last.agent, last.text, last.start) == ("agent-1", "more", 7)
+    bridge.detach()

@@ -8,7 +8,9 @@ from textual.widgets import Input, TextArea
 
 from workbench.tui.log_filter import LogFilter
 from workbench.tui.screens.event_detail import EventDetailScreen
-from workbench.tui.widgets.log_pane import LogPane, LogTable
+from workbench.core.events import Status
+from workbench.tui.messages import EventLogged
+from workbench.tui.widgets.log_pane import TAIL_ROWS, LogPane, LogTable
 
 from .helpers import engine_ready, settle, type_and_send, until
 
@@ -98,3 +100,51 @@ async def test_enter_opens_the_event_as_json(make_app) -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, EventDetailScreen)
+
+
+async def test_a_long_session_keeps_a_bounded_tail_that_ends_at_the_newest_event(make_app) -> None:
+    async with make_app().run_test(size=(120, 40)) as pilot:
+        app = await engine_ready(pilot)
+        pane = app.query_one(LogPane)
+        before = len(pane.events)
+        for seq in range(1000, 1000 + 3 * TAIL_ROWS):
+            pane.post_message(EventLogged(Status(seq=seq, agent="agent-9", state="thinking")))
+        await until(pilot, lambda: len(pane.events) == before + 3 * TAIL_ROWS)
+        await pilot.pause()
+        table = pane.table
+        assert TAIL_ROWS <= table.row_count <= 2 * TAIL_ROWS
+        assert str(table.get_row_at(table.row_count - 1)[table.get_column_index("agent")]) == "agent-9"
+        assert table.cursor_row == table.row_count - 1
+        assert pane.border_subtitle == f"{table.row_count} of {len(pane.events)} events"
+
+
+async def test_new_events_leave_the_row_a_reader_scrolled_back_to(make_app) -> None:
+    async with make_app().run_test(size=(120, 40)) as pilot:
+        app = await engine_ready(pilot)
+        await type_and_send(pilot, "read README.md")
+        await settle(pilot)
+        pane = app.query_one(LogPane)
+        table = pane.table
+        table.focus()
+
+        async def log(count: int) -> None:
+            first = 1000 + len(pane.events)
+            for seq in range(first, first + count):
+                pane.post_message(EventLogged(Status(seq=seq, agent="agent-9", state="thinking")))
+            await until(pilot, lambda: pane.events[-1].seq == first + count - 1)
+            await pilot.pause()
+
+        def under_cursor() -> str:
+            return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+
+        table.move_cursor(row=1)
+        reading = under_cursor()
+        await log(TAIL_ROWS)
+        assert table.cursor_row == 1 and under_cursor() == reading
+
+        # the table is trimmed: the row read, among the newest, stays under the cursor
+        table.move_cursor(row=table.row_count - 3)
+        reading = under_cursor()
+        await log(2 * TAIL_ROWS - table.row_count + 5)
+        assert table.row_count < 2 * TAIL_ROWS
+        assert under_cursor() == reading and table.cursor_row < table.row_count - 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Awaitable, Callable, ClassVar, Generic, Literal, TypeVar
@@ -39,6 +40,15 @@ class ToolContext:
     extras: dict[str, Any] = field(default_factory=dict)
 
 
+@functools.cache
+def input_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The JSON schema of a tool's input, made once: every request of every agent sends it, and
+    pydantic takes about a millisecond to generate it."""
+    schema = model.model_json_schema()
+    schema.pop("title", None)
+    return schema
+
+
 class Tool(Generic[InputT]):
     """Base class of every tool. Subclasses set the class attributes and implement ``run``."""
 
@@ -48,9 +58,7 @@ class Tool(Generic[InputT]):
     kind: ClassVar[ToolKind] = "read"
 
     def spec(self) -> ToolSpec:
-        schema = self.Input.model_json_schema()
-        schema.pop("title", None)
-        return ToolSpec(name=self.name, description=self.description, input_schema=schema)
+        return ToolSpec(name=self.name, description=self.description, input_schema=input_schema(self.Input))
 
     def subject(self, params: InputT) -> str | None:
         """The part of a call that permission rules match on (a path, a command)."""

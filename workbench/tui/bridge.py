@@ -48,10 +48,15 @@ class BusBridge:
         targets: Sequence[MessagePump],
         budget: Callable[[str], BudgetSnapshot],
         flush_s: float = FLUSH_S,
+        watching: Callable[[str], bool] = lambda agent: True,
     ) -> None:
+        """``watching(agent)``: whether the agent's reply is on screen as it streams. The streamed
+        text of the others is only kept (``partial``): with a hundred agents streaming, posting
+        it all to every pane would cost the loop more than anything it shows."""
         self.targets = list(targets)
         self.budget = budget
         self.flush_s = flush_s
+        self.watching = watching
         self._text: dict[str, list[str]] = defaultdict(list)
         self._thinking: dict[str, list[str]] = defaultdict(list)
         # the reply each agent is streaming, as far as it has come
@@ -122,14 +127,16 @@ class BusBridge:
             self._flush(agent)
 
     def _flush(self, agent: str) -> None:
-        if thinking := self._thinking.pop(agent, None):
+        watched = self.watching(agent)
+        if (thinking := self._thinking.pop(agent, None)) and watched:
             text = "".join(thinking)
             self._post(lambda: ThinkingStreamed(agent, text))
         if chunks := self._text.pop(agent, None):
             text = "".join(chunks)
             start = len(self._partial.get(agent, ""))
             self._partial[agent] = self._partial.get(agent, "") + text
-            self._post(lambda: ReplyStreamed(agent, text, start))
+            if watched:
+                self._post(lambda: ReplyStreamed(agent, text, start))
 
     def _post(self, make: Callable[[], Message]) -> None:
         for target in self.targets:

@@ -102,7 +102,7 @@ class MainScreen(Screen[None]):
         header.mode = bench.policy.mode
         panes = [self.query_one(t) for t in (Conversation, AgentsPane, BudgetPane, LogPane)]
         self.query_one(BudgetPane).follow_session(bench.stats.snapshot, DelegationRollup(bench.counter.count))
-        self.bridge = BusBridge([*panes, self], budget=bench.budget)
+        self.bridge = BusBridge([*panes, self], budget=bench.budget, watching=lambda agent: agent == self.agent_id)
         self.bridge.attach(bench.bus, list(bench.events))
         self._present(self.agent_id)
 

@@ -17,6 +17,8 @@ from workbench.tui.messages import EventLogged
 from workbench.tui.stylesheet import css_beside
 
 FILTER_HINT = "filter: agent-1 tool · kind:error"
+# the tail is trimmed to this many rows once it holds twice as many: rebuilding it now and then
+# costs far less than dropping the oldest row for each new one (DataTable re-indexes every row)
 TAIL_ROWS = 500
 KIND_STYLES: dict[str, str] = {
     "user_message": "$primary",
@@ -54,6 +56,7 @@ class LogPane(Vertical):
         self.by_seq: dict[int, Event] = {}
         self.filter = LogFilter()
         self._summary_width = 0
+        self._unshown: list[Event] = []  # logged, matching, not in the table yet
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder=FILTER_HINT, compact=True, id="log-filter")
@@ -78,8 +81,12 @@ class LogPane(Vertical):
         self.events.append(event)
         self.by_seq[event.seq] = event
         if self.matches(event):
-            self._append(event)
-        self._count()
+            if not self._unshown:
+                # after the messages already queued: a burst of events lands in the table at once
+                self.call_later(self._show_unshown)
+            self._unshown.append(event)
+        else:
+            self._count()
 
     @on(Input.Changed, "#log-filter")
     def _filter_changed(self, message: Input.Changed) -> None:
@@ -114,19 +121,33 @@ class LogPane(Vertical):
         }
         return (*(cells[name] for name in self._fixed_columns()), Content(clip(describe(event), self._summary_width)))
 
-    def _append(self, event: Event) -> None:
+    def _show_unshown(self) -> None:
+        events, self._unshown = self._unshown, []
+        if not events:
+            return  # a rebuild showed them
         table = self.table
         following = table.row_count == 0 or table.cursor_row >= table.row_count - 1
-        table.add_row(*self._row(event), key=str(event.seq))
-        if table.row_count > TAIL_ROWS:
-            table.remove_row(next(iter(table.rows)))
+        if table.row_count + len(events) > 2 * TAIL_ROWS:
+            self._rebuild(follow=following)
+            return
+        for event in events:
+            table.add_row(*self._row(event), key=str(event.seq))
         if following:
-            table.move_cursor(row=table.row_count - 1, animate=False)
-            # the cursor scrolls into view only once the new row has a size: pin the tail after refresh
-            table.call_after_refresh(table.scroll_end, animate=False, immediate=True)
+            self._follow()
+        self._count()
 
-    def _rebuild(self) -> None:
+    def _follow(self) -> None:
         table = self.table
+        table.move_cursor(row=max(0, table.row_count - 1), animate=False)
+        # the cursor scrolls into view only once the new row has a size: pin the tail after refresh
+        table.call_after_refresh(table.scroll_end, animate=False, immediate=True)
+
+    def _rebuild(self, follow: bool = True) -> None:
+        """The table afresh from the events: the last ``TAIL_ROWS`` that match the filter. Not
+        following, the cursor stays on its event while that is still in the table."""
+        table = self.table
+        kept = table.coordinate_to_cell_key(table.cursor_coordinate).row_key if table.row_count else None
+        self._unshown = []
         self._summary_width = self._wanted_summary_width()
         table.clear(columns=True)
         for name, width in self._fixed_columns().items():
@@ -135,7 +156,10 @@ class LogPane(Vertical):
         shown = [event for event in self.events if self.matches(event)][-TAIL_ROWS:]
         for event in shown:
             table.add_row(*self._row(event), key=str(event.seq))
-        table.move_cursor(row=max(0, table.row_count - 1), animate=False)
+        if follow or kept is None or kept not in table.rows:
+            self._follow()
+        else:
+            table.move_cursor(row=table.get_row_index(kept), animate=False)
         self._count()
 
     def _count(self) -> None:
