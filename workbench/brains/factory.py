@@ -32,12 +32,12 @@ def choose_brain(config: Config, environ: dict[str, str] | None = None, override
 
 
 def make_brain(choice: BrainChoice, config: Config, script: Path | None = None) -> Brain:
-    """Build the chosen brain; the Anthropic SDK is imported only when it is used. This blocks for
-    a while (imports, the API client): an app calls it in a thread."""
+    """Build the chosen brain. Claude's runs in a host process of its own (``hosted``), started here:
+    this blocks for a moment (an app calls it in a thread)."""
     if choice.name == "anthropic":
-        from workbench.brains.anthropic import AnthropicBrain
+        from workbench.brains.hosted import HostedBrain
 
-        brain = AnthropicBrain(model=config.model, max_tokens=config.max_tokens, base_url=config.base_url)
+        brain = HostedBrain(model=config.model, max_tokens=config.max_tokens, base_url=config.base_url)
         brain.prepare()
         return brain
     from workbench.brains.scripted import ScriptedBrain

@@ -41,27 +41,21 @@ if TYPE_CHECKING:
 Clock = Callable[[], datetime]
 TUI_FOLDER = Path(__file__).parent
 CLOSE_TIMEOUT_S = 3.0
-# imported in a thread before the engine opens: on the event loop these imports (the Anthropic
-# SDK alone takes most of a second) would freeze the first screen, keys and all
-ENGINE_MODULES = ("workbench.core.workbench", "workbench.core.tokens", "workbench.core.bundle")
+# imported in a thread before the engine opens: on the event loop these imports (the tokenizer,
+# pydantic's schemas of every event) would freeze the first screen, keys and all; the brain is
+# made in a thread too
+ENGINE_MODULES = ("workbench.core.workbench", "workbench.core.tokens", "workbench.core.bundle",
+                  "workbench.brains.factory")  # fmt: skip
 
 
 def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def preload_engine(config: Config, with_brain: bool) -> None:
-    """Import the engine's modules, and the chosen brain's if ``with_brain`` (run in a thread).
-    A failure is left to the import proper, on the loop, to report."""
-    modules = list(ENGINE_MODULES)
-    try:
-        if with_brain:
-            from workbench.brains.factory import choose_brain
-
-            modules.append(f"workbench.brains.{choose_brain(config).name}")
-    except Exception:
-        pass
-    for name in modules:
+def preload_engine() -> None:
+    """Import the engine's modules (run in a thread). A failure is left to the import proper, on the
+    loop, to report."""
+    for name in ENGINE_MODULES:
         try:
             importlib.import_module(name)
         except Exception:
@@ -71,8 +65,8 @@ def preload_engine(config: Config, with_brain: bool) -> None:
 def settle_collector() -> None:
     """Tune the garbage collector for a long-lived, busy event loop, once the engine is loaded.
 
-    What is loaded so far (modules, classes, schemas: the SDKs' alone are hundreds of thousands
-    of objects that live as long as the app) is frozen out of later collections: left in, every
+    What is loaded so far (modules, classes, schemas: hundreds of thousands of objects that live
+    as long as the app) is frozen out of later collections: left in, every
     full collection walks it all, 75-90 ms stalls of the loop every second or so while a reply
     streams. Rendering makes cyclic garbage by the thousand (Textual's strips cache themselves);
     a larger first generation lets it die young rather than be promoted to the old generations
@@ -196,7 +190,7 @@ class WorkbenchApp(App[None]):
         and the panes start afresh on a new main screen."""
         if start is not None:
             await self._leave_session()
-        await asyncio.to_thread(preload_engine, self.config, self.brain is None)
+        await asyncio.to_thread(preload_engine)
         from workbench.brains.base import BrainError
         from workbench.brains.factory import choose_brain, make_brain
         from workbench.core.bundle import BundleError

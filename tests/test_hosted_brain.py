@@ -1,0 +1,132 @@
+"""HostedBrain: the Anthropic brain in a host process, against the fake Messages API on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from tests.fake_api import FakeAnthropicServer, Reply, ToolCall, unauthorized
+from workbench.brains.base import BrainError, BrainEvent, BrainRequest, MessageDone, TextDelta, ToolUseStarted, UsageReport
+from workbench.brains.hosted import HostedBrain
+from workbench.core.content import TextBlock, ToolUseBlock
+
+MODEL = "claude-sonnet-4-6"
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[FakeAnthropicServer]:
+    async with FakeAnthropicServer() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def brain(server: FakeAnthropicServer, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[HostedBrain]:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")  # the host reads the key as the app would
+    hosted = HostedBrain(MODEL, base_url=server.base_url)
+    hosted.prepare()
+    yield hosted
+    await hosted.aclose()
+
+
+def ask(text: str = "hello") -> BrainRequest:
+    return BrainRequest(model=MODEL, messages=[{"role": "user", "content": text}])
+
+
+async def run(brain: HostedBrain, request: BrainRequest | None = None) -> list[BrainEvent]:
+    return [event async for event in brain.stream(request or ask())]
+
+
+async def test_a_reply_with_a_tool_call_arrives_whole_with_its_usage(server: FakeAnthropicServer, brain: HostedBrain) -> None:
+    server.enqueue(Reply(text="Let me look at that file.", tool_calls=[ToolCall(name="Read", input={"file_path": "a.py"})]))
+    events = await run(brain)
+    assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "Let me look at that file."
+    assert [e.name for e in events if isinstance(e, ToolUseStarted)] == ["Read"]
+    usage = next(e for e in events if isinstance(e, UsageReport))
+    assert usage.input_tokens > 0 and usage.output_tokens > 0
+    done = events[-1]
+    assert isinstance(done, MessageDone) and done.stop_reason == "tool_use"
+    assert done.content[0] == TextBlock(text="Let me look at that file.")
+    assert isinstance(done.content[1], ToolUseBlock) and done.content[1].input == {"file_path": "a.py"}
+
+
+async def test_a_fast_stream_comes_in_few_joined_pieces(server: FakeAnthropicServer, brain: HostedBrain) -> None:
+    words = " ".join(f"w{i}" for i in range(300))
+    server.enqueue(Reply(text=words, token_delay_s=0.001))
+    events = await run(brain)
+    deltas = [e.text for e in events if isinstance(e, TextDelta)]
+    assert "".join(deltas) == words
+    assert len(deltas) < 100  # 300 tokens in well under a second: joined every few tens of ms
+
+
+async def test_an_api_error_fails_the_stream_as_the_brain_in_process_would(
+    server: FakeAnthropicServer, brain: HostedBrain
+) -> None:
+    server.enqueue(unauthorized())
+    with pytest.raises(BrainError) as caught:
+        await run(brain)
+    assert caught.value.error_type == "auth" and not caught.value.retryable
+    server.enqueue(Reply(text="fine now"))
+    assert isinstance((await run(brain))[-1], MessageDone)  # the host goes on serving
+
+
+async def test_streams_of_several_agents_run_at_once(server: FakeAnthropicServer, brain: HostedBrain) -> None:
+    server.enqueue(*(Reply(text=f"reply {i} " * 20, token_delay_s=0.002) for i in range(5)))
+    replies = await asyncio.gather(*(run(brain, ask(f"agent {i}")) for i in range(5)))
+    assert sorted(r[-1].content[0].text for r in replies) == sorted(f"reply {i} " * 20 for i in range(5))  # type: ignore[union-attr]
+
+
+async def test_leaving_a_stream_early_stops_it_in_the_host(server: FakeAnthropicServer, brain: HostedBrain) -> None:
+    server.enqueue(Reply(text="many slow words " * 50, token_delay_s=0.01), Reply(text="next"))
+    stream = brain.stream(ask())
+    async for event in stream:
+        if isinstance(event, TextDelta):
+            break
+    await stream.aclose()  # an interrupt
+    events = await asyncio.wait_for(run(brain), timeout=10)
+    assert events[-1] == MessageDone(content=[TextBlock(text="next")], stop_reason="end_turn")
+
+
+async def test_a_host_that_dies_fails_its_streams_clearly_and_is_started_again(
+    server: FakeAnthropicServer, brain: HostedBrain
+) -> None:
+    server.enqueue(Reply(text="slow " * 200, token_delay_s=0.01), Reply(text="after the restart"))
+    stream = brain.stream(ask())
+    with pytest.raises(BrainError) as caught:
+        async for event in stream:
+            if isinstance(event, TextDelta):
+                brain._process.kill()  # type: ignore[union-attr]
+    assert caught.value.message.startswith("The brain host exited")
+    events = await asyncio.wait_for(run(brain), timeout=20)
+    assert events[-1] == MessageDone(content=[TextBlock(text="after the restart")], stop_reason="end_turn")
+
+
+async def test_no_api_key_is_reported_by_the_host(server: FakeAnthropicServer, monkeypatch: pytest.MonkeyPatch,
+                                                   tmp_path) -> None:  # type: ignore[no-untyped-def]
+    for name in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_PROFILE", "ANTHROPIC_CONFIG_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    hosted = HostedBrain(MODEL, base_url=server.base_url)
+    try:
+        with pytest.raises(BrainError) as caught:
+            await run(hosted)
+        assert caught.value.error_type == "auth"
+        assert server.requests == []
+    finally:
+        await hosted.aclose()
+
+
+async def test_closing_the_session_ends_the_host(server: FakeAnthropicServer, brain: HostedBrain, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from workbench.core.config import Config
+    from workbench.core.workbench import Workbench
+
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    bench = await Workbench.open(Config(bundles=tmp_path / "bundles", fsync="never"), workspace, brain)
+    server.enqueue(Reply(text="hi"))
+    assert await bench.ask("hello") == "hi"
+    host = brain._process
+    assert host is not None and host.poll() is None
+    await bench.close()
+    assert host.poll() is not None

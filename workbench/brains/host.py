@@ -1,0 +1,149 @@
+"""The brain host: a process that streams replies from the Messages API for the app.
+
+``python -m workbench.brains.host --model M [--max-tokens N] [--base-url URL]``
+reads requests from stdin and writes what the Anthropic brain streams back to
+stdout, one JSON object a line (see :class:`HostRequest`, :class:`HostReply`).
+Text and thinking deltas are coalesced for ``COALESCE_S``: the app gets a few
+messages a second per reply instead of one per token. It exits when stdin closes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Callable
+from typing import Literal
+
+from pydantic import BaseModel, Field, TypeAdapter
+
+from workbench.brains.base import (
+    Brain,
+    BrainError,
+    BrainEvent,
+    BrainRequest,
+    TextDelta,
+    ThinkingDelta,
+)
+
+COALESCE_S = 0.03
+
+
+class HostRequest(BaseModel):
+    """From the app: stream a reply for ``request`` under ``id``, or stop streaming ``id``."""
+
+    op: Literal["stream", "cancel"]
+    id: int
+    request: BrainRequest | None = None
+
+
+class HostFailure(BaseModel):
+    message: str
+    error_type: str = "error"
+    retryable: bool = False
+
+
+class HostReply(BaseModel):
+    """To the app, about stream ``id``: one event, or its failure, or its end."""
+
+    id: int
+    event: BrainEvent | None = Field(default=None, discriminator="type")
+    error: HostFailure | None = None
+    end: bool = False
+
+
+host_reply = TypeAdapter(HostReply)
+
+
+class BrainHost:
+    def __init__(self, brain: Brain, write: Callable[[bytes], object]) -> None:
+        self.brain = brain
+        self.write = write
+        self.streams: dict[int, asyncio.Task[None]] = {}
+        self._pending: dict[int, list[TextDelta | ThinkingDelta]] = {}
+        self._flush_handle: asyncio.TimerHandle | None = None
+
+    def handle(self, line: bytes) -> None:
+        order = HostRequest.model_validate_json(line)
+        if order.op == "cancel":
+            if task := self.streams.pop(order.id, None):
+                task.cancel()
+            self._pending.pop(order.id, None)
+        elif order.request is not None:
+            self.streams[order.id] = asyncio.create_task(self._relay(order.id, order.request))
+
+    async def _relay(self, stream_id: int, request: BrainRequest) -> None:
+        try:
+            async for event in self.brain.stream(request):
+                if isinstance(event, (TextDelta, ThinkingDelta)):
+                    self._hold(stream_id, event)
+                else:
+                    self._flush(stream_id)
+                    self._send(HostReply(id=stream_id, event=event))
+            self._flush(stream_id)
+            self._send(HostReply(id=stream_id, end=True))
+        except BrainError as err:
+            self._flush(stream_id)
+            failure = HostFailure(message=err.message, error_type=err.error_type, retryable=err.retryable)
+            self._send(HostReply(id=stream_id, error=failure))
+        except Exception as err:  # a bug in the brain: the app records it like any failure
+            self._flush(stream_id)
+            self._send(HostReply(id=stream_id, error=HostFailure(message=f"{type(err).__name__}: {err}")))
+        finally:
+            self.streams.pop(stream_id, None)
+
+    def _hold(self, stream_id: int, delta: TextDelta | ThinkingDelta) -> None:
+        pending = self._pending.setdefault(stream_id, [])
+        if pending and type(pending[-1]) is not type(delta):
+            self._flush(stream_id)
+            pending = self._pending.setdefault(stream_id, [])
+        pending.append(delta)
+        if self._flush_handle is None:
+            self._flush_handle = asyncio.get_running_loop().call_later(COALESCE_S, self._flush_all)
+
+    def _flush_all(self) -> None:
+        self._flush_handle = None
+        for stream_id in list(self._pending):
+            self._flush(stream_id)
+
+    def _flush(self, stream_id: int) -> None:
+        deltas = self._pending.pop(stream_id, None)
+        if not deltas:
+            return
+        if isinstance(deltas[0], TextDelta):
+            event: BrainEvent = TextDelta(text="".join(d.text for d in deltas))  # type: ignore[union-attr]
+        else:
+            event = ThinkingDelta(thinking="".join(d.thinking for d in deltas))  # type: ignore[union-attr]
+        self._send(HostReply(id=stream_id, event=event))
+
+    def _send(self, reply: HostReply) -> None:
+        self.write(reply.model_dump_json().encode() + b"\n")
+
+
+async def serve(brain: Brain) -> None:
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader(limit=1 << 30)
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    transport, _ = await loop.connect_write_pipe(asyncio.Protocol, sys.stdout)
+    host = BrainHost(brain, transport.write)
+    while line := await reader.readline():
+        host.handle(line)
+    for task in list(host.streams.values()):
+        task.cancel()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m workbench.brains.host")
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--max-tokens", type=int, default=8192)
+    parser.add_argument("--base-url")
+    args = parser.parse_args(argv)
+    from workbench.brains.anthropic import AnthropicBrain
+
+    brain = AnthropicBrain(args.model, max_tokens=args.max_tokens, base_url=args.base_url)
+    brain.prepare()
+    asyncio.run(serve(brain))
+
+
+if __name__ == "__main__":
+    main()
