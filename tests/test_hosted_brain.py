@@ -130,3 +130,21 @@ async def test_closing_the_session_ends_the_host(server: FakeAnthropicServer, br
     assert host is not None and host.poll() is None
     await bench.close()
     assert host.poll() is not None
+
+
+async def test_a_host_that_speaks_nonsense_is_stopped_with_a_clear_error(server: FakeAnthropicServer) -> None:
+    import subprocess
+    import sys
+
+    hosted = HostedBrain(MODEL, base_url=server.base_url)
+    # a host of some other version: it answers the request with something that is not a reply
+    hosted._process = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; sys.stdin.readline(); print('{\"hello\": 1}', flush=True); time.sleep(30)"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    )
+    try:
+        with pytest.raises(BrainError) as caught:
+            await asyncio.wait_for(run(hosted), timeout=20)
+        assert caught.value.message.startswith("The brain host sent what this app cannot read")
+    finally:
+        await hosted.aclose()

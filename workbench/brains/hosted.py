@@ -113,7 +113,7 @@ class HostedBrain:
 
     def _send(self, order: HostRequest) -> None:
         assert self._writer is not None
-        self._writer.write(order.model_dump_json(exclude_none=True).encode() + b"\n")
+        self._writer.write(order.model_dump_json().encode() + b"\n")
 
     async def _read(self, reader: asyncio.StreamReader, process: subprocess.Popen[bytes]) -> None:
         try:
@@ -123,7 +123,7 @@ class HostedBrain:
                     queue.put_nowait(reply)
         except ValidationError as exc:  # a host of another version, or a bug: stop it, say so
             process.kill()
-            problem = f"The brain host sent what this app cannot read ({exc.error_count()} errors: {exc.errors()[0]['msg']})"
+            problem = f"The brain host sent what this app cannot read: {exc.errors()[0]['msg']}"
         else:
             problem = "The brain host exited"
         # the host is gone: what it was streaming fails, the next request starts it again
