@@ -386,6 +386,17 @@ async def test_preparing_the_client_ahead_leaves_a_credentials_problem_to_the_re
     assert error.message.startswith("Credentials could not be loaded")
 
 
+async def test_a_closed_brain_lets_go_of_its_connections_and_serves_the_next_request(server: FakeAnthropicServer) -> None:
+    server.enqueue(Reply(text="first"), Reply(text="second"))
+    brain = make_brain(server.base_url)
+    await run(brain)
+    client = brain.client
+    await brain.aclose()
+    assert client.is_closed()
+    assert (await run(brain))[-1] == MessageDone(content=[TextBlock(text="second")], stop_reason="end_turn")
+    await brain.aclose()
+
+
 async def test_closing_the_stream_early_releases_it(server: FakeAnthropicServer) -> None:
     server.enqueue(Reply(text="many slow words " * 20, token_delay_s=0.01), Reply(text="next"))
     brain = make_brain(server.base_url)

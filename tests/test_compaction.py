@@ -42,6 +42,9 @@ class RecordingBrain:
         self.summary = summary
         self.requests: list[BrainRequest] = []
 
+    async def aclose(self) -> None:
+        pass
+
     async def stream(self, request: BrainRequest) -> AsyncIterator[BrainEvent]:
         self.requests.append(request)
         yield TextDelta(text=self.summary)

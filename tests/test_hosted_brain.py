@@ -135,12 +135,14 @@ async def test_closing_the_session_ends_the_host(server: FakeAnthropicServer, br
 async def test_a_host_that_speaks_nonsense_is_stopped_with_a_clear_error(server: FakeAnthropicServer) -> None:
     import subprocess
     import sys
+    import tempfile
 
     hosted = HostedBrain(MODEL, base_url=server.base_url)
     # a host of some other version: it answers the request with something that is not a reply
+    hosted._stderr = tempfile.TemporaryFile()
     hosted._process = subprocess.Popen(
         [sys.executable, "-c", "import sys, time; sys.stdin.readline(); print('{\"hello\": 1}', flush=True); time.sleep(30)"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=hosted._stderr,
     )
     try:
         with pytest.raises(BrainError) as caught:

@@ -100,6 +100,11 @@ class AnthropicBrain:
             self._client = anthropic.AsyncAnthropic(api_key=self._api_key, base_url=self.base_url, max_retries=0)
         return self._client
 
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
+
     def prepare(self) -> None:
         """Build the API client now (some 40 ms: a TLS context, certificates), say in a thread,
         rather than on the event loop at the first request. A credentials problem waits for that request."""

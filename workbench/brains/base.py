@@ -106,3 +106,7 @@ class Brain(Protocol):
     def stream(self, request: BrainRequest) -> AsyncIterator[BrainEvent]:
         """Stream one reply. Ends with exactly one MessageDone, or raises BrainError."""
         ...
+
+    async def aclose(self) -> None:
+        """Release what the brain holds (connections, a host process); a later request takes them again."""
+        ...

@@ -93,11 +93,10 @@ class BrainHost:
             self.streams.pop(stream_id, None)
 
     def _hold(self, stream_id: int, delta: TextDelta | ThinkingDelta) -> None:
-        pending = self._pending.setdefault(stream_id, [])
-        if pending and type(pending[-1]) is not type(delta):
+        held = self._pending.get(stream_id)
+        if held and type(held[-1]) is not type(delta):  # thinking gave way to text: send the thinking
             self._flush(stream_id)
-            pending = self._pending.setdefault(stream_id, [])
-        pending.append(delta)
+        self._pending.setdefault(stream_id, []).append(delta)
         if self._flush_handle is None:
             self._flush_handle = asyncio.get_running_loop().call_later(COALESCE_S, self._flush_all)
 
@@ -130,6 +129,7 @@ async def serve(brain: Brain) -> None:
         host.handle(line)
     for task in list(host.streams.values()):
         task.cancel()
+    await brain.aclose()
 
 
 def main(argv: list[str] | None = None) -> None:

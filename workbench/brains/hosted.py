@@ -55,7 +55,7 @@ class HostedBrain:
                 "--max-tokens", str(self.max_tokens)]  # fmt: skip
         if self.base_url:
             argv += ["--base-url", self.base_url]
-        self._stderr = tempfile.TemporaryFile()
+        self._stderr = tempfile.TemporaryFile()  # closed by the reader of this process's replies
         self._process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr)
         self._writer = None
 
@@ -93,7 +93,9 @@ class HostedBrain:
                 await asyncio.to_thread(self._process.wait, 5)
             except subprocess.TimeoutExpired:
                 self._process.kill()
-        self._process = self._writer = self._reader_task = None
+        if self._stderr is not None:
+            self._stderr.close()
+        self._process = self._writer = self._reader_task = self._stderr = None
 
     # ---------------------------------------------------------------- the pipes
 
@@ -104,39 +106,40 @@ class HostedBrain:
 
     async def _open_pipes(self) -> None:
         self.prepare()
-        assert self._process is not None and self._process.stdin and self._process.stdout
+        assert self._process is not None and self._process.stdin and self._process.stdout and self._stderr
         loop = asyncio.get_running_loop()
         reader = asyncio.StreamReader(limit=1 << 30)  # a reply's final content comes in one line
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), self._process.stdout)
         self._writer, _ = await loop.connect_write_pipe(asyncio.Protocol, self._process.stdin)
-        self._reader_task = asyncio.create_task(self._read(reader, self._process))
+        self._reader_task = asyncio.create_task(self._read(reader, self._process, self._stderr))
 
     def _send(self, order: HostRequest) -> None:
         assert self._writer is not None
         self._writer.write(order.model_dump_json().encode() + b"\n")
 
-    async def _read(self, reader: asyncio.StreamReader, process: subprocess.Popen[bytes]) -> None:
-        try:
-            while line := await reader.readline():
-                reply = host_reply.validate_json(line)
-                if queue := self._streams.get(reply.id):
-                    queue.put_nowait(reply)
-        except ValidationError as exc:  # a host of another version, or a bug: stop it, say so
-            process.kill()
-            problem = f"The brain host sent what this app cannot read: {exc.errors()[0]['msg']}"
-        else:
-            problem = "The brain host exited"
-        # the host is gone: what it was streaming fails, the next request starts it again
-        code = await asyncio.to_thread(process.wait)
-        failure = HostFailure(message=f"{problem} (code {code}){self._last_words()}", error_type="connection")
+    async def _read(self, reader: asyncio.StreamReader, process: subprocess.Popen[bytes], stderr: IO[bytes]) -> None:
+        with stderr:
+            try:
+                while line := await reader.readline():
+                    reply = host_reply.validate_json(line)
+                    if queue := self._streams.get(reply.id):
+                        queue.put_nowait(reply)
+            except ValidationError as exc:  # a host of another version, or a bug: stop it, say so
+                process.kill()
+                problem = f"The brain host sent what this app cannot read: {exc.errors()[0]['msg']}"
+            else:
+                problem = "The brain host exited"
+            # the host is gone: what it was streaming fails, the next request starts it again
+            code = await asyncio.to_thread(process.wait)
+            failure = HostFailure(message=f"{problem} (code {code}){last_words(stderr)}", error_type="connection")
         for stream_id, queue in self._streams.items():
             queue.put_nowait(HostReply(id=stream_id, error=failure))
         if self._writer is not None:
             self._writer.close()
 
-    def _last_words(self) -> str:
-        if self._stderr is None:
-            return ""
-        self._stderr.seek(0)
-        text = self._stderr.read().decode("utf-8", "replace").strip()
-        return f": {text[-STDERR_TAIL:]}" if text else ""
+
+def last_words(stderr: IO[bytes]) -> str:
+    """The end of what a host wrote to stderr before it exited (a traceback, say)."""
+    stderr.seek(0)
+    text = stderr.read().decode("utf-8", "replace").strip()
+    return f": {text[-STDERR_TAIL:]}" if text else ""

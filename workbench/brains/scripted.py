@@ -144,6 +144,9 @@ class ScriptedBrain:
             return f"scripted (offline: {self.script_path.name})"
         return "scripted (offline)"
 
+    async def aclose(self) -> None:
+        pass  # nothing held
+
     async def stream(self, request: BrainRequest) -> AsyncIterator[BrainEvent]:
         # a resumed or remounted context already holds ids from an earlier brain: never reuse one
         self._tool_ids = max(self._tool_ids, _highest_scripted_id(request.messages))

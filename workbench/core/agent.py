@@ -83,6 +83,12 @@ class AgentSpec(BaseModel):
     window: int = 200_000
     tools: list[str] | None = None  # None: every tool of the registry
 
+    @classmethod
+    def of(cls, spawned: AgentSpawned) -> AgentSpec:
+        """The spec an ``agent_spawned`` event records (``Agent.announce`` writes it)."""
+        recorded = spawned.model_dump(include=set(cls.model_fields) - {"id", "tools"})
+        return cls(id=spawned.agent, tools=spawned.tools or None, **recorded)
+
 
 Delegate = Callable[..., Awaitable[ToolOutput]]
 
@@ -200,20 +206,8 @@ class Agent:
     async def announce(self, primed: Primed | None = None) -> None:
         """Record the spawn, the primer if any, and the task as the first user message."""
         spec = self.spec
-        await self.append(
-            AgentSpawned(
-                name=spec.name,
-                parent=spec.parent,
-                level=spec.level,
-                mode=spec.mode,
-                task=spec.task,
-                primer=spec.primer,
-                system=spec.system,
-                tools=[t.name for t in self.tools()],
-                model=spec.model,
-                window=spec.window,
-            )
-        )
+        recorded = spec.model_dump(exclude={"id", "tools"})
+        await self.append(AgentSpawned(**recorded, tools=[t.name for t in self.tools()]))
         if primed is not None:
             await self.append(primed)
             self.owes_reply = True

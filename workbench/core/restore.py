@@ -12,20 +12,7 @@ def restore_agents(events: list[Event], services: AgentServices) -> list[Agent]:
     agents: dict[str, Agent] = {}
     for event in events:
         if isinstance(event, AgentSpawned):
-            spec = AgentSpec(
-                id=event.agent,
-                name=event.name,
-                parent=event.parent,
-                level=event.level,
-                mode=event.mode,
-                task=event.task,
-                primer=event.primer,
-                system=event.system,
-                model=event.model,
-                window=event.window,
-                tools=event.tools or None,
-            )
-            agents[event.agent] = Agent(spec, services)
+            agents[event.agent] = Agent(AgentSpec.of(event), services)
         elif isinstance(event, (Status, AgentFinished)) and event.agent in agents:
             agents[event.agent].state = event.state
         elif isinstance(event, AssistantMessage) and event.agent in agents:

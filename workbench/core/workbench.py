@@ -209,8 +209,7 @@ class Workbench:
             await self.mcp.close()
         self._unsubscribe()
         await self.session.close()
-        if (close_brain := getattr(self.brain, "aclose", None)) is not None:
-            await close_brain()  # a hosted brain's process
+        await self.brain.aclose()
 
     # ---------------------------------------------------------------- views
 
