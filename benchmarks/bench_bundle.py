@@ -21,10 +21,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from workbench.core.bundle import BundleReader, BundleWriter  # noqa: E402
-from workbench.core.content import TextBlock, ToolUseBlock  # noqa: E402
-from workbench.core.context import fold  # noqa: E402
-from workbench.core.events import AssistantMessage, Event, Status, ToolCall, ToolResult, Usage, UserMessage  # noqa: E402
+from workbench.log.bundle import BundleReader, BundleWriter  # noqa: E402
+from workbench.protocol.content import TextBlock, ToolUseBlock  # noqa: E402
+from workbench.engine.context.fold import fold  # noqa: E402
+from workbench.protocol.events import AssistantMessage, Event, Status, ToolCall, ToolResult, Usage, UserMessage  # noqa: E402
 
 
 def conversation(n: int) -> list[Event]:

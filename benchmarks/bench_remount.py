@@ -30,16 +30,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_bundle import conversation  # noqa: E402
-from workbench.core.bundle import EVENTS_FILE, FILE_MODE, BundleStore, write_meta  # noqa: E402
-from workbench.core.bus import EventBus  # noqa: E402
-from workbench.core.catalog import list_sessions  # noqa: E402
-from workbench.core.events import AgentSpawned, Event, SessionStarted, ToolResult, encode_event  # noqa: E402
-from workbench.core.meta import SessionMeta  # noqa: E402
-from workbench.core.context import fold  # noqa: E402
-from workbench.core.remount import plan_remount  # noqa: E402
-from workbench.core.search import search  # noqa: E402
-from workbench.core.session import Session  # noqa: E402
-from workbench.core.transcript import transcript  # noqa: E402
+from workbench.log.bundle import EVENTS_FILE, FILE_MODE, BundleStore, write_meta  # noqa: E402
+from workbench.log.bus import EventBus  # noqa: E402
+from workbench.log.catalog import list_sessions  # noqa: E402
+from workbench.protocol.events import AgentSpawned, Event, SessionStarted, ToolResult, encode_event  # noqa: E402
+from workbench.log.meta import SessionMeta  # noqa: E402
+from workbench.engine.context.fold import fold  # noqa: E402
+from workbench.engine.remount import plan_remount  # noqa: E402
+from workbench.log.search import search  # noqa: E402
+from workbench.log.session import Session  # noqa: E402
+from workbench.log.transcript import transcript  # noqa: E402
 
 RARE_EVERY = 100  # one session in a hundred mentions the rare word
 

@@ -34,9 +34,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from workbench.brains.scripted import ScriptedBrain  # noqa: E402
-from workbench.core.config import Config, PermissionsConfig  # noqa: E402
-from workbench.core.events import Event, ToolCall, ToolResult  # noqa: E402
-from workbench.core.workbench import Workbench  # noqa: E402
+from workbench.engine.config import Config, PermissionsConfig  # noqa: E402
+from workbench.protocol.events import Event, ToolCall, ToolResult  # noqa: E402
+from workbench.engine.engine import Workbench  # noqa: E402
 
 CORPUS = Path(__file__).resolve().parent / "reduce_corpus.jsonl.gz"
 TEST_COMMAND = "python3 -m unittest discover -s tests -t ."

@@ -630,7 +630,7 @@ def _wrapped_app(argv: list[str]) -> None:
     if args.gc_freeze_after:
         threading.Timer(args.gc_freeze_after, gc.freeze).start()
     elif args.gc_freeze_after == 0:
-        from workbench.core.workbench import Workbench
+        from workbench.engine.engine import Workbench
 
         opened = Workbench.open.__func__  # type: ignore[attr-defined]
 
@@ -672,7 +672,7 @@ def _wrapped_app(argv: list[str]) -> None:
         gc.callbacks.append(on_gc)
         atexit.register(write)
         threading.Thread(target=sample, name="stack-sampler", daemon=True).start()
-    from workbench.cli import main
+    from workbench.frontends.cli.main import main
 
     sys.argv = ["workbench", *rest]
     sys.exit(main())

@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Callable
 
 from workbench.brains.scripted import ScriptedBrain
-from workbench.core.bundle import BundleStore
-from workbench.core.config import Config
-from workbench.core.remount import RemountPlan, remount
-from workbench.core.workbench import Workbench
+from workbench.log.bundle import BundleStore
+from workbench.engine.config import Config
+from workbench.engine.remount import RemountPlan, remount
+from workbench.engine.engine import Workbench
 
 SAMPLES = Path(__file__).resolve().parent / "samples"
 WORKSPACE = Path("/tmp/workbench-samples/demo")

@@ -6,11 +6,11 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
 
-from workbench.brains.base import BrainRequest
+from workbench.protocol.brain_io import BrainRequest
 from workbench.brains.scripted import ScriptedBrain
-from workbench.core.bundle import BundleStore
-from workbench.core.config import Config
-from workbench.core.workbench import Workbench
+from workbench.log.bundle import BundleStore
+from workbench.engine.config import Config
+from workbench.engine.engine import Workbench
 
 START = datetime(2026, 3, 4, 5, 6, 7, tzinfo=timezone.utc)
 

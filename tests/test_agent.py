@@ -11,22 +11,12 @@ from tests.fake_api import FakeAnthropicServer, Reply, ToolCall as FakeToolCall,
 from tests.messages_api import assert_valid_messages
 from workbench.brains.anthropic import AnthropicBrain
 from workbench.brains.scripted import ScriptedBrain
-from workbench.core.bundle import BundleStore
-from workbench.core.config import Config
-from workbench.core.context import INTERRUPTED_NOTE, fold
-from workbench.core.events import (
-    AgentFinished,
-    AssistantMessage,
-    Error,
-    PermissionDecision,
-    Status,
-    ToolCall,
-    ToolResult,
-    Usage,
-    UserMessage,
-)
-from workbench.core.permissions import ApprovalAnswer, ApprovalRequest
-from workbench.core.workbench import Workbench
+from workbench.log.bundle import BundleStore
+from workbench.engine.config import Config
+from workbench.engine.context.fold import INTERRUPTED_NOTE, fold
+from workbench.protocol.events import AgentFinished, AssistantMessage, Error, PermissionDecision, Status, ToolCall, ToolResult, Usage, UserMessage
+from workbench.engine.policy.permissions import ApprovalAnswer, ApprovalRequest
+from workbench.engine.engine import Workbench
 
 
 @pytest.fixture

@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 from workbench.brains.scripted import ScriptedBrain
-from workbench.core.config import Config
-from workbench.core.events import Error, PermissionDecision, Primed, ToolCall, ToolResult, UserMessage
-from workbench.core.permissions import ApprovalAnswer
-from workbench.core.workbench import Workbench
+from workbench.engine.config import Config
+from workbench.protocol.events import Error, PermissionDecision, Primed, ToolCall, ToolResult, UserMessage
+from workbench.engine.policy.permissions import ApprovalAnswer
+from workbench.engine.engine import Workbench
 
 
 def settings(workspace: Path, hooks: dict) -> None:

@@ -28,21 +28,9 @@ from tests.fake_api import (
     unauthorized,
 )
 from workbench.brains.anthropic import AnthropicBrain
-from workbench.brains.base import (
-    Brain,
-    BrainError,
-    BrainEvent,
-    BrainRequest,
-    MessageDone,
-    RetryNotice,
-    TextDelta,
-    ThinkingConfig,
-    ThinkingDelta,
-    ToolSpec,
-    ToolUseStarted,
-    UsageReport,
-)
-from workbench.core.content import RedactedThinkingBlock, TextBlock, ThinkingBlock, ToolUseBlock
+from workbench.brains.base import Brain
+from workbench.protocol.brain_io import BrainError, BrainEvent, BrainRequest, MessageDone, RetryNotice, TextDelta, ThinkingConfig, ThinkingDelta, ToolSpec, ToolUseStarted, UsageReport
+from workbench.protocol.content import RedactedThinkingBlock, TextBlock, ThinkingBlock, ToolUseBlock
 
 MODEL = "claude-sonnet-4-6"
 BACKOFF = 0.01

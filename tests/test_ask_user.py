@@ -9,9 +9,9 @@ import pytest
 import yaml
 
 from workbench.brains.scripted import ScriptedBrain
-from workbench.core.config import Config
-from workbench.core.events import PermissionDecision, ToolResult
-from workbench.core.workbench import Workbench
+from workbench.engine.config import Config
+from workbench.protocol.events import PermissionDecision, ToolResult
+from workbench.engine.engine import Workbench
 from workbench.tools.ask_user import (
     ASK_USER,
     DECLINED,

@@ -10,16 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from workbench.core.bundle import (
-    AmbiguousSession,
-    BundleReader,
-    BundleStore,
-    BundleWriter,
-    SessionNotFound,
-    default_store_root,
-    new_session_id,
-)
-from workbench.core.events import OpaqueEvent, SessionStarted, Status, ToolResult, UserMessage
+from workbench.log.bundle import AmbiguousSession, BundleReader, BundleStore, BundleWriter, SessionNotFound, default_store_root, new_session_id
+from workbench.protocol.events import OpaqueEvent, SessionStarted, Status, ToolResult, UserMessage
 
 
 def fixed_clock() -> datetime:

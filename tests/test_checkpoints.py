@@ -8,16 +8,16 @@ import pytest
 import yaml
 
 from workbench.brains.scripted import ScriptedBrain
-from workbench.core.bundle import BundleStore
-from workbench.core.checkpoints import announced, checkpoint_instructions, checkpoint_progress, checkpoints_of
-from workbench.core.config import Config
-from workbench.core.content import TextBlock
-from workbench.core.context import fold
-from workbench.core.events import AgentFinished, AgentSpawned, AssistantMessage, Event, Primed, UserMessage
-from workbench.core.permissions import PermissionPolicy
-from workbench.core.primers import parse_primer, resolve
-from workbench.core.tokens import default_counter
-from workbench.core.workbench import Workbench
+from workbench.log.bundle import BundleStore
+from workbench.engine.priming.checkpoints import announced, checkpoint_instructions, checkpoint_progress, checkpoints_of
+from workbench.engine.config import Config
+from workbench.protocol.content import TextBlock
+from workbench.engine.context.fold import fold
+from workbench.protocol.events import AgentFinished, AgentSpawned, AssistantMessage, Event, Primed, UserMessage
+from workbench.engine.policy.permissions import PermissionPolicy
+from workbench.engine.priming.primers import parse_primer, resolve
+from workbench.engine.context.tokens import default_counter
+from workbench.engine.engine import Workbench
 
 STEPS = ["reproduce", "diagnose", "fix", "fix tests", "validate"]
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from workbench.core.bundle import BundleStore
-from workbench.core.events import ToolCall, ToolResult
+from workbench.log.bundle import BundleStore
+from workbench.protocol.events import ToolCall, ToolResult
 
 
 def workbench(*args: str, cwd: Path, bundles: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:

@@ -9,26 +9,18 @@ import pytest
 
 from tests.messages_api import assert_valid_messages
 from tests.test_reduce import FILE, Log
-from workbench.brains.base import BrainEvent, BrainRequest, MessageDone, TextDelta, ToolSpec
+from workbench.protocol.brain_io import BrainEvent, BrainRequest, MessageDone, TextDelta, ToolSpec
 from workbench.brains.scripted import COMPACTION_MARKER as SCRIPTED_MARKER, ScriptedBrain
-from workbench.core.budget_policy import DelegationWatch, should_compact, should_propose_delegation
-from workbench.core.compaction import (
-    COMPACTION_MARKER,
-    SUMMARY_REQUEST,
-    CompactionFailed,
-    NothingToCompact,
-    compact,
-    PINNED_HEADING,
-    compaction_range,
-    missing_facts,
-)
-from workbench.core.config import Config
-from workbench.core.content import TextBlock, ToolUseBlock
-from workbench.core.context import fold, summary_text
-from workbench.core.events import AgentSpawned, AssistantMessage, Compaction, Event, Remounted, ToolResult, UserMessage
-from workbench.core.reduce import context_tokens
-from workbench.core.tokens import BudgetSnapshot, TokenLedger, default_counter
-from workbench.core.workbench import Workbench
+from workbench.engine.policy.budget import DelegationWatch, should_compact, should_propose_delegation
+from workbench.protocol.markers import COMPACTION_MARKER, SUMMARY_REQUEST
+from workbench.engine.context.compaction import CompactionFailed, NothingToCompact, compact, PINNED_HEADING, compaction_range, missing_facts
+from workbench.engine.config import Config
+from workbench.protocol.content import TextBlock, ToolUseBlock
+from workbench.engine.context.fold import fold, summary_text
+from workbench.protocol.events import AgentSpawned, AssistantMessage, Compaction, Event, Remounted, ToolResult, UserMessage
+from workbench.engine.context.reduce import context_tokens
+from workbench.engine.context.tokens import BudgetSnapshot, TokenLedger, default_counter
+from workbench.engine.engine import Workbench
 
 
 class RecordingBrain:

@@ -29,9 +29,9 @@ def body(seq: int) -> str:
 
 
 async def _write_forever(folder: Path, fsync: str) -> None:
-    from workbench.core.bundle import BundleReader, BundleWriter
-    from workbench.core.events import UserMessage
-    from workbench.core.meta import SessionMeta
+    from workbench.log.bundle import BundleReader, BundleWriter
+    from workbench.protocol.events import UserMessage
+    from workbench.log.meta import SessionMeta
 
     contents = await BundleReader(folder / "events.jsonl").read() if (folder / "events.jsonl").exists() else None
     meta = SessionMeta.rebuild(SESSION, contents.events, contents.size) if contents else None
@@ -72,7 +72,7 @@ def _round(folder: Path, fsync: str, rng: random.Random) -> list[int]:
 
 def _check(folder: Path, acked: list[int]) -> tuple[int, bool]:
     """Every acknowledged event intact, numbered without gaps; at most a torn tail. Returns last seq, torn."""
-    from workbench.core.bundle import parse_bundle
+    from workbench.log.bundle import parse_bundle
 
     contents = parse_bundle((folder / "events.jsonl").read_bytes())
     seqs = [e.seq for e in contents.events]
@@ -100,9 +100,9 @@ def test_sigkill_at_random_moments_loses_no_acknowledged_event(tmp_path: Path) -
     assert acked_total >= ROUNDS
 
     # the app reopens it: the torn tail (if any) is cut, the next event follows the last whole one
-    from workbench.core.bundle import BundleStore, parse_bundle
-    from workbench.core.events import UserMessage
-    from workbench.core.session import Session
+    from workbench.log.bundle import BundleStore, parse_bundle
+    from workbench.protocol.events import UserMessage
+    from workbench.log.session import Session
 
     async def reopen() -> None:
         session = await Session.resume(BundleStore(tmp_path), SESSION, fsync="always")

@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 
 from tests.bundle_fixtures import make_session, store_of, ticking_clock
-from workbench.bundle_commands import export_command
-from workbench.core.bundle import parse_bundle
-from workbench.core.catalog import rename
-from workbench.core.config import Config
-from workbench.core.context import fold
-from workbench.core.events import OpaqueEvent, SessionStarted, ToolResult
-from workbench.core.export import export, markdown
-from workbench.core.importers import detect, import_file
-from workbench.core.meta import SessionMeta
+from workbench.frontends.cli.bundles import export_command
+from workbench.log.bundle import parse_bundle
+from workbench.log.catalog import rename
+from workbench.engine.config import Config
+from workbench.engine.context.fold import fold
+from workbench.protocol.events import OpaqueEvent, SessionStarted, ToolResult
+from workbench.log.export import export, markdown
+from workbench.log.importers import detect, import_file
+from workbench.log.meta import SessionMeta
 
 
 @pytest.fixture

@@ -6,21 +6,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.messages_api import assert_valid_messages
-from workbench.core.content import TextBlock, ThinkingBlock, ToolUseBlock
-from workbench.core.context import INTERRUPTED_NOTE, INTERRUPTED_RESULT, fold
-from workbench.core.events import (
-    AgentSpawned,
-    AssistantMessage,
-    Compaction,
-    Event,
-    Primed,
-    Reduction,
-    Status,
-    ToolCall,
-    ToolResult,
-    Usage,
-    UserMessage,
-)
+from workbench.protocol.content import TextBlock, ThinkingBlock, ToolUseBlock
+from workbench.engine.context.fold import INTERRUPTED_NOTE, INTERRUPTED_RESULT, fold
+from workbench.protocol.events import AgentSpawned, AssistantMessage, Compaction, Event, Primed, Reduction, Status, ToolCall, ToolResult, Usage, UserMessage
 
 ACTIONS = st.sampled_from(
     ["user", "text", "tools", "results", "some_results", "interrupted", "thinking", "compact", "noise", "primed", "reduce"]

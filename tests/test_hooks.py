@@ -10,21 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from workbench.core.hooks import (
-    HOOK_EVENTS,
-    HookConfigError,
-    HookPayload,
-    HookRunner,
-    HooksConfig,
-    PostToolUsePayload,
-    PreCompactPayload,
-    PreToolUsePayload,
-    SessionStartPayload,
-    StopPayload,
-    SubagentStopPayload,
-    UserPromptSubmitPayload,
-    load_hooks,
-)
+from workbench.engine.policy.hooks import HOOK_EVENTS, HookConfigError, HookPayload, HookRunner, HooksConfig, PostToolUsePayload, PreCompactPayload, PreToolUsePayload, SessionStartPayload, StopPayload, SubagentStopPayload, UserPromptSubmitPayload, load_hooks
 
 BASH_INPUT = {"command": "rm -rf build"}
 PAYLOADS: list[HookPayload] = [

@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator
 import pytest
 
 from tests.fake_api import FakeAnthropicServer, Reply, ToolCall, unauthorized
-from workbench.brains.base import BrainError, BrainEvent, BrainRequest, MessageDone, TextDelta, ToolUseStarted, UsageReport
+from workbench.protocol.brain_io import BrainError, BrainEvent, BrainRequest, MessageDone, TextDelta, ToolUseStarted, UsageReport
 from workbench.brains.hosted import HostedBrain
-from workbench.core.content import TextBlock, ToolUseBlock
+from workbench.protocol.content import TextBlock, ToolUseBlock
 
 MODEL = "claude-sonnet-4-6"
 
@@ -118,8 +118,8 @@ async def test_no_api_key_is_reported_by_the_host(server: FakeAnthropicServer, m
 
 
 async def test_closing_the_session_ends_the_host(server: FakeAnthropicServer, brain: HostedBrain, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from workbench.core.config import Config
-    from workbench.core.workbench import Workbench
+    from workbench.engine.config import Config
+    from workbench.engine.engine import Workbench
 
     workspace = tmp_path / "ws"
     workspace.mkdir()

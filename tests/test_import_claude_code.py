@@ -10,26 +10,14 @@ from typing import Any
 import pytest
 
 from tests.messages_api import assert_valid_messages
-from workbench.bundle_commands import import_command
-from workbench.core.bundle import BundleStore
-from workbench.core.config import Config
-from workbench.core.context import fold
-from workbench.core.events import (
-    AgentFinished,
-    AgentSpawned,
-    AssistantMessage,
-    ChildResult,
-    Compaction,
-    Delegated,
-    SessionStarted,
-    ToolCall,
-    ToolResult,
-    Usage,
-    UserMessage,
-)
-from workbench.core.importers import detect, discover, import_file
-from workbench.core.interruption import interruption
-from workbench.core.remount import remount
+from workbench.frontends.cli.bundles import import_command
+from workbench.log.bundle import BundleStore
+from workbench.engine.config import Config
+from workbench.engine.context.fold import fold
+from workbench.protocol.events import AgentFinished, AgentSpawned, AssistantMessage, ChildResult, Compaction, Delegated, SessionStarted, ToolCall, ToolResult, Usage, UserMessage
+from workbench.log.importers import detect, discover, import_file
+from workbench.log.interruption import interruption
+from workbench.engine.remount import remount
 
 SESSION = "95e6f011-ec33-4b37-91ad-5d242b40ae3d"
 USAGE = {"input_tokens": 10, "cache_creation_input_tokens": 200, "cache_read_input_tokens": 3000, "output_tokens": 40}

@@ -9,21 +9,11 @@ from typing import Any
 import pytest
 
 from tests.messages_api import assert_valid_messages
-from workbench.core.bundle import BundleStore
-from workbench.core.context import fold
-from workbench.core.events import (
-    AgentSpawned,
-    AssistantMessage,
-    Compaction,
-    SessionStarted,
-    Status,
-    ToolCall,
-    ToolResult,
-    Usage,
-    UserMessage,
-)
-from workbench.core.importers import detect, import_file
-from workbench.core.interruption import interruption
+from workbench.log.bundle import BundleStore
+from workbench.engine.context.fold import fold
+from workbench.protocol.events import AgentSpawned, AssistantMessage, Compaction, SessionStarted, Status, ToolCall, ToolResult, Usage, UserMessage
+from workbench.log.importers import detect, import_file
+from workbench.log.interruption import interruption
 
 
 class Rollout:

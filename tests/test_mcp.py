@@ -19,10 +19,10 @@ import yaml
 from tests.fake_api import FakeAnthropicServer, Reply, ToolCall as FakeToolCall
 from workbench.brains.anthropic import AnthropicBrain
 from workbench.brains.scripted import ScriptedBrain
-from workbench.core.config import Config, PermissionsConfig
-from workbench.core.events import ToolResult
-from workbench.core.workbench import Workbench
-from workbench.mcp_commands import NO_SERVERS, list_servers
+from workbench.engine.config import Config, PermissionsConfig
+from workbench.protocol.events import ToolResult
+from workbench.engine.engine import Workbench
+from workbench.frontends.cli.mcp import NO_SERVERS, list_servers
 from workbench.tools.mcp.config import (
     HttpServerConfig,
     McpConfigError,

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from workbench.brains.scripted import ScriptedBrain
-from workbench.core.config import Config, LimitsConfig
-from workbench.core.events import AgentFinished, AgentSpawned, ChildResult, Status, ToolCall, ToolResult, UserMessage
-from workbench.core.supervisor import SpawnRefused
-from workbench.core.workbench import Workbench
+from workbench.engine.config import Config, LimitsConfig
+from workbench.protocol.events import AgentFinished, AgentSpawned, ChildResult, Status, ToolCall, ToolResult, UserMessage
+from workbench.engine.runtime.supervisor import SpawnRefused
+from workbench.engine.engine import Workbench
 
 
 @pytest.fixture
@@ -180,8 +180,8 @@ async def test_user_delegation_gets_a_brief_and_returns_only_the_summary(workspa
 def test_session_stats_count_states_and_rate() -> None:
     from datetime import datetime, timedelta, timezone
 
-    from workbench.core.events import Usage
-    from workbench.core.session_stats import SessionStats
+    from workbench.protocol.events import Usage
+    from workbench.engine.views.session_stats import SessionStats
 
     t0 = datetime(2026, 11, 21, tzinfo=timezone.utc)
     stats = SessionStats()
@@ -197,8 +197,8 @@ def test_session_stats_count_states_and_rate() -> None:
 
 
 async def test_manual_compaction_through_the_facade_shrinks_the_context(workspace: Path) -> None:
-    from workbench.core.context import fold
-    from workbench.core.events import Compaction
+    from workbench.engine.context.fold import fold
+    from workbench.protocol.events import Compaction
 
     bench = await open_bench(workspace)
     for prompt in ("read README.md", "read docs/guide.md", "read app.py", "list python files"):
@@ -212,8 +212,8 @@ async def test_manual_compaction_through_the_facade_shrinks_the_context(workspac
 
 
 async def test_auto_compaction_fires_past_the_threshold_and_not_before(workspace: Path) -> None:
-    from workbench.core.config import ThresholdsConfig
-    from workbench.core.events import Compaction
+    from workbench.engine.config import ThresholdsConfig
+    from workbench.protocol.events import Compaction
 
     (workspace / "app.py").write_text("print('kite')\n" * 60)
     config = Config(bundles=workspace.parent / "bundles", fsync="never", window=4000,

@@ -13,31 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from workbench.core.checkpoints import checkpoints_of
-from workbench.core.config import Config
-from workbench.core.context import fold, primer_text
-from workbench.core.events import AgentSpawned, decode_event, encode_event
-from workbench.core.permissions import ApprovalAnswer, ApprovalRequest, PermissionPolicy
-from workbench.core.primers import (
-    BUILTIN_DIR,
-    CommandDenied,
-    CommandTimedOut,
-    IncludeCycle,
-    Primer,
-    PrimerCommandError,
-    PrimerDir,
-    PrimerFormatError,
-    PrimerIncludeError,
-    PrimerTooLarge,
-    UnknownPrimer,
-    find_primer,
-    parse_primer,
-    primer_catalog,
-    primer_dirs,
-    resolve,
-)
-from workbench.core.tokens import TokenLedger, default_counter
-from workbench.primer_commands import list_primers, show_primer
+from workbench.engine.priming.checkpoints import checkpoints_of
+from workbench.engine.config import Config
+from workbench.engine.context.fold import fold, primer_text
+from workbench.protocol.events import AgentSpawned, decode_event, encode_event
+from workbench.engine.policy.permissions import ApprovalAnswer, ApprovalRequest, PermissionPolicy
+from workbench.engine.priming.primers import BUILTIN_DIR, CommandDenied, CommandTimedOut, IncludeCycle, Primer, PrimerCommandError, PrimerDir, PrimerFormatError, PrimerIncludeError, PrimerTooLarge, UnknownPrimer, find_primer, parse_primer, primer_catalog, primer_dirs, resolve
+from workbench.engine.context.tokens import TokenLedger, default_counter
+from workbench.frontends.cli.primers import list_primers, show_primer
 
 FIXTURES = Path(__file__).parent / "fixtures" / "claude_code"
 BUILTINS = ["bug-smash", "docs", "feature", "refactor", "review", "test"]
@@ -373,7 +356,7 @@ async def test_include_failures_are_clear_errors(workspace: Path, body: str, arg
 
 
 async def test_an_oversized_include_is_refused(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("workbench.core.primers.MAX_INCLUDE_BYTES", 100)
+    monkeypatch.setattr("workbench.engine.priming.primers.MAX_INCLUDE_BYTES", 100)
     (workspace / "big.txt").write_text("x" * 101)
     with pytest.raises(PrimerIncludeError, match="larger than"):
         await run(primer("@big.txt"), "", workspace)

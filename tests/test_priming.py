@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 from workbench.brains.scripted import ScriptedBrain
-from workbench.core.config import Config
-from workbench.core.context import fold, primer_text
-from workbench.core.events import AgentSpawned, Primed
-from workbench.core.primers import PrimerError
-from workbench.core.workbench import Workbench
+from workbench.engine.config import Config
+from workbench.engine.context.fold import fold, primer_text
+from workbench.protocol.events import AgentSpawned, Primed
+from workbench.engine.priming.primers import PrimerError
+from workbench.engine.engine import Workbench
 
 
 @pytest.fixture

@@ -8,29 +8,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.messages_api import assert_valid_messages
-from workbench.core.content import TextBlock, ToolUseBlock
-from workbench.core.context import Context, fold
-from workbench.core.events import (
-    AgentSpawned,
-    AssistantMessage,
-    Compaction,
-    Event,
-    Reduction,
-    SessionStarted,
-    Status,
-    ToolResult,
-    UserMessage,
-)
-from workbench.core.reduce import (
-    STALE,
-    SUPERSEDED,
-    context_tokens,
-    elide_stale,
-    error_lines,
-    reduce_context,
-    supersede,
-)
-from workbench.core.tokens import TokenLedger, default_counter
+from workbench.protocol.content import TextBlock, ToolUseBlock
+from workbench.engine.context.fold import Context, fold
+from workbench.protocol.events import AgentSpawned, AssistantMessage, Compaction, Event, Reduction, SessionStarted, Status, ToolResult, UserMessage
+from workbench.engine.context.reduce import STALE, SUPERSEDED, context_tokens, elide_stale, error_lines, reduce_context, supersede
+from workbench.engine.context.tokens import TokenLedger, default_counter
 
 COUNTER = default_counter()
 FILE = "\n".join(f"{n:6}\tdef function_{n}(value):  # computes the {n}th thing" for n in range(1, 121))

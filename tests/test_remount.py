@@ -7,18 +7,11 @@ from pathlib import Path
 import pytest
 
 from tests.bundle_fixtures import RecordingBrain, make_session, open_bench, store_of
-from workbench.core.bundle import parse_bundle
-from workbench.core.context import fold
-from workbench.core.events import (
-    AgentSpawned,
-    AssistantMessage,
-    Remounted,
-    Status,
-    ToolCall,
-    UserMessage,
-)
-from workbench.core.interruption import interruption
-from workbench.core.remount import RemountError, remount
+from workbench.log.bundle import parse_bundle
+from workbench.engine.context.fold import fold
+from workbench.protocol.events import AgentSpawned, AssistantMessage, Remounted, Status, ToolCall, UserMessage
+from workbench.log.interruption import interruption
+from workbench.engine.remount import RemountError, remount
 
 PROMPTS = ["read README.md", "delegate: list the markdown files", "read NOTES.md"]
 

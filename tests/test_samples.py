@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from tests.messages_api import assert_valid_messages
-from workbench.core.bundle import BundleStore
-from workbench.core.context import fold
-from workbench.core.events import AgentSpawned, Remounted
-from workbench.core.interruption import interruption
-from workbench.core.meta import SessionMeta
+from workbench.log.bundle import BundleStore
+from workbench.engine.context.fold import fold
+from workbench.protocol.events import AgentSpawned, Remounted
+from workbench.log.interruption import interruption
+from workbench.log.meta import SessionMeta
 
 BUNDLES = Path(__file__).resolve().parent.parent / "bundles"
 SAMPLES = BundleStore(BUNDLES / "samples")

@@ -13,13 +13,13 @@ from hypothesis import strategies as st
 
 from tests.bundle_fixtures import START, make_session, store_of, ticking_clock
 from workbench.brains.scripted import ScriptedBrain
-from workbench.bundle_commands import rename_command, rm_command, search_command
-from workbench.core.bundle import BundleError, BundleWriter, SessionNotFound
-from workbench.core.config import Config
-from workbench.core.catalog import SessionFilter, delete, list_sessions, rename
-from workbench.core.events import ToolResult, UserMessage, encode_event
-from workbench.core.search import hits_in, scan, search
-from workbench.core.session_lock import SessionLock, SessionLocked
+from workbench.frontends.cli.bundles import rename_command, rm_command, search_command
+from workbench.log.bundle import BundleError, BundleWriter, SessionNotFound
+from workbench.engine.config import Config
+from workbench.log.catalog import SessionFilter, delete, list_sessions, rename
+from workbench.protocol.events import ToolResult, UserMessage, encode_event
+from workbench.log.search import hits_in, scan, search
+from workbench.log.session_lock import SessionLock, SessionLocked
 
 DAY = timedelta(days=1)
 

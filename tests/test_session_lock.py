@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from workbench.core.session_lock import LOCK_FILE, SessionLock, SessionLocked, lock_holder
+from workbench.log.session_lock import LOCK_FILE, SessionLock, SessionLocked, lock_holder
 
 HOLDER = """
 import sys, time
 from pathlib import Path
-from workbench.core.session_lock import SessionLock
+from workbench.log.session_lock import SessionLock
 lock = SessionLock(Path(sys.argv[1]))
 lock.acquire()
 print("locked", flush=True)

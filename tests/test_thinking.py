@@ -8,14 +8,14 @@ from pathlib import Path
 from tests.fake_api import FakeAnthropicServer, Reply, ToolCall as FakeToolCall
 from tests.messages_api import assert_valid_messages
 from workbench.brains.anthropic import AnthropicBrain
-from workbench.brains.base import ThinkingConfig
-from workbench.core.bundle import BundleStore
-from workbench.core.bus import ThinkingStreamed
-from workbench.core.config import Config
-from workbench.core.content import RedactedThinkingBlock, ThinkingBlock, ToolUseBlock
-from workbench.core.context import fold
-from workbench.core.events import AssistantMessage, ToolResult
-from workbench.core.workbench import Workbench
+from workbench.protocol.brain_io import ThinkingConfig
+from workbench.log.bundle import BundleStore
+from workbench.protocol.signals import ThinkingStreamed
+from workbench.engine.config import Config
+from workbench.protocol.content import RedactedThinkingBlock, ThinkingBlock, ToolUseBlock
+from workbench.engine.context.fold import fold
+from workbench.protocol.events import AssistantMessage, ToolResult
+from workbench.engine.engine import Workbench
 
 THOUGHT = "The user wants the readme. I should read README.md first, then answer."
 SIGNATURE = "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pk-sig"

@@ -8,11 +8,11 @@ import pytest
 import yaml
 
 from workbench.brains.scripted import ScriptedBrain
-from workbench.core.bundle import BundleStore
-from workbench.core.config import Config
-from workbench.core.context import fold
-from workbench.core.events import Remounted, ToolCall, ToolResult
-from workbench.core.workbench import Workbench
+from workbench.log.bundle import BundleStore
+from workbench.engine.config import Config
+from workbench.engine.context.fold import fold
+from workbench.protocol.events import Remounted, ToolCall, ToolResult
+from workbench.engine.engine import Workbench
 from workbench.tools.base import ToolContext
 from workbench.tools.registry import ToolRegistry
 from workbench.tools.todo import CONFIRMATION, TodoItem, TodoWrite, TodoWriteInput, todos_of

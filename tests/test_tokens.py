@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from workbench.core.content import TextBlock
-from workbench.core.events import AssistantMessage, Compaction, Reduction, ToolResult, Usage, UserMessage
-from workbench.core.tokens import TiktokenCounter, TokenLedger, default_counter
+from workbench.protocol.content import TextBlock
+from workbench.protocol.events import AssistantMessage, Compaction, Reduction, ToolResult, Usage, UserMessage
+from workbench.engine.context.tokens import TiktokenCounter, TokenLedger, default_counter
 
 
 class CountingCounter:

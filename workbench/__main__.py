@@ -1,3 +1,3 @@
-from workbench.cli import main
+from workbench.frontends.cli.main import main
 
 raise SystemExit(main())

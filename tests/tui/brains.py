@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 from typing import AsyncIterator
 
-from workbench.brains.base import BrainError, BrainEvent, BrainRequest, MessageDone, TextDelta, ThinkingDelta
+from workbench.protocol.brain_io import BrainError, BrainEvent, BrainRequest, MessageDone, TextDelta, ThinkingDelta
 from workbench.brains.extractive import message_text
 from workbench.brains.scripted import ScriptedBrain, text_chunks
-from workbench.core.content import ThinkingBlock
+from workbench.protocol.content import ThinkingBlock
 
 
 class HeldBrain(ScriptedBrain):

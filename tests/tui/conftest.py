@@ -19,9 +19,9 @@ import pytest
 
 from workbench.brains.base import Brain
 from workbench.brains.scripted import ScriptedBrain
-from workbench.core.config import Config
-from workbench.tui.app import WorkbenchApp
-from workbench.tui.locations import BUILTIN_THEMES
+from workbench.engine.config import Config
+from workbench.frontends.tui.app import WorkbenchApp
+from workbench.frontends.tui.locations import BUILTIN_THEMES
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
 SESSION_ID = "20260102T030405Z-test"

@@ -7,8 +7,8 @@ from typing import Any, Callable
 
 from textual.pilot import Pilot
 
-from workbench.tui.app import WorkbenchApp
-from workbench.tui.widgets.prompt import PromptArea
+from workbench.frontends.tui.app import WorkbenchApp
+from workbench.frontends.tui.widgets.prompt import PromptArea
 
 
 async def until(pilot: Pilot[Any], condition: Callable[[], bool], timeout: float = 10.0) -> None:

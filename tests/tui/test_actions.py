@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from textual.widgets import DataTable
 
-from workbench.tui.actions import ACTIONS, BY_NAME, bindings, unknown_actions
-from workbench.tui.screens.help import HelpScreen
-from workbench.tui.widgets.agents_pane import AgentsPane
-from workbench.tui.widgets.conversation import Conversation
-from workbench.tui.widgets.prompt import PromptArea
-from workbench.tui.widgets.session_header import SessionHeader
+from workbench.frontends.tui.actions import ACTIONS, BY_NAME, bindings, unknown_actions
+from workbench.frontends.tui.screens.help import HelpScreen
+from workbench.frontends.tui.widgets.agents_pane import AgentsPane
+from workbench.frontends.tui.widgets.conversation import Conversation
+from workbench.frontends.tui.widgets.prompt import PromptArea
+from workbench.frontends.tui.widgets.session_header import SessionHeader
 
 from .helpers import engine_ready, notices, settle, type_and_send, until
 
@@ -109,7 +109,7 @@ async def test_escape_interrupts_a_running_turn(make_app) -> None:
 
 
 async def test_the_palette_lists_the_actions(make_app) -> None:
-    from workbench.tui.commands import ActionCommands
+    from workbench.frontends.tui.commands import ActionCommands
 
     async with make_app().run_test(size=(120, 36)) as pilot:
         app = await engine_ready(pilot)
@@ -122,8 +122,8 @@ async def test_the_palette_lists_the_actions(make_app) -> None:
 
 
 def test_every_action_offered_by_the_palette_or_a_slash_command_can_run() -> None:
-    from workbench.tui.app import WorkbenchApp
-    from workbench.tui.screens.main import MainScreen
+    from workbench.frontends.tui.app import WorkbenchApp
+    from workbench.frontends.tui.screens.main import MainScreen
 
     for action in ACTIONS:
         if not (action.palette or action.slash):

@@ -6,12 +6,13 @@ import asyncio
 
 from textual.message import Message
 
-from workbench.core.bus import EventBus, TextStreamed
-from workbench.core.content import TextBlock
-from workbench.core.events import AssistantMessage, UserMessage
-from workbench.core.tokens import BudgetSnapshot
-from workbench.tui.bridge import BusBridge
-from workbench.tui.messages import BudgetChanged, EventLogged, ReplyStreamed
+from workbench.log.bus import EventBus
+from workbench.protocol.signals import TextStreamed
+from workbench.protocol.content import TextBlock
+from workbench.protocol.events import AssistantMessage, UserMessage
+from workbench.engine.context.tokens import BudgetSnapshot
+from workbench.frontends.tui.bridge import BusBridge
+from workbench.frontends.tui.messages import BudgetChanged, EventLogged, ReplyStreamed
 
 
 class Inbox:

@@ -9,13 +9,13 @@ from textual.pilot import Pilot
 from textual.widgets import Static
 
 from workbench.brains.scripted import ScriptedBrain
-from workbench.core.content import ThinkingBlock as ThinkingContent
-from workbench.core.events import AssistantMessage
-from workbench.tui.widgets.agents_pane import AgentsPane, AgentTree
-from workbench.tui.widgets.conversation import Conversation
-from workbench.tui.widgets.todo_checklist import TodoChecklist
-from workbench.tui.widgets.tool_block import ToolBlock
-from workbench.tui.widgets.transcript_blocks import Marker, ThinkingBlock
+from workbench.protocol.content import ThinkingBlock as ThinkingContent
+from workbench.protocol.events import AssistantMessage
+from workbench.frontends.tui.widgets.agents_pane import AgentsPane, AgentTree
+from workbench.frontends.tui.widgets.conversation import Conversation
+from workbench.frontends.tui.widgets.todo_checklist import TodoChecklist
+from workbench.frontends.tui.widgets.tool_block import ToolBlock
+from workbench.frontends.tui.widgets.transcript_blocks import Marker, ThinkingBlock
 
 from .brains import ThinkingBrain
 from .helpers import engine_ready, settle, type_and_send, until

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Footer
 
-from workbench.tui.widgets.agents_pane import AgentsPane
-from workbench.tui.widgets.budget_pane import BudgetPane
-from workbench.tui.widgets.conversation import Conversation
-from workbench.tui.widgets.log_pane import LogPane
-from workbench.tui.widgets.prompt import PromptBox
-from workbench.tui.widgets.session_header import SessionHeader
+from workbench.frontends.tui.widgets.agents_pane import AgentsPane
+from workbench.frontends.tui.widgets.budget_pane import BudgetPane
+from workbench.frontends.tui.widgets.conversation import Conversation
+from workbench.frontends.tui.widgets.log_pane import LogPane
+from workbench.frontends.tui.widgets.prompt import PromptBox
+from workbench.frontends.tui.widgets.session_header import SessionHeader
 
 from .helpers import engine_ready, settle, type_and_send
 

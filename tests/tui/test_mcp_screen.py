@@ -16,13 +16,13 @@ from pathlib import Path
 import pytest
 from textual.widgets import OptionList, Static
 
-from workbench.core.bus import McpStatusChanged
-from workbench.core.config import PermissionsConfig
-from workbench.core.events import Error
-from workbench.tui.bridge import BusBridge
-from workbench.tui.messages import McpChanged
-from workbench.tui.screens.mcp import NO_SERVERS, McpScreen
-from workbench.tui.widgets.session_header import McpTally, SessionHeader
+from workbench.protocol.signals import McpStatusChanged
+from workbench.engine.config import PermissionsConfig
+from workbench.protocol.events import Error
+from workbench.frontends.tui.bridge import BusBridge
+from workbench.frontends.tui.messages import McpChanged
+from workbench.frontends.tui.screens.mcp import NO_SERVERS, McpScreen
+from workbench.frontends.tui.widgets.session_header import McpTally, SessionHeader
 
 from .helpers import engine_ready, notices, settle, type_and_send, until
 
@@ -171,7 +171,7 @@ async def test_without_servers_the_screen_says_how_to_add_them_and_the_header_sh
 
 
 def test_the_bridge_turns_a_status_signal_into_a_message() -> None:
-    from workbench.core.bus import EventBus
+    from workbench.log.bus import EventBus
 
     from .test_bridge import Inbox, budget
 

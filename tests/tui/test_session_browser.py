@@ -16,29 +16,29 @@ from pathlib import Path
 import pytest
 
 from workbench.brains.scripted import ScriptedBrain
-from workbench.core.bus import EventBus
-from workbench.core.bundle import BundleStore
-from workbench.core.catalog import TITLE_FILE
-from workbench.core.config import Config
-from workbench.core.context import fold
-from workbench.core.events import Remounted
-from workbench.core.session_lock import SessionLock
-from workbench.core.workbench import Workbench
-from workbench.tui.replay_player import MAX_WAIT_S, SPEEDS, ReplayPlayer
-from workbench.tui.screens.confirm import ConfirmScreen
-from workbench.tui.screens.rename import RenameScreen
-from workbench.tui.screens.replay import ReplayBar, ReplayScreen
-from workbench.tui.screens.session_browser import SessionBrowser
-from workbench.tui.widgets.conversation import Conversation
-from workbench.tui.widgets.event_table import EventTable
-from workbench.tui.widgets.import_pane import FoundTable, ImportPane
-from workbench.tui.widgets.log_pane import LogTable
-from workbench.tui.widgets.prompt import PromptArea
-from workbench.tui.widgets.remounted_history import RemountedHistory
-from workbench.tui.widgets.search_matches import SearchMatches
-from workbench.tui.widgets.session_agents import SessionAgents
-from workbench.tui.widgets.session_preview import SessionPreview
-from workbench.tui.widgets.session_table import SessionTable
+from workbench.log.bus import EventBus
+from workbench.log.bundle import BundleStore
+from workbench.log.catalog import TITLE_FILE
+from workbench.engine.config import Config
+from workbench.engine.context.fold import fold
+from workbench.protocol.events import Remounted
+from workbench.log.session_lock import SessionLock
+from workbench.engine.engine import Workbench
+from workbench.frontends.tui.replay_player import MAX_WAIT_S, SPEEDS, ReplayPlayer
+from workbench.frontends.tui.screens.confirm import ConfirmScreen
+from workbench.frontends.tui.screens.rename import RenameScreen
+from workbench.frontends.tui.screens.replay import ReplayBar, ReplayScreen
+from workbench.frontends.tui.screens.session_browser import SessionBrowser
+from workbench.frontends.tui.widgets.conversation import Conversation
+from workbench.frontends.tui.widgets.event_table import EventTable
+from workbench.frontends.tui.widgets.import_pane import FoundTable, ImportPane
+from workbench.frontends.tui.widgets.log_pane import LogTable
+from workbench.frontends.tui.widgets.prompt import PromptArea
+from workbench.frontends.tui.widgets.remounted_history import RemountedHistory
+from workbench.frontends.tui.widgets.search_matches import SearchMatches
+from workbench.frontends.tui.widgets.session_agents import SessionAgents
+from workbench.frontends.tui.widgets.session_preview import SessionPreview
+from workbench.frontends.tui.widgets.session_table import SessionTable
 
 from .conftest import SESSION_ID
 from .helpers import engine_ready, notices, settle, until

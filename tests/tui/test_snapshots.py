@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from workbench.brains.scripted import ScriptedBrain
-from workbench.tui.screens.approval import ApprovalScreen
-from workbench.tui.widgets.prompt import PromptArea
-from workbench.tui.widgets.tool_block import ToolBlock
+from workbench.frontends.tui.screens.approval import ApprovalScreen
+from workbench.frontends.tui.widgets.prompt import PromptArea
+from workbench.frontends.tui.widgets.tool_block import ToolBlock
 
 from .brains import HeldBrain
 from .helpers import engine_ready, settle, type_and_send, until
@@ -108,7 +108,7 @@ def test_help_screen(snap_compare, make_app) -> None:
 
 
 def test_an_agents_questions(snap_compare, make_app, tmp_path: Path) -> None:
-    from workbench.tui.screens.questions import QuestionsScreen
+    from workbench.frontends.tui.screens.questions import QuestionsScreen
 
     from .test_engine_actions import QUESTION_SCRIPT
 

@@ -6,17 +6,17 @@ import subprocess
 import sys
 from pathlib import Path
 
-from workbench.tui.app import WorkbenchApp
-from workbench.tui.widgets.conversation import Conversation
-from workbench.tui.widgets.transcript_blocks import ErrorNote
+from workbench.frontends.tui.app import WorkbenchApp
+from workbench.frontends.tui.widgets.conversation import Conversation
+from workbench.frontends.tui.widgets.transcript_blocks import ErrorNote
 
 from .helpers import notices, until
 
-HEAVY = ("anthropic", "tiktoken", "aiofiles", "workbench.core.bundle", "workbench.core.workbench")
+HEAVY = ("anthropic", "tiktoken", "aiofiles", "workbench.log.bundle", "workbench.engine.engine")
 
 
 def test_importing_the_app_leaves_the_heavy_modules_for_later() -> None:
-    code = "import sys, workbench.tui.app; print(' '.join(m for m in %r if m in sys.modules))" % (HEAVY,)
+    code = "import sys, workbench.frontends.tui.app; print(' '.join(m for m in %r if m in sys.modules))" % (HEAVY,)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == ""
 

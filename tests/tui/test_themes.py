@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from workbench.tui.locations import BUILTIN_THEMES
-from workbench.tui.themes import load_themes, read_theme
-from workbench.tui.user_config import ConfigWriteError, remember_theme, with_theme
+from workbench.frontends.tui.locations import BUILTIN_THEMES
+from workbench.frontends.tui.themes import load_themes, read_theme
+from workbench.frontends.tui.user_config import ConfigWriteError, remember_theme, with_theme
 
 from .helpers import engine_ready, notices, until
 

@@ -20,18 +20,8 @@ import httpx2  # the SDK's HTTP transport: its errors surface raw when a stream 
 from anthropic.lib.streaming import AsyncMessageStream
 from pydantic import BaseModel, TypeAdapter
 
-from workbench.brains.base import (
-    BrainError,
-    BrainEvent,
-    BrainRequest,
-    MessageDone,
-    RetryNotice,
-    TextDelta,
-    ThinkingDelta,
-    ToolUseStarted,
-    UsageReport,
-)
-from workbench.core.content import ContentBlock
+from workbench.protocol.brain_io import BrainError, BrainEvent, BrainRequest, MessageDone, RetryNotice, TextDelta, ThinkingDelta, ToolUseStarted, UsageReport
+from workbench.protocol.content import ContentBlock
 
 _CONTENT = TypeAdapter(ContentBlock)
 _KNOWN_BLOCKS = {"text", "tool_use", "thinking", "redacted_thinking"}

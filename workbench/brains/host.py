@@ -17,14 +17,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, TypeAdapter
 
-from workbench.brains.base import (
-    Brain,
-    BrainError,
-    BrainEvent,
-    BrainRequest,
-    TextDelta,
-    ThinkingDelta,
-)
+from workbench.brains.base import Brain
+from workbench.protocol.brain_io import BrainError, BrainEvent, BrainRequest, TextDelta, ThinkingDelta
 
 COALESCE_S = 0.03
 

@@ -22,7 +22,7 @@ from typing import IO, AsyncIterator
 
 from pydantic import ValidationError
 
-from workbench.brains.base import BrainError, BrainEvent, BrainRequest
+from workbench.protocol.brain_io import BrainError, BrainEvent, BrainRequest
 from workbench.brains.host import HostFailure, HostReply, HostRequest, host_reply
 
 STDERR_TAIL = 2000

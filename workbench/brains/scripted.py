@@ -16,15 +16,7 @@ from typing import Any, AsyncIterator
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
-from workbench.brains.base import (
-    BrainError,
-    BrainEvent,
-    BrainRequest,
-    MessageDone,
-    TextDelta,
-    ToolUseStarted,
-    UsageReport,
-)
+from workbench.protocol.brain_io import BrainError, BrainEvent, BrainRequest, MessageDone, TextDelta, ToolUseStarted, UsageReport
 from workbench.brains.extractive import (
     blocks_of,
     clip,
@@ -35,9 +27,9 @@ from workbench.brains.extractive import (
     summarise_text,
     tool_calls,
 )
-from workbench.core.content import ContentBlock, TextBlock, ToolUseBlock
-from workbench.core.compaction import COMPACTION_MARKER, SUMMARY_REQUEST
-from workbench.core.prompts import ORCHESTRATE_MARKER, RETURNED_RESULT_PREFIX
+from workbench.protocol.content import ContentBlock, TextBlock, ToolUseBlock
+from workbench.protocol.markers import COMPACTION_MARKER, SUMMARY_REQUEST
+from workbench.protocol.markers import ORCHESTRATE_MARKER, RETURNED_RESULT_PREFIX
 
 # The compaction request carries this in its system prompt; the conversation to
 # summarise is the request's messages.

@@ -9,7 +9,7 @@ from typing import Any, Awaitable, Callable, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import BaseModel
 
-from workbench.brains.base import ToolSpec
+from workbench.protocol.brain_io import ToolSpec
 
 MAX_RESULT_CHARS = 30_000
 

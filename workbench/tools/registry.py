@@ -7,7 +7,7 @@ from typing import Any, Iterable
 
 from pydantic import BaseModel, ValidationError
 
-from workbench.brains.base import ToolSpec
+from workbench.protocol.brain_io import ToolSpec
 from workbench.tools.base import MAX_RESULT_CHARS, Tool, ToolContext, ToolFailure, ToolOutput, truncate
 from workbench.tools.bash import Bash
 from workbench.tools.edit import Edit

@@ -11,7 +11,7 @@ from typing import Any, Iterable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from workbench.core.events import Event, Remounted, ToolCall, ToolResult
+from workbench.protocol.events import Event, Remounted, ToolCall, ToolResult
 from workbench.tools.base import Tool, ToolContext, ToolOutput
 
 TodoStatus = Literal["pending", "in_progress", "completed"]

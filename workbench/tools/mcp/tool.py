@@ -8,7 +8,7 @@ import re
 import mcp_types
 from pydantic import BaseModel, ConfigDict
 
-from workbench.brains.base import ToolSpec
+from workbench.protocol.brain_io import ToolSpec
 from workbench.tools.base import Tool, ToolContext, ToolKind, ToolOutput
 from workbench.tools.mcp.server import McpServer
 

@@ -1,0 +1,127 @@
+"""Agent types: named sub-agent presets from ``.workbench/agents/*.md`` and ``.claude/agents/*.md``.
+
+The file format is Claude Code's: front matter ``name``, ``description``,
+``tools`` (comma-separated or a list; absent means every tool) and ``model``
+(``inherit`` or absent means the parent's), and a body that is the agent's
+system prompt. They are what the Task tool's ``subagent_type`` and
+``/delegate --agent NAME`` name.
+
+Lookup, first match wins: ``.workbench/agents/``, ``.claude/agents/``, then
+``$XDG_CONFIG_HOME/workbench/agents/``. Within a folder, names come from the
+front matter, so two files claiming one name is an error of that folder's second file.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from workbench.engine.config import user_config_path
+from workbench.engine.priming.front_matter import FrontMatterError, list_field, split_front_matter, string_field
+
+AgentTypeOrigin = Literal["project", "claude", "user"]
+
+_NAME = re.compile(r"[A-Za-z0-9][\w.:-]*")
+
+
+class AgentTypeError(Exception):
+    """An agent type that cannot be used; the message is written for the user."""
+
+
+class UnknownAgentType(AgentTypeError):
+    pass
+
+
+class AgentType(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    description: str = ""
+    tools: list[str] | None = None  # tool names; None: every tool the level allows
+    model: str | None = None  # None: the parent's model
+    system: str
+    path: Path
+    origin: AgentTypeOrigin
+
+    def offered_tools(self, available: list[str]) -> list[str]:
+        """The tools an agent of this type gets, out of those its level may have."""
+        return list(available) if self.tools is None else [name for name in available if name in self.tools]
+
+    def system_prompt(self, engine_prompt: str) -> str:
+        """The type's own prompt first, then the engine's (workspace, level, limits)."""
+        return f"{self.system}\n\n{engine_prompt}" if engine_prompt else self.system
+
+
+def agent_type_dirs(workspace: Path, environ: dict[str, str] | None = None) -> list[tuple[Path, AgentTypeOrigin]]:
+    return [
+        (workspace / ".workbench" / "agents", "project"),
+        (workspace / ".claude" / "agents", "claude"),
+        (user_config_path(environ).parent / "agents", "user"),
+    ]
+
+
+def parse_agent_type(text: str, path: Path, origin: AgentTypeOrigin) -> AgentType:
+    try:
+        data, body = split_front_matter(text)
+        name = string_field(data, "name") or path.stem
+        tools = list_field(data, "tools")
+        model = string_field(data, "model")
+        description = string_field(data, "description") or ""
+    except FrontMatterError as exc:
+        raise AgentTypeError(f"Agent type file {path}: {exc}") from None
+    if not _NAME.fullmatch(name):
+        raise AgentTypeError(f"Agent type file {path}: {name!r} is not a usable name (letters, digits, - _ . :)")
+    if not body.strip():
+        raise AgentTypeError(f"Agent type {name!r} ({path}) has no system prompt: write it below the front matter")
+    return AgentType(
+        name=name,
+        description=description,
+        tools=None if tools is None else list(dict.fromkeys(t.split("(", 1)[0].strip() for t in tools)),
+        model=None if model in (None, "", "inherit") else model,
+        system=body.strip(),
+        path=path,
+        origin=origin,
+    )
+
+
+class AgentTypeCatalog(BaseModel):
+    types: dict[str, AgentType] = {}  # by name, lookup order applied
+    problems: list[str] = []  # files that could not be used, and why
+
+    def find(self, name: str) -> AgentType:
+        found = self.types.get(name)
+        if found is None:
+            known = ", ".join(sorted(self.types)) or "none are defined (.workbench/agents/ or .claude/agents/)"
+            unusable = f" Unusable files: {'; '.join(self.problems)}" if self.problems else ""
+            raise UnknownAgentType(f"No agent type named {name!r}. Known agent types: {known}.{unusable}")
+        return found
+
+
+def load_agent_types(workspace: Path, environ: dict[str, str] | None = None) -> AgentTypeCatalog:
+    catalog = AgentTypeCatalog()
+    for folder, origin in agent_type_dirs(workspace, environ):
+        if not folder.is_dir():
+            continue
+        here: dict[str, Path] = {}
+        for path in sorted(folder.glob("*.md")):
+            try:
+                agent_type = parse_agent_type(path.read_text(encoding="utf-8"), path, origin)
+            except (OSError, UnicodeDecodeError) as exc:
+                catalog.problems.append(f"{path}: cannot be read: {exc}")
+                continue
+            except AgentTypeError as exc:
+                catalog.problems.append(str(exc))
+                continue
+            if agent_type.name in here:
+                catalog.problems.append(f"{path}: the name {agent_type.name!r} is already used by {here[agent_type.name]}")
+                continue
+            here[agent_type.name] = path
+            catalog.types.setdefault(agent_type.name, agent_type)
+    return catalog
+
+
+def find_agent_type(name: str, workspace: Path, environ: dict[str, str] | None = None) -> AgentType:
+    return load_agent_types(workspace, environ).find(name)

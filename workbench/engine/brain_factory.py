@@ -1,0 +1,45 @@
+"""Choosing the brain: Claude when a key (or a compatible server) is configured, else offline."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from workbench.brains.base import Brain
+from workbench.engine.config import Config
+
+OFFLINE_NO_KEY = "offline · scripted brain — set ANTHROPIC_API_KEY to use Claude"
+OFFLINE_CHOSEN = "offline · scripted brain"
+
+
+class BrainChoice(BaseModel):
+    name: str  # "scripted" | "anthropic"
+    offline_reason: str | None = None
+
+
+def choose_brain(config: Config, environ: dict[str, str] | None = None, override: str | None = None) -> BrainChoice:
+    env = os.environ if environ is None else environ
+    wanted = override or config.brain
+    if wanted == "anthropic":
+        return BrainChoice(name="anthropic")
+    if wanted == "scripted":
+        return BrainChoice(name="scripted", offline_reason=OFFLINE_CHOSEN)
+    if env.get("ANTHROPIC_API_KEY") or env.get("ANTHROPIC_AUTH_TOKEN"):
+        return BrainChoice(name="anthropic")
+    return BrainChoice(name="scripted", offline_reason=OFFLINE_NO_KEY)
+
+
+def make_brain(choice: BrainChoice, config: Config, script: Path | None = None) -> Brain:
+    """Build the chosen brain. Claude's runs in a host process of its own (``hosted``), started here:
+    this blocks for a moment (an app calls it in a thread)."""
+    if choice.name == "anthropic":
+        from workbench.brains.hosted import HostedBrain
+
+        brain = HostedBrain(model=config.model, max_tokens=config.max_tokens, base_url=config.base_url)
+        brain.prepare()
+        return brain
+    from workbench.brains.scripted import ScriptedBrain
+
+    return ScriptedBrain(script=script, delay_s=config.scripted_delay_s)

@@ -1,0 +1,168 @@
+"""Configuration: defaults, then the user's file, then the project's, each validated.
+
+A bad value is a :class:`ConfigError` naming the file, the key and what was
+expected, never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from workbench.engine.policy.hooks import HooksConfig
+from workbench.tools.mcp.config import McpSettings
+from workbench.engine.policy.permissions import PermissionMode, PermissionRuleError, Rule
+
+if TYPE_CHECKING:  # the brains' models load with the engine, not with the config
+    from workbench.protocol.brain_io import ThinkingConfig
+
+FsyncPolicy = Literal["always", "interval", "never"]
+BrainChoice = Literal["auto", "scripted", "anthropic"]
+
+
+class ConfigError(Exception):
+    pass
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PermissionsConfig(_Section):
+    mode: PermissionMode = "default"
+    allow: list[str] = Field(default_factory=list)
+    ask: list[str] = Field(default_factory=list)
+    deny: list[str] = Field(default_factory=list)
+
+    @field_validator("allow", "ask", "deny")
+    @classmethod
+    def _rules_parse(cls, rules: list[str]) -> list[str]:
+        for text in rules:
+            try:
+                Rule.parse(text)
+            except PermissionRuleError as exc:
+                raise ValueError(str(exc)) from None
+        return rules
+
+
+class ThresholdsConfig(_Section):
+    delegate: float = Field(default=0.30, gt=0, le=1)
+    auto_compact: float = Field(default=0.80, gt=0, le=1)
+
+
+class LimitsConfig(_Section):
+    children_per_agent: int = Field(default=3, ge=1)
+    concurrency: int = Field(default=20, ge=1)
+    depth: int = Field(default=3, ge=1, le=3)
+
+
+class ThinkingSettings(_Section):
+    enabled: bool = False
+    budget_tokens: int = Field(default=4096, ge=1024)  # the API's minimum
+
+
+class ModelSettings(_Section):
+    thinking: ThinkingSettings | None = None
+
+
+class Config(_Section):
+    brain: BrainChoice = "auto"
+    model: str = "claude-sonnet-4-6"
+    max_tokens: int = Field(default=8192, ge=1)
+    base_url: str | None = None
+    window: int = Field(default=200_000, ge=1000)
+    bundles: Path | None = None
+    fsync: FsyncPolicy = "interval"
+    theme: str = "workbench-dark"
+    keys: dict[str, str] = Field(default_factory=dict)
+    permissions: PermissionsConfig = Field(default_factory=PermissionsConfig)
+    thresholds: ThresholdsConfig = Field(default_factory=ThresholdsConfig)
+    limits: LimitsConfig = Field(default_factory=LimitsConfig)
+    auto_delegate: bool = False
+    bell: bool = True
+    # pace of the offline brain's streaming, so the tour reads like a live reply
+    scripted_delay_s: float = Field(default=0.015, ge=0)
+    thinking: ThinkingSettings = Field(default_factory=ThinkingSettings)
+    models: dict[str, ModelSettings] = Field(default_factory=dict)  # [models."claude-opus-4-1".thinking]
+    mcp: McpSettings = Field(default_factory=McpSettings)
+    hooks: HooksConfig = Field(default_factory=HooksConfig)
+
+    def thinking_for(self, model: str) -> ThinkingConfig:
+        from workbench.protocol.brain_io import ThinkingConfig
+
+        chosen = self._thinking_settings(model)
+        return ThinkingConfig(enabled=chosen.enabled, budget_tokens=chosen.budget_tokens)
+
+    def _thinking_settings(self, model: str) -> ThinkingSettings:
+        own = self.models.get(model)
+        return own.thinking if own is not None and own.thinking is not None else self.thinking
+
+    @model_validator(mode="after")
+    def _thinking_fits(self) -> "Config":
+        thinking = self._thinking_settings(self.model)
+        if thinking.enabled and thinking.budget_tokens >= self.max_tokens:
+            raise ValueError(
+                f"thinking.budget_tokens ({thinking.budget_tokens}) must be below max_tokens ({self.max_tokens})"
+            )
+        return self
+
+
+def user_config_path(environ: dict[str, str] | None = None) -> Path:
+    env = os.environ if environ is None else environ
+    base = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "workbench" / "config.toml"
+
+
+def project_config_path(cwd: Path) -> Path:
+    return cwd / ".workbench" / "config.toml"
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc.strerror}") from None
+
+
+def _explain(path: Path, exc: ValidationError) -> ConfigError:
+    lines = []
+    for error in exc.errors():
+        key = ".".join(str(p) for p in error["loc"])
+        got = error.get("input")
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown setting"
+        lines.append(f"{path}: {key}: {message}" + (f" (got {got!r})" if error["type"] != "extra_forbidden" else ""))
+    return ConfigError("\n".join(lines))
+
+
+def load_config(cwd: Path, environ: dict[str, str] | None = None) -> Config:
+    """Defaults ← user file ← project file. Each file is checked on its own so errors name it."""
+    merged: dict[str, Any] = {}
+    for path in (user_config_path(environ), project_config_path(cwd)):
+        if not path.is_file():
+            continue
+        data = _read_toml(path)
+        try:
+            Config.model_validate(data)
+        except ValidationError as exc:
+            raise _explain(path, exc) from None
+        merged = _merge(merged, data)
+    return Config.model_validate(merged)

@@ -1,0 +1,65 @@
+"""Session-wide figures for the monitoring strip, kept up to date one event at a time."""
+
+from __future__ import annotations
+
+from collections import deque
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel
+
+from workbench.protocol.events import AgentFinished, AgentSpawned, Event, Status, Usage
+
+RATE_WINDOW = timedelta(seconds=10)
+RUNNING = frozenset({"thinking", "tool", "awaiting_approval"})
+
+
+class StatsSnapshot(BaseModel):
+    agents: int
+    running: int
+    queued: int
+    paused: int
+    idle: int
+    done: int
+    failed: int
+    cancelled: int
+    tokens_in: int
+    tokens_out: int
+    tokens_per_s: float
+
+
+class SessionStats:
+    def __init__(self) -> None:
+        self.states: dict[str, str] = {}
+        self.tokens_in = 0
+        self.tokens_out = 0
+        self._recent: deque[tuple[datetime, int]] = deque()
+
+    def observe(self, event: Event) -> None:
+        if isinstance(event, AgentSpawned):
+            self.states[event.agent] = "idle"
+        elif isinstance(event, (Status, AgentFinished)):
+            self.states[event.agent] = event.state
+        elif isinstance(event, Usage):
+            self.tokens_in += event.input_tokens + event.cache_read_input_tokens + event.cache_creation_input_tokens
+            self.tokens_out += event.output_tokens
+            self._recent.append((event.ts, event.output_tokens))
+
+    def snapshot(self, now: datetime) -> StatsSnapshot:
+        while self._recent and now - self._recent[0][0] > RATE_WINDOW:
+            self._recent.popleft()
+        counts = {s: 0 for s in ("queued", "paused", "idle", "done", "failed", "cancelled")}
+        running = 0
+        for state in self.states.values():
+            if state in RUNNING:
+                running += 1
+            elif state in counts:
+                counts[state] += 1
+        recent = sum(tokens for _, tokens in self._recent)
+        return StatsSnapshot(
+            agents=len(self.states),
+            running=running,
+            tokens_in=self.tokens_in,
+            tokens_out=self.tokens_out,
+            tokens_per_s=recent / RATE_WINDOW.total_seconds(),
+            **counts,
+        )

@@ -1,0 +1,151 @@
+"""The headless front end: ``workbench run`` and ``workbench bundles``."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from workbench.protocol.brain_io import BrainError
+from workbench.engine.brain_factory import choose_brain, make_brain
+from workbench.log.bundle import BundleError
+from workbench.protocol.signals import Live, TextStreamed
+from workbench.engine.config import Config
+from workbench.protocol.events import AgentFinished, AssistantMessage, Error, Event, ToolCall, ToolResult
+from workbench.engine.policy.permissions import ApprovalAnswer, ApprovalRequest
+from workbench.log.transcript import brain_label, describe, one_line, transcript
+from workbench.engine.engine import Workbench, store_for
+from workbench.tools.ask_user import TerminalAsker
+
+
+class TerminalApprover:
+    """Asks on the terminal; with ``--yes`` (or no terminal to ask on) answers by itself."""
+
+    def __init__(self, yes: bool, stdin: TextIO, stderr: TextIO) -> None:
+        self.yes = yes
+        self.stdin = stdin
+        self.stderr = stderr
+
+    async def __call__(self, request: ApprovalRequest) -> ApprovalAnswer:
+        if self.yes:
+            return ApprovalAnswer(choice="allow_once")
+        if not self.stdin.isatty():
+            return ApprovalAnswer(choice="deny", reason="no terminal to ask on; run with --yes to allow")
+        if request.preview:
+            print(request.preview, file=self.stderr)
+        prompt = (
+            f"\nAllow {request.tool}({request.subject or one_line(request.input, 60)})? "
+            f"[y] once  [a] always ({request.suggested_rule})  [n] no: "
+        )
+        print(prompt, end="", file=self.stderr, flush=True)
+        reply = (await asyncio.to_thread(self.stdin.readline)).strip().lower()
+        if reply in ("y", "yes"):
+            return ApprovalAnswer(choice="allow_once")
+        if reply in ("a", "always"):
+            return ApprovalAnswer(choice="allow_always")
+        return ApprovalAnswer(choice="deny", reason="denied at the terminal")
+
+
+class _Printer:
+    """Reply text to stdout as it streams; tool activity and errors to stderr."""
+
+    def __init__(self, agent: str, out: TextIO, err: TextIO) -> None:
+        self.agent, self.out, self.err = agent, out, err
+        self.mid_line = False
+
+    def __call__(self, item: Event | Live) -> None:
+        if getattr(item, "agent", None) != self.agent:
+            return
+        if isinstance(item, TextStreamed):
+            self.out.write(item.text)
+            self.out.flush()
+            self.mid_line = not item.text.endswith("\n")
+            return
+        if isinstance(item, AssistantMessage) and self.mid_line:
+            self.out.write("\n")
+            self.mid_line = False
+        if isinstance(item, (ToolCall, ToolResult, Error, AgentFinished)):
+            marker = {"tool_call": "→", "tool_result": "←", "error": "!", "agent_finished": "■"}[item.kind]
+            print(f"  {marker} {describe(item)}", file=self.err, flush=True)
+
+
+async def run_headless(
+    config: Config,
+    prompt: str,
+    *,
+    yes: bool = False,
+    script: Path | None = None,
+    stdout: TextIO = sys.stdout,
+    stderr: TextIO = sys.stderr,
+    stdin: TextIO = sys.stdin,
+) -> int:
+    choice = choose_brain(config)
+    brain = make_brain(choice, config, script=script)
+    if choice.offline_reason:
+        print(f"[{choice.offline_reason}]", file=stderr)
+    try:
+        bench = await Workbench.open(
+            config,
+            Path.cwd(),
+            brain,
+            approver=TerminalApprover(yes, stdin, stderr),
+            ask_user=TerminalAsker(stdin, stderr),
+            offline_reason=choice.offline_reason,
+        )
+    except (BundleError, OSError) as exc:
+        print(f"workbench: cannot open the bundle store: {exc}", file=stderr)
+        return 1
+    bench.bus.subscribe(_Printer("primary", stdout, stderr))
+    failed = False
+    try:
+        await bench.start_mcp()
+        if bench.mcp is not None:
+            await bench.mcp.settled()
+        await bench.ask(prompt)
+        await bench.wait_all()
+        failed = any(isinstance(e, Error) and not e.retryable for e in bench.events)
+    except BrainError as exc:  # defensive: brains report through events, but never crash the CLI
+        print(f"workbench: {exc}", file=stderr)
+        failed = True
+    finally:
+        await bench.close()
+    print(f"session {bench.session.id}", file=stderr)
+    return 1 if failed else 0
+
+
+async def list_bundles(config: Config, out: TextIO = sys.stdout) -> int:
+    from workbench.log.catalog import list_sessions
+
+    store = store_for(config)
+    entries = await list_sessions(store)
+    if not entries:
+        print(f"no sessions in {store.root}", file=out)
+        return 0
+    for entry in entries:
+        meta = entry.meta
+        when = f"{meta.created:%Y-%m-%d %H:%M}" if meta.created else "?"
+        tokens = meta.input_tokens + meta.output_tokens
+        live = f"  [open in {entry.holder}]" if entry.holder else ""
+        print(
+            f"{meta.id}  {when}  {len(meta.agents)} agent(s)  {meta.events} events  "
+            f"{tokens:,} tokens  {brain_label(meta.brain, meta.model)}  {meta.title}{live}",
+            file=out,
+        )
+    return 0
+
+
+async def show_bundle(config: Config, session: str, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    store = store_for(config)
+    try:
+        session_id = store.resolve(session)
+        contents = await store.read(session_id)
+    except BundleError as exc:
+        print(f"workbench: {exc}", file=err)
+        return 1
+    print(f"session {session_id}  ({len(contents.events)} events)", file=out)
+    for line in transcript(contents.events):
+        print(line, file=out)
+    for problem in contents.problems:
+        print(f"warning: skipped {problem}", file=err)
+    return 0

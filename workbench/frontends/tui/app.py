@@ -1,0 +1,306 @@
+"""The Textual app: themes, keys, the engine's lifecycle, and the main screen.
+
+The first screen is shown before the engine exists: opening the Workbench
+(the tokenizer, the bundle store, maybe the Anthropic SDK) happens in a worker
+afterwards, so nothing heavy is imported when this module is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import importlib
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Iterable
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.screen import Screen
+from textual.theme import Theme
+
+from workbench.engine.config import Config, user_config_path
+from workbench.frontends.tui.actions import ACTIONS, bindings, unknown_actions
+from workbench.frontends.tui.commands import ActionCommands
+from workbench.frontends.tui.locations import theme_folders
+from workbench.frontends.tui.messages import EngineFailed, EngineReady, McpChanged
+from workbench.frontends.tui.modal_queue import ModalQueue
+from workbench.frontends.tui.screens.main import MainScreen
+from workbench.frontends.tui.session_start import NewSession, SessionStart
+from workbench.frontends.tui.themes import DEFAULT_THEME, load_themes
+from workbench.frontends.tui.user_config import ConfigWriteError, remember_theme
+
+if TYPE_CHECKING:
+    from workbench.brains.base import Brain
+    from workbench.engine.policy.permissions import ApprovalAnswer, ApprovalRequest
+    from workbench.engine.context.tokens import TokenCounter
+    from workbench.engine.engine import Workbench
+    from workbench.tools.ask_user import AskUserAnswer, AskUserRequest
+
+Clock = Callable[[], datetime]
+TUI_FOLDER = Path(__file__).parent
+CLOSE_TIMEOUT_S = 3.0
+# imported in a thread before the engine opens: on the event loop these imports (the tokenizer,
+# pydantic's schemas of every event) would freeze the first screen, keys and all; the brain is
+# made in a thread too
+ENGINE_MODULES = ("workbench.engine.engine", "workbench.engine.context.tokens", "workbench.log.bundle",
+                  "workbench.engine.brain_factory")  # fmt: skip
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def preload_engine() -> None:
+    """Import the engine's modules (run in a thread). A failure is left to the import proper, on the
+    loop, to report."""
+    for name in ENGINE_MODULES:
+        try:
+            importlib.import_module(name)
+        except Exception:
+            pass
+
+
+def settle_collector() -> None:
+    """Tune the garbage collector for a long-lived, busy event loop, once the engine is loaded.
+
+    What is loaded so far (modules, classes, schemas: hundreds of thousands of objects that live
+    as long as the app) is frozen out of later collections: left in, every
+    full collection walks it all, 75-90 ms stalls of the loop every second or so while a reply
+    streams. Rendering makes cyclic garbage by the thousand (Textual's strips cache themselves);
+    a larger first generation lets it die young rather than be promoted to the old generations
+    and walked there (benchmarks/bench_stream.py: lag p99 28 -> 16 ms at 300 tokens/s)."""
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 10)
+
+
+class WorkbenchApp(App[None]):
+    # the main screen is the default screen, and Textual loads only the app's CSS for that one
+    CSS_PATH = [TUI_FOLDER / "app.tcss", TUI_FOLDER / "screens" / "main.tcss"]
+    BINDINGS = bindings("app")
+    COMMANDS = App.COMMANDS | {ActionCommands}
+    TITLE = "workbench"
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        script: Path | None = None,
+        cwd: Path | None = None,
+        brain: Brain | None = None,
+        offline_reason: str | None = None,
+        clock: Clock | None = None,
+        session_id: str | None = None,
+        counter: TokenCounter | None = None,
+        config_path: Path | None = None,
+        theme_dirs: list[Path] | None = None,
+        owns_process: bool = False,
+    ) -> None:
+        """``owns_process``: the app is the whole process (not one test among many), and may tune
+        the process-wide garbage collector."""
+        super().__init__()
+        self.config = config
+        self.owns_process = owns_process
+        self.script = script
+        self.cwd = cwd or Path.cwd()
+        self.brain = brain
+        self.offline_reason = offline_reason
+        # the injected clock stamps events too; without one the engine stamps them itself
+        self.event_clock = clock
+        self.clock: Clock = clock or utc_now
+        self.session_id = session_id
+        self.counter = counter
+        self.config_path = config_path or user_config_path()
+        self.theme_dirs = theme_dirs if theme_dirs is not None else theme_folders()
+        self.modals = ModalQueue(self)
+        self.bench: Workbench | None = None
+        self.engine_failed = False
+        self.main_screen = MainScreen(self.clock)
+        self._theme_problems: list[tuple[str, str]] = []
+        self._remembered_theme = ""
+        self._choose_theme()
+
+    def get_default_screen(self) -> MainScreen:
+        return self.main_screen
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """Textual's own palette commands, less those the action table already offers."""
+        ours = {action.label.lower() for action in ACTIONS if action.palette}
+        for command in super().get_system_commands(screen):
+            if command.title.lower() not in ours:
+                yield command
+
+    def on_mount(self) -> None:
+        from workbench.frontends.tui.lag_probe import start_from_env  # opt-in, for the benchmarks
+
+        self.lag_probe = start_from_env()
+        self._report_theme_problems()
+        self._apply_keys()
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+        self.call_after_refresh(self.open_engine)
+
+    # ---------------------------------------------------------------- themes and keys
+
+    def _choose_theme(self) -> None:
+        """Register the theme files and pick the configured theme, before the first paint
+        (set later, it would make Textual parse every stylesheet a second time)."""
+        load = load_themes(self.theme_dirs)
+        for theme in load.themes:
+            self.register_theme(theme)
+        self._theme_problems = [(problem, "Theme file skipped") for problem in load.problems]
+        wanted = self.config.theme
+        if wanted not in self.available_themes:
+            fallback = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
+            problem = f"Your config asks for the theme {wanted!r}, which does not exist; using {fallback}."
+            self._theme_problems.append((problem, "Unknown theme"))
+            wanted = fallback
+        self.theme = wanted
+        self._remembered_theme = wanted
+
+    def _report_theme_problems(self) -> None:
+        for problem, title in self._theme_problems:
+            self.notify(problem, title=title, severity="warning", timeout=12)
+
+    def _theme_changed(self, theme: Theme) -> None:
+        """A theme chosen in the app is remembered in the user's config file."""
+        if theme.name == self._remembered_theme:
+            return
+        self._remembered_theme = theme.name
+        try:
+            remember_theme(self.config_path, theme.name)
+        except ConfigWriteError as exc:
+            self.notify(str(exc), title="Theme not remembered", severity="warning")
+
+    def _apply_keys(self) -> None:
+        if unknown := unknown_actions(self.config.keys):
+            self.notify(
+                f"No action named {', '.join(unknown)}; F1 lists the actions.",
+                title="Key override ignored",
+                severity="warning",
+                timeout=12,
+            )
+        self.set_keymap({name: key for name, key in self.config.keys.items() if name not in unknown})
+
+    # ---------------------------------------------------------------- the engine
+
+    @work(group="engine", exclusive=True, exit_on_error=False)
+    async def open_engine(self, start: SessionStart | None = None) -> None:
+        """Open a new session, or ``start`` (a remount, a resume): the session open now then ends first,
+        and the panes start afresh on a new main screen."""
+        if start is not None:
+            await self._leave_session()
+        await asyncio.to_thread(preload_engine)
+        from workbench.protocol.brain_io import BrainError
+        from workbench.engine.brain_factory import choose_brain, make_brain
+        from workbench.log.bundle import BundleError
+        from workbench.engine.context.tokens import default_counter
+
+        try:
+            brain, offline_reason = self.brain, self.offline_reason
+            if brain is None:
+                choice = choose_brain(self.config)
+                brain = await asyncio.to_thread(make_brain, choice, self.config, self.script)
+                offline_reason = choice.offline_reason
+            counter = self.counter or await asyncio.to_thread(default_counter)
+            self.bench = await (start or NewSession(self.session_id)).open(
+                self.config,
+                self.cwd,
+                brain,
+                approver=self.approve,
+                ask_user=self.answer_questions,
+                clock=self.event_clock,
+                counter=counter,
+                offline_reason=offline_reason,
+            )
+        except (BrainError, BundleError, OSError) as exc:
+            self._engine_failed(str(exc))
+            return
+        except Exception as exc:  # the app stays up to say what went wrong
+            self._engine_failed(f"{type(exc).__name__}: {exc}")
+            return
+        # once, when the process has loaded what it keeps: a later session's garbage (the screen
+        # it replaced) would never be collected once frozen
+        settle = self.owns_process and start is None
+        if settle:
+            settle_collector()
+        self.main_screen.post_message(EngineReady(self.bench))
+        await self.bench.start_mcp()
+        if settle:
+            settle_collector()  # and the MCP SDK, when servers are configured
+        # the servers' first signals came before the screen listened: it reads them all once
+        self.main_screen.post_message(McpChanged())
+
+    async def _leave_session(self) -> None:
+        """Close the session and put a new main screen in place of its own (``App.query`` keeps looking
+        in the first main screen: query ``app.main_screen``)."""
+        await self.close_engine()
+        self.engine_failed = False
+        while len(self.screen_stack) > 1 and self.screen is not self.main_screen:
+            await self.pop_screen()
+        if not self.main_screen._result_callbacks:
+            # Textual installs the default screen without the result callback switch_screen pops
+            self.main_screen._push_result_callback(self, None)
+        self.main_screen = MainScreen(self.clock)
+        await self.switch_screen(self.main_screen)
+
+    async def approve(self, request: ApprovalRequest) -> ApprovalAnswer:
+        """The engine's approver: a permission prompt, in turn with the other questions."""
+        from workbench.engine.policy.permissions import ApprovalAnswer
+        from workbench.frontends.tui.screens.approval import ApprovalScreen
+
+        closed = ApprovalAnswer(choice="deny", reason="the prompt was closed without an answer")
+        return await self.modals.ask(ApprovalScreen(request, waiting=lambda: self.modals.waiting), closed)
+
+    async def answer_questions(self, request: AskUserRequest) -> AskUserAnswer:
+        """The engine's ask-user callback: the agent's multiple-choice questions."""
+        from workbench.tools.ask_user import AskUserAnswer
+        from workbench.frontends.tui.screens.questions import QuestionsScreen
+
+        return await self.modals.ask(QuestionsScreen(request, waiting=lambda: self.modals.waiting), AskUserAnswer())
+
+    def _engine_failed(self, reason: str) -> None:
+        self.engine_failed = True
+        self.main_screen.post_message(EngineFailed(reason))
+
+    async def close_engine(self) -> None:
+        bench, self.bench = self.bench, None
+        if bench is not None:
+            # interrupting first records what the running turns had streamed, and leaves each
+            # agent idle in the log, so a resumed session starts from a clean state
+            for agent_id in list(bench.supervisor.agents):
+                bench.interrupt(agent_id)
+            await self._until_quiet(bench)
+        self.modals.close_all()
+        if bench is not None:
+            # every event was flushed when written; an agent stuck in a tool is left behind
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(bench.close(), CLOSE_TIMEOUT_S)
+
+    async def _until_quiet(self, bench: Workbench) -> None:
+        deadline = asyncio.get_running_loop().time() + CLOSE_TIMEOUT_S
+        while any(agent.busy for agent in bench.supervisor.agents.values()):
+            if asyncio.get_running_loop().time() > deadline:
+                return
+            await asyncio.sleep(0.01)
+
+    # ---------------------------------------------------------------- actions
+
+    def action_quit(self) -> None:
+        self.exit(return_code=1 if self.engine_failed else 0)
+
+    async def on_unmount(self) -> None:
+        """However the app ends, the session's agents stop and its bundle is closed."""
+        await self.close_engine()
+
+    def action_help(self) -> None:
+        from workbench.frontends.tui.screens.help import HelpScreen
+
+        self.push_screen(HelpScreen(self.config.keys))
+
+
+def run_app(config: Config, script: Path | None = None) -> int:
+    """Run the app until the user quits; the exit code is 1 when the session could not start."""
+    app = WorkbenchApp(config, script=script, owns_process=True)
+    app.run()
+    return app.return_code or 0

@@ -1,0 +1,369 @@
+"""Every agent of the session as a tree: state, name, budget gauge, elapsed time, tokens.
+
+Under each agent come its todo items, then the agents it started. Subtrees fold
+(space), and a state filter (the same letters as in the task list) keeps the
+matching agents and the ancestors that place them in the tree.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Callable
+
+from rich.style import Style
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widgets import Static, Tree
+from textual.widgets.tree import NodeID, TreeNode
+
+from workbench.protocol.events import AgentSpawned
+from workbench.tools.todo import TodoItem
+from workbench.frontends.tui.actions import bindings
+from workbench.frontends.tui.agent_filters import StateFilter, matches
+from workbench.frontends.tui.agent_rows import AgentRoster, AgentRow
+from workbench.frontends.tui.budget_bars import mini_gauge
+from workbench.frontends.tui.humanize import clip, duration, token_count
+from workbench.frontends.tui.messages import BudgetChanged, EventLogged
+from workbench.frontends.tui.progress_marks import checkpoint_summary, checkpoint_track, current_todo, todo_line, todo_tally
+from workbench.frontends.tui.stylesheet import css_beside
+
+if TYPE_CHECKING:
+    from workbench.engine.context.tokens import BudgetSnapshot
+
+GAUGE_CELLS = 6
+COLUMN_DROP_ORDER = ("level", "tokens", "elapsed", "gauge", "share")
+STATE_STYLES: dict[str, str] = {
+    "thinking": "$primary",
+    "tool": "$accent",
+    "awaiting_approval": "$warning bold",
+    "queued": "$foreground-muted",
+    "idle": "$foreground-muted",
+    "paused": "$warning",
+    "done": "$success",
+    "failed": "$error",
+    "cancelled": "$foreground-muted",
+}
+
+
+class AgentTree(Tree[str]):
+    """Each node's data is an agent id (a todo item's node carries its agent's); labels are drawn
+    from the pane's rows at render time."""
+
+    BINDINGS = bindings("agents")
+
+    def __init__(self, pane: AgentsPane) -> None:
+        super().__init__("agents", id="agent-tree")
+        self.pane = pane
+        self.show_root = False
+        self.auto_expand = False  # enter shows the agent; space folds its subtree
+        self.guide_depth = 3
+
+    def render_label(self, node: TreeNode[str], base_style: Style, style: Style) -> Text:
+        row = self.pane.rows.get(node.data or "")
+        if row is None:
+            return super().render_label(node, base_style, style)
+        depth = self.pane.depth(row)
+        item = self.pane.todo_items.get(node.id)
+        if item is not None:
+            depth += 1
+        width = self.scrollable_content_region.width - 1 - depth * self.guide_depth
+        if item is not None:
+            content = todo_line(item).truncate(max(4, width), ellipsis=True)
+        else:
+            content = self.pane.label(row, width, folded=self.pane.hidden_under(node))
+        text = Text()
+        for chunk, chunk_style in content.render(end=""):
+            text.append(chunk, chunk_style.rich_style)
+        text.stylize(style)
+        return text
+
+    def action_filter_state(self, chosen: StateFilter) -> None:
+        self.pane.state_filter = chosen
+
+    def on_focus(self) -> None:
+        if self.cursor_node is None:  # the keys act on the highlighted agent: start at the one shown
+            self.pane.select_agent(self.pane.shown_agent)
+
+
+class AgentsPane(Vertical):
+    DEFAULT_CSS = css_beside(__file__)
+
+    shown_agent: reactive[str] = reactive("primary")
+    state_filter: reactive[StateFilter] = reactive("all", init=False)
+
+    class AgentChosen(Message):
+        def __init__(self, agent_id: str) -> None:
+            super().__init__()
+            self.agent_id = agent_id
+
+    def __init__(self, clock: Callable[[], datetime], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.clock = clock
+        self.roster = AgentRoster()
+        self.nodes: dict[str, TreeNode[str]] = {}
+        self.todo_items: dict[NodeID, TodoItem] = {}
+        self.budgets: dict[str, BudgetSnapshot] = {}
+        self.folded: set[str] = set()  # agents whose subtree the user folded
+        self._todo_nodes: dict[str, list[TreeNode[str]]] = {}
+        self._rebuild_pending = False
+
+    @property
+    def rows(self) -> dict[str, AgentRow]:
+        return self.roster.rows
+
+    def compose(self) -> ComposeResult:
+        yield AgentTree(self)
+        yield Static(id="agent-detail")
+
+    def on_mount(self) -> None:
+        self.border_title = "Agents"
+        self.set_interval(1.0, self._tick)
+
+    @property
+    def tree(self) -> AgentTree:
+        return self.query_one(AgentTree)
+
+    # ---------------------------------------------------------------- events
+
+    @on(EventLogged)
+    def _logged(self, message: EventLogged) -> None:
+        event = message.event
+        row = self.roster.observe(event)
+        if row is None:
+            return
+        if self.state_filter != "all":
+            self._rebuild_soon()
+        elif isinstance(event, AgentSpawned):
+            self._add_node(row)
+        else:
+            self._sync_todos(row)
+            self._relabel(row.id)
+        self._update_detail()
+        self.border_subtitle = self._summary()
+
+    @on(BudgetChanged)
+    def _budget(self, message: BudgetChanged) -> None:
+        budget = message.budget
+        self.budgets[budget.agent] = budget
+        self._relabel(budget.agent)
+
+    # ---------------------------------------------------------------- the tree
+
+    def _visible(self) -> set[str]:
+        """The agents the filter keeps, and their ancestors."""
+        keep: set[str] = set()
+        for row in self.rows.values():
+            if matches(row.state, self.state_filter):
+                agent_id: str | None = row.id
+                while agent_id in self.rows and agent_id not in keep:
+                    keep.add(agent_id)
+                    agent_id = self.rows[agent_id].parent
+        return keep
+
+    def _add_node(self, row: AgentRow) -> None:
+        parent = self.nodes.get(row.parent or "") or self.tree.root
+        node = parent.add(row.name, data=row.id, expand=row.id not in self.folded, allow_expand=False)
+        parent.allow_expand = True
+        self.nodes[row.id] = node
+        self._sync_todos(row)
+
+    def _sync_todos(self, row: AgentRow) -> None:
+        """The agent's todo items as the first children of its node, replaced when the list changes."""
+        node = self.nodes.get(row.id)
+        shown = self._todo_nodes.get(row.id, [])
+        if node is None or [self.todo_items[n.id] for n in shown] == row.todos:
+            return
+        for old in shown:
+            del self.todo_items[old.id]
+            old.remove()
+        fresh = [node.add("", data=row.id, before=i, allow_expand=False) for i in range(len(row.todos))]
+        self.todo_items.update((n.id, item) for n, item in zip(fresh, row.todos))
+        self._todo_nodes[row.id] = fresh
+        node.allow_expand = bool(node.children)
+
+    def _rebuild_soon(self) -> None:
+        """Rebuild once for a burst of events (each arrives as its own message)."""
+        if not self._rebuild_pending:
+            self._rebuild_pending = True
+            self.call_later(self._rebuild)
+
+    def _rebuild(self) -> None:
+        """Show the agents the filter keeps: a new tree only when that set changed."""
+        self._rebuild_pending = False
+        visible = self._visible()
+        if visible == set(self.nodes):
+            for agent_id in visible:
+                self._sync_todos(self.rows[agent_id])
+            self._relabel_all()
+        else:
+            cursor = self.tree.cursor_node.data if self.tree.cursor_node is not None else None
+            self.tree.clear()
+            self.nodes, self.todo_items, self._todo_nodes = {}, {}, {}
+            for row in self.rows.values():  # in spawn order, so every parent comes before its children
+                if row.id in visible:
+                    self._add_node(row)
+            if cursor in self.nodes:
+                self.select_agent(cursor)
+        self.border_subtitle = self._summary()
+        self._update_detail()
+
+    def watch_state_filter(self) -> None:
+        self._rebuild()
+
+    @on(Tree.NodeCollapsed)
+    def _folded(self, message: Tree.NodeCollapsed[str]) -> None:
+        message.stop()
+        if message.node.data:
+            self.folded.add(message.node.data)
+            message.node.refresh()
+
+    @on(Tree.NodeExpanded)
+    def _unfolded(self, message: Tree.NodeExpanded[str]) -> None:
+        message.stop()
+        if message.node.data:
+            self.folded.discard(message.node.data)
+            message.node.refresh()
+
+    def hidden_under(self, node: TreeNode[str]) -> int:
+        """How many agents a folded node hides (0 when it is open)."""
+        if node.is_expanded or not node.children:
+            return 0
+        stack, count = list(node.children), 0
+        while stack:
+            child = stack.pop()
+            if child.id not in self.todo_items:
+                count += 1
+            stack.extend(child.children)
+        return count
+
+    # ---------------------------------------------------------------- drawing
+
+    def _summary(self) -> str:
+        if self.state_filter != "all":
+            kept = sum(1 for row in self.rows.values() if matches(row.state, self.state_filter))
+            return f"{self.state_filter}: {kept} of {len(self.rows)} · a all"
+        running = sum(1 for row in self.rows.values() if row.active)
+        count = f"{len(self.rows)} agent{'s' if len(self.rows) != 1 else ''}"
+        return f"{count} · {running} busy" if running else count
+
+    def depth(self, row: AgentRow) -> int:
+        depth = 0
+        parent = row.parent
+        while parent in self.rows:
+            depth += 1
+            parent = self.rows[parent].parent
+        return depth
+
+    def label(self, row: AgentRow, width: int, folded: int = 0) -> Content:
+        """glyph, name, then gauge, share, elapsed, tokens and level as far as ``width`` allows."""
+        width = max(12, width)
+        budget = self.budgets.get(row.id)
+        share = budget.share if budget else 0.0
+        gauge = (
+            mini_gauge(share, budget.delegate_at, budget.compact_at, GAUGE_CELLS)
+            if budget
+            else Content(" " * GAUGE_CELLS)
+        )
+        columns: dict[str, Content] = {
+            "gauge": gauge,
+            "share": Content(f"{share:>4.0%}"),
+            "elapsed": Content.styled(f"{duration(row.elapsed_s(self.clock())):>5}", "$foreground-muted"),
+            "tokens": Content.styled(f"{token_count(row.tokens):>5}", "$foreground-muted"),
+            "level": Content.styled(f"L{row.level}", "$foreground-muted"),
+        }
+        # columns go when the pane is narrow (the share last); the name keeps at least 12 characters
+        drop = iter(COLUMN_DROP_ORDER)
+        while columns and 2 + 12 + sum(len(c) + 1 for c in columns.values()) > width:
+            del columns[next(drop)]
+        right = Content(" ").join(columns.values())
+        name_width = width - 2 - (len(right) + 1 if columns else 0)
+        name_style = "bold" if row.id == self.shown_agent else ""
+        fold = f" +{folded}" if folded else ""
+        name = clip(row.name, max(1, name_width - len(fold)))
+        return Content.assemble(
+            (row.glyph + " ", STATE_STYLES.get(row.state, "")),
+            (name, name_style),
+            (fold, "$accent"),
+            " " * (name_width - len(name) - len(fold)),
+            " " if columns else "",
+            right,
+        )
+
+    def _relabel(self, agent_id: str) -> None:
+        if node := self.nodes.get(agent_id):
+            node.refresh()
+
+    def _relabel_all(self) -> None:
+        for agent_id in self.nodes:
+            self._relabel(agent_id)
+
+    def _tick(self) -> None:
+        """Elapsed times move on for every agent that has not finished."""
+        for row in self.rows.values():
+            if row.finished is None:
+                self._relabel(row.id)
+
+    def on_resize(self) -> None:
+        self._relabel_all()
+
+    def watch_shown_agent(self) -> None:
+        self._relabel_all()
+        self._update_detail()
+
+    def _highlighted(self) -> AgentRow | None:
+        node = self.tree.cursor_node
+        agent_id = node.data if node is not None and node.data else self.shown_agent
+        return self.rows.get(agent_id)
+
+    def _update_detail(self) -> None:
+        row = self._highlighted()
+        detail = self.query_one("#agent-detail", Static)
+        if row is None:
+            detail.update(Content.styled("starting…", "$foreground-muted"))
+            return
+        facts = f"{row.id} · {row.state.replace('_', ' ')} · {row.mode} · level {row.level}"
+        lines = [Content.styled(facts, "bold")]
+        if row.task:
+            lines.append(Content.assemble(("task ", "$foreground-muted"), clip(row.task, 200)))
+        if row.last_action:
+            lines.append(Content.assemble(("last ", "$foreground-muted"), clip(row.last_action, 200)))
+        if row.checkpoints:
+            lines.append(
+                Content.assemble(
+                    ("checkpoint ", "$foreground-muted"),
+                    checkpoint_track(row.checkpoints),
+                    " ",
+                    (checkpoint_summary(row.checkpoints), "bold"),
+                )
+            )
+        if row.todos:
+            now = current_todo(row.todos)
+            lines.append(
+                Content.assemble(
+                    ("todos ", "$foreground-muted"),
+                    (todo_tally(row.todos), "bold"),
+                    " · " if now else "",
+                    todo_line(now) if now else "",
+                )
+            )
+        detail.update(Content("\n").join(lines))
+
+    @on(Tree.NodeHighlighted)
+    def _highlight(self) -> None:
+        self._update_detail()
+
+    @on(Tree.NodeSelected)
+    def _selected(self, message: Tree.NodeSelected[str]) -> None:
+        message.stop()
+        if message.node.data:
+            self.post_message(self.AgentChosen(message.node.data))
+
+    def select_agent(self, agent_id: str) -> None:
+        """Put the tree's cursor on an agent (when it is shown from elsewhere)."""
+        if node := self.nodes.get(agent_id):
+            self.tree.move_cursor(node)

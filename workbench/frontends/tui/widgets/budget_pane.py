@@ -1,0 +1,78 @@
+"""The budget pane: the focused agent's context budget, and the session's figures under it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Callable
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.reactive import reactive
+
+from workbench.frontends.tui.delegation_proposals import Proposal
+from workbench.frontends.tui.delegation_rollup import DelegationRollup
+from workbench.frontends.tui.messages import BudgetChanged, EventLogged
+from workbench.frontends.tui.stylesheet import css_beside
+from workbench.frontends.tui.widgets.context_budget import ContextBudget
+from workbench.frontends.tui.widgets.session_strip import SessionStrip, Stats
+
+if TYPE_CHECKING:
+    from workbench.engine.context.tokens import BudgetSnapshot
+
+
+class BudgetPane(Vertical):
+    DEFAULT_CSS = css_beside(__file__)
+
+    agent_id: reactive[str] = reactive("primary")
+    budget: reactive[BudgetSnapshot | None] = reactive(None)
+    dense: reactive[bool] = reactive(False, init=False)  # set by the screen when the terminal is short
+
+    def __init__(self, clock: Callable[[], datetime], accept_key: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.clock = clock
+        self.accept_key = accept_key
+        self.rollup: DelegationRollup | None = None
+
+    def compose(self) -> ComposeResult:
+        yield ContextBudget(self.accept_key)
+        yield SessionStrip(self.clock)
+
+    def on_mount(self) -> None:
+        self.border_title = "Context"
+
+    def follow_session(self, stats: Stats, rollup: DelegationRollup) -> None:
+        """The engine is open: the session's figures and the delegation rollup can be shown."""
+        self.rollup = rollup
+        self.query_one(SessionStrip).stats = stats
+        self.query_one(SessionStrip).changed()
+
+    def watch_agent_id(self, agent_id: str) -> None:
+        self.border_title = f"Context · {agent_id}"
+        self._show_kept_out()
+
+    def watch_budget(self, budget: BudgetSnapshot | None) -> None:
+        self.border_subtitle = "" if budget is None else "exact" if budget.exact else "estimated"
+        self.set_class(budget is not None and budget.exact, "-exact")
+        self.query_one(ContextBudget).budget = budget
+
+    def watch_dense(self, dense: bool) -> None:
+        self.query_one(ContextBudget).dense = dense
+
+    def show_proposal(self, proposal: Proposal | None) -> None:
+        self.query_one(ContextBudget).proposal = proposal
+
+    def _show_kept_out(self) -> None:
+        if self.rollup is not None:
+            self.query_one(ContextBudget).kept_out = (self.rollup.of(self.agent_id), self.rollup.session)
+
+    @on(BudgetChanged)
+    def _changed(self, message: BudgetChanged) -> None:
+        if message.budget.agent == self.agent_id:
+            self.budget = message.budget
+
+    @on(EventLogged)
+    def _logged(self, message: EventLogged) -> None:
+        if self.rollup is not None and self.rollup.observe(message.event):
+            self._show_kept_out()
+        self.query_one(SessionStrip).changed()

@@ -1,0 +1,261 @@
+"""The focused agent's transcript, built from its logged events and the reply streaming now.
+
+Showing another agent rebuilds the transcript from that agent's events: the
+blocks hold nothing the log does not.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual import on
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.message import Message
+from textual.widget import Widget
+
+from workbench.engine.priming.checkpoints import announced, checkpoints_of
+from workbench.protocol.content import ThinkingBlock as ThinkingContent
+from workbench.protocol.content import text_of
+from workbench.protocol.events import AgentFinished, AgentSpawned, AssistantMessage, ChildResult, Compaction, Delegated, Error, Event, PermissionDecision, Primed, Reduction, Remounted, ToolCall, ToolResult, UserMessage
+from workbench.log.transcript import describe
+from workbench.tools.todo import TodoWrite, todos_of
+from workbench.frontends.tui.humanize import clip
+from workbench.frontends.tui.messages import EventLogged, ReplyStreamed, ThinkingStreamed, ToolCallStarted
+from workbench.frontends.tui.stylesheet import css_beside
+from workbench.frontends.tui.widgets.todo_checklist import TodoChecklist
+from workbench.frontends.tui.widgets.tool_block import ToolBlock
+from workbench.frontends.tui.widgets.transcript_blocks import ErrorNote, Marker, ThinkingBlock, UserTurn, Welcome
+
+if TYPE_CHECKING:
+    from workbench.frontends.tui.widgets.assistant_reply import AssistantReply
+
+
+MARKER_GLYPHS = {
+    "spawned": "◆", "delegated": "↳", "child_result": "↩", "compaction": "⇣", "reduction": "⇣",
+    "primed": "✚", "remounted": "⟲", "interrupted": "‖", "done": "■", "failed": "■", "cancelled": "■",
+    "checkpoint": "⚑",
+}  # fmt: skip
+
+
+def marker(text: str, variant: str) -> Marker:
+    return Marker(f"{MARKER_GLYPHS.get(variant, '·')} {text}", variant)
+
+
+def new_reply(text: str = "") -> AssistantReply:
+    # the Markdown parser loads with the first reply, not with the first screen
+    from workbench.frontends.tui.widgets.assistant_reply import AssistantReply
+
+    return AssistantReply(text)
+
+
+WELCOME = Content.from_markup(
+    "[b]Ask the primary agent below[/b] and press [b $accent]enter[/].\n\n"
+    "[$accent]/background[/] [dim]<task>[/]  a task for a background agent\n"
+    "[$accent]/[/]                  every slash command\n"
+    "[$accent]f1[/] keys   [$accent]ctrl+p[/] palette   [$accent]f6[/] next pane"
+)
+
+
+class Conversation(VerticalScroll, can_focus=True):
+    DEFAULT_CSS = css_beside(__file__)
+
+    class Show(Message, bubble=False):
+        """Show this agent: its events so far, and the reply it is streaming (if any)."""
+
+        def __init__(self, agent_id: str, label: str, events: list[Event], partial: str = "") -> None:
+            super().__init__()
+            self.agent_id = agent_id
+            self.label = label
+            self.events = events
+            self.partial = partial
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.agent_id = "primary"
+        self._last_seq = 0
+        self._reply: AssistantReply | None = None
+        self._thinking: ThinkingBlock | None = None
+        self._tools: dict[str, ToolBlock] = {}
+        self._reset_agent()
+
+    def _reset_agent(self) -> None:
+        """What the blocks of the shown agent are built with, beyond each event on its own."""
+        self._mode = ""
+        self._checkpoints: list[str] = []  # of the agent's latest checkpointed primer
+        self._todo_calls: dict[str, ToolCall] = {}  # TodoWrite calls waiting for their result
+        self._checklist: TodoChecklist | None = None
+
+    def on_mount(self) -> None:
+        self.border_title = "Conversation"
+        self.anchor()
+
+    # ---------------------------------------------------------------- rebuilding
+
+    @on(Show)
+    async def _show(self, message: Show) -> None:
+        self.agent_id = message.agent_id
+        self.border_title = f"Conversation · {message.label}"
+        self._reply = None
+        self._thinking = None
+        self._tools = {}
+        self._reset_agent()
+        await self.remove_children()
+        blocks = [block for event in message.events for block in self._blocks_for(event)]
+        self._last_seq = message.events[-1].seq if message.events else 0
+        if message.partial:
+            self._reply = new_reply(message.partial)
+            blocks.append(self._reply)
+        if not blocks and message.agent_id == "primary":
+            blocks.append(Welcome(WELCOME))
+        await self.mount_all(blocks)
+        self.anchor()
+
+    def _blocks_for(self, event: Event) -> list[Widget]:
+        """The new blocks an event adds; events about a tool call update its block instead."""
+        if isinstance(event, UserMessage):
+            return [UserTurn(event.text)]
+        if isinstance(event, AssistantMessage):
+            blocks: list[Widget] = [
+                ThinkingBlock(block.thinking) for block in event.content if isinstance(block, ThinkingContent)
+            ]
+            text = text_of(event.content)
+            if text.strip():
+                reply = new_reply(text)
+                reply.set_class(event.interrupted, "-interrupted")
+                blocks.append(reply)
+            if event.interrupted:
+                blocks.append(marker("reply interrupted", "interrupted"))
+            return blocks + self._checkpoint_markers(event)
+        if isinstance(event, ToolCall) and event.name == TodoWrite.name:
+            self._todo_calls[event.tool_use_id] = event
+            return []
+        if isinstance(event, ToolResult) and event.tool_use_id in self._todo_calls:
+            return self._todos_written(event)
+        if isinstance(event, ToolCall):
+            block = self._tools.get(event.tool_use_id)
+            fresh = block is None
+            if block is None:
+                block = self._tools[event.tool_use_id] = ToolBlock(event.tool_use_id, event.name)
+            block.set_call(event)
+            return [block] if fresh else []
+        if isinstance(event, PermissionDecision):
+            if block := self._tools.get(event.tool_use_id):
+                block.set_decision(event)
+            return []
+        if isinstance(event, ToolResult):
+            if block := self._tools.get(event.tool_use_id):
+                block.set_result(event)
+            return []
+        if isinstance(event, Error):
+            return [ErrorNote(describe(event), retrying=event.retryable)]
+        if isinstance(event, AgentSpawned):
+            self._mode = event.mode
+            if event.parent:
+                return [marker(f"{event.mode} agent · level {event.level} · started by {event.parent}", "spawned")]
+            return []
+        if isinstance(event, AgentFinished):
+            return [marker(self._finish_text(event), event.state)]
+        if isinstance(event, Primed) and (names := checkpoints_of(event.text)):
+            self._checkpoints = names
+            return [marker(describe(event), event.kind), marker(f"checkpoints: {' → '.join(names)}", "checkpoint")]
+        if isinstance(event, Remounted):
+            from workbench.frontends.tui.widgets.remounted_history import RemountedHistory  # with the first remount
+
+            return [marker(describe(event), event.kind), RemountedHistory(event)]
+        if isinstance(event, (Compaction, Reduction, Primed, Delegated, ChildResult)):
+            return [marker(describe(event), event.kind)]
+        return []
+
+    def _finish_text(self, event: AgentFinished) -> str:
+        if event.state != "done":
+            return f"finished · {event.state}: {clip(event.result, 160)}"
+        if self._mode == "background":
+            return f"finished · done · /hand {event.agent} gives the result to the primary"
+        return "finished · done"
+
+    def _checkpoint_markers(self, event: AssistantMessage) -> list[Widget]:
+        """A marker for each checkpoint the reply announces."""
+        if not self._checkpoints:
+            return []
+        total = len(self._checkpoints)
+        return [
+            marker(f"checkpoint {index + 1}/{total} · {self._checkpoints[index]}", "checkpoint")
+            for index in announced(text_of(event.content), self._checkpoints)
+        ]
+
+    def _todos_written(self, result: ToolResult) -> list[Widget]:
+        """The checklist shows the new list: a new block the first time, the same block after."""
+        call = self._todo_calls.pop(result.tool_use_id)
+        if result.is_error:
+            return [ErrorNote(f"TodoWrite failed: {clip(result.content, 300)}")]
+        todos = todos_of([call, result], result.agent)
+        if self._checklist is None:
+            self._checklist = TodoChecklist(todos)
+            return [self._checklist]
+        self._checklist.show(todos)
+        return []
+
+    # ---------------------------------------------------------------- live
+
+    async def _add(self, *blocks: Widget) -> None:
+        if not blocks:
+            return
+        for welcome in self.query(Welcome):
+            await welcome.remove()
+        await self.mount_all(blocks)
+
+    def _shows(self, agent: str) -> bool:
+        return agent == self.agent_id
+
+    @on(EventLogged)
+    async def _logged(self, message: EventLogged) -> None:
+        event = message.event
+        if not self._shows(event.agent) or event.seq <= self._last_seq:
+            return
+        self._last_seq = event.seq
+        if isinstance(event, AssistantMessage) and (self._reply is not None or self._thinking is not None):
+            await self._settle(event)
+            await self._add(*self._checkpoint_markers(event))
+            return
+        await self._add(*self._blocks_for(event))
+
+    async def _settle(self, event: AssistantMessage) -> None:
+        """The streamed reply is logged: make the blocks show exactly what the log holds."""
+        thinking = "".join(b.thinking for b in event.content if isinstance(b, ThinkingContent))
+        if self._thinking is not None:
+            self._thinking.settle(thinking)
+            self._thinking = None
+        text = text_of(event.content)
+        if self._reply is not None:
+            await self._reply.settle(text, event.interrupted)
+            self._reply = None
+        elif text.strip():
+            await self._add(new_reply(text))
+        if event.interrupted:
+            await self._add(marker("reply interrupted", "interrupted"))
+
+    @on(ReplyStreamed)
+    async def _streamed(self, message: ReplyStreamed) -> None:
+        if not self._shows(message.agent):
+            return
+        if self._reply is None:
+            self._reply = new_reply()
+            await self._add(self._reply)
+        await self._reply.stream(message.text, message.start)
+
+    @on(ThinkingStreamed)
+    async def _thought(self, message: ThinkingStreamed) -> None:
+        if not self._shows(message.agent):
+            return
+        if self._thinking is None:
+            self._thinking = ThinkingBlock()
+            await self._add(self._thinking)
+        self._thinking.add(message.text)
+
+    @on(ToolCallStarted)
+    async def _tool_started(self, message: ToolCallStarted) -> None:
+        if not self._shows(message.agent) or message.tool_use_id in self._tools or message.name == TodoWrite.name:
+            return
+        block = self._tools[message.tool_use_id] = ToolBlock(message.tool_use_id, message.name)
+        await self._add(block)

@@ -1,0 +1,366 @@
+"""The bundle: a session's append-only event log on disk.
+
+``BundleWriter`` serialises every append of a session through one task;
+``BundleReader`` reads a log back, reporting and skipping what it cannot read;
+``BundleStore`` finds, creates and lists sessions in a store folder.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Literal
+
+import aiofiles
+import aiofiles.os
+
+from workbench.protocol.events import Event, UnreadableLine, decode_event, encode_event
+from workbench.log.gc_pause import gc_paused
+from workbench.log.meta import SessionMeta
+from workbench.log.redact import Redactor
+from workbench.log.session_lock import SessionLock
+
+FsyncPolicy = Literal["always", "interval", "never"]
+
+EVENTS_FILE = "events.jsonl"
+META_FILE = "meta.json"
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+
+
+class BundleError(Exception):
+    """A bundle operation failed in a way the user should be told about."""
+
+
+class SessionNotFound(BundleError):
+    pass
+
+
+class AmbiguousSession(BundleError):
+    pass
+
+
+# ---------------------------------------------------------------- reading
+
+
+@dataclass(frozen=True)
+class ReadProblem:
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.reason}"
+
+
+@dataclass(repr=False)
+class BundleContents:
+    events: list[Event] = field(default_factory=list)
+    problems: list[ReadProblem] = field(default_factory=list)
+    size: int = 0
+
+    def __repr__(self) -> str:
+        # asyncio formats task results with repr(); a 100k-event repr costs seconds
+        return f"BundleContents({len(self.events)} events, {len(self.problems)} problems, {self.size} bytes)"
+
+
+def parse_bundle(data: bytes) -> BundleContents:
+    """Every readable event of a log; each unreadable line is reported, never fatal."""
+    contents = BundleContents(size=len(data))
+    with gc_paused():
+        _parse_lines(data.split(b"\n"), contents)
+    return contents
+
+
+def _parse_lines(lines: list[bytes], contents: BundleContents) -> None:
+    torn_tail = lines[-1] != b""
+    if not torn_tail:
+        lines.pop()
+    last = len(lines)
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            if number != last or not torn_tail:
+                contents.problems.append(ReadProblem(number, "blank line"))
+            continue
+        try:
+            contents.events.append(decode_event(line))
+        except UnreadableLine as exc:
+            reason = str(exc)
+            if number == last and torn_tail:
+                reason = f"torn last line, probably a crash mid-write ({reason})"
+            contents.problems.append(ReadProblem(number, reason))
+
+
+class BundleReader:
+    """Reads one session's log, tolerating torn and corrupt lines."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    async def read(self) -> BundleContents:
+        try:
+            async with aiofiles.open(self.path, "rb") as f:
+                data = await f.read()
+        except FileNotFoundError:
+            raise SessionNotFound(f"no event log at {self.path}") from None
+        return parse_bundle(data)
+
+
+# ---------------------------------------------------------------- writing
+
+
+class _Close:
+    pass
+
+
+_CLOSE = _Close()
+
+
+class BundleWriter:
+    """The one task that appends a session's events, in order.
+
+    ``submit`` stamps the event with the session, the next ``seq`` and the time,
+    and returns a future that resolves once the line is written and flushed
+    (and fsynced, per policy). ``on_written`` is called in ``seq`` order right
+    after the acknowledgement: it is how events reach the bus.
+    """
+
+    def __init__(
+        self,
+        folder: Path,
+        session_id: str,
+        *,
+        fsync: FsyncPolicy = "interval",
+        fsync_interval_s: float = 1.0,
+        redactor: Redactor | None = None,
+        on_written: Callable[[Event], None] | None = None,
+        clock: Callable[[], datetime] | None = None,
+        meta: SessionMeta | None = None,
+    ) -> None:
+        self.folder = folder
+        self.session_id = session_id
+        self.fsync = fsync
+        self.fsync_interval_s = fsync_interval_s
+        self.redact = redactor or Redactor()
+        self.on_written = on_written
+        self.clock = clock
+        self.meta = meta or SessionMeta(id=session_id)
+        self.last_seq = self.meta.last_seq
+        self._queue: asyncio.Queue[tuple[Event, asyncio.Future[Event]] | _Close] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self._failure: BaseException | None = None
+        self._last_fsync = time.monotonic()
+        self._last_meta = time.monotonic()
+        self._lock = SessionLock(folder)
+
+    @property
+    def path(self) -> Path:
+        return self.folder / EVENTS_FILE
+
+    async def start(self) -> None:
+        await _make_private_dir(self.folder)
+        # raises SessionLocked while another live process writes here; only the holder may cut a torn tail
+        self._lock.acquire()
+        try:
+            await _drop_torn_tail(self.path)
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
+            self.meta.bytes = os.fstat(fd).st_size
+            os.close(fd)
+            self._file = await aiofiles.open(self.path, "a", encoding="utf-8")
+        except BaseException:
+            self._lock.release()
+            raise
+        self._task = asyncio.create_task(self._run(), name=f"bundle-writer-{self.session_id}")
+
+    def submit(self, event: Event) -> asyncio.Future[Event]:
+        if self._failure is not None:
+            raise BundleError(f"the bundle {self.path} can no longer be written: {self._failure}")
+        if self._task is None or self._task.done():
+            raise BundleError("the bundle writer is not running")
+        self.last_seq += 1
+        update: dict[str, object] = {"seq": self.last_seq, "session": self.session_id}
+        if self.clock is not None:
+            update["ts"] = self.clock()
+        stamped = event.model_copy(update=update)
+        future: asyncio.Future[Event] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((stamped, future))
+        return future
+
+    async def append(self, event: Event) -> Event:
+        return await self.submit(event)
+
+    async def close(self) -> None:
+        if self._task is None:
+            return
+        self._queue.put_nowait(_CLOSE)
+        await self._task
+        self._task = None
+        if self.fsync != "never" and self._failure is None:
+            # the last batches may have come inside the interval: what was acknowledged reaches the disk
+            await asyncio.to_thread(os.fsync, self._file.fileno())
+        await self._file.close()
+        await write_meta(self.folder, self.meta)
+        self._lock.release()
+
+    async def _run(self) -> None:
+        try:
+            await self._serve()
+        except asyncio.CancelledError:
+            # the loop is shutting down without close(): nobody may wait forever on an append
+            self._failure = RuntimeError("the writer was stopped")
+            while not self._queue.empty():
+                item = self._queue.get_nowait()
+                if not isinstance(item, _Close) and not item[1].done():
+                    item[1].set_exception(BundleError(f"not written to {self.path}: the writer was stopped"))
+            raise
+
+    async def _serve(self) -> None:
+        closing = False
+        while not closing:
+            batch: list[tuple[Event, asyncio.Future[Event]]] = []
+            item = await self._queue.get()
+            while True:
+                if isinstance(item, _Close):
+                    closing = True
+                    break
+                batch.append(item)
+                if self._queue.empty() or len(batch) >= 2048:
+                    break
+                item = self._queue.get_nowait()
+            if batch:
+                await self._write(batch, final=closing)
+
+    async def _write(self, batch: list[tuple[Event, asyncio.Future[Event]]], final: bool) -> None:
+        data = "".join(self.redact(encode_event(event)) + "\n" for event, _ in batch)
+        try:
+            await self._file.write(data)
+            await self._file.flush()
+            now = time.monotonic()
+            if self.fsync == "always" or (
+                self.fsync == "interval" and (final or now - self._last_fsync >= self.fsync_interval_s)
+            ):
+                await asyncio.to_thread(os.fsync, self._file.fileno())
+                self._last_fsync = now
+        except OSError as exc:
+            self._failure = exc
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(BundleError(f"could not write {self.path}: {exc}"))
+            return
+        self.meta.bytes += len(data.encode("utf-8"))
+        for event, future in batch:
+            self.meta.observe(event)
+            if not future.done():
+                future.set_result(event)
+            if self.on_written is not None:
+                self.on_written(event)
+        if now - self._last_meta >= 2.0:
+            self._last_meta = now
+            await write_meta(self.folder, self.meta)
+
+
+async def _make_private_dir(folder: Path) -> None:
+    await aiofiles.os.makedirs(folder, mode=DIR_MODE, exist_ok=True)
+    os.chmod(folder, DIR_MODE)
+
+
+async def _drop_torn_tail(path: Path) -> None:
+    """Cut an unacknowledged partial line left by a crash, so appends start clean."""
+    try:
+        async with aiofiles.open(path, "rb") as f:
+            data = await f.read()
+    except FileNotFoundError:
+        return
+    if data and not data.endswith(b"\n"):
+        keep = data.rfind(b"\n") + 1
+        await asyncio.to_thread(os.truncate, path, keep)
+
+
+async def write_meta(folder: Path, meta: SessionMeta) -> None:
+    tmp = folder / f".{META_FILE}.{os.getpid()}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    os.close(fd)
+    async with aiofiles.open(tmp, "w", encoding="utf-8") as f:
+        await f.write(meta.model_dump_json(indent=2))
+    await aiofiles.os.replace(tmp, folder / META_FILE)
+
+
+# ---------------------------------------------------------------- the store
+
+
+def default_store_root(environ: dict[str, str] | None = None) -> Path:
+    env = os.environ if environ is None else environ
+    if env.get("WORKBENCH_BUNDLES"):
+        return Path(env["WORKBENCH_BUNDLES"]).expanduser()
+    data_home = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home) / "workbench" / "bundles"
+
+
+def new_session_id(now: datetime | None = None, suffix: str | None = None) -> str:
+    """A session id that sorts by creation time: ``20261121T153002Z-7f3a``."""
+    now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    return f"{now:%Y%m%dT%H%M%SZ}-{suffix or secrets.token_hex(2)}"
+
+
+class BundleStore:
+    """A folder of sessions, one sub-folder each."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def folder(self, session_id: str) -> Path:
+        return self.root / session_id
+
+    async def create(self, session_id: str | None = None) -> str:
+        await _make_private_dir(self.root)
+        session_id = session_id or new_session_id()
+        while (self.root / session_id).exists():
+            session_id = new_session_id()
+        await _make_private_dir(self.folder(session_id))
+        return session_id
+
+    def session_ids(self) -> list[str]:
+        if not self.root.is_dir():
+            return []
+        ids = [p.name for p in self.root.iterdir() if (p / EVENTS_FILE).is_file()]
+        return sorted(ids, reverse=True)
+
+    def resolve(self, id_or_prefix: str) -> str:
+        """The one session whose id is, or starts with, the given text."""
+        ids = self.session_ids()
+        if id_or_prefix in ids:
+            return id_or_prefix
+        matches = [i for i in ids if i.startswith(id_or_prefix)]
+        if not matches:
+            raise SessionNotFound(f"no session matches '{id_or_prefix}' in {self.root}")
+        if len(matches) > 1:
+            shown = ", ".join(matches[:5]) + (" …" if len(matches) > 5 else "")
+            raise AmbiguousSession(f"'{id_or_prefix}' matches {len(matches)} sessions: {shown}")
+        return matches[0]
+
+    async def read(self, session_id: str) -> BundleContents:
+        return await BundleReader(self.folder(session_id) / EVENTS_FILE).read()
+
+    async def meta(self, session_id: str) -> SessionMeta:
+        """The session's summary; rebuilt from the log when missing, corrupt or stale."""
+        folder = self.folder(session_id)
+        size = (folder / EVENTS_FILE).stat().st_size
+        try:
+            async with aiofiles.open(folder / META_FILE, "r", encoding="utf-8") as f:
+                meta = SessionMeta.model_validate_json(await f.read())
+            if meta.bytes == size:
+                return meta
+        except (OSError, ValueError):
+            pass
+        contents = await self.read(session_id)
+        meta = SessionMeta.rebuild(session_id, contents.events, size=contents.size)
+        await write_meta(folder, meta)
+        return meta
+
+    async def list(self) -> list[SessionMeta]:
+        """Every session, newest first."""
+        return [await self.meta(i) for i in self.session_ids()]

@@ -1,0 +1,89 @@
+"""A live session: its bundle writer, its bus, and the events written so far."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+
+from workbench.log.bundle import BundleStore, BundleWriter, FsyncPolicy, ReadProblem
+from workbench.log.bus import EventBus
+from workbench.protocol.events import Event
+from workbench.log.meta import SessionMeta
+
+
+class Session:
+    """Appends go to the log first, then to the bus; views read ``events``."""
+
+    def __init__(self, store: BundleStore, session_id: str, writer: BundleWriter, bus: EventBus) -> None:
+        self.store = store
+        self.id = session_id
+        self.writer = writer
+        self.bus = bus
+        self.events: list[Event] = []
+        self.problems: list[ReadProblem] = []
+        self._by_agent: dict[str, list[Event]] = defaultdict(list)
+        writer.on_written = self._written
+
+    @property
+    def folder(self) -> Path:
+        return self.store.folder(self.id)
+
+    @property
+    def path(self) -> Path:
+        return self.writer.path
+
+    @classmethod
+    async def create(
+        cls,
+        store: BundleStore,
+        *,
+        fsync: FsyncPolicy = "interval",
+        bus: EventBus | None = None,
+        clock: Callable[[], datetime] | None = None,
+        session_id: str | None = None,
+    ) -> "Session":
+        session_id = await store.create(session_id)
+        writer = BundleWriter(store.folder(session_id), session_id, fsync=fsync, clock=clock)
+        session = cls(store, session_id, writer, bus or EventBus())
+        await writer.start()
+        return session
+
+    @classmethod
+    async def resume(
+        cls,
+        store: BundleStore,
+        session_id: str,
+        *,
+        fsync: FsyncPolicy = "interval",
+        bus: EventBus | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> "Session":
+        """Reopen a session to continue it: its events are loaded, appends go on after them."""
+        contents = await store.read(session_id)
+        meta = SessionMeta.rebuild(session_id, contents.events, size=contents.size)
+        writer = BundleWriter(store.folder(session_id), session_id, fsync=fsync, clock=clock, meta=meta)
+        session = cls(store, session_id, writer, bus or EventBus())
+        session.problems = contents.problems
+        for event in contents.events:
+            session._index(event)
+        await writer.start()
+        return session
+
+    def _index(self, event: Event) -> None:
+        self.events.append(event)
+        self._by_agent[event.agent].append(event)
+
+    def _written(self, event: Event) -> None:
+        self._index(event)
+        self.bus.publish(event)
+
+    async def append(self, event: Event) -> Event:
+        return await self.writer.append(event)
+
+    def events_of(self, agent: str) -> list[Event]:
+        return self._by_agent.get(agent, [])
+
+    async def close(self) -> None:
+        await self.writer.close()

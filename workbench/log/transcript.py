@@ -1,0 +1,104 @@
+"""A readable, plain-text transcript of a bundle (``workbench bundles show``)."""
+
+from __future__ import annotations
+
+import json
+from typing import Iterable, Iterator
+
+from workbench.protocol.content import TextBlock, ThinkingBlock, ToolUseBlock
+from workbench.protocol.events import AgentFinished, AgentSpawned, AssistantMessage, ChildResult, Compaction, Delegated, Error, Event, OpaqueEvent, PermissionDecision, Primed, Reduction, Remounted, SessionStarted, ToolCall, ToolResult, Usage, UserMessage
+
+PREVIEW_LINES = 6
+INDENT = "    "
+
+
+def _clip(text: str, lines: int = PREVIEW_LINES) -> str:
+    rows = text.rstrip().splitlines()
+    shown = rows[:lines]
+    if len(rows) > lines:
+        shown.append(f"… ({len(rows) - lines} more lines)")
+    return "\n".join(INDENT + r for r in shown)
+
+
+def one_line(value: object, width: int = 100) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def brain_label(brain: str, model: str) -> str:
+    """``anthropic claude-sonnet-4-6``, or just ``scripted`` when the model is the brain itself."""
+    return brain if model in ("", brain) else f"{brain} {model}"
+
+
+def describe(event: Event) -> str:
+    """A one-line summary of any event, for logs and lists."""
+    if isinstance(event, SessionStarted):
+        return f"session started in {event.cwd} · {brain_label(event.brain, event.model)}"
+    if isinstance(event, AgentSpawned):
+        parent = f" by {event.parent}" if event.parent else ""
+        return f"{event.mode} agent '{event.name}' (level {event.level}){parent}"
+    if isinstance(event, UserMessage):
+        return one_line(event.text)
+    if isinstance(event, AssistantMessage):
+        text = "".join(b.text for b in event.content if isinstance(b, TextBlock))
+        calls = [b.name for b in event.content if isinstance(b, ToolUseBlock)]
+        parts = [one_line(text, 80)] if text.strip() else []
+        if calls:
+            parts.append("calls " + ", ".join(calls))
+        if event.interrupted:
+            parts.append("(interrupted)")
+        return " · ".join(parts) or "(empty reply)"
+    if isinstance(event, ToolCall):
+        return f"{event.name} {one_line(event.input, 80)}"
+    if isinstance(event, PermissionDecision):
+        rule = f" ({event.rule})" if event.rule else ""
+        return f"{event.decision} {event.tool} by {event.source}{rule}"
+    if isinstance(event, ToolResult):
+        flag = "error: " if event.is_error else ""
+        return f"{event.name} → {flag}{one_line(event.content, 80)} ({len(event.content):,} chars)"
+    if isinstance(event, Usage):
+        return f"in {event.input_tokens:,} · out {event.output_tokens:,} · cache {event.cache_read_input_tokens:,}"
+    if isinstance(event, Compaction):
+        return f"compacted seq {event.from_seq}–{event.to_seq}: {event.tokens_before:,} → {event.tokens_after:,} tokens"
+    if isinstance(event, Reduction):
+        return f"{event.strategy}: {event.tokens_before:,} → {event.tokens_after:,} tokens"
+    if isinstance(event, Primed):
+        return f"primed with {event.primer} {event.arguments} ({event.tokens:,} tokens)".replace("  ", " ")
+    if isinstance(event, Delegated):
+        return f"delegated to {event.child}: {one_line(event.task, 80)}"
+    if isinstance(event, ChildResult):
+        return f"{event.child} returned: {one_line(event.summary, 80)}"
+    if isinstance(event, Error):
+        return f"{event.error_type or 'error'}: {one_line(event.message)}"
+    if isinstance(event, Remounted):
+        return f"remounted from {event.source_session} up to seq {event.up_to_seq}"
+    if isinstance(event, AgentFinished):
+        return f"{event.state}: {one_line(event.result, 80)}"
+    if isinstance(event, OpaqueEvent):
+        return f"(unknown to this version) {one_line(event.data, 80)}"
+    return getattr(event, "state", "") or event.kind
+
+
+def transcript(events: Iterable[Event]) -> Iterator[str]:
+    """The conversation as text: messages, tool calls with results, usage."""
+    for event in events:
+        stamp = f"[{event.ts:%H:%M:%S}] {event.agent or 'session'}"
+        if isinstance(event, UserMessage):
+            yield f"{stamp} · user:\n{_clip(event.text, 40)}"
+        elif isinstance(event, AssistantMessage):
+            for block in event.content:
+                if isinstance(block, TextBlock) and block.text.strip():
+                    yield f"{stamp} · assistant:\n{_clip(block.text, 200)}"
+                elif isinstance(block, ThinkingBlock):
+                    yield f"{stamp} · thinking:\n{_clip(block.thinking, 3)}"
+            if event.interrupted:
+                yield f"{stamp} · (reply interrupted)"
+        elif isinstance(event, ToolCall):
+            yield f"{stamp} · → {event.name} {one_line(event.input)}"
+        elif isinstance(event, ToolResult):
+            flag = " (error)" if event.is_error else ""
+            yield f"{stamp} · ← {event.name}{flag}, {len(event.content):,} chars:\n{_clip(event.content)}"
+        elif isinstance(event, (Usage, Error, PermissionDecision, Compaction, Reduction, Primed, Delegated,
+                                ChildResult, AgentSpawned, AgentFinished, SessionStarted, Remounted, OpaqueEvent)):
+            yield f"{stamp} · {event.kind}: {describe(event)}"
