@@ -21,9 +21,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from workbench.engine.context.fold import fold  # noqa: E402
 from workbench.log.bundle import BundleReader, BundleWriter  # noqa: E402
 from workbench.protocol.content import TextBlock, ToolUseBlock  # noqa: E402
-from workbench.engine.context.fold import fold  # noqa: E402
 from workbench.protocol.events import AssistantMessage, Event, Status, ToolCall, ToolResult, Usage, UserMessage  # noqa: E402
 
 
@@ -47,7 +47,9 @@ def conversation(n: int) -> list[Event]:
             Usage(input_tokens=1200 + i, output_tokens=40),
             ToolCall(tool_use_id=call, name="Read", input={"file_path": f"src/module_{i}.py"}),
             ToolResult(tool_use_id=call, name="Read", content=f"def parse_{i}(text):\n    return text.split()\n" * 4),
-            AssistantMessage(content=[TextBlock(text=f"parse_{i} splits its input on whitespace.")], stop_reason="end_turn"),
+            AssistantMessage(
+                content=[TextBlock(text=f"parse_{i} splits its input on whitespace.")], stop_reason="end_turn"
+            ),
             Usage(input_tokens=1300 + i, output_tokens=12),
         ]
     return [e.model_copy(update={"agent": "primary"}) for e in events[:n]]
@@ -103,23 +105,52 @@ def main() -> None:
             for run in range(runs):
                 rates.append(asyncio.run(append_rate(root / f"append-{fsync}-{run}", events[:n], fsync)))
                 print(f"append {fsync} run {run}: {rates[-1]:,.0f}/s", file=sys.stderr)
-            print(json.dumps({"bench": "bundle", "case": "append", "fsync": fsync, "events": n,
-                              "events_per_s": round(statistics.median(rates)), "runs": runs}))
+            print(
+                json.dumps(
+                    {
+                        "bench": "bundle",
+                        "case": "append",
+                        "fsync": fsync,
+                        "events": n,
+                        "events_per_s": round(statistics.median(rates)),
+                        "runs": runs,
+                    }
+                )
+            )
         for n in fold_sizes:
             folder = root / f"fold-{n}"
             asyncio.run(write_bundle(folder, n))
             results = []
             for run in range(runs):
-                out = subprocess.run([sys.executable, __file__, "--fold-case", str(folder)],
-                                     capture_output=True, text=True, check=True)
+                out = subprocess.run(
+                    [sys.executable, __file__, "--fold-case", str(folder)], capture_output=True, text=True, check=True
+                )
                 results.append(json.loads(out.stdout))
                 print(f"fold {n} run {run}: {results[-1]['seconds']:.3f}s", file=sys.stderr)
-            print(json.dumps({"bench": "bundle", "case": "fold", "events": n,
-                              "read_fold_s": round(statistics.median(r["seconds"] for r in results), 3),
-                              "peak_rss_mb": round(max(r["peak_rss_mb"] for r in results), 1), "runs": runs,
-                              "bytes": (folder / "events.jsonl").stat().st_size}))
-    print(json.dumps({"bench": "bundle", "case": "summary", "cpus": os.cpu_count(),
-                      "python": platform.python_version(), "quick": args.quick}))
+            print(
+                json.dumps(
+                    {
+                        "bench": "bundle",
+                        "case": "fold",
+                        "events": n,
+                        "read_fold_s": round(statistics.median(r["seconds"] for r in results), 3),
+                        "peak_rss_mb": round(max(r["peak_rss_mb"] for r in results), 1),
+                        "runs": runs,
+                        "bytes": (folder / "events.jsonl").stat().st_size,
+                    }
+                )
+            )
+    print(
+        json.dumps(
+            {
+                "bench": "bundle",
+                "case": "summary",
+                "cpus": os.cpu_count(),
+                "python": platform.python_version(),
+                "quick": args.quick,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -28,18 +28,19 @@ import platform
 import statistics
 import sys
 import time
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from workbench.protocol.brain_io import BrainEvent, BrainRequest  # noqa: E402
 from workbench.brains.scripted import ScriptedBrain  # noqa: E402
 from workbench.engine.context.compaction import compact  # noqa: E402
 from workbench.engine.context.fold import Context, fold  # noqa: E402
-from workbench.protocol.events import Event, decode_event  # noqa: E402
 from workbench.engine.context.reduce import context_tokens, elide_stale, reduce_context, supersede  # noqa: E402
 from workbench.engine.context.tokens import TokenCounter, default_counter  # noqa: E402
+from workbench.protocol.brain_io import BrainEvent, BrainRequest  # noqa: E402
+from workbench.protocol.events import Event, decode_event  # noqa: E402
 
 CORPUS = Path(__file__).resolve().parent / "reduce_corpus.jsonl.gz"
 AGENT = "primary"

@@ -30,22 +30,26 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_bundle import conversation  # noqa: E402
+
+from workbench.engine.context.fold import fold  # noqa: E402
+from workbench.engine.remount import plan_remount  # noqa: E402
 from workbench.log.bundle import EVENTS_FILE, FILE_MODE, BundleStore, write_meta  # noqa: E402
 from workbench.log.bus import EventBus  # noqa: E402
 from workbench.log.catalog import list_sessions  # noqa: E402
-from workbench.protocol.events import AgentSpawned, Event, SessionStarted, ToolResult, encode_event  # noqa: E402
 from workbench.log.meta import SessionMeta  # noqa: E402
-from workbench.engine.context.fold import fold  # noqa: E402
-from workbench.engine.remount import plan_remount  # noqa: E402
 from workbench.log.search import search  # noqa: E402
 from workbench.log.session import Session  # noqa: E402
 from workbench.log.transcript import transcript  # noqa: E402
+from workbench.protocol.events import AgentSpawned, Event, SessionStarted, ToolResult, encode_event  # noqa: E402
 
 RARE_EVERY = 100  # one session in a hundred mentions the rare word
 
 
 def session_events(n: int, extra: str = "") -> list[Event]:
-    head: list[Event] = [SessionStarted(model="claude-sonnet-4-6"), AgentSpawned(name="primary", system="You are a bench.")]
+    head: list[Event] = [
+        SessionStarted(model="claude-sonnet-4-6"),
+        AgentSpawned(name="primary", system="You are a bench."),
+    ]
     events = [e.model_copy(update={"agent": "primary"}) for e in head] + conversation(n - 2)
     if extra:
         events.append(ToolResult(tool_use_id="toolu_extra", name="Read", content=extra, agent="primary"))
@@ -93,9 +97,15 @@ def remount_case(root: Path) -> dict[str, float]:
                 print(line, file=out)
         shown_source = time.perf_counter()
         assert plan.context.messages and fold(shown_events).messages == plan.context.messages
-        return {"seconds": shown - start, "open_s": opened - start, "fold_s": planned - opened,
-                "mount_s": mounted - planned, "show_s": shown - mounted, "show_source_s": shown_source - shown,
-                "messages": len(plan.context.messages)}
+        return {
+            "seconds": shown - start,
+            "open_s": opened - start,
+            "fold_s": planned - opened,
+            "mount_s": mounted - planned,
+            "show_s": shown - mounted,
+            "show_source_s": shown_source - shown,
+            "messages": len(plan.context.messages),
+        }
 
     figures = asyncio.run(run())
     figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -107,8 +117,11 @@ async def make_store(root: Path, sessions: int) -> None:
     rng = random.Random(7)
     for i in range(sessions):
         extra = "the zebra migration is due" if i % RARE_EVERY == 0 else ""
-        await write_session(store, f"2026{1 + i // 28 % 12:02d}{1 + i % 28:02d}T000000Z-{i:04x}",
-                            session_events(rng.randint(40, 240), extra))
+        await write_session(
+            store,
+            f"2026{1 + i // 28 % 12:02d}{1 + i % 28:02d}T000000Z-{i:04x}",
+            session_events(rng.randint(40, 240), extra),
+        )
 
 
 async def timed_list(root: Path) -> float:
@@ -143,32 +156,77 @@ def main() -> None:
             results = []
             for run in range(runs):
                 # a fresh copy of the store each run: the remounted sessions must not pile up
-                out = subprocess.run([sys.executable, __file__, "--remount-case", str(store_root)],
-                                     capture_output=True, text=True, check=True)
+                out = subprocess.run(
+                    [sys.executable, __file__, "--remount-case", str(store_root)],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
                 results.append(json.loads(out.stdout))
                 for extra in BundleStore(store_root).session_ids()[:-1]:
                     subprocess.run(["rm", "-r", str(store_root / extra)], check=True)
                 print(f"remount {n} run {run}: {results[-1]['seconds']:.3f}s", file=sys.stderr)
-            median = {k: round(statistics.median(r[k] for r in results), 3)
-                      for k in ("seconds", "open_s", "fold_s", "mount_s", "show_s", "show_source_s")}
-            print(json.dumps({"bench": "remount", "case": "remount", "events": n, **median,
-                              "peak_rss_mb": round(max(r["peak_rss_mb"] for r in results), 1),
-                              "messages": results[0]["messages"], "runs": runs}))
+            median = {
+                k: round(statistics.median(r[k] for r in results), 3)
+                for k in ("seconds", "open_s", "fold_s", "mount_s", "show_s", "show_source_s")
+            }
+            print(
+                json.dumps(
+                    {
+                        "bench": "remount",
+                        "case": "remount",
+                        "events": n,
+                        **median,
+                        "peak_rss_mb": round(max(r["peak_rss_mb"] for r in results), 1),
+                        "messages": results[0]["messages"],
+                        "runs": runs,
+                    }
+                )
+            )
 
         store_root = root / "many"
         print(f"writing {sessions} sessions …", file=sys.stderr)
         asyncio.run(make_store(store_root, sessions))
         size_mb = sum(p.stat().st_size for p in store_root.rglob(EVENTS_FILE)) / 2**20
         lists = [asyncio.run(timed_list(store_root)) for _ in range(runs)]
-        print(json.dumps({"bench": "remount", "case": "list", "sessions": sessions,
-                          "seconds": round(statistics.median(lists), 3), "runs": runs}))
+        print(
+            json.dumps(
+                {
+                    "bench": "remount",
+                    "case": "list",
+                    "sessions": sessions,
+                    "seconds": round(statistics.median(lists), 3),
+                    "runs": runs,
+                }
+            )
+        )
         for query, label in (("zebra migration", "rare"), ("parse_1", "common")):
             timings = [asyncio.run(timed_search(store_root, query)) for _ in range(runs)]
-            print(json.dumps({"bench": "remount", "case": "search", "query": label, "sessions": sessions,
-                              "seconds": round(statistics.median(t for t, _ in timings), 3),
-                              "sessions_with_hits": timings[0][1], "log_mb": round(size_mb, 1), "runs": runs}))
-    print(json.dumps({"bench": "remount", "case": "summary", "cpus": os.cpu_count(),
-                      "python": platform.python_version(), "quick": args.quick}))
+            print(
+                json.dumps(
+                    {
+                        "bench": "remount",
+                        "case": "search",
+                        "query": label,
+                        "sessions": sessions,
+                        "seconds": round(statistics.median(t for t, _ in timings), 3),
+                        "sessions_with_hits": timings[0][1],
+                        "log_mb": round(size_mb, 1),
+                        "runs": runs,
+                    }
+                )
+            )
+    print(
+        json.dumps(
+            {
+                "bench": "remount",
+                "case": "summary",
+                "cpus": os.cpu_count(),
+                "python": platform.python_version(),
+                "quick": args.quick,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -85,7 +85,7 @@ def one_run(api: bool) -> dict[str, float]:
                     opened = time.monotonic()
                 if opened and time.monotonic() > opened + 0.3:
                     break
-                checks.append((app.write(letter.encode()), _shows(LETTERS[:k + 1])))
+                checks.append((app.write(letter.encode()), _shows(LETTERS[: k + 1])))
                 time.sleep(LETTER_EVERY_S)
             while not any(ENGINE_READY.search(data.decode("utf-8", "replace")) for _, data in chunks):
                 if time.monotonic() - start > TIMEOUT_S:
@@ -94,15 +94,20 @@ def one_run(api: bool) -> dict[str, float]:
             time.sleep(0.2)
         finally:
             app.quit()
-        shown, ready, *letters = first_shown(app.recording, app.cols, app.rows,
-                                             [(start, _shows(KEY.decode())), (start, engine_ready), *checks])
+        shown, ready, *letters = first_shown(
+            app.recording, app.cols, app.rows, [(start, _shows(KEY.decode())), (start, engine_ready), *checks]
+        )
         if shown is None or ready is None:
             raise RuntimeError("the key never showed in the prompt (the raw scan saw it elsewhere)")
         latencies = [(t - since) * 1000 for (since, _), t in zip(checks, letters) if t is not None]
         if len(latencies) < len(checks):
             print(f"warning: {len(checks) - len(latencies)} of {len(checks)} keys never showed", file=sys.stderr)
-        return {"seconds": shown - start, "first_output_s": chunks[0][0] - start, "engine_ready_s": ready - start,
-                "key_latency_max_ms": max(latencies) if latencies else float("nan")}
+        return {
+            "seconds": shown - start,
+            "first_output_s": chunks[0][0] - start,
+            "engine_ready_s": ready - start,
+            "key_latency_max_ms": max(latencies) if latencies else float("nan"),
+        }
 
 
 def _shows(text: str) -> Callable[[pyte.Screen], bool]:
@@ -113,8 +118,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--runs", type=int, help="runs per case (default 7, --quick 3)")
-    parser.add_argument("--nice", type=int, default=0,
-                        help="niceness increment for this process and the app (e.g. -10 on a busy machine; needs root)")
+    parser.add_argument(
+        "--nice",
+        type=int,
+        default=0,
+        help="niceness increment for this process and the app (e.g. -10 on a busy machine; needs root)",
+    )
     args = parser.parse_args()
     nice = renice(args.nice)
     runs = args.runs or (3 if args.quick else 7)
@@ -126,15 +135,35 @@ def main() -> None:
             results.append(one_run(api))
             print(f"{case} run {run}: {results[-1]['seconds']:.3f}s", file=sys.stderr)
         seconds = [r["seconds"] for r in results]
-        print(json.dumps({"bench": "startup", "case": case, "brain": "anthropic" if api else "scripted",
-                          "runs": runs, "median_s": round(median(seconds), 3), "max_s": round(max(seconds), 3),
-                          "min_s": round(min(seconds), 3),
-                          "first_output_median_s": round(median([r["first_output_s"] for r in results]), 3),
-                          "engine_ready_median_s": round(median([r["engine_ready_s"] for r in results]), 3),
-                          "key_latency_max_ms": round(median([r["key_latency_max_ms"] for r in results]), 1)}))
-    print(json.dumps({"bench": "startup", "case": "summary", "cpus": os.cpu_count(),
-                      "python": platform.python_version(), "quick": args.quick, "nice": nice,
-                      "loadavg": loadavg()}))
+        print(
+            json.dumps(
+                {
+                    "bench": "startup",
+                    "case": case,
+                    "brain": "anthropic" if api else "scripted",
+                    "runs": runs,
+                    "median_s": round(median(seconds), 3),
+                    "max_s": round(max(seconds), 3),
+                    "min_s": round(min(seconds), 3),
+                    "first_output_median_s": round(median([r["first_output_s"] for r in results]), 3),
+                    "engine_ready_median_s": round(median([r["engine_ready_s"] for r in results]), 3),
+                    "key_latency_max_ms": round(median([r["key_latency_max_ms"] for r in results]), 1),
+                }
+            )
+        )
+    print(
+        json.dumps(
+            {
+                "bench": "startup",
+                "case": "summary",
+                "cpus": os.cpu_count(),
+                "python": platform.python_version(),
+                "quick": args.quick,
+                "nice": nice,
+                "loadavg": loadavg(),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

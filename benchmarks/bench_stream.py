@@ -42,8 +42,8 @@ from pty_app import (  # noqa: E402
     diagnosed_argv,
     engine_ready,
     fake_api,
-    loop_busy_share,
     loadavg,
+    loop_busy_share,
     median,
     percentile,
     prompt_text,
@@ -90,15 +90,23 @@ def one_run(words: int, args: argparse.Namespace) -> dict[str, float]:
             time.sleep(0.5)
             sent = app.write(b"Tell me a long story.\r")
             # keys are typed once the reply streams (and the prompt was cleared when it was sent)
-            app.wait_for(lambda screen: WORD.search("\n".join(screen.display)) is not None
-                         and prompt_text(screen) is not None and "story" not in (prompt_text(screen) or ""),
-                         30, poll_s=0.01, what="the reply to start")
+            app.wait_for(
+                lambda screen: (
+                    WORD.search("\n".join(screen.display)) is not None
+                    and prompt_text(screen) is not None
+                    and "story" not in (prompt_text(screen) or "")
+                ),
+                30,
+                poll_s=0.01,
+                what="the reply to start",
+            )
             streaming = time.monotonic()
             timer = KeyTimer(app)
             timer.type_until(lambda: time.monotonic() > streaming + words / TOKENS_PER_S - 0.5)
             last_word = f"w1.{words - 1}"
-            app.wait_for(lambda screen: any(last_word in line for line in screen.display), 60,
-                         what="the end of the reply")
+            app.wait_for(
+                lambda screen: any(last_word in line for line in screen.display), 60, what="the end of the reply"
+            )
             cpu_s = app.cpu_s()
             time.sleep(1.0)  # the last keys typed show before the app is asked to quit
         finally:
@@ -138,21 +146,57 @@ def main() -> None:
     for run in range(runs):
         results.append(one_run(words, args))
         r = results[-1]
-        print(f"stream run {run}: {r['tokens_per_s']:.0f} tokens/s, lag p50 {r['lag_p50_ms']:.1f} ms "
-              f"p99 {r['lag_p99_ms']:.1f} ms, key p99 {r['key_latency_p99_ms']:.0f} ms", file=sys.stderr)
+        print(
+            f"stream run {run}: {r['tokens_per_s']:.0f} tokens/s, lag p50 {r['lag_p50_ms']:.1f} ms "
+            f"p99 {r['lag_p99_ms']:.1f} ms, key p99 {r['key_latency_p99_ms']:.0f} ms",
+            file=sys.stderr,
+        )
 
     def med(key: str, digits: int = 1) -> float:
         return round(median([r[key] for r in results]), digits)
 
-    figures = {key: med(key, 3 if key == "loop_busy_share" else 1)
-               for key in ("lag_p50_ms", "lag_p99_ms", "lag_max_ms", "first_request_lag_ms", "loop_busy_share",
-                                         "key_latency_p50_ms", "key_latency_p99_ms", "app_cpu_s")}
-    print(json.dumps({"bench": "stream", "case": "stream", "offered_tokens_per_s": TOKENS_PER_S, "words": words,
-                      "paragraph_words": args.paragraph, "runs": runs, "tokens_per_s": med("tokens_per_s", 0), **figures,
-                      "keys_per_run": int(med("keys", 0)), "gc_freeze_after_s": args.gc_freeze_after}))
-    print(json.dumps({"bench": "stream", "case": "summary", "cpus": os.cpu_count(),
-                      "python": platform.python_version(), "quick": args.quick, "nice": nice,
-                      "loadavg": loadavg()}))
+    figures = {
+        key: med(key, 3 if key == "loop_busy_share" else 1)
+        for key in (
+            "lag_p50_ms",
+            "lag_p99_ms",
+            "lag_max_ms",
+            "first_request_lag_ms",
+            "loop_busy_share",
+            "key_latency_p50_ms",
+            "key_latency_p99_ms",
+            "app_cpu_s",
+        )
+    }
+    print(
+        json.dumps(
+            {
+                "bench": "stream",
+                "case": "stream",
+                "offered_tokens_per_s": TOKENS_PER_S,
+                "words": words,
+                "paragraph_words": args.paragraph,
+                "runs": runs,
+                "tokens_per_s": med("tokens_per_s", 0),
+                **figures,
+                "keys_per_run": int(med("keys", 0)),
+                "gc_freeze_after_s": args.gc_freeze_after,
+            }
+        )
+    )
+    print(
+        json.dumps(
+            {
+                "bench": "stream",
+                "case": "summary",
+                "cpus": os.cpu_count(),
+                "python": platform.python_version(),
+                "quick": args.quick,
+                "nice": nice,
+                "loadavg": loadavg(),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -54,8 +54,8 @@ from pty_app import (  # noqa: E402
     diagnosed_argv,
     engine_ready,
     fake_api,
-    loop_busy_share,
     loadavg,
+    loop_busy_share,
     percentile,
     read_probe,
     renice,
@@ -72,14 +72,25 @@ PLACEHOLDER = b"ype a request"  # the empty prompt's placeholder (its first lett
 def expected_per_agent(turns: int) -> Counter[str]:
     """The events one agent's task logs, by kind, given what the fake API sends it."""
     calls = turns - 1
-    return Counter({"agent_spawned": 1, "user_message": 1, "status": turns + calls + 1,
-                    "assistant_message": turns, "usage": turns, "tool_call": calls, "permission": calls,
-                    "tool_result": calls, "agent_finished": 1})
+    return Counter(
+        {
+            "agent_spawned": 1,
+            "user_message": 1,
+            "status": turns + calls + 1,
+            "assistant_message": turns,
+            "usage": turns,
+            "tool_call": calls,
+            "permission": calls,
+            "tool_result": calls,
+            "agent_finished": 1,
+        }
+    )
 
 
 def config_toml(agents: int) -> str:
-    return (f"[limits]\nconcurrency = {agents}\nchildren_per_agent = {max(250, agents)}\n\n"
-            '[permissions]\nmode = "bypass"\n')
+    return (
+        f'[limits]\nconcurrency = {agents}\nchildren_per_agent = {max(250, agents)}\n\n[permissions]\nmode = "bypass"\n'
+    )
 
 
 def type_command(app: PtyApp, command: str, echo: str, timeout: float = 30.0) -> None:
@@ -152,8 +163,11 @@ def one_case(agents: int, turns: int, words: int, args: argparse.Namespace) -> d
         events_expected = agents * sum(expected.values())
         if len(ids) != agents or sum(logged.values()) != events_expected:
             want = Counter({kind: n * agents for kind, n in expected.items()})
-            print(f"  event mismatch: {len(ids)} agents logged; missing {dict(want - logged)}, "
-                  f"extra {dict(logged - want)}", file=sys.stderr)
+            print(
+                f"  event mismatch: {len(ids)} agents logged; missing {dict(want - logged)}, "
+                f"extra {dict(logged - want)}",
+                file=sys.stderr,
+            )
         # the events of the run proper: those stamped after the gate opened (wall clock, as the log's)
         gate_wall = time.time() - (time.monotonic() - opened)
         run_events = sum(1 for e in ours if datetime.fromisoformat(e["ts"]).timestamp() >= gate_wall)
@@ -163,26 +177,41 @@ def one_case(agents: int, turns: int, words: int, args: argparse.Namespace) -> d
         if stacks is not None:
             print(stall_report(stacks, probe, opened, ended, min_lag_ms=50), file=sys.stderr)
         return {
-            "bench": "swarm", "case": "swarm", "agents": agents,
-            "lag_p50_ms": round(percentile(lags, 50), 1), "lag_p99_ms": round(percentile(lags, 99), 1),
-            "lag_max_ms": round(max(lags), 1), "loop_busy_share": round(loop_busy_share(lags, ended - opened), 3),
+            "bench": "swarm",
+            "case": "swarm",
+            "agents": agents,
+            "lag_p50_ms": round(percentile(lags, 50), 1),
+            "lag_p99_ms": round(percentile(lags, 99), 1),
+            "lag_max_ms": round(max(lags), 1),
+            "loop_busy_share": round(loop_busy_share(lags, ended - opened), 3),
             "key_latency_p50_ms": round(percentile(keys, 50), 1),
-            "key_latency_p99_ms": round(percentile(keys, 99), 1), "keys": len(keys),
-            "events_per_s": round(run_events / (ended - opened)), "rss_mb": round(rss_peak, 1),
-            "rss_per_agent_mb": round((rss_peak - rss_before) / agents, 3), "rss_before_mb": round(rss_before, 1),
-            "events_expected": events_expected, "events_logged": sum(logged.values()),
+            "key_latency_p99_ms": round(percentile(keys, 99), 1),
+            "keys": len(keys),
+            "events_per_s": round(run_events / (ended - opened)),
+            "rss_mb": round(rss_peak, 1),
+            "rss_per_agent_mb": round((rss_peak - rss_before) / agents, 3),
+            "rss_before_mb": round(rss_before, 1),
+            "events_expected": events_expected,
+            "events_logged": sum(logged.values()),
             "peak_running": peak_running(ours),
-            "turns": turns, "words_per_reply": words, "tokens_per_s_per_agent": TOKENS_PER_S,
-            "spawn_s": round(spawned - began, 2), "spawn_lag_p99_ms": round(percentile(spawn_lags, 99), 1),
-            "run_s": round(ended - opened, 2), "app_cpu_s": round(cpu_s, 1),
+            "turns": turns,
+            "words_per_reply": words,
+            "tokens_per_s_per_agent": TOKENS_PER_S,
+            "spawn_s": round(spawned - began, 2),
+            "spawn_lag_p99_ms": round(percentile(spawn_lags, 99), 1),
+            "run_s": round(ended - opened, 2),
+            "app_cpu_s": round(cpu_s, 1),
             "gc_freeze_after_s": args.gc_freeze_after,
         }
 
 
 def peak_running(events: list[dict[str, object]]) -> int:
     """The most agents that were between their spawn and their end at once (from the log)."""
-    marks = sorted((str(e["ts"]), 1 if e["kind"] == "agent_spawned" else -1)
-                   for e in events if e["kind"] in ("agent_spawned", "agent_finished"))
+    marks = sorted(
+        (str(e["ts"]), 1 if e["kind"] == "agent_spawned" else -1)
+        for e in events
+        if e["kind"] in ("agent_spawned", "agent_finished")
+    )
     running = peak = 0
     for _, step in marks:
         running += step
@@ -205,13 +234,25 @@ def main() -> None:
 
     for agents in cases:
         result = one_case(agents, turns, words, args)
-        print(f"swarm {agents}: lag p99 {result['lag_p99_ms']} ms, key p99 {result['key_latency_p99_ms']} ms, "
-              f"{result['rss_per_agent_mb']} MB/agent, events {result['events_logged']}/{result['events_expected']}",
-              file=sys.stderr)
+        print(
+            f"swarm {agents}: lag p99 {result['lag_p99_ms']} ms, key p99 {result['key_latency_p99_ms']} ms, "
+            f"{result['rss_per_agent_mb']} MB/agent, events {result['events_logged']}/{result['events_expected']}",
+            file=sys.stderr,
+        )
         print(json.dumps(result), flush=True)
-    print(json.dumps({"bench": "swarm", "case": "summary", "cpus": os.cpu_count(),
-                      "python": platform.python_version(), "quick": args.quick, "nice": nice,
-                      "loadavg": loadavg()}))
+    print(
+        json.dumps(
+            {
+                "bench": "swarm",
+                "case": "summary",
+                "cpus": os.cpu_count(),
+                "python": platform.python_version(),
+                "quick": args.quick,
+                "nice": nice,
+                "loadavg": loadavg(),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -35,8 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from workbench.brains.scripted import ScriptedBrain  # noqa: E402
 from workbench.engine.config import Config, PermissionsConfig  # noqa: E402
-from workbench.protocol.events import Event, ToolCall, ToolResult  # noqa: E402
 from workbench.engine.engine import Workbench  # noqa: E402
+from workbench.protocol.events import Event, ToolCall, ToolResult  # noqa: E402
 
 CORPUS = Path(__file__).resolve().parent / "reduce_corpus.jsonl.gz"
 TEST_COMMAND = "python3 -m unittest discover -s tests -t ."
@@ -141,22 +141,49 @@ def _function(rng: random.Random, noun: str, index: int) -> list[str]:
     summary = f"{verb.capitalize()} the {noun} {field_name} of each record."
     doc = [f'    """{summary}', "", f"    {_doc(rng, noun)}", '    """']
     if shape == 0:
-        body = [f"def {name}(records, limit={rng.randint(10, 500)}):", *doc, "    result = []",
-                "    for record in records[:limit]:", f'        if record.get("{field_name}") is None:',
-                "            continue", f'        result.append(record["{field_name}"] * RATE)', "    return result"]
+        body = [
+            f"def {name}(records, limit={rng.randint(10, 500)}):",
+            *doc,
+            "    result = []",
+            "    for record in records[:limit]:",
+            f'        if record.get("{field_name}") is None:',
+            "            continue",
+            f'        result.append(record["{field_name}"] * RATE)',
+            "    return result",
+        ]
     elif shape == 1:
-        body = [f"def {name}(values):", *doc, "    table = {}", "    for key, value in values.items():",
-                f"        table[key.lower()] = round(value * {rng.randint(2, 9)}.{rng.randint(0, 99):02d}, 2)",
-                "    return table"]
+        body = [
+            f"def {name}(values):",
+            *doc,
+            "    table = {}",
+            "    for key, value in values.items():",
+            f"        table[key.lower()] = round(value * {rng.randint(2, 9)}.{rng.randint(0, 99):02d}, 2)",
+            "    return table",
+        ]
     elif shape == 2:
-        body = [f"def {name}(payload):", *doc, "    errors = []", f'    if "{field_name}" not in payload:',
-                f'        errors.append("missing {field_name}")', f'    if payload.get("{other}", 0) < 0:',
-                f'        errors.append("{other} must not be negative")', "    return errors"]
+        body = [
+            f"def {name}(payload):",
+            *doc,
+            "    errors = []",
+            f'    if "{field_name}" not in payload:',
+            f'        errors.append("missing {field_name}")',
+            f'    if payload.get("{other}", 0) < 0:',
+            f'        errors.append("{other} must not be negative")',
+            "    return errors",
+        ]
     else:
         cls = f"{noun.capitalize()}{field_name.capitalize()}{index}"
-        body = ["@dataclass", f"class {cls}:", f'    """One {noun} {field_name}. {_doc(rng, noun)}"""', "",
-                f"    {field_name}: int = 0", f'    {other}_name: str = ""', "", "    def describe(self) -> str:",
-                f'        return f"{{self.{other}_name}} ({{self.{field_name}}})"']
+        body = [
+            "@dataclass",
+            f"class {cls}:",
+            f'    """One {noun} {field_name}. {_doc(rng, noun)}"""',
+            "",
+            f"    {field_name}: int = 0",
+            f'    {other}_name: str = ""',
+            "",
+            "    def describe(self) -> str:",
+            f'        return f"{{self.{other}_name}} ({{self.{field_name}}})"',
+        ]
     if rng.random() < 0.15:
         body.insert(1 if shape < 3 else 2, f"    # TODO: revisit the {field_name} rules once the {noun} export moves")
     return body + ["", ""]
@@ -167,8 +194,14 @@ def build_project(rng: random.Random) -> Project:
     nouns = rng.sample(NOUNS, rng.randint(12, 24))
     for noun in nouns:
         path = f"app/{noun}.py"
-        lines = [f'"""{noun.capitalize()} helpers. {_doc(rng, noun)}"""', "", "from __future__ import annotations", "",
-                 "from dataclasses import dataclass", ""]
+        lines = [
+            f'"""{noun.capitalize()} helpers. {_doc(rng, noun)}"""',
+            "",
+            "from __future__ import annotations",
+            "",
+            "from dataclasses import dataclass",
+            "",
+        ]
         if len(project.unused) < 3 and rng.random() < 0.2:
             module = UNUSED[len(project.unused)]
             project.unused[path] = f"import {module}  # unused"
@@ -176,10 +209,17 @@ def build_project(rng: random.Random) -> Project:
         lines += ["", f"RATE = {rng.randint(2, 19)}", "", ""]
         for index in range(rng.randint(6, 28)):
             lines += _function(rng, noun, index)
-        lines += [f"def clamp_{noun}(value, low, high):", f'    """Keep a {noun} value between low and high."""',
-                  "    return max(low, min(high, value))", "", "",
-                  f"def total_{noun}_cents(items):", f'    """Sum the amounts of the {noun} items, in integer cents."""',
-                  f"    {FIXED_LINE}", ""]
+        lines += [
+            f"def clamp_{noun}(value, low, high):",
+            f'    """Keep a {noun} value between low and high."""',
+            "    return max(low, min(high, value))",
+            "",
+            "",
+            f"def total_{noun}_cents(items):",
+            f'    """Sum the amounts of the {noun} items, in integer cents."""',
+            f"    {FIXED_LINE}",
+            "",
+        ]
         project.files[path] = "\n".join(lines)
         project.modules.append(path)
         project.files[f"tests/test_{noun}.py"] = _test_file(noun)
@@ -201,7 +241,7 @@ def build_project(rng: random.Random) -> Project:
 
 
 def _test_file(noun: str) -> str:
-    return f'''import unittest
+    return f"""import unittest
 
 from app import {noun}
 
@@ -212,7 +252,7 @@ class Test{noun.capitalize()}(unittest.TestCase):
 
     def test_total_cents(self):
         self.assertEqual({noun}.total_{noun}_cents([{{"amount": 3}}, {{"amount": 4}}]), 7)
-'''
+"""
 
 
 def _doc_file(rng: random.Random, noun: str) -> str:
@@ -336,11 +376,17 @@ def build_plan(rng: random.Random, project: Project, target_tokens: int) -> Plan
         return Step("Running the test suite.", [_bash(TEST_COMMAND)])
 
     first_user = f"{goal} {instructions[0]} Start by looking around."
-    plan.turns.append(Turn(first_user, [
-        Step("Listing the package first.", [{"name": "Glob", "input": {"pattern": "app/**/*.py"}}]),
-        step_tests(),
-        step_read(rng.sample(project.modules, 2)),
-    ], "The suite fails; the errors are in the output above."))
+    plan.turns.append(
+        Turn(
+            first_user,
+            [
+                Step("Listing the package first.", [{"name": "Glob", "input": {"pattern": "app/**/*.py"}}]),
+                step_tests(),
+                step_read(rng.sample(project.modules, 2)),
+            ],
+            "The suite fails; the errors are in the output above.",
+        )
+    )
     plan.fact("instruction", instructions[0])
     pending_instructions = instructions[1:]
     decisions = rng.sample(DECISIONS, rng.randint(2, 5))

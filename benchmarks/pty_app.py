@@ -164,7 +164,7 @@ class PtyApp:
         """The screen as the app has drawn it so far."""
         chunks = self.recording.chunks
         end = len(chunks)
-        for _, data in chunks[self._fed:end]:
+        for _, data in chunks[self._fed : end]:
             self._stream.feed(data)
         self._fed = end
         return self._screen
@@ -176,7 +176,9 @@ class PtyApp:
             if predicate(self.screen()):
                 return
             if self.proc is not None and self.proc.poll() is not None:
-                raise RuntimeError(f"the app exited ({self.proc.returncode}) before {what or predicate}:\n{self.text()}")
+                raise RuntimeError(
+                    f"the app exited ({self.proc.returncode}) before {what or predicate}:\n{self.text()}"
+                )
             if time.monotonic() > deadline:
                 raise TimeoutError(f"no {what or predicate} within {timeout}s; the screen:\n{self.text()}")
             time.sleep(poll_s)
@@ -247,10 +249,10 @@ def prompt_text(screen: pyte.Screen, every_line: bool = False) -> str | None:
         if left > 0:
             right = rows[row].find("╮", left)
             lines = []
-            for line in rows[row + 1:]:
-                if line[left:left + 1] == "╰":
+            for line in rows[row + 1 :]:
+                if line[left : left + 1] == "╰":
                     break
-                inside = line[left + 1:right if right > left else None].strip()
+                inside = line[left + 1 : right if right > left else None].strip()
                 # a notification (its left edge drawn with ▌) may cover the box's right-hand side:
                 # the prompt's text ends there, or at a wide gap
                 lines.append(re.split(r"\s{3,}|▌", inside, maxsplit=1)[0].rstrip())
@@ -260,7 +262,9 @@ def prompt_text(screen: pyte.Screen, every_line: bool = False) -> str | None:
     return None
 
 
-def first_shown(recording: Recording, cols: int, rows: int, checks: list[tuple[float, Predicate]]) -> list[float | None]:
+def first_shown(
+    recording: Recording, cols: int, rows: int, checks: list[tuple[float, Predicate]]
+) -> list[float | None]:
     """For each ``(since, predicate)``: the time of the first chunk read at or after ``since``
     after which the screen satisfied the predicate (None if it never did).
 
@@ -342,8 +346,11 @@ class KeyTimer:
         shown = first_shown(self.app.recording, self.app.cols, self.app.rows, self.checks)
         missing = sum(1 for t in shown if t is None)
         if missing or self.undrawn:
-            print(f"warning: {missing} of {len(shown)} keys never showed; {self.undrawn} of {self._groups} "
-                  "groups were not seen whole before being erased", file=sys.stderr)
+            print(
+                f"warning: {missing} of {len(shown)} keys never showed; {self.undrawn} of {self._groups} "
+                "groups were not seen whole before being erased",
+                file=sys.stderr,
+            )
         return [(t - since) * 1000 for (since, _), t in zip(self.checks, shown) if t is not None]
 
 
@@ -368,7 +375,9 @@ class Sandbox:
     bundles: Path
     pycache: Path
 
-    def env(self, *, api_url: str | None = None, probe: Path | None = None, extra: dict[str, str] | None = None) -> dict[str, str]:
+    def env(
+        self, *, api_url: str | None = None, probe: Path | None = None, extra: dict[str, str] | None = None
+    ) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "WORKBENCH_", "TEXTUAL"))}
         # a user's install has bytecode; this machine's shells set PYTHONDONTWRITEBYTECODE, so the
         # benchmarks keep their own bytecode cache (warmed by a first, uncounted run)
@@ -472,8 +481,15 @@ class TurnsResponder:
     what makes the expected event count computable.
     """
 
-    def __init__(self, tokens_per_s: float, words: int, turns: int = 1, tool: str = "Read",
-                 tool_input: dict[str, Any] | None = None, paragraph: int = 0) -> None:
+    def __init__(
+        self,
+        tokens_per_s: float,
+        words: int,
+        turns: int = 1,
+        tool: str = "Read",
+        tool_input: dict[str, Any] | None = None,
+        paragraph: int = 0,
+    ) -> None:
         from tests.fake_api import Reply, ToolCall
 
         self.Reply, self.ToolCall = Reply, ToolCall
@@ -491,8 +507,11 @@ class TurnsResponder:
     def __call__(self, body: dict[str, Any]) -> Any:
         turn = 1 + sum(1 for m in body.get("messages", []) if m.get("role") == "assistant")
         if turn < self.turns:
-            return self.Reply(text=self.text(turn), tool_calls=[self.ToolCall(name=self.tool, input=self.tool_input)],
-                              token_delay_s=self.delay)
+            return self.Reply(
+                text=self.text(turn),
+                tool_calls=[self.ToolCall(name=self.tool, input=self.tool_input)],
+                token_delay_s=self.delay,
+            )
         return self.Reply(text=self.text(turn), token_delay_s=self.delay)
 
 
@@ -514,8 +533,15 @@ class FakeApi:
 
 
 @contextmanager
-def fake_api(tokens_per_s: float, words: int, turns: int = 1, tool: str = "Read",
-             tool_input: dict[str, Any] | None = None, paragraph: int = 0, gate: int = 0) -> Iterator[FakeApi]:
+def fake_api(
+    tokens_per_s: float,
+    words: int,
+    turns: int = 1,
+    tool: str = "Read",
+    tool_input: dict[str, Any] | None = None,
+    paragraph: int = 0,
+    gate: int = 0,
+) -> Iterator[FakeApi]:
     """The fake Messages API in a process of its own (so its work is not the app's).
 
     ``gate`` N: the first reply to each agent starts (``message_start``) but then holds, with
@@ -523,9 +549,25 @@ def fake_api(tokens_per_s: float, words: int, turns: int = 1, tool: str = "Read"
     stream all at once."""
     import select
 
-    argv = [sys.executable, __file__, "serve", "--tokens-per-s", str(tokens_per_s), "--words", str(words),
-            "--turns", str(turns), "--tool", tool, "--tool-input", json.dumps(tool_input or {}),
-            "--paragraph", str(paragraph), "--gate", str(gate)]
+    argv = [
+        sys.executable,
+        __file__,
+        "serve",
+        "--tokens-per-s",
+        str(tokens_per_s),
+        "--words",
+        str(words),
+        "--turns",
+        str(turns),
+        "--tool",
+        tool,
+        "--tool-input",
+        json.dumps(tool_input or {}),
+        "--paragraph",
+        str(paragraph),
+        "--gate",
+        str(gate),
+    ]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, cwd=ROOT)
     try:
         assert proc.stdout is not None
@@ -595,8 +637,9 @@ def _serve(argv: list[str]) -> None:
     parser.add_argument("--paragraph", type=int, default=0)
     parser.add_argument("--gate", type=int, default=0)
     args = parser.parse_args(argv)
-    responder = TurnsResponder(args.tokens_per_s, args.words, args.turns, args.tool, json.loads(args.tool_input),
-                               args.paragraph)
+    responder = TurnsResponder(
+        args.tokens_per_s, args.words, args.turns, args.tool, json.loads(args.tool_input), args.paragraph
+    )
     server_class = _paced_server_class()
     server_class.gate = args.gate
     asyncio.run(_serve_forever(server_class(responder=responder)))
@@ -653,14 +696,17 @@ def _wrapped_app(argv: list[str]) -> None:
             else:
                 began = collecting.pop("t", time.monotonic())
                 took = (time.monotonic() - began) * 1000
-                samples.append((began, [f"gc generation {info['generation']}: {took:.1f} ms, "
-                                        f"{info['collected']} collected"]))
+                samples.append(
+                    (began, [f"gc generation {info['generation']}: {took:.1f} ms, {info['collected']} collected"])
+                )
 
         def sample() -> None:
             while not stop.wait(0.001):
                 frame = sys._current_frames().get(main_id)
                 if frame is not None:
-                    stack = [f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in traceback.extract_stack(frame)[-40:]]
+                    stack = [
+                        f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in traceback.extract_stack(frame)[-40:]
+                    ]
                     samples.append((time.monotonic(), stack))
 
         def write() -> None:
@@ -690,15 +736,22 @@ def wrapped_argv(stacks: Path | None = None, gc_freeze_after: float | None = Non
 
 def add_diagnostics(parser: argparse.ArgumentParser) -> None:
     """The options the interactive benchmarks share: priority, profiling, what-ifs."""
-    parser.add_argument("--nice", type=int, default=0,
-                        help="niceness increment for this process, the app and the fake API (e.g. -10 on a busy "
-                             "machine; needs root)")
+    parser.add_argument(
+        "--nice",
+        type=int,
+        default=0,
+        help="niceness increment for this process, the app and the fake API (e.g. -10 on a busy machine; needs root)",
+    )
     parser.add_argument("--profile", type=Path, help="run the app under cProfile, written here (last run)")
-    parser.add_argument("--stalls", action="store_true",
-                        help="sample the app's main thread and garbage collections; print what each late "
-                             "wake-up of the lag probe was spent on (to stderr)")
-    parser.add_argument("--gc-freeze-after", type=float, metavar="S",
-                        help="what-if: gc.freeze() in the app S seconds after it starts")
+    parser.add_argument(
+        "--stalls",
+        action="store_true",
+        help="sample the app's main thread and garbage collections; print what each late "
+        "wake-up of the lag probe was spent on (to stderr)",
+    )
+    parser.add_argument(
+        "--gc-freeze-after", type=float, metavar="S", help="what-if: gc.freeze() in the app S seconds after it starts"
+    )
 
 
 def diagnosed_argv(args: argparse.Namespace, box: Sandbox) -> tuple[list[str], Path | None]:
@@ -711,8 +764,9 @@ def diagnosed_argv(args: argparse.Namespace, box: Sandbox) -> tuple[list[str], P
     return app_argv(), None
 
 
-def stall_report(samples: Path, probe: Path, since: float, until: float, min_lag_ms: float = 30.0,
-                 depth: int = 10) -> str:
+def stall_report(
+    samples: Path, probe: Path, since: float, until: float, min_lag_ms: float = 30.0, depth: int = 10
+) -> str:
     """For each late wake-up of the probe in the window: the garbage collections and the
     stacks sampled meanwhile (most common first), and a tally of the causes at the end."""
     from collections import Counter
@@ -727,8 +781,11 @@ def stall_report(samples: Path, probe: Path, since: float, until: float, min_lag
         end = began + (interval_ms + lag) / 1000
         window = [(t, stack) for t, stack in stacks if began <= t <= end]
         collections = [stack[0] for t, stack in window if stack[0].startswith("gc generation")]
-        seen = Counter(" <- ".join(reversed(stack[-depth:])) for t, stack in window
-                       if not stack[0].startswith("gc generation") and "selectors.py" not in stack[-1])
+        seen = Counter(
+            " <- ".join(reversed(stack[-depth:]))
+            for t, stack in window
+            if not stack[0].startswith("gc generation") and "selectors.py" not in stack[-1]
+        )
         total_ms += lag
         gc_ms += sum(float(c.split(": ")[1].split(" ms")[0]) for c in collections)
         lines.append(f"--- {lag:.0f} ms late at +{began - since:.3f}s")
@@ -744,5 +801,7 @@ if __name__ == "__main__":
     elif sys.argv[1:2] == ["wrap"]:
         _wrapped_app(sys.argv[2:])
     else:
-        sys.exit(f"usage: {sys.argv[0]} serve [--tokens-per-s N] [--words N] [--turns N] [--tool NAME]\n"
-                 f"       {sys.argv[0]} wrap [--stacks OUT] [--gc-freeze-after S] [workbench arguments]")
+        sys.exit(
+            f"usage: {sys.argv[0]} serve [--tokens-per-s N] [--words N] [--turns N] [--tool NAME]\n"
+            f"       {sys.argv[0]} wrap [--stacks OUT] [--gc-freeze-after S] [workbench arguments]"
+        )

@@ -15,22 +15,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import shutil
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Callable
 
 from workbench.brains.scripted import ScriptedBrain
-from workbench.log.bundle import BundleStore
 from workbench.engine.config import Config
-from workbench.engine.remount import RemountPlan, remount
 from workbench.engine.engine import Workbench
+from workbench.engine.remount import RemountPlan, remount
+from workbench.log.bundle import BundleStore
 
 SAMPLES = Path(__file__).resolve().parent / "samples"
 WORKSPACE = Path("/tmp/workbench-samples/demo")
 FILES = {
     "README.md": "# Greeter\n\nA tiny project that prints greetings.\n\n## Usage\n\nRun `python greet.py NAME`.\n",
     "greet.py": 'import sys\n\n\ndef greeting(name: str) -> str:\n    return f"Hello, {name}!"\n\n\n'
-                'if __name__ == "__main__":\n    print(greeting(sys.argv[1]))\n',
+    'if __name__ == "__main__":\n    print(greeting(sys.argv[1]))\n',
     "NOTES.md": "- greeting() should accept a title (Dr, Ms) next release.\n",
 }
 READING = "20260101T090000Z-read"
@@ -45,7 +45,7 @@ def clock_from(start: datetime, step_s: float = 0.75) -> Callable[[], datetime]:
 
 
 def start_of(session_id: str) -> datetime:
-    return datetime.strptime(session_id[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+    return datetime.strptime(session_id[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
 
 
 def make_workspace() -> None:
@@ -62,10 +62,16 @@ async def session(
     remount_from: RemountPlan | None = None,
 ) -> None:
     config = Config(bundles=store.root, fsync="never")
-    bench = await Workbench.open(config, WORKSPACE, ScriptedBrain(), store=store, session_id=session_id,
-                                 clock=clock_from(start_of(session_id)),
-                                 remount=remount_from.event if remount_from else None,
-                                 title=remount_from.title if remount_from else "")
+    bench = await Workbench.open(
+        config,
+        WORKSPACE,
+        ScriptedBrain(),
+        store=store,
+        session_id=session_id,
+        clock=clock_from(start_of(session_id)),
+        remount=remount_from.event if remount_from else None,
+        title=remount_from.title if remount_from else "",
+    )
     for prompt in prompts:
         await bench.ask(prompt)
     await bench.wait_all()
@@ -78,7 +84,9 @@ async def generate(out: Path) -> list[str]:
     store = BundleStore(out)
     for session_id in (READING, DELEGATION, REMOUNT):
         shutil.rmtree(store.folder(session_id), ignore_errors=True)
-    await session(store, READING, ["read README.md", "search for greeting in greet.py", "summarise the conversation so far"])
+    await session(
+        store, READING, ["read README.md", "search for greeting in greet.py", "summarise the conversation so far"]
+    )
     await session(store, DELEGATION, ["delegate: delegate read NOTES.md to a sub-agent", "list the markdown files"])
     plan = await remount(store, READING, up_to_seq=REMOUNT_AT)
     await session(store, REMOUNT, ["read NOTES.md"], remount_from=plan)

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Callable
 
-from workbench.protocol.brain_io import BrainRequest
 from workbench.brains.scripted import ScriptedBrain
-from workbench.log.bundle import BundleStore
 from workbench.engine.config import Config
 from workbench.engine.engine import Workbench
+from workbench.log.bundle import BundleStore
+from workbench.protocol.brain_io import BrainRequest
 
-START = datetime(2026, 3, 4, 5, 6, 7, tzinfo=timezone.utc)
+START = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
 
 
 def ticking_clock(start: datetime = START, step_s: float = 1.0) -> Callable[[], datetime]:

@@ -172,8 +172,16 @@ class _Disconnect(Exception):
     """The scripted fault: drop the connection without finishing the response."""
 
 
-_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 429: "Too Many Requests",
-            500: "Internal Server Error", 503: "Service Unavailable", 529: "Overloaded"}
+_REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    401: "Unauthorized",
+    404: "Not Found",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+    529: "Overloaded",
+}
 
 
 class FakeAnthropicServer:
@@ -348,31 +356,37 @@ class FakeAnthropicServer:
         blocks: list[_Block] = []
         if reply.thinking is not None:
             chunks = _chunks(reply.thinking)
-            blocks.append(_Block(
-                final={"type": "thinking", "thinking": "".join(chunks), "signature": reply.signature},
-                start={"type": "thinking", "thinking": "", "signature": ""},
-                deltas=[{"type": "thinking_delta", "thinking": c} for c in chunks]
-                + [{"type": "signature_delta", "signature": reply.signature}],
-            ))
+            blocks.append(
+                _Block(
+                    final={"type": "thinking", "thinking": "".join(chunks), "signature": reply.signature},
+                    start={"type": "thinking", "thinking": "", "signature": ""},
+                    deltas=[{"type": "thinking_delta", "thinking": c} for c in chunks]
+                    + [{"type": "signature_delta", "signature": reply.signature}],
+                )
+            )
         if reply.redacted_thinking is not None:
             redacted = {"type": "redacted_thinking", "data": reply.redacted_thinking}
             blocks.append(_Block(final=redacted, start=redacted, deltas=[]))
         blocks += [_Block(final=block, start=block, deltas=[]) for block in reply.other_blocks]
         if reply.text:
             chunks = _chunks(reply.text)
-            blocks.append(_Block(
-                final={"type": "text", "text": "".join(chunks)},
-                start={"type": "text", "text": ""},
-                deltas=[{"type": "text_delta", "text": c} for c in chunks],
-            ))
+            blocks.append(
+                _Block(
+                    final={"type": "text", "text": "".join(chunks)},
+                    start={"type": "text", "text": ""},
+                    deltas=[{"type": "text_delta", "text": c} for c in chunks],
+                )
+            )
         for call in reply.tool_calls:
             head = {"type": "tool_use", "id": call.id or f"toolu_fake_{next(self._ids)}", "name": call.name}
             pieces = _split(json.dumps(call.input), reply.json_pieces)
-            blocks.append(_Block(
-                final={**head, "input": call.input},
-                start={**head, "input": {}},
-                deltas=[{"type": "input_json_delta", "partial_json": p} for p in pieces],
-            ))
+            blocks.append(
+                _Block(
+                    final={**head, "input": call.input},
+                    start={**head, "input": {}},
+                    deltas=[{"type": "input_json_delta", "partial_json": p} for p in pieces],
+                )
+            )
         return blocks
 
     def _message_json(self, reply: Reply, body: dict[str, Any], blocks: list[_Block]) -> dict[str, Any]:
@@ -403,17 +417,24 @@ class FakeAnthropicServer:
         yield "message_start", {"type": "message_start", "message": start}, 0.0
         yield "ping", {"type": "ping"}, 0.0
         for index, block in enumerate(blocks):
-            yield "content_block_start", {"type": "content_block_start", "index": index,
-                                          "content_block": block.start}, 0.0
+            yield (
+                "content_block_start",
+                {"type": "content_block_start", "index": index, "content_block": block.start},
+                0.0,
+            )
             for delta in block.deltas:
                 delay = 0.0 if delta["type"] == "signature_delta" else reply.token_delay_s
                 yield "content_block_delta", {"type": "content_block_delta", "index": index, "delta": delta}, delay
             yield "content_block_stop", {"type": "content_block_stop", "index": index}, 0.0
-        yield "message_delta", {
-            "type": "message_delta",
-            "delta": {"stop_reason": message["stop_reason"], "stop_sequence": None},
-            "usage": {"output_tokens": message["usage"]["output_tokens"]},
-        }, 0.0
+        yield (
+            "message_delta",
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": message["stop_reason"], "stop_sequence": None},
+                "usage": {"output_tokens": message["usage"]["output_tokens"]},
+            },
+            0.0,
+        )
         yield "message_stop", {"type": "message_stop"}, 0.0
 
 

@@ -7,16 +7,27 @@ from pathlib import Path
 
 import pytest
 
-from tests.fake_api import FakeAnthropicServer, Reply, ToolCall as FakeToolCall, rate_limited
+from tests.fake_api import FakeAnthropicServer, Reply, rate_limited
+from tests.fake_api import ToolCall as FakeToolCall
 from tests.messages_api import assert_valid_messages
 from workbench.brains.anthropic import AnthropicBrain
 from workbench.brains.scripted import ScriptedBrain
-from workbench.log.bundle import BundleStore
 from workbench.engine.config import Config
 from workbench.engine.context.fold import INTERRUPTED_NOTE, fold
-from workbench.protocol.events import AgentFinished, AssistantMessage, Error, PermissionDecision, Status, ToolCall, ToolResult, Usage, UserMessage
-from workbench.engine.policy.permissions import ApprovalAnswer, ApprovalRequest
 from workbench.engine.engine import Workbench
+from workbench.engine.policy.permissions import ApprovalAnswer, ApprovalRequest
+from workbench.log.bundle import BundleStore
+from workbench.protocol.events import (
+    AgentFinished,
+    AssistantMessage,
+    Error,
+    PermissionDecision,
+    Status,
+    ToolCall,
+    ToolResult,
+    Usage,
+    UserMessage,
+)
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from workbench.brains.scripted import ScriptedBrain
 from workbench.engine.config import Config
-from workbench.protocol.events import Error, PermissionDecision, Primed, ToolCall, ToolResult, UserMessage
-from workbench.engine.policy.permissions import ApprovalAnswer
 from workbench.engine.engine import Workbench
+from workbench.engine.policy.permissions import ApprovalAnswer
+from workbench.protocol.events import Error, PermissionDecision, Primed, ToolCall, ToolResult, UserMessage
 
 
 def settings(workspace: Path, hooks: dict) -> None:
@@ -26,7 +26,9 @@ async def allow(request):
 
 
 async def open_bench(workspace: Path) -> Workbench:
-    return await Workbench.open(Config(bundles=workspace.parent / "b", fsync="never"), workspace, ScriptedBrain(), approver=allow)
+    return await Workbench.open(
+        Config(bundles=workspace.parent / "b", fsync="never"), workspace, ScriptedBrain(), approver=allow
+    )
 
 
 async def test_pre_tool_use_hook_blocks_with_its_reason(tmp_path: Path) -> None:
@@ -50,10 +52,13 @@ async def test_prompt_hook_adds_context_and_a_crashing_hook_is_logged_not_fatal(
     ws = tmp_path / "ws"
     ws.mkdir()
     (ws / "README.md").write_text("# Hi\n\nHello there.\n")
-    settings(ws, {
-        "UserPromptSubmit": command("", "echo 'Remember: the user prefers short answers.'"),
-        "PostToolUse": command("Read", "exit 7"),
-    })
+    settings(
+        ws,
+        {
+            "UserPromptSubmit": command("", "echo 'Remember: the user prefers short answers.'"),
+            "PostToolUse": command("Read", "exit 7"),
+        },
+    )
     bench = await open_bench(ws)
     answer = await bench.ask("read README.md")
     await bench.close()
@@ -67,7 +72,9 @@ async def test_prompt_hook_adds_context_and_a_crashing_hook_is_logged_not_fatal(
 async def test_blocked_prompt_is_not_sent(tmp_path: Path) -> None:
     ws = tmp_path / "ws"
     ws.mkdir()
-    settings(ws, {"UserPromptSubmit": command("", "grep -q secret && { echo 'contains a secret' >&2; exit 2; } || exit 0")})
+    settings(
+        ws, {"UserPromptSubmit": command("", "grep -q secret && { echo 'contains a secret' >&2; exit 2; } || exit 0")}
+    )
     bench = await open_bench(ws)
     await bench.ask("my secret is 42")
     await bench.ask("read nothing")

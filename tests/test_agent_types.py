@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from workbench.engine.agent_types import AgentTypeError, UnknownAgentType, agent_type_dirs, find_agent_type, load_agent_types, parse_agent_type
+from workbench.engine.agent_types import (
+    AgentTypeError,
+    UnknownAgentType,
+    agent_type_dirs,
+    find_agent_type,
+    load_agent_types,
+    parse_agent_type,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "claude_code"
 ALL_TOOLS = ["Read", "Write", "Edit", "Glob", "Grep", "Bash", "Task"]

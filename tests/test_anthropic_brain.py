@@ -29,7 +29,19 @@ from tests.fake_api import (
 )
 from workbench.brains.anthropic import AnthropicBrain
 from workbench.brains.base import Brain
-from workbench.protocol.brain_io import BrainError, BrainEvent, BrainRequest, MessageDone, RetryNotice, TextDelta, ThinkingConfig, ThinkingDelta, ToolSpec, ToolUseStarted, UsageReport
+from workbench.protocol.brain_io import (
+    BrainError,
+    BrainEvent,
+    BrainRequest,
+    MessageDone,
+    RetryNotice,
+    TextDelta,
+    ThinkingConfig,
+    ThinkingDelta,
+    ToolSpec,
+    ToolUseStarted,
+    UsageReport,
+)
 from workbench.protocol.content import RedactedThinkingBlock, TextBlock, ThinkingBlock, ToolUseBlock
 
 MODEL = "claude-sonnet-4-6"
@@ -56,7 +68,9 @@ async def run(brain: AnthropicBrain, request: BrainRequest | None = None) -> lis
     return [event async for event in brain.stream(request or ask())]
 
 
-async def run_until_error(brain: AnthropicBrain, request: BrainRequest | None = None) -> tuple[list[BrainEvent], BrainError]:
+async def run_until_error(
+    brain: AnthropicBrain, request: BrainRequest | None = None
+) -> tuple[list[BrainEvent], BrainError]:
     events: list[BrainEvent] = []
     with pytest.raises(BrainError) as caught:
         async for event in brain.stream(request or ask()):
@@ -78,15 +92,23 @@ def free_port() -> int:
 
 
 async def test_text_streams_as_deltas_then_usage_then_one_message_done(server: FakeAnthropicServer) -> None:
-    server.enqueue(Reply(text=["Hel", "lo, ", "world"], input_tokens=42, output_tokens=7,
-                         cache_creation_input_tokens=3, cache_read_input_tokens=5))
+    server.enqueue(
+        Reply(
+            text=["Hel", "lo, ", "world"],
+            input_tokens=42,
+            output_tokens=7,
+            cache_creation_input_tokens=3,
+            cache_read_input_tokens=5,
+        )
+    )
     events = await run(make_brain(server.base_url))
 
     assert [e.text for e in of_type(events, TextDelta)] == ["Hel", "lo, ", "world"]
     assert [type(e) for e in events[-2:]] == [UsageReport, MessageDone]
     assert len(of_type(events, MessageDone)) == 1
-    assert events[-2] == UsageReport(input_tokens=42, output_tokens=7, cache_creation_input_tokens=3,
-                                     cache_read_input_tokens=5, model=MODEL)
+    assert events[-2] == UsageReport(
+        input_tokens=42, output_tokens=7, cache_creation_input_tokens=3, cache_read_input_tokens=5, model=MODEL
+    )
     assert events[-1] == MessageDone(content=[TextBlock(text="Hello, world")], stop_reason="end_turn")
 
 
@@ -102,8 +124,9 @@ async def test_slow_tokens_arrive_one_by_one_not_buffered(server: FakeAnthropicS
 
 async def test_tool_use_input_split_across_json_pieces_is_parsed(server: FakeAnthropicServer) -> None:
     tool_input = {"path": "src/app.py", "range": [10, 20], "opts": {"follow": True, "note": "naïve ✓"}}
-    server.enqueue(Reply(text="Reading it.", tool_calls=[ToolCall(id="toolu_01", name="read", input=tool_input)],
-                         json_pieces=5))
+    server.enqueue(
+        Reply(text="Reading it.", tool_calls=[ToolCall(id="toolu_01", name="read", input=tool_input)], json_pieces=5)
+    )
     events = await run(make_brain(server.base_url))
 
     assert of_type(events, ToolUseStarted) == [ToolUseStarted(id="toolu_01", name="read")]
@@ -117,8 +140,9 @@ async def test_fake_sends_tool_input_in_several_input_json_deltas(server: FakeAn
     server.enqueue(Reply(tool_calls=[ToolCall(name="read", input={"path": "a/b/c.txt"})], json_pieces=4))
     client = anthropic.AsyncAnthropic(base_url=server.base_url, api_key="k", max_retries=0)
     pieces = []
-    async for event in await client.messages.create(model=MODEL, max_tokens=10, stream=True,
-                                                    messages=[{"role": "user", "content": "hi"}]):
+    async for event in await client.messages.create(
+        model=MODEL, max_tokens=10, stream=True, messages=[{"role": "user", "content": "hi"}]
+    ):
         if event.type == "content_block_delta" and event.delta.type == "input_json_delta":
             pieces.append(event.delta.partial_json)
     assert len(pieces) == 4
@@ -126,8 +150,14 @@ async def test_fake_sends_tool_input_in_several_input_json_deltas(server: FakeAn
 
 
 async def test_thinking_and_signature_round_trip(server: FakeAnthropicServer) -> None:
-    server.enqueue(Reply(thinking="First, the facts. Then the answer.", signature="sig-abc123",
-                         redacted_thinking="opaque-bytes", text="42"))
+    server.enqueue(
+        Reply(
+            thinking="First, the facts. Then the answer.",
+            signature="sig-abc123",
+            redacted_thinking="opaque-bytes",
+            text="42",
+        )
+    )
     request = ask("why?", thinking=ThinkingConfig(enabled=True, budget_tokens=2048))
     events = await run(make_brain(server.base_url), request)
 
@@ -152,11 +182,17 @@ async def test_block_types_the_workbench_does_not_model_are_left_out(server: Fak
 
 async def test_request_carries_system_tools_messages_and_key(server: FakeAnthropicServer) -> None:
     server.enqueue(Reply(text="ok"))
-    tool = ToolSpec(name="read", description="Read a file",
-                    input_schema={"type": "object", "properties": {"path": {"type": "string"}}, "required": ["path"]})
+    tool = ToolSpec(
+        name="read",
+        description="Read a file",
+        input_schema={"type": "object", "properties": {"path": {"type": "string"}}, "required": ["path"]},
+    )
     messages = [
         {"role": "user", "content": "read a.txt"},
-        {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "read", "input": {"path": "a.txt"}}]},
+        {
+            "role": "assistant",
+            "content": [{"type": "tool_use", "id": "t1", "name": "read", "input": {"path": "a.txt"}}],
+        },
         {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": "hello"}]},
     ]
     request = BrainRequest(model=MODEL, system="You are terse.", messages=messages, tools=[tool], max_tokens=9000)
@@ -173,8 +209,9 @@ async def test_request_carries_system_tools_messages_and_key(server: FakeAnthrop
     assert "test-key" in sent.headers.get("x-api-key", "") + sent.headers.get("authorization", "")
 
 
-async def test_base_url_none_honours_anthropic_base_url(server: FakeAnthropicServer,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_base_url_none_honours_anthropic_base_url(
+    server: FakeAnthropicServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("ANTHROPIC_BASE_URL", server.base_url)
     server.enqueue(Reply(text="via env"))
     events = await run(make_brain(None))
@@ -253,8 +290,11 @@ async def test_500_every_time_fails_after_max_attempts(server: FakeAnthropicServ
     [
         (unauthorized(), "auth", "ANTHROPIC_API_KEY"),
         (HttpError(status=403, error_type="permission_error", message="no access"), "auth", "no access"),
-        (HttpError(status=400, error_type="invalid_request_error", message="messages: empty"), "bad_request",
-         "messages: empty"),
+        (
+            HttpError(status=400, error_type="invalid_request_error", message="messages: empty"),
+            "bad_request",
+            "messages: empty",
+        ),
         (HttpError(status=404, error_type="not_found_error", message="model: nope"), "bad_request", "model name"),
     ],
 )
@@ -330,8 +370,15 @@ async def test_connection_refused_is_retried_then_fails() -> None:
 @pytest.fixture
 def no_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """An environment where the SDK finds no key, token, profile or federation settings."""
-    for name in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_PROFILE", "ANTHROPIC_CONFIG_DIR",
-                 "ANTHROPIC_IDENTITY_TOKEN", "ANTHROPIC_IDENTITY_TOKEN_FILE", "ANTHROPIC_FEDERATION_RULE_ID"):
+    for name in (
+        "ANTHROPIC_API_KEY",
+        "ANTHROPIC_AUTH_TOKEN",
+        "ANTHROPIC_PROFILE",
+        "ANTHROPIC_CONFIG_DIR",
+        "ANTHROPIC_IDENTITY_TOKEN",
+        "ANTHROPIC_IDENTITY_TOKEN_FILE",
+        "ANTHROPIC_FEDERATION_RULE_ID",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))
     return tmp_path
@@ -374,7 +421,9 @@ async def test_preparing_the_client_ahead_leaves_a_credentials_problem_to_the_re
     assert error.message.startswith("Credentials could not be loaded")
 
 
-async def test_a_closed_brain_lets_go_of_its_connections_and_serves_the_next_request(server: FakeAnthropicServer) -> None:
+async def test_a_closed_brain_lets_go_of_its_connections_and_serves_the_next_request(
+    server: FakeAnthropicServer,
+) -> None:
     server.enqueue(Reply(text="first"), Reply(text="second"))
     brain = make_brain(server.base_url)
     await run(brain)
@@ -428,9 +477,24 @@ async def test_rhythm_responder_calls_a_tool_every_k_turns(server: FakeAnthropic
 def test_runs_as_a_subprocess_with_a_rule_based_responder() -> None:
     root = Path(__file__).resolve().parent.parent
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.fake_api", "--port", "0", "--tokens-per-s", "2000", "--tool-every", "1",
-         "--tool-name", "grep", "--tool-input", '{"pattern": "x"}'],
-        cwd=root, stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "tests.fake_api",
+            "--port",
+            "0",
+            "--tokens-per-s",
+            "2000",
+            "--tool-every",
+            "1",
+            "--tool-name",
+            "grep",
+            "--tool-input",
+            '{"pattern": "x"}',
+        ],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert proc.stdout is not None

@@ -10,8 +10,8 @@ import yaml
 
 from workbench.brains.scripted import ScriptedBrain
 from workbench.engine.config import Config
-from workbench.protocol.events import PermissionDecision, ToolResult
 from workbench.engine.engine import Workbench
+from workbench.protocol.events import PermissionDecision, ToolResult
 from workbench.tools.ask_user import (
     ASK_USER,
     DECLINED,
@@ -25,27 +25,29 @@ from workbench.tools.ask_user import (
 from workbench.tools.base import ToolContext
 from workbench.tools.registry import InvalidToolCall, ToolRegistry
 
-QUESTIONS = {"questions": [
-    {
-        "question": "Which database should the app use?",
-        "header": "Database",
-        "options": [
-            {"label": "SQLite", "description": "A file, no server"},
-            {"label": "Postgres", "description": "A server, more features"},
-        ],
-        "multiSelect": False,
-    },
-    {
-        "question": "Which checks should run in CI?",
-        "header": "CI checks",
-        "options": [
-            {"label": "Tests", "description": "pytest"},
-            {"label": "Types", "description": "mypy"},
-            {"label": "Lint", "description": "ruff"},
-        ],
-        "multiSelect": True,
-    },
-]}
+QUESTIONS = {
+    "questions": [
+        {
+            "question": "Which database should the app use?",
+            "header": "Database",
+            "options": [
+                {"label": "SQLite", "description": "A file, no server"},
+                {"label": "Postgres", "description": "A server, more features"},
+            ],
+            "multiSelect": False,
+        },
+        {
+            "question": "Which checks should run in CI?",
+            "header": "CI checks",
+            "options": [
+                {"label": "Tests", "description": "pytest"},
+                {"label": "Types", "description": "mypy"},
+                {"label": "Lint", "description": "ruff"},
+            ],
+            "multiSelect": True,
+        },
+    ]
+}
 
 
 def params() -> AskUserQuestionInput:
@@ -57,10 +59,12 @@ async def test_the_callback_gets_the_questions_and_the_answers_go_to_the_model(t
 
     async def ask(request: AskUserRequest) -> AskUserAnswer:
         asked.append(request)
-        return AskUserAnswer(answers={
-            "Which database should the app use?": ["Postgres"],
-            "Which checks should run in CI?": ["Tests", "Lint"],
-        })
+        return AskUserAnswer(
+            answers={
+                "Which database should the app use?": ["Postgres"],
+                "Which checks should run in CI?": ["Tests", "Lint"],
+            }
+        )
 
     ctx = ToolContext(workspace=tmp_path, agent_id="primary", extras={ASK_USER: ask})
     out = await AskUserQuestion().run(params(), ctx)
@@ -94,7 +98,9 @@ def test_the_input_has_claude_codes_shape_and_limits() -> None:
     with pytest.raises(InvalidToolCall, match="options"):
         registry.validate("AskUserQuestion", one_option)
     with pytest.raises(InvalidToolCall, match="header"):
-        registry.validate("AskUserQuestion", {"questions": [{**QUESTIONS["questions"][0], "header": "A very long header"}]})
+        registry.validate(
+            "AskUserQuestion", {"questions": [{**QUESTIONS["questions"][0], "header": "A very long header"}]}
+        )
     with pytest.raises(InvalidToolCall, match="unique"):
         registry.validate("AskUserQuestion", {"questions": [QUESTIONS["questions"][0]] * 2})
 
@@ -108,12 +114,17 @@ async def test_a_terminal_answers_by_number_several_numbers_or_own_words() -> No
         "Which checks should run in CI?": ["Tests", "Lint"],
     }
     shown = out.getvalue()
-    assert "[Database] Which database should the app use?" in shown and "  2. Postgres — A server, more features" in shown
+    assert (
+        "[Database] Which database should the app use?" in shown and "  2. Postgres — A server, more features" in shown
+    )
 
     own = await TerminalAsker(io.StringIO("DuckDB, please\n"), io.StringIO())(
-        AskUserRequest(agent_id="primary", questions=params().questions))
+        AskUserRequest(agent_id="primary", questions=params().questions)
+    )
     assert own.answers == {"Which database should the app use?": ["DuckDB, please"]}  # input ended after one
-    assert (await TerminalAsker(io.StringIO(""), io.StringIO())(AskUserRequest(agent_id="p", questions=params().questions))).answers == {}
+    assert (
+        await TerminalAsker(io.StringIO(""), io.StringIO())(AskUserRequest(agent_id="p", questions=params().questions))
+    ).answers == {}
 
 
 async def test_an_agent_asks_without_a_permission_prompt_and_gets_the_answer(tmp_path: Path) -> None:

@@ -5,17 +5,25 @@ from __future__ import annotations
 import json
 import os
 import stat
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from workbench.log.bundle import AmbiguousSession, BundleReader, BundleStore, BundleWriter, SessionNotFound, default_store_root, new_session_id
+from workbench.log.bundle import (
+    AmbiguousSession,
+    BundleReader,
+    BundleStore,
+    BundleWriter,
+    SessionNotFound,
+    default_store_root,
+    new_session_id,
+)
 from workbench.protocol.events import OpaqueEvent, SessionStarted, Status, ToolResult, UserMessage
 
 
 def fixed_clock() -> datetime:
-    return datetime(2026, 11, 21, 15, 30, 2, 123000, tzinfo=timezone.utc)
+    return datetime(2026, 11, 21, 15, 30, 2, 123000, tzinfo=UTC)
 
 
 async def write_events(folder: Path, *events, fsync="never") -> BundleWriter:
@@ -125,8 +133,8 @@ async def test_writer_reopening_a_torn_log_appends_on_a_clean_line(tmp_path: Pat
 
 
 def test_session_ids_sort_by_time() -> None:
-    early = new_session_id(datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc), "aaaa")
-    late = new_session_id(datetime(2026, 11, 21, 15, 30, 2, tzinfo=timezone.utc), "0000")
+    early = new_session_id(datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC), "aaaa")
+    late = new_session_id(datetime(2026, 11, 21, 15, 30, 2, tzinfo=UTC), "0000")
     assert early == "20260102T030405Z-aaaa"
     assert sorted([late, early]) == [early, late]
 
@@ -138,7 +146,11 @@ def test_store_location_follows_env(tmp_path: Path) -> None:
 
 async def test_store_lists_newest_first_and_resolves_prefixes(tmp_path: Path) -> None:
     store = BundleStore(tmp_path)
-    for sid, title in [("20260101T000000Z-aaaa", "old"), ("20261121T000000Z-bbbb", "new"), ("20261121T000000Z-bbcc", "newer")]:
+    for sid, title in [
+        ("20260101T000000Z-aaaa", "old"),
+        ("20261121T000000Z-bbbb", "new"),
+        ("20261121T000000Z-bbcc", "newer"),
+    ]:
         await store.create(sid)
         await write_events(store.folder(sid), SessionStarted(cwd="/w"), UserMessage(text=title))
     listed = await store.list()

@@ -8,16 +8,16 @@ import pytest
 import yaml
 
 from workbench.brains.scripted import ScriptedBrain
-from workbench.log.bundle import BundleStore
-from workbench.engine.priming.checkpoints import announced, checkpoint_instructions, checkpoint_progress, checkpoints_of
 from workbench.engine.config import Config
-from workbench.protocol.content import TextBlock
 from workbench.engine.context.fold import fold
-from workbench.protocol.events import AgentFinished, AgentSpawned, AssistantMessage, Event, Primed, UserMessage
-from workbench.engine.policy.permissions import PermissionPolicy
-from workbench.engine.priming.primers import parse_primer, resolve
 from workbench.engine.context.tokens import default_counter
 from workbench.engine.engine import Workbench
+from workbench.engine.policy.permissions import PermissionPolicy
+from workbench.engine.priming.checkpoints import announced, checkpoint_instructions, checkpoint_progress, checkpoints_of
+from workbench.engine.priming.primers import parse_primer, resolve
+from workbench.log.bundle import BundleStore
+from workbench.protocol.content import TextBlock
+from workbench.protocol.events import AgentFinished, AgentSpawned, AssistantMessage, Event, Primed, UserMessage
 
 STEPS = ["reproduce", "diagnose", "fix", "fix tests", "validate"]
 
@@ -122,7 +122,10 @@ async def test_progress_through_the_real_loop_and_a_bundle_round_trip(tmp_path: 
     (workspace / "README.md").write_text("# Demo\n")
     script = tmp_path / "script.yaml"
     turns = [
-        {"text": "Checkpoint: reproduce\nLet me look.", "tool_use": {"name": "Read", "input": {"file_path": "README.md"}}},
+        {
+            "text": "Checkpoint: reproduce\nLet me look.",
+            "tool_use": {"name": "Read", "input": {"file_path": "README.md"}},
+        },
         {"text": "**Checkpoint: diagnose** the readme is short."},
         {"text": "Checkpoint: fix\nDone.\nCheckpoint: validate"},
     ]

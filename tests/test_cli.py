@@ -18,7 +18,12 @@ def workbench(*args: str, cwd: Path, bundles: Path, stdin: str = "") -> subproce
     env |= {"WORKBENCH_BUNDLES": str(bundles), "XDG_CONFIG_HOME": str(cwd / ".config")}
     return subprocess.run(
         [sys.executable, "-m", "workbench", *args],
-        cwd=cwd, env=env, input=stdin, capture_output=True, text=True, timeout=60,
+        cwd=cwd,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -26,7 +31,9 @@ def workbench(*args: str, cwd: Path, bundles: Path, stdin: str = "") -> subproce
 def workspace(tmp_path: Path) -> Path:
     ws = tmp_path / "ws"
     ws.mkdir()
-    (ws / "README.md").write_text("# Lanterns\n\nLanterns lights the way through dark logs.\n\n## Install\n\nRun make.\n")
+    (ws / "README.md").write_text(
+        "# Lanterns\n\nLanterns lights the way through dark logs.\n\n## Install\n\nRun make.\n"
+    )
     return ws
 
 

@@ -2,25 +2,40 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import AsyncIterator
 
 import pytest
 
 from tests.messages_api import assert_valid_messages
 from tests.test_reduce import FILE, Log
-from workbench.protocol.brain_io import BrainEvent, BrainRequest, MessageDone, TextDelta, ToolSpec
-from workbench.brains.scripted import COMPACTION_MARKER as SCRIPTED_MARKER, ScriptedBrain
-from workbench.engine.policy.budget import DelegationWatch, should_compact, should_propose_delegation
-from workbench.protocol.markers import COMPACTION_MARKER, SUMMARY_REQUEST
-from workbench.engine.context.compaction import CompactionFailed, NothingToCompact, compact, PINNED_HEADING, compaction_range, missing_facts
+from workbench.brains.scripted import COMPACTION_MARKER as SCRIPTED_MARKER
+from workbench.brains.scripted import ScriptedBrain
 from workbench.engine.config import Config
-from workbench.protocol.content import TextBlock, ToolUseBlock
+from workbench.engine.context.compaction import (
+    PINNED_HEADING,
+    CompactionFailed,
+    NothingToCompact,
+    compact,
+    compaction_range,
+    missing_facts,
+)
 from workbench.engine.context.fold import fold, summary_text
-from workbench.protocol.events import AgentSpawned, AssistantMessage, Compaction, Event, Remounted, ToolResult, UserMessage
 from workbench.engine.context.reduce import context_tokens
 from workbench.engine.context.tokens import BudgetSnapshot, TokenLedger, default_counter
 from workbench.engine.engine import Workbench
+from workbench.engine.policy.budget import DelegationWatch, should_compact, should_propose_delegation
+from workbench.protocol.brain_io import BrainEvent, BrainRequest, MessageDone, TextDelta, ToolSpec
+from workbench.protocol.content import TextBlock, ToolUseBlock
+from workbench.protocol.events import (
+    AgentSpawned,
+    AssistantMessage,
+    Event,
+    Remounted,
+    ToolResult,
+    UserMessage,
+)
+from workbench.protocol.markers import COMPACTION_MARKER, SUMMARY_REQUEST
 
 
 class RecordingBrain:

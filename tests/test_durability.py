@@ -30,8 +30,8 @@ def body(seq: int) -> str:
 
 async def _write_forever(folder: Path, fsync: str) -> None:
     from workbench.log.bundle import BundleReader, BundleWriter
-    from workbench.protocol.events import UserMessage
     from workbench.log.meta import SessionMeta
+    from workbench.protocol.events import UserMessage
 
     contents = await BundleReader(folder / "events.jsonl").read() if (folder / "events.jsonl").exists() else None
     meta = SessionMeta.rebuild(SESSION, contents.events, contents.size) if contents else None
@@ -52,7 +52,10 @@ async def _write_forever(folder: Path, fsync: str) -> None:
 def _round(folder: Path, fsync: str, rng: random.Random) -> list[int]:
     """Run a writer, kill it at a random moment; the seqs it acknowledged."""
     child = subprocess.Popen(
-        [sys.executable, __file__, str(folder), fsync], stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parent.parent
+        [sys.executable, __file__, str(folder), fsync],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).parent.parent,
     )
     assert child.stdout is not None
     assert child.stdout.readline().strip() == "ready"
@@ -101,8 +104,8 @@ def test_sigkill_at_random_moments_loses_no_acknowledged_event(tmp_path: Path) -
 
     # the app reopens it: the torn tail (if any) is cut, the next event follows the last whole one
     from workbench.log.bundle import BundleStore, parse_bundle
-    from workbench.protocol.events import UserMessage
     from workbench.log.session import Session
+    from workbench.protocol.events import UserMessage
 
     async def reopen() -> None:
         session = await Session.resume(BundleStore(tmp_path), SESSION, fsync="always")

@@ -9,21 +9,24 @@ from pathlib import Path
 import pytest
 
 from tests.bundle_fixtures import make_session, store_of, ticking_clock
+from workbench.engine.config import Config
+from workbench.engine.context.fold import fold
 from workbench.frontends.cli.bundles import export_command
 from workbench.log.bundle import parse_bundle
 from workbench.log.catalog import rename
-from workbench.engine.config import Config
-from workbench.engine.context.fold import fold
-from workbench.protocol.events import OpaqueEvent, SessionStarted, ToolResult
 from workbench.log.export import export, markdown
 from workbench.log.importers import detect, import_file
 from workbench.log.meta import SessionMeta
+from workbench.protocol.events import OpaqueEvent, SessionStarted, ToolResult
 
 
 @pytest.fixture
 async def session(tmp_path: Path) -> str:
     return await make_session(
-        tmp_path, ["read README.md", "delegate: read NOTES.md"], clock=ticking_clock(), session_id="20260304T050607Z-expo"
+        tmp_path,
+        ["read README.md", "delegate: read NOTES.md"],
+        clock=ticking_clock(),
+        session_id="20260304T050607Z-expo",
     )
 
 
@@ -75,7 +78,9 @@ async def test_markdown_export_reads_as_a_transcript(tmp_path: Path, session: st
 
 
 async def test_markdown_fences_outlast_backticks_in_results(tmp_path: Path) -> None:
-    text = "".join(markdown(SessionMeta(id="s"), [SessionStarted(), ToolResult(tool_use_id="t", content="```\ncode\n```")]))
+    text = "".join(
+        markdown(SessionMeta(id="s"), [SessionStarted(), ToolResult(tool_use_id="t", content="```\ncode\n```")])
+    )
     assert "````\n```\ncode\n```\n````" in text
 
 

@@ -6,12 +6,36 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.messages_api import assert_valid_messages
-from workbench.protocol.content import TextBlock, ThinkingBlock, ToolUseBlock
 from workbench.engine.context.fold import INTERRUPTED_NOTE, INTERRUPTED_RESULT, fold
-from workbench.protocol.events import AgentSpawned, AssistantMessage, Compaction, Event, Primed, Reduction, Status, ToolCall, ToolResult, Usage, UserMessage
+from workbench.protocol.content import TextBlock, ThinkingBlock, ToolUseBlock
+from workbench.protocol.events import (
+    AgentSpawned,
+    AssistantMessage,
+    Compaction,
+    Event,
+    Primed,
+    Reduction,
+    Status,
+    ToolCall,
+    ToolResult,
+    Usage,
+    UserMessage,
+)
 
 ACTIONS = st.sampled_from(
-    ["user", "text", "tools", "results", "some_results", "interrupted", "thinking", "compact", "noise", "primed", "reduce"]
+    [
+        "user",
+        "text",
+        "tools",
+        "results",
+        "some_results",
+        "interrupted",
+        "thinking",
+        "compact",
+        "noise",
+        "primed",
+        "reduce",
+    ]
 )
 
 
@@ -92,7 +116,9 @@ def test_tool_round_trip_folds_to_the_api_shape() -> None:
     events = _log(
         AgentSpawned(system="sys"),
         UserMessage(text="read a.py"),
-        AssistantMessage(content=[TextBlock(text="Reading."), ToolUseBlock(id="t1", name="Read", input={"file_path": "a.py"})]),
+        AssistantMessage(
+            content=[TextBlock(text="Reading."), ToolUseBlock(id="t1", name="Read", input={"file_path": "a.py"})]
+        ),
         ToolResult(tool_use_id="t1", name="Read", content="print(1)"),
         AssistantMessage(content=[TextBlock(text="It prints 1.")]),
     )
@@ -122,7 +148,9 @@ def test_interrupted_turn_is_closed_cleanly() -> None:
     assert messages[-1]["content"] == [
         {"type": "tool_result", "tool_use_id": "t1", "content": INTERRUPTED_RESULT, "is_error": True}
     ]
-    partial = _log(AgentSpawned(), UserMessage(text="hi"), AssistantMessage(content=[TextBlock(text="half")], interrupted=True))
+    partial = _log(
+        AgentSpawned(), UserMessage(text="hi"), AssistantMessage(content=[TextBlock(text="half")], interrupted=True)
+    )
     assert fold(partial).messages[-1]["content"][-1] == {"type": "text", "text": INTERRUPTED_NOTE}
 
 

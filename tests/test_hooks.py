@@ -10,13 +10,31 @@ from pathlib import Path
 
 import pytest
 
-from workbench.engine.policy.hooks import HOOK_EVENTS, HookConfigError, HookPayload, HookRunner, HooksConfig, PostToolUsePayload, PreCompactPayload, PreToolUsePayload, SessionStartPayload, StopPayload, SubagentStopPayload, UserPromptSubmitPayload, load_hooks
+from workbench.engine.policy.hooks import (
+    HOOK_EVENTS,
+    HookConfigError,
+    HookPayload,
+    HookRunner,
+    HooksConfig,
+    PostToolUsePayload,
+    PreCompactPayload,
+    PreToolUsePayload,
+    SessionStartPayload,
+    StopPayload,
+    SubagentStopPayload,
+    UserPromptSubmitPayload,
+    load_hooks,
+)
 
 BASH_INPUT = {"command": "rm -rf build"}
 PAYLOADS: list[HookPayload] = [
     PreToolUsePayload(tool_name="Bash", tool_input=BASH_INPUT, tool_use_id="toolu_1", agent_id="primary"),
-    PostToolUsePayload(tool_name="Bash", tool_input=BASH_INPUT, tool_response={"content": "ok", "is_error": False},
-                       tool_use_id="toolu_1"),
+    PostToolUsePayload(
+        tool_name="Bash",
+        tool_input=BASH_INPUT,
+        tool_response={"content": "ok", "is_error": False},
+        tool_use_id="toolu_1",
+    ),
     UserPromptSubmitPayload(prompt="fix the bug"),
     StopPayload(stop_hook_active=False, agent_id="primary"),
     SubagentStopPayload(stop_hook_active=True, agent_id="a1"),
@@ -34,7 +52,9 @@ def command(text: str, timeout: float | None = None) -> dict:
 
 
 def runner(tmp_path: Path, config: HooksConfig) -> HookRunner:
-    return HookRunner(config, cwd=tmp_path, session_id="20260101T000000Z-abcd", transcript_path=tmp_path / "events.jsonl")
+    return HookRunner(
+        config, cwd=tmp_path, session_id="20260101T000000Z-abcd", transcript_path=tmp_path / "events.jsonl"
+    )
 
 
 async def test_every_event_fires_with_the_right_json_on_stdin(tmp_path: Path) -> None:
@@ -51,14 +71,21 @@ async def test_every_event_fires_with_the_right_json_on_stdin(tmp_path: Path) ->
         assert sent["transcript_path"] == str(tmp_path / "events.jsonl")
         assert sent["cwd"] == str(tmp_path)
         assert sent == json.loads(payload.model_dump_json()) | {
-            "session_id": sent["session_id"], "transcript_path": sent["transcript_path"], "cwd": sent["cwd"]}
-    by_event = {p.hook_event_name: json.loads((tmp_path / f"{tmp_path.name}-stdin-{p.hook_event_name}.json").read_text())
-                for p in PAYLOADS}
+            "session_id": sent["session_id"],
+            "transcript_path": sent["transcript_path"],
+            "cwd": sent["cwd"],
+        }
+    by_event = {
+        p.hook_event_name: json.loads((tmp_path / f"{tmp_path.name}-stdin-{p.hook_event_name}.json").read_text())
+        for p in PAYLOADS
+    }
     assert by_event["PreToolUse"]["tool_name"] == "Bash" and by_event["PreToolUse"]["tool_input"] == BASH_INPUT
     assert by_event["PostToolUse"]["tool_response"] == {"content": "ok", "is_error": False}
     assert by_event["UserPromptSubmit"]["prompt"] == "fix the bug"
     assert by_event["SubagentStop"]["stop_hook_active"] is True
-    assert by_event["PreCompact"]["trigger"] == "auto" and by_event["PreCompact"]["custom_instructions"] == "keep the plan"
+    assert (
+        by_event["PreCompact"]["trigger"] == "auto" and by_event["PreCompact"]["custom_instructions"] == "keep the plan"
+    )
     assert by_event["SessionStart"]["source"] == "startup"
     assert len(set(HOOK_EVENTS)) == len(PAYLOADS) == 7
 
@@ -73,13 +100,15 @@ async def test_exit_2_blocks_a_tool_call_with_stderr_as_the_reason(tmp_path: Pat
 
 
 async def test_matchers_are_exact_names_regexes_or_everything(tmp_path: Path) -> None:
-    config = hooks(PreToolUse=[
-        {"matcher": "Edit", "hooks": [command("echo exact")]},
-        {"matcher": "Edit|Write", "hooks": [command("echo either")]},
-        {"matcher": "mcp__demo__.*", "hooks": [command("echo mcp")]},
-        {"matcher": "*", "hooks": [command("echo all")]},
-        {"hooks": [command("echo all")]},  # the same command runs once
-    ])
+    config = hooks(
+        PreToolUse=[
+            {"matcher": "Edit", "hooks": [command("echo exact")]},
+            {"matcher": "Edit|Write", "hooks": [command("echo either")]},
+            {"matcher": "mcp__demo__.*", "hooks": [command("echo mcp")]},
+            {"matcher": "*", "hooks": [command("echo all")]},
+            {"hooks": [command("echo all")]},  # the same command runs once
+        ]
+    )
     run = runner(tmp_path, config)
 
     def ran(tool: str) -> list[str]:
@@ -120,7 +149,9 @@ async def test_exit_2_where_nothing_can_be_blocked_is_an_error(tmp_path: Path) -
     config = hooks(SessionStart=[{"hooks": [command("echo nope >&2; exit 2")]}])
     outcome = await runner(tmp_path, config).run(SessionStartPayload())
     assert not outcome.blocked
-    assert outcome.errors == ["SessionStart hook `echo nope >&2; exit 2` exited with 2, but SessionStart cannot be blocked: nope"]
+    assert outcome.errors == [
+        "SessionStart hook `echo nope >&2; exit 2` exited with 2, but SessionStart cannot be blocked: nope"
+    ]
 
 
 async def test_stdout_of_succeeding_hooks_is_the_context(tmp_path: Path) -> None:
@@ -137,15 +168,23 @@ async def test_no_matching_hook_runs_nothing(tmp_path: Path) -> None:
 def test_hooks_load_from_claude_and_workbench_settings_then_config(tmp_path: Path) -> None:
     (tmp_path / ".claude").mkdir()
     (tmp_path / ".workbench").mkdir()
-    (tmp_path / ".claude" / "settings.json").write_text(json.dumps({
-        "permissions": {"allow": ["Bash(ls:*)"]},
-        "hooks": {
-            "PreToolUse": [{"matcher": "Bash", "hooks": [command("claude-check")]},
-                           {"matcher": "Edit", "hooks": [{"type": "prompt", "prompt": "is this ok?"}]}],
-            "Notification": [{"hooks": [command("notify-send hi")]}],  # a Claude Code event we do not run
-        },
-    }))
-    (tmp_path / ".workbench" / "settings.json").write_text(json.dumps({"hooks": {"PreToolUse": [{"hooks": [command("wb-check")]}]}}))
+    (tmp_path / ".claude" / "settings.json").write_text(
+        json.dumps(
+            {
+                "permissions": {"allow": ["Bash(ls:*)"]},
+                "hooks": {
+                    "PreToolUse": [
+                        {"matcher": "Bash", "hooks": [command("claude-check")]},
+                        {"matcher": "Edit", "hooks": [{"type": "prompt", "prompt": "is this ok?"}]},
+                    ],
+                    "Notification": [{"hooks": [command("notify-send hi")]}],  # a Claude Code event we do not run
+                },
+            }
+        )
+    )
+    (tmp_path / ".workbench" / "settings.json").write_text(
+        json.dumps({"hooks": {"PreToolUse": [{"hooks": [command("wb-check")]}]}})
+    )
     configured = HooksConfig.model_validate({"Stop": [{"hooks": [command("say done")]}]})
     loaded = load_hooks(tmp_path, configured)
     assert [m.hooks[0].command for m in loaded.root["PreToolUse"]] == ["claude-check", "wb-check"]
@@ -159,7 +198,9 @@ def test_bad_hook_settings_name_the_file_and_key(tmp_path: Path) -> None:
     settings.write_text(json.dumps({"hooks": {"PreToolUse": [{"matcher": "Bash(", "hooks": [command("x")]}]}}))
     with pytest.raises(HookConfigError, match=r"settings.json: hooks.PreToolUse.0.matcher: .*regular expression"):
         load_hooks(tmp_path)
-    settings.write_text(json.dumps({"hooks": {"Stop": [{"hooks": [{"type": "command", "command": "x", "timeout": -1}]}]}}))
+    settings.write_text(
+        json.dumps({"hooks": {"Stop": [{"hooks": [{"type": "command", "command": "x", "timeout": -1}]}]}})
+    )
     with pytest.raises(HookConfigError, match=r"hooks.Stop.0.hooks.0.timeout"):
         load_hooks(tmp_path)
     settings.write_text("{")

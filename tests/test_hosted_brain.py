@@ -8,8 +8,16 @@ from collections.abc import AsyncIterator
 import pytest
 
 from tests.fake_api import FakeAnthropicServer, Reply, ToolCall, unauthorized
-from workbench.protocol.brain_io import BrainError, BrainEvent, BrainRequest, MessageDone, TextDelta, ToolUseStarted, UsageReport
 from workbench.brains.hosted import HostedBrain
+from workbench.protocol.brain_io import (
+    BrainError,
+    BrainEvent,
+    BrainRequest,
+    MessageDone,
+    TextDelta,
+    ToolUseStarted,
+    UsageReport,
+)
 from workbench.protocol.content import TextBlock, ToolUseBlock
 
 MODEL = "claude-sonnet-4-6"
@@ -38,8 +46,12 @@ async def run(brain: HostedBrain, request: BrainRequest | None = None) -> list[B
     return [event async for event in brain.stream(request or ask())]
 
 
-async def test_a_reply_with_a_tool_call_arrives_whole_with_its_usage(server: FakeAnthropicServer, brain: HostedBrain) -> None:
-    server.enqueue(Reply(text="Let me look at that file.", tool_calls=[ToolCall(name="Read", input={"file_path": "a.py"})]))
+async def test_a_reply_with_a_tool_call_arrives_whole_with_its_usage(
+    server: FakeAnthropicServer, brain: HostedBrain
+) -> None:
+    server.enqueue(
+        Reply(text="Let me look at that file.", tool_calls=[ToolCall(name="Read", input={"file_path": "a.py"})])
+    )
     events = await run(brain)
     assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "Let me look at that file."
     assert [e.name for e in events if isinstance(e, ToolUseStarted)] == ["Read"]
@@ -102,8 +114,9 @@ async def test_a_host_that_dies_fails_its_streams_clearly_and_is_started_again(
     assert events[-1] == MessageDone(content=[TextBlock(text="after the restart")], stop_reason="end_turn")
 
 
-async def test_no_api_key_is_reported_by_the_host(server: FakeAnthropicServer, monkeypatch: pytest.MonkeyPatch,
-                                                   tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_no_api_key_is_reported_by_the_host(
+    server: FakeAnthropicServer, monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
     for name in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_PROFILE", "ANTHROPIC_CONFIG_DIR"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))
@@ -141,8 +154,14 @@ async def test_a_host_that_speaks_nonsense_is_stopped_with_a_clear_error(server:
     # a host of some other version: it answers the request with something that is not a reply
     hosted._stderr = tempfile.TemporaryFile()
     hosted._process = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; sys.stdin.readline(); print('{\"hello\": 1}', flush=True); time.sleep(30)"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=hosted._stderr,
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; sys.stdin.readline(); print('{\"hello\": 1}', flush=True); time.sleep(30)",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=hosted._stderr,
     )
     try:
         with pytest.raises(BrainError) as caught:

@@ -9,11 +9,21 @@ from typing import Any
 import pytest
 
 from tests.messages_api import assert_valid_messages
-from workbench.log.bundle import BundleStore
 from workbench.engine.context.fold import fold
-from workbench.protocol.events import AgentSpawned, AssistantMessage, Compaction, SessionStarted, Status, ToolCall, ToolResult, Usage, UserMessage
+from workbench.log.bundle import BundleStore
 from workbench.log.importers import detect, import_file
 from workbench.log.interruption import interruption
+from workbench.protocol.events import (
+    AgentSpawned,
+    AssistantMessage,
+    Compaction,
+    SessionStarted,
+    Status,
+    ToolCall,
+    ToolResult,
+    Usage,
+    UserMessage,
+)
 
 
 class Rollout:
@@ -22,8 +32,9 @@ class Rollout:
 
     def add(self, kind: str, payload: dict[str, Any]) -> None:
         second = len(self.lines)
-        self.lines.append({"timestamp": f"2025-10-29T00:{second // 60:02d}:{second % 60:02d}.317Z",
-                           "type": kind, "payload": payload})
+        self.lines.append(
+            {"timestamp": f"2025-10-29T00:{second // 60:02d}:{second % 60:02d}.317Z", "type": kind, "payload": payload}
+        )
 
     def item(self, **payload: Any) -> None:
         self.add("response_item", payload)
@@ -42,38 +53,70 @@ class Rollout:
 
 
 def tokens(inp: int, cached: int, out: int, reasoning: int = 0) -> dict[str, Any]:
-    usage = {"input_tokens": inp, "cached_input_tokens": cached, "output_tokens": out,
-             "reasoning_output_tokens": reasoning, "total_tokens": inp + out}
+    usage = {
+        "input_tokens": inp,
+        "cached_input_tokens": cached,
+        "output_tokens": out,
+        "reasoning_output_tokens": reasoning,
+        "total_tokens": inp + out,
+    }
     return {"type": "token_count", "info": {"total_token_usage": usage, "last_token_usage": usage}}
 
 
 def full_rollout() -> Rollout:
     r = Rollout()
-    r.add("session_meta", {"id": "019a2d7a-41c4-78b1-b7cc-a45d62a89cd5", "timestamp": "2025-10-29T00:59:38.308Z",
-                           "cwd": "/home/me/proj", "originator": "codex_cli_rs", "cli_version": "0.46.0",
-                           "instructions": "Be careful with tests.", "git": {}})
+    r.add(
+        "session_meta",
+        {
+            "id": "019a2d7a-41c4-78b1-b7cc-a45d62a89cd5",
+            "timestamp": "2025-10-29T00:59:38.308Z",
+            "cwd": "/home/me/proj",
+            "originator": "codex_cli_rs",
+            "cli_version": "0.46.0",
+            "instructions": "Be careful with tests.",
+            "git": {},
+        },
+    )
     r.message("user", "<environment_context>\n  <cwd>/home/me/proj</cwd>\n</environment_context>")
     r.message("user", "<user_instructions>\nUse pytest.\n</user_instructions>")
     r.message("developer", "<permissions instructions>sandboxed</permissions instructions>")
-    r.add("turn_context", {"cwd": "/home/me/proj", "approval_policy": "on-request", "model": "gpt-5-codex",
-                           "effort": "high", "summary": "auto"})
+    r.add(
+        "turn_context",
+        {
+            "cwd": "/home/me/proj",
+            "approval_policy": "on-request",
+            "model": "gpt-5-codex",
+            "effort": "high",
+            "summary": "auto",
+        },
+    )
     r.message("user", "fix the failing test")
     r.event(type="user_message", message="fix the failing test", kind="plain")
     r.event(type="task_started", turn_id="t1")
     r.event(type="agent_reasoning", text="**Looking at tests**")
-    r.item(type="reasoning", summary=[{"type": "summary_text", "text": "**Looking at tests**"}],
-           encrypted_content="gAAAAB…")
+    r.item(
+        type="reasoning",
+        summary=[{"type": "summary_text", "text": "**Looking at tests**"}],
+        encrypted_content="gAAAAB…",
+    )
     r.message("assistant", "I'll run the tests first.")
     r.item(type="function_call", name="shell", arguments='{"command":["bash","-lc","pytest -q"]}', call_id="call_1")
     r.item(type="function_call", name="read", arguments="not json", call_id="call_2")
     r.event(**tokens(5000, 4000, 120, 30))
-    r.item(type="function_call_output", call_id="call_1",
-           output='{"output":"1 failed","metadata":{"exit_code":1,"duration_seconds":0.5}}')
+    r.item(
+        type="function_call_output",
+        call_id="call_1",
+        output='{"output":"1 failed","metadata":{"exit_code":1,"duration_seconds":0.5}}',
+    )
     r.item(type="function_call_output", call_id="call_2", output="plain text")
     r.item(type="custom_tool_call", name="apply_patch", input="*** Begin Patch\n*** End Patch", call_id="call_3")
     r.item(type="custom_tool_call_output", call_id="call_3", output="Success. Updated 1 file.")
-    r.item(type="local_shell_call", call_id="call_4", status="completed",
-           action={"type": "exec", "command": ["pytest", "-q"]})
+    r.item(
+        type="local_shell_call",
+        call_id="call_4",
+        status="completed",
+        action={"type": "exec", "command": ["pytest", "-q"]},
+    )
     r.item(type="function_call_output", call_id="call_4", output={"content": "2 passed", "success": True})
     r.item(type="web_search_call", action={"query": "pytest"})
     r.message("assistant", "Fixed: the test passes now.")
@@ -102,8 +145,10 @@ async def imported(store: BundleStore, path: Path):
 
 
 async def test_every_line_kind_becomes_the_right_events(tmp_path: Path, store: BundleStore) -> None:
-    path = full_rollout().write(tmp_path / "sessions" / "2025" / "10" / "29" / "rollout-2025-10-29T00-59-38-x.jsonl",
-                                extra='{"timestamp":"2025-10-29T01:00:00.000Z","type":"resp')
+    path = full_rollout().write(
+        tmp_path / "sessions" / "2025" / "10" / "29" / "rollout-2025-10-29T00-59-38-x.jsonl",
+        extra='{"timestamp":"2025-10-29T01:00:00.000Z","type":"resp',
+    )
     assert detect(path) == "codex"
     report, events = await imported(store, path)
 
@@ -125,12 +170,20 @@ async def test_every_line_kind_becomes_the_right_events(tmp_path: Path, store: B
     assert first.content[3].input == {"input": "not json"}
     calls = [e for e in events if isinstance(e, ToolCall)]
     assert [(c.tool_use_id, c.name) for c in calls] == [
-        ("call_1", "shell"), ("call_2", "read"), ("call_3", "apply_patch"), ("call_4", "local_shell")]
+        ("call_1", "shell"),
+        ("call_2", "read"),
+        ("call_3", "apply_patch"),
+        ("call_4", "local_shell"),
+    ]
     assert calls[2].input == {"input": "*** Begin Patch\n*** End Patch"}
     assert calls[3].input == {"type": "exec", "command": ["pytest", "-q"]}
 
     results = {e.tool_use_id: e for e in events if isinstance(e, ToolResult)}
-    assert (results["call_1"].content, results["call_1"].is_error, results["call_1"].name) == ("1 failed", True, "shell")
+    assert (results["call_1"].content, results["call_1"].is_error, results["call_1"].name) == (
+        "1 failed",
+        True,
+        "shell",
+    )
     assert (results["call_2"].content, results["call_2"].is_error) == ("plain text", False)
     assert results["call_3"].content == "Success. Updated 1 file."
     assert (results["call_4"].content, results["call_4"].is_error) == ("2 passed", False)
@@ -187,7 +240,11 @@ async def test_the_early_format_without_payloads_imports_too(tmp_path: Path, sto
     report, events = await imported(store, path)
     assert next(e for e in events if isinstance(e, AgentSpawned)).system == "Old instructions."
     assert [e.kind for e in events if e.kind in ("user_message", "assistant_message", "tool_result")] == [
-        "user_message", "assistant_message", "tool_result", "assistant_message"]
+        "user_message",
+        "assistant_message",
+        "tool_result",
+        "assistant_message",
+    ]
     assert report.skipped == {"state lines": 1}
     assert_valid_messages(fold(events).messages)
 

@@ -10,19 +10,20 @@ import asyncio
 import io
 import json
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import AsyncIterator
 
 import pytest
 import yaml
 
-from tests.fake_api import FakeAnthropicServer, Reply, ToolCall as FakeToolCall
+from tests.fake_api import FakeAnthropicServer, Reply
+from tests.fake_api import ToolCall as FakeToolCall
 from workbench.brains.anthropic import AnthropicBrain
 from workbench.brains.scripted import ScriptedBrain
 from workbench.engine.config import Config, PermissionsConfig
-from workbench.protocol.events import ToolResult
 from workbench.engine.engine import Workbench
 from workbench.frontends.cli.mcp import NO_SERVERS, list_servers
+from workbench.protocol.events import ToolResult
 from workbench.tools.mcp.config import (
     HttpServerConfig,
     McpConfigError,
@@ -40,7 +41,9 @@ DEMO = str(Path(__file__).parent / "mcp_servers" / "demo.py")
 
 
 def stdio(name: str, *flags: str) -> McpServerEntry:
-    return McpServerEntry(name=name, source="config", config=StdioServerConfig(command=sys.executable, args=[DEMO, *flags]))
+    return McpServerEntry(
+        name=name, source="config", config=StdioServerConfig(command=sys.executable, args=[DEMO, *flags])
+    )
 
 
 @pytest.fixture
@@ -50,7 +53,9 @@ def workspace(tmp_path: Path) -> Path:
     return ws
 
 
-async def open_bench(workspace: Path, brain, entries: list[McpServerEntry], **timeouts: float) -> tuple[Workbench, McpManager]:
+async def open_bench(
+    workspace: Path, brain, entries: list[McpServerEntry], **timeouts: float
+) -> tuple[Workbench, McpManager]:
     config = Config(
         bundles=workspace.parent / "bundles",
         fsync="never",
@@ -99,8 +104,12 @@ async def test_a_stdio_server_tool_is_offered_with_its_schema_and_called_in_a_tu
 async def test_read_only_tools_run_unasked_and_the_rest_ask_first(workspace: Path, tmp_path: Path) -> None:
     brain = script(
         tmp_path,
-        {"tool_use": [{"name": "mcp__demo__add", "input": {"a": 1, "b": 2}},
-                      {"name": "mcp__demo__sleep", "input": {"seconds": 0}}]},
+        {
+            "tool_use": [
+                {"name": "mcp__demo__add", "input": {"a": 1, "b": 2}},
+                {"name": "mcp__demo__sleep", "input": {"seconds": 0}},
+            ]
+        },
         "done",
     )
     config = Config(bundles=workspace.parent / "bundles", fsync="never")  # no allow rule: the mode decides
@@ -123,8 +132,9 @@ async def test_read_only_tools_run_unasked_and_the_rest_ask_first(workspace: Pat
 
 @pytest.fixture
 async def http_server() -> AsyncIterator[tuple[str, asyncio.subprocess.Process]]:
-    process = await asyncio.create_subprocess_exec(sys.executable, DEMO, "--http", stdout=asyncio.subprocess.PIPE,
-                                                   stderr=asyncio.subprocess.DEVNULL)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, DEMO, "--http", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL
+    )
     try:
         assert process.stdout is not None
         line = (await asyncio.wait_for(process.stdout.readline(), 10)).decode()
@@ -143,8 +153,10 @@ async def test_a_streamable_http_server_tool_is_called_in_a_turn(
     assert url.startswith("http://127.0.0.1:")
     brain = script(
         tmp_path,
-        {"tool_use": {"name": "mcp__web__add", "input": {"a": 20, "b": 22}}}, "done",
-        {"tool_use": {"name": "mcp__web__add", "input": {"a": 1, "b": 1}}}, "gone",
+        {"tool_use": {"name": "mcp__web__add", "input": {"a": 20, "b": 22}}},
+        "done",
+        {"tool_use": {"name": "mcp__web__add", "input": {"a": 1, "b": 1}}},
+        "gone",
     )
     web = McpServerEntry(name="web", source="config", config=HttpServerConfig(url=url))
     bench, manager = await open_bench(workspace, brain, [web])
@@ -162,7 +174,9 @@ async def test_a_streamable_http_server_tool_is_called_in_a_turn(
         await bench.close()
 
 
-async def test_servers_that_cannot_start_are_failed_with_the_reason_and_the_rest_run(workspace: Path, tmp_path: Path) -> None:
+async def test_servers_that_cannot_start_are_failed_with_the_reason_and_the_rest_run(
+    workspace: Path, tmp_path: Path
+) -> None:
     missing = McpServerEntry(name="missing", source="config", config=StdioServerConfig(command="/no/such/server"))
     brain = script(tmp_path, {"tool_use": {"name": "mcp__demo__add", "input": {"a": 1, "b": 1}}}, "done")
     changes: list[McpServerStatus] = []
@@ -240,12 +254,22 @@ async def test_a_server_that_hangs_at_start_fails_and_a_hanging_call_times_out(w
 
 
 def test_mcp_json_has_claude_codes_shape_with_variables_and_bad_entries_kept(tmp_path: Path) -> None:
-    (tmp_path / ".mcp.json").write_text(json.dumps({"mcpServers": {
-        "files": {"command": "npx", "args": ["-y", "files-server", "${ROOT:-/srv}"], "env": {"TOKEN": "${TOKEN}"}},
-        "remote": {"type": "http", "url": "https://example.com/mcp", "headers": {"X-Key": "k"}},
-        "typo": {"comand": "x"},
-        "sse": {"type": "sse", "url": "https://example.com/sse"},
-    }}))
+    (tmp_path / ".mcp.json").write_text(
+        json.dumps(
+            {
+                "mcpServers": {
+                    "files": {
+                        "command": "npx",
+                        "args": ["-y", "files-server", "${ROOT:-/srv}"],
+                        "env": {"TOKEN": "${TOKEN}"},
+                    },
+                    "remote": {"type": "http", "url": "https://example.com/mcp", "headers": {"X-Key": "k"}},
+                    "typo": {"comand": "x"},
+                    "sse": {"type": "sse", "url": "https://example.com/sse"},
+                }
+            }
+        )
+    )
     entries = {e.name: e for e in project_entries(tmp_path)}
     assert isinstance(entries["files"].config, StdioServerConfig)
     assert isinstance(entries["remote"].config, HttpServerConfig) and entries["remote"].config.headers == {"X-Key": "k"}
@@ -264,19 +288,30 @@ def test_mcp_json_has_claude_codes_shape_with_variables_and_bad_entries_kept(tmp
 
 
 async def test_an_unset_variable_fails_only_that_server(workspace: Path) -> None:
-    entry = McpServerEntry(name="needs", source="config",
-                           config=StdioServerConfig(command=sys.executable, args=[DEMO], env={"K": "${NOT_SET_ANYWHERE}"}))
+    entry = McpServerEntry(
+        name="needs",
+        source="config",
+        config=StdioServerConfig(command=sys.executable, args=[DEMO], env={"K": "${NOT_SET_ANYWHERE}"}),
+    )
     manager = McpManager([entry], cwd=workspace, environ={})
     manager.start()
     await manager.settled()
-    assert manager.servers["needs"].status.error == "McpConfigError: the environment variable NOT_SET_ANYWHERE is not set"
+    assert (
+        manager.servers["needs"].status.error == "McpConfigError: the environment variable NOT_SET_ANYWHERE is not set"
+    )
 
 
 async def test_mcp_ls_prints_each_server_its_status_and_its_tools(tmp_path: Path) -> None:
-    (tmp_path / ".mcp.json").write_text(json.dumps({"mcpServers": {
-        "demo": {"command": sys.executable, "args": [DEMO]},
-        "broken": {"command": "/no/such/server"},
-    }}))
+    (tmp_path / ".mcp.json").write_text(
+        json.dumps(
+            {
+                "mcpServers": {
+                    "demo": {"command": sys.executable, "args": [DEMO]},
+                    "broken": {"command": "/no/such/server"},
+                }
+            }
+        )
+    )
     out = io.StringIO()
     assert await list_servers(McpSettings(), tmp_path, out) == 1
     text = out.getvalue()

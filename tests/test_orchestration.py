@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC
 from pathlib import Path
 
 import pytest
 
 from workbench.brains.scripted import ScriptedBrain
 from workbench.engine.config import Config, LimitsConfig
-from workbench.protocol.events import AgentFinished, AgentSpawned, ChildResult, Status, ToolCall, ToolResult, UserMessage
-from workbench.engine.runtime.supervisor import SpawnRefused
 from workbench.engine.engine import Workbench
+from workbench.engine.runtime.supervisor import SpawnRefused
+from workbench.protocol.events import (
+    AgentFinished,
+    AgentSpawned,
+    ChildResult,
+    Status,
+    ToolCall,
+    ToolResult,
+    UserMessage,
+)
 
 
 @pytest.fixture
@@ -173,17 +182,18 @@ async def test_user_delegation_gets_a_brief_and_returns_only_the_summary(workspa
     handed = [e.text for e in bench.session.events_of("primary") if isinstance(e, UserMessage)][-1]
     assert "Kite flies small models" in handed and "stayed out of this context" in handed
     # the primary never saw the child's tool calls, only the summary
-    assert not any(isinstance(e, ToolCall) and e.input.get("file_path") == "README.md"
-                   for e in bench.session.events_of("primary"))
+    assert not any(
+        isinstance(e, ToolCall) and e.input.get("file_path") == "README.md" for e in bench.session.events_of("primary")
+    )
 
 
 def test_session_stats_count_states_and_rate() -> None:
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
-    from workbench.protocol.events import Usage
     from workbench.engine.views.session_stats import SessionStats
+    from workbench.protocol.events import Usage
 
-    t0 = datetime(2026, 11, 21, tzinfo=timezone.utc)
+    t0 = datetime(2026, 11, 21, tzinfo=UTC)
     stats = SessionStats()
     stats.observe(AgentSpawned(agent="primary", ts=t0))
     stats.observe(AgentSpawned(agent="agent-1", ts=t0))
@@ -216,8 +226,9 @@ async def test_auto_compaction_fires_past_the_threshold_and_not_before(workspace
     from workbench.protocol.events import Compaction
 
     (workspace / "app.py").write_text("print('kite')\n" * 60)
-    config = Config(bundles=workspace.parent / "bundles", fsync="never", window=4000,
-                    thresholds=ThresholdsConfig(auto_compact=0.75))
+    config = Config(
+        bundles=workspace.parent / "bundles", fsync="never", window=4000, thresholds=ThresholdsConfig(auto_compact=0.75)
+    )
     bench = await Workbench.open(config, workspace, ScriptedBrain())
     await bench.ask("read README.md")
     assert bench.budget("primary").share < 0.75

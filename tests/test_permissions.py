@@ -8,7 +8,16 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from workbench.engine.policy.permissions import MODE_CYCLE, ApprovalAnswer, ApprovalRequest, PermissionMode, PermissionPolicy, PermissionRuleError, Rule, next_mode
+from workbench.engine.policy.permissions import (
+    MODE_CYCLE,
+    ApprovalAnswer,
+    ApprovalRequest,
+    PermissionMode,
+    PermissionPolicy,
+    PermissionRuleError,
+    Rule,
+    next_mode,
+)
 from workbench.tools.base import Tool, ToolKind
 from workbench.tools.registry import builtin_tools
 

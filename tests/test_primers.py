@@ -13,14 +13,31 @@ from pathlib import Path
 
 import pytest
 
-from workbench.engine.priming.checkpoints import checkpoints_of
 from workbench.engine.config import Config
 from workbench.engine.context.fold import fold, primer_text
-from workbench.protocol.events import AgentSpawned, decode_event, encode_event
-from workbench.engine.policy.permissions import ApprovalAnswer, ApprovalRequest, PermissionPolicy
-from workbench.engine.priming.primers import BUILTIN_DIR, CommandDenied, CommandTimedOut, IncludeCycle, Primer, PrimerCommandError, PrimerDir, PrimerFormatError, PrimerIncludeError, PrimerTooLarge, UnknownPrimer, find_primer, parse_primer, primer_catalog, primer_dirs, resolve
 from workbench.engine.context.tokens import TokenLedger, default_counter
+from workbench.engine.policy.permissions import ApprovalAnswer, ApprovalRequest, PermissionPolicy
+from workbench.engine.priming.checkpoints import checkpoints_of
+from workbench.engine.priming.primers import (
+    BUILTIN_DIR,
+    CommandDenied,
+    CommandTimedOut,
+    IncludeCycle,
+    Primer,
+    PrimerCommandError,
+    PrimerDir,
+    PrimerFormatError,
+    PrimerIncludeError,
+    PrimerTooLarge,
+    UnknownPrimer,
+    find_primer,
+    parse_primer,
+    primer_catalog,
+    primer_dirs,
+    resolve,
+)
 from workbench.frontends.cli.primers import list_primers, show_primer
+from workbench.protocol.events import AgentSpawned, decode_event, encode_event
 
 FIXTURES = Path(__file__).parent / "fixtures" / "claude_code"
 BUILTINS = ["bug-smash", "docs", "feature", "refactor", "review", "test"]
@@ -490,9 +507,10 @@ async def test_the_primed_event_reproduces_exactly_what_was_injected(workspace: 
     again = decode_event(encode_event(event))
     assert again == event
     spawn = AgentSpawned(seq=1, agent="a")
-    assert fold([spawn, again.model_copy(update={"agent": "a"})]).messages == fold(
-        [spawn, event.model_copy(update={"agent": "a"})]
-    ).messages
+    assert (
+        fold([spawn, again.model_copy(update={"agent": "a"})]).messages
+        == fold([spawn, event.model_copy(update={"agent": "a"})]).messages
+    )
     assert resolved.text.startswith("Hello world there\n\n<checkpoints>")
     assert checkpoints_of(resolved.text) == ["one", "two"]
 
@@ -549,7 +567,11 @@ async def test_commit_runs_its_allowed_commands_and_asks_about_the_rest(
         await run(commit, "", claude_project, policy)
     approver = Approver("allow_once")
     resolved = await run(commit, "", claude_project, policy, approver=approver)
-    assert [r.subject for r in approver.requests] == ["git diff HEAD", "git branch --show-current", "git log --oneline -10"]
+    assert [r.subject for r in approver.requests] == [
+        "git diff HEAD",
+        "git branch --show-current",
+        "git log --oneline -10",
+    ]
     assert "modified:   src/components/Button.tsx" in resolved.text
     assert "+changed" in resolved.text and "Current branch: main" in resolved.text and "first" in resolved.text
 
@@ -635,7 +657,9 @@ async def test_primers_ls_lists_names_origins_shadows_and_broken_files(
 
 async def test_primers_show_prints_the_text_and_the_token_count(claude_project: Path, environ: dict[str, str]) -> None:
     out, err = io.StringIO(), io.StringIO()
-    code = await show_primer(Config(), claude_project, "review-pr", ["456", "high", "alice b"], out, err, environ=environ)
+    code = await show_primer(
+        Config(), claude_project, "review-pr", ["456", "high", "alice b"], out, err, environ=environ
+    )
     assert code == 0 and err.getvalue() == ""
     p = find_primer("review-pr", primer_dirs(claude_project, environ))
     expected = await run(p, "456 high 'alice b'", claude_project)

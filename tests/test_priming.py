@@ -9,9 +9,9 @@ import pytest
 from workbench.brains.scripted import ScriptedBrain
 from workbench.engine.config import Config
 from workbench.engine.context.fold import fold, primer_text
-from workbench.protocol.events import AgentSpawned, Primed
-from workbench.engine.priming.primers import PrimerError
 from workbench.engine.engine import Workbench
+from workbench.engine.priming.primers import PrimerError
+from workbench.protocol.events import AgentSpawned, Primed
 
 
 @pytest.fixture
@@ -20,8 +20,7 @@ def workspace(tmp_path: Path) -> Path:
     (ws / ".workbench" / "primers").mkdir(parents=True)
     (ws / "notes.md").write_text("Release on Friday.\n")
     (ws / ".workbench" / "primers" / "release.md").write_text(
-        "---\ndescription: Prepare a release\ncheckpoints: [draft, check]\n---\n"
-        "Release $ARGUMENTS.\n\n@notes.md\n"
+        "---\ndescription: Prepare a release\ncheckpoints: [draft, check]\n---\nRelease $ARGUMENTS.\n\n@notes.md\n"
     )
     return ws
 

@@ -8,17 +8,36 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.messages_api import assert_valid_messages
-from workbench.protocol.content import TextBlock, ToolUseBlock
 from workbench.engine.context.fold import Context, fold
-from workbench.protocol.events import AgentSpawned, AssistantMessage, Compaction, Event, Reduction, SessionStarted, Status, ToolResult, UserMessage
-from workbench.engine.context.reduce import STALE, SUPERSEDED, context_tokens, elide_stale, error_lines, reduce_context, supersede
+from workbench.engine.context.reduce import (
+    STALE,
+    SUPERSEDED,
+    context_tokens,
+    elide_stale,
+    error_lines,
+    reduce_context,
+    supersede,
+)
 from workbench.engine.context.tokens import TokenLedger, default_counter
+from workbench.protocol.content import TextBlock, ToolUseBlock
+from workbench.protocol.events import (
+    AgentSpawned,
+    AssistantMessage,
+    Compaction,
+    Event,
+    Reduction,
+    SessionStarted,
+    Status,
+    ToolResult,
+    UserMessage,
+)
 
 COUNTER = default_counter()
 FILE = "\n".join(f"{n:6}\tdef function_{n}(value):  # computes the {n}th thing" for n in range(1, 121))
 PARTIAL = FILE + "\n\n[380 more lines; call Read with offset=121 to continue]"
 FAILURE = (
-    "E.\n" + "Traceback (most recent call last):\n  File \"billing.py\", line 30, in total\n" * 30
+    "E.\n"
+    + 'Traceback (most recent call last):\n  File "billing.py", line 30, in total\n' * 30
     + "KeyError: 'currency'\n\nFAILED (errors=1)\n[exit code 1]"
 )
 
@@ -56,6 +75,7 @@ class Log:
 
 def with_stubs(context: Context, stubs: dict[str, str]) -> Context:
     """The context with those tool results' contents swapped for their stubs, nothing else changed."""
+
     def swapped(block: dict[str, Any]) -> dict[str, Any]:
         return {**block, "content": stubs[block["tool_use_id"]]} if block.get("tool_use_id") in stubs else block
 

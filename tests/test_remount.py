@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 from tests.bundle_fixtures import RecordingBrain, make_session, open_bench, store_of
-from workbench.log.bundle import parse_bundle
 from workbench.engine.context.fold import fold
-from workbench.protocol.events import AgentSpawned, AssistantMessage, Remounted, Status, ToolCall, UserMessage
-from workbench.log.interruption import interruption
 from workbench.engine.remount import RemountError, remount
+from workbench.log.bundle import parse_bundle
+from workbench.log.interruption import interruption
+from workbench.protocol.events import AgentSpawned, AssistantMessage, Remounted, Status, ToolCall, UserMessage
 
 PROMPTS = ["read README.md", "delegate: list the markdown files", "read NOTES.md"]
 
@@ -59,8 +59,9 @@ async def test_the_new_session_stands_on_its_own_and_names_its_source(tmp_path: 
 async def test_fork_at_event_n_is_the_fold_of_the_first_n_events(tmp_path: Path, source: str) -> None:
     store = store_of(tmp_path)
     events = (await store.read(source)).events
-    first_reply = next(e.seq for e in events if isinstance(e, AssistantMessage) and not any(
-        b.type == "tool_use" for b in e.content))
+    first_reply = next(
+        e.seq for e in events if isinstance(e, AssistantMessage) and not any(b.type == "tool_use" for b in e.content)
+    )
     for n in (3, 5, first_reply, first_reply + 3):
         plan = await remount(store, source, up_to_seq=n)
         assert plan.context == fold([e for e in events if e.seq <= n], agent="primary")

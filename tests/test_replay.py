@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from tests.bundle_fixtures import START, make_session, store_of, ticking_clock
+from workbench.engine.config import Config
+from workbench.engine.replay import gaps, replay, replay_session
 from workbench.frontends.cli.bundles import add_commands, replay_command, run_command
 from workbench.log.bus import EventBus
-from workbench.engine.config import Config
 from workbench.protocol.events import Status, UserMessage
-from workbench.engine.replay import gaps, replay, replay_session
 
 
 def spaced(*offsets_s: float) -> list[UserMessage]:

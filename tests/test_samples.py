@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from tests.messages_api import assert_valid_messages
-from workbench.log.bundle import BundleStore
 from workbench.engine.context.fold import fold
-from workbench.protocol.events import AgentSpawned, Remounted
+from workbench.log.bundle import BundleStore
 from workbench.log.interruption import interruption
 from workbench.log.meta import SessionMeta
+from workbench.protocol.events import AgentSpawned, Remounted
 
 BUNDLES = Path(__file__).resolve().parent.parent / "bundles"
 SAMPLES = BundleStore(BUNDLES / "samples")
@@ -69,4 +69,6 @@ async def test_the_generator_writes_the_same_bytes_every_time(tmp_path: Path) ->
     assert first == second == sorted(SAMPLES.session_ids())
     for session_id in first:
         for name in ("events.jsonl", "meta.json"):
-            assert (tmp_path / "a" / session_id / name).read_bytes() == (tmp_path / "b" / session_id / name).read_bytes()
+            assert (tmp_path / "a" / session_id / name).read_bytes() == (
+                tmp_path / "b" / session_id / name
+            ).read_bytes()

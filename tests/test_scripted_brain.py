@@ -11,9 +11,18 @@ from typing import Any
 import pytest
 
 from workbench.brains.base import Brain
-from workbench.protocol.brain_io import BrainError, BrainEvent, BrainRequest, MessageDone, TextDelta, ToolSpec, ToolUseStarted, UsageReport
 from workbench.brains.extractive import paths_in, summarise_conversation, summarise_text
 from workbench.brains.scripted import COMPACTION_MARKER, ScriptedBrain
+from workbench.protocol.brain_io import (
+    BrainError,
+    BrainEvent,
+    BrainRequest,
+    MessageDone,
+    TextDelta,
+    ToolSpec,
+    ToolUseStarted,
+    UsageReport,
+)
 from workbench.protocol.content import TextBlock, ToolUseBlock, text_of, tool_uses
 
 ALL_TOOLS = ("Read", "Glob", "Grep", "Bash", "Task")

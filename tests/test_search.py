@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,13 +13,13 @@ from hypothesis import strategies as st
 
 from tests.bundle_fixtures import START, make_session, store_of, ticking_clock
 from workbench.brains.scripted import ScriptedBrain
+from workbench.engine.config import Config
 from workbench.frontends.cli.bundles import rename_command, rm_command, search_command
 from workbench.log.bundle import BundleError, BundleWriter, SessionNotFound
-from workbench.engine.config import Config
 from workbench.log.catalog import SessionFilter, delete, list_sessions, rename
-from workbench.protocol.events import ToolResult, UserMessage, encode_event
 from workbench.log.search import hits_in, scan, search
 from workbench.log.session_lock import SessionLock, SessionLocked
+from workbench.protocol.events import ToolResult, UserMessage, encode_event
 
 DAY = timedelta(days=1)
 
@@ -34,8 +34,15 @@ async def three(tmp_path: Path) -> list[str]:
     ]
     ids = []
     for day, (prompts, model) in enumerate(specs):
-        ids.append(await make_session(tmp_path, prompts, brain=ScriptedBrain(model=model),
-                                      clock=ticking_clock(START + day * DAY), session_id=f"2026030{day + 4}T050607Z-000{day}"))
+        ids.append(
+            await make_session(
+                tmp_path,
+                prompts,
+                brain=ScriptedBrain(model=model),
+                clock=ticking_clock(START + day * DAY),
+                session_id=f"2026030{day + 4}T050607Z-000{day}",
+            )
+        )
     return ids
 
 
@@ -138,7 +145,9 @@ async def test_search_handles_quotes_and_non_ascii(tmp_path: Path, three: list[s
 
 
 async def test_search_filters_by_date_and_model(tmp_path: Path, three: list[str]) -> None:
-    assert [s.meta.id for s in await hits_of(tmp_path, "zebra", where=SessionFilter(until=START + 2 * DAY))] == [three[1]]
+    assert [s.meta.id for s in await hits_of(tmp_path, "zebra", where=SessionFilter(until=START + 2 * DAY))] == [
+        three[1]
+    ]
     assert await hits_of(tmp_path, "zebra", where=SessionFilter(model="small")) == []
 
 
@@ -163,7 +172,7 @@ async def test_context_lines_caps_and_corrupt_lines(tmp_path: Path) -> None:
 async def test_hits_per_session_are_capped_but_counted(tmp_path: Path) -> None:
     store = store_of(tmp_path)
     session = await store.create("20260101T000000Z-many")
-    writer = BundleWriter(store.folder(session), session, fsync="never", clock=lambda: datetime(2026, 1, 1, tzinfo=timezone.utc))
+    writer = BundleWriter(store.folder(session), session, fsync="never", clock=lambda: datetime(2026, 1, 1, tzinfo=UTC))
     await writer.start()
     for i in range(30):
         await writer.append(UserMessage(text=f"needle {i}", agent="primary"))

@@ -5,17 +5,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.fake_api import FakeAnthropicServer, Reply, ToolCall as FakeToolCall
+from tests.fake_api import FakeAnthropicServer, Reply
+from tests.fake_api import ToolCall as FakeToolCall
 from tests.messages_api import assert_valid_messages
 from workbench.brains.anthropic import AnthropicBrain
-from workbench.protocol.brain_io import ThinkingConfig
-from workbench.log.bundle import BundleStore
-from workbench.protocol.signals import ThinkingStreamed
 from workbench.engine.config import Config
-from workbench.protocol.content import RedactedThinkingBlock, ThinkingBlock, ToolUseBlock
 from workbench.engine.context.fold import fold
-from workbench.protocol.events import AssistantMessage, ToolResult
 from workbench.engine.engine import Workbench
+from workbench.log.bundle import BundleStore
+from workbench.protocol.brain_io import ThinkingConfig
+from workbench.protocol.content import RedactedThinkingBlock, ThinkingBlock, ToolUseBlock
+from workbench.protocol.events import AssistantMessage, ToolResult
+from workbench.protocol.signals import ThinkingStreamed
 
 THOUGHT = "The user wants the readme. I should read README.md first, then answer."
 SIGNATURE = "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pk-sig"
@@ -33,8 +34,12 @@ async def test_thinking_streams_is_logged_signed_counted_and_sent_back_before_th
     workspace.mkdir()
     (workspace / "README.md").write_text("# Demo\nIt greets.\n")
     replies = [
-        Reply(thinking=THOUGHT, signature=SIGNATURE, text="Reading it.",
-              tool_calls=[FakeToolCall(name="Read", input={"file_path": "README.md"}, id="toolu_read")]),
+        Reply(
+            thinking=THOUGHT,
+            signature=SIGNATURE,
+            text="Reading it.",
+            tool_calls=[FakeToolCall(name="Read", input={"file_path": "README.md"}, id="toolu_read")],
+        ),
         Reply(thinking="It greets; say so.", signature="sig-2", text="It greets."),
     ]
     async with FakeAnthropicServer(*replies) as api:
@@ -71,7 +76,9 @@ async def test_thinking_streams_is_logged_signed_counted_and_sent_back_before_th
 
 async def test_redacted_thinking_goes_back_verbatim(tmp_path: Path) -> None:
     replies = [
-        Reply(redacted_thinking="opaque-encrypted-bytes", tool_calls=[FakeToolCall(name="Glob", input={"pattern": "*"})]),
+        Reply(
+            redacted_thinking="opaque-encrypted-bytes", tool_calls=[FakeToolCall(name="Glob", input={"pattern": "*"})]
+        ),
         Reply(text="Nothing here."),
     ]
     async with FakeAnthropicServer(*replies) as api:

@@ -8,11 +8,11 @@ import pytest
 import yaml
 
 from workbench.brains.scripted import ScriptedBrain
-from workbench.log.bundle import BundleStore
 from workbench.engine.config import Config
 from workbench.engine.context.fold import fold
-from workbench.protocol.events import Remounted, ToolCall, ToolResult
 from workbench.engine.engine import Workbench
+from workbench.log.bundle import BundleStore
+from workbench.protocol.events import Remounted, ToolCall, ToolResult
 from workbench.tools.base import ToolContext
 from workbench.tools.registry import ToolRegistry
 from workbench.tools.todo import CONFIRMATION, TodoItem, TodoWrite, TodoWriteInput, todos_of
@@ -51,9 +51,12 @@ def test_the_input_is_claude_codes_shape_and_is_checked() -> None:
 
 def test_todos_are_the_latest_successful_call_of_that_agent() -> None:
     events = [
-        call("t1", PLAN), result("t1"),
-        call("c1", [PLAN[0]], agent="child"), result("c1", agent="child"),
-        call("t2", [{"content": "x", "status": "bogus"}]), result("t2", is_error=True),  # refused: no change
+        call("t1", PLAN),
+        result("t1"),
+        call("c1", [PLAN[0]], agent="child"),
+        result("c1", agent="child"),
+        call("t2", [{"content": "x", "status": "bogus"}]),
+        result("t2", is_error=True),  # refused: no change
         call("t3", DONE),  # no result yet (interrupted, or still running): no change
     ]
     assert todos_of(events, "primary") == [TodoItem.model_validate(item) for item in PLAN]
@@ -65,7 +68,10 @@ def test_todos_are_the_latest_successful_call_of_that_agent() -> None:
 def test_a_remounted_agent_keeps_the_source_list() -> None:
     messages = [
         {"role": "user", "content": [{"type": "text", "text": "plan it"}]},
-        {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "TodoWrite", "input": {"todos": PLAN}}]},
+        {
+            "role": "assistant",
+            "content": [{"type": "tool_use", "id": "t1", "name": "TodoWrite", "input": {"todos": PLAN}}],
+        },
         {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": "ok"}]},
     ]
     remounted = Remounted(source_session="s", up_to_seq=9, messages=messages, agent="primary")
@@ -75,11 +81,15 @@ def test_a_remounted_agent_keeps_the_source_list() -> None:
 
 async def test_an_agent_turn_keeps_its_list_in_the_bundle(tmp_path: Path) -> None:
     script = tmp_path / "script.yaml"
-    script.write_text(yaml.safe_dump([
-        {"tool_use": {"name": "TodoWrite", "input": {"todos": PLAN}}},
-        {"tool_use": {"name": "TodoWrite", "input": {"todos": DONE}}},
-        "all done",
-    ]))
+    script.write_text(
+        yaml.safe_dump(
+            [
+                {"tool_use": {"name": "TodoWrite", "input": {"todos": PLAN}}},
+                {"tool_use": {"name": "TodoWrite", "input": {"todos": DONE}}},
+                "all done",
+            ]
+        )
+    )
     bench = await Workbench.open(Config(bundles=tmp_path / "bundles", fsync="never"), tmp_path, ScriptedBrain(script))
     assert await bench.ask("plan and do it") == "all done"
     await bench.close()

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from workbench.engine.context.tokens import TiktokenCounter, TokenLedger, default_counter
 from workbench.protocol.content import TextBlock
 from workbench.protocol.events import AssistantMessage, Compaction, Reduction, ToolResult, Usage, UserMessage
-from workbench.engine.context.tokens import TiktokenCounter, TokenLedger, default_counter
 
 
 class CountingCounter:
@@ -43,7 +43,9 @@ def test_categories_and_compaction_and_reduction() -> None:
     ledger.observe(ToolResult(seq=2, tool_use_id="t1", content="r " * 50))
     assert ledger.categories["system"] == 3
     assert ledger.categories["tool_results"] == 50
-    ledger.observe(Reduction(seq=3, strategy="stale", tokens_before=50, tokens_after=2, replacements={"t1": "stub two"}))
+    ledger.observe(
+        Reduction(seq=3, strategy="stale", tokens_before=50, tokens_after=2, replacements={"t1": "stub two"})
+    )
     assert ledger.categories["tool_results"] == 2
     assert ledger.saved["stale"] == 48
     ledger.observe(Compaction(seq=4, summary="short", from_seq=1, to_seq=2))

@@ -12,10 +12,8 @@ import pytest
 from pydantic import BaseModel
 
 from workbench.tools.base import MAX_RESULT_CHARS, Tool, ToolContext, ToolFailure, ToolOutput
-from workbench.tools.bash import Bash
 from workbench.tools.edit import Edit
-from workbench.tools.glob import MAX_GLOB_RESULTS, Glob, compile_glob
-from workbench.tools.grep import Grep
+from workbench.tools.glob import MAX_GLOB_RESULTS, compile_glob
 from workbench.tools.read import Read
 from workbench.tools.registry import InvalidToolCall, ToolRegistry, builtin_tools
 from workbench.tools.write import Write
@@ -166,18 +164,14 @@ async def test_edit_replaces_a_unique_match(registry: ToolRegistry, ctx: ToolCon
     assert (ws / "a.py").read_bytes() == b"x = 1\r\ny = 3\r\n"
 
 
-async def test_edit_with_several_matches_needs_replace_all(
-    registry: ToolRegistry, ctx: ToolContext, ws: Path
-) -> None:
+async def test_edit_with_several_matches_needs_replace_all(registry: ToolRegistry, ctx: ToolContext, ws: Path) -> None:
     (ws / "a.py").write_text("n = 0\nn = 0\nn = 0\n")
     out = await call(registry, ctx, "Edit", file_path="a.py", old_string="n = 0", new_string="n = 1")
     assert out.is_error
     assert "occurs 3 times in a.py" in out.content and "replace_all" in out.content
     assert (ws / "a.py").read_text() == "n = 0\nn = 0\nn = 0\n"
 
-    out = await call(
-        registry, ctx, "Edit", file_path="a.py", old_string="n = 0", new_string="n = 1", replace_all=True
-    )
+    out = await call(registry, ctx, "Edit", file_path="a.py", old_string="n = 0", new_string="n = 1", replace_all=True)
     assert out.content == "Replaced 3 occurrences in a.py"
     assert (ws / "a.py").read_text() == "n = 1\nn = 1\nn = 1\n"
 
@@ -387,13 +381,9 @@ async def _wait_dead(pid: int) -> bool:
     return False
 
 
-async def test_bash_timeout_kills_the_whole_process_group(
-    registry: ToolRegistry, ctx: ToolContext, ws: Path
-) -> None:
+async def test_bash_timeout_kills_the_whole_process_group(registry: ToolRegistry, ctx: ToolContext, ws: Path) -> None:
     started = time.monotonic()
-    out = await call(
-        registry, ctx, "Bash", command="sleep 300 & echo $! > child.pid; echo started; wait", timeout=1
-    )
+    out = await call(registry, ctx, "Bash", command="sleep 300 & echo $! > child.pid; echo started; wait", timeout=1)
     assert time.monotonic() - started < 10
     assert out.is_error
     assert out.content.startswith("started\n")
@@ -413,9 +403,7 @@ async def test_bash_timeout_returns_even_if_an_escaped_process_holds_the_output(
         os.kill(int((ws / "escaped.pid").read_text()), 9)
 
 
-async def test_cancelling_bash_kills_the_process_group(
-    registry: ToolRegistry, ctx: ToolContext, ws: Path
-) -> None:
+async def test_cancelling_bash_kills_the_process_group(registry: ToolRegistry, ctx: ToolContext, ws: Path) -> None:
     task = asyncio.create_task(call(registry, ctx, "Bash", command="sleep 300 & echo $! > child.pid; wait"))
     for _ in range(100):
         if (ws / "child.pid").exists() and (ws / "child.pid").read_text().strip():
@@ -429,9 +417,7 @@ async def test_cancelling_bash_kills_the_process_group(
     assert await _wait_dead(child)
 
 
-async def test_bash_output_over_the_cap_is_truncated_with_a_note(
-    registry: ToolRegistry, ctx: ToolContext
-) -> None:
+async def test_bash_output_over_the_cap_is_truncated_with_a_note(registry: ToolRegistry, ctx: ToolContext) -> None:
     out = await call(registry, ctx, "Bash", command="head -c 50000 /dev/zero | tr '\\0' x")
     assert len(out.content) <= MAX_RESULT_CHARS
     assert out.truncated_chars > 0

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
-from workbench.protocol.brain_io import BrainError, BrainEvent, BrainRequest, MessageDone, TextDelta, ThinkingDelta
 from workbench.brains.extractive import message_text
 from workbench.brains.scripted import ScriptedBrain, text_chunks
+from workbench.protocol.brain_io import BrainError, BrainEvent, BrainRequest, MessageDone, TextDelta, ThinkingDelta
 from workbench.protocol.content import ThinkingBlock
 
 
@@ -68,6 +68,7 @@ class ThinkingBrain(ScriptedBrain):
         await self.release.wait()
         async for item in super().stream(request):
             if isinstance(item, MessageDone):
-                item = MessageDone(content=[ThinkingBlock(thinking=self.thought), *item.content],
-                                   stop_reason=item.stop_reason)
+                item = MessageDone(
+                    content=[ThinkingBlock(thinking=self.thought), *item.content], stop_reason=item.stop_reason
+                )
             yield item

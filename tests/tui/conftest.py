@@ -11,9 +11,10 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -23,7 +24,7 @@ from workbench.engine.config import Config
 from workbench.frontends.tui.app import WorkbenchApp
 from workbench.frontends.tui.locations import BUILTIN_THEMES
 
-NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 SESSION_ID = "20260102T030405Z-test"
 OFFLINE = "offline · scripted brain — set ANTHROPIC_API_KEY to use Claude"
 WORKSPACE = Path("/tmp/workbench-tui-tests/ws")

@@ -6,13 +6,13 @@ import asyncio
 
 from textual.message import Message
 
-from workbench.log.bus import EventBus
-from workbench.protocol.signals import TextStreamed
-from workbench.protocol.content import TextBlock
-from workbench.protocol.events import AssistantMessage, UserMessage
 from workbench.engine.context.tokens import BudgetSnapshot
 from workbench.frontends.tui.bridge import BusBridge
 from workbench.frontends.tui.messages import BudgetChanged, EventLogged, ReplyStreamed
+from workbench.log.bus import EventBus
+from workbench.protocol.content import TextBlock
+from workbench.protocol.events import AssistantMessage, UserMessage
+from workbench.protocol.signals import TextStreamed
 
 
 class Inbox:

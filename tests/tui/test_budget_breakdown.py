@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from workbench.protocol.events import ChildResult, Compaction, Reduction
 from workbench.frontends.tui.humanize import token_count
 from workbench.frontends.tui.widgets.context_budget import ContextBudget
 from workbench.frontends.tui.widgets.prompt import PromptArea
 from workbench.frontends.tui.widgets.session_strip import SessionStrip
+from workbench.protocol.events import ChildResult, Compaction, Reduction
 
 from .helpers import engine_ready, notices, settle, type_and_send, until
 

@@ -9,13 +9,13 @@ from textual.pilot import Pilot
 from textual.widgets import Static
 
 from workbench.brains.scripted import ScriptedBrain
-from workbench.protocol.content import ThinkingBlock as ThinkingContent
-from workbench.protocol.events import AssistantMessage
 from workbench.frontends.tui.widgets.agents_pane import AgentsPane, AgentTree
 from workbench.frontends.tui.widgets.conversation import Conversation
 from workbench.frontends.tui.widgets.todo_checklist import TodoChecklist
 from workbench.frontends.tui.widgets.tool_block import ToolBlock
 from workbench.frontends.tui.widgets.transcript_blocks import Marker, ThinkingBlock
+from workbench.protocol.content import ThinkingBlock as ThinkingContent
+from workbench.protocol.events import AssistantMessage
 
 from .brains import ThinkingBrain
 from .helpers import engine_ready, settle, type_and_send, until
@@ -174,7 +174,9 @@ async def test_thinking_streams_into_a_folded_block_and_stays_folded_from_the_lo
         app.main_screen._present("primary")  # rebuilt from the logged thinking block
         await settle(pilot)
         (logged,) = app.query_one(Conversation).query(ThinkingBlock)
-        assert logged is not block and logged.collapsed and str(logged.title) == f"thought · {len(THOUGHT.split())} words"
+        assert (
+            logged is not block and logged.collapsed and str(logged.title) == f"thought · {len(THOUGHT.split())} words"
+        )
 
 
 # ---------------------------------------------------------------- snapshots

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from workbench.protocol.events import AssistantMessage, ToolResult
 from workbench.frontends.tui.widgets.agents_pane import AgentTree
 from workbench.frontends.tui.widgets.assistant_reply import AssistantReply
 from workbench.frontends.tui.widgets.conversation import Conversation
 from workbench.frontends.tui.widgets.tool_block import ToolBlock
 from workbench.frontends.tui.widgets.transcript_blocks import UserTurn, Welcome
+from workbench.protocol.events import AssistantMessage, ToolResult
 
 from .brains import HeldBrain
 from .helpers import engine_ready, settle, type_and_send, until
@@ -122,10 +122,10 @@ async def test_the_conversation_follows_new_output_unless_scrolled_up(make_app) 
 
 
 async def test_thinking_streams_into_a_folded_block_that_the_logged_reply_settles(make_app) -> None:
-    from workbench.protocol.content import TextBlock
-    from workbench.protocol.content import ThinkingBlock as ThinkingContent
     from workbench.frontends.tui.messages import EventLogged, ReplyStreamed, ThinkingStreamed
     from workbench.frontends.tui.widgets.transcript_blocks import ThinkingBlock
+    from workbench.protocol.content import TextBlock
+    from workbench.protocol.content import ThinkingBlock as ThinkingContent
 
     async with make_app().run_test(size=(120, 36)) as pilot:
         app = await engine_ready(pilot)

@@ -7,11 +7,11 @@ from pathlib import Path
 from textual.widgets import OptionList, RadioSet
 
 from workbench.brains.scripted import ScriptedBrain
-from workbench.protocol.events import ChildResult, Compaction, Delegated, Primed, ToolResult, UserMessage
 from workbench.frontends.tui.screens.primer_picker import PrimerPicker
 from workbench.frontends.tui.screens.questions import QuestionsScreen
 from workbench.frontends.tui.widgets.conversation import Conversation
 from workbench.frontends.tui.widgets.prompt import PromptArea
+from workbench.protocol.events import ChildResult, Compaction, Delegated, Primed, ToolResult, UserMessage
 
 from .helpers import engine_ready, notices, settle, type_and_send, until
 

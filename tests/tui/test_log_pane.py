@@ -7,10 +7,10 @@ import json
 from textual.widgets import Input, TextArea
 
 from workbench.frontends.tui.log_filter import LogFilter
-from workbench.frontends.tui.screens.event_detail import EventDetailScreen
-from workbench.protocol.events import Status
 from workbench.frontends.tui.messages import EventLogged
+from workbench.frontends.tui.screens.event_detail import EventDetailScreen
 from workbench.frontends.tui.widgets.log_pane import TAIL_ROWS, LogPane, LogTable
+from workbench.protocol.events import Status
 
 from .helpers import engine_ready, settle, type_and_send, until
 

@@ -16,13 +16,13 @@ from pathlib import Path
 import pytest
 from textual.widgets import OptionList, Static
 
-from workbench.protocol.signals import McpStatusChanged
 from workbench.engine.config import PermissionsConfig
-from workbench.protocol.events import Error
 from workbench.frontends.tui.bridge import BusBridge
 from workbench.frontends.tui.messages import McpChanged
 from workbench.frontends.tui.screens.mcp import NO_SERVERS, McpScreen
 from workbench.frontends.tui.widgets.session_header import McpTally, SessionHeader
+from workbench.protocol.events import Error
+from workbench.protocol.signals import McpStatusChanged
 
 from .helpers import engine_ready, notices, settle, type_and_send, until
 
@@ -147,7 +147,9 @@ async def test_a_server_that_dies_mid_session_is_shown_failed_and_the_agent_goes
 
     script = tmp_path / "die.yaml"
     script.write_text("- tool_use: {name: mcp__demo__die, input: {}}\n- The server is gone.\n")
-    app = make_app(brain=ScriptedBrain(script=script, delay_s=0), permissions=PermissionsConfig(allow=["mcp__demo__die"]))
+    app = make_app(
+        brain=ScriptedBrain(script=script, delay_s=0), permissions=PermissionsConfig(allow=["mcp__demo__die"])
+    )
     async with app.run_test(size=(160, 48)) as pilot:
         app = await engine_ready(pilot)
         await servers_settled(pilot, demo="ready", broken="failed")

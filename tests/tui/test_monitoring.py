@@ -9,12 +9,12 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable
 
 from workbench.engine.config import LimitsConfig
-from workbench.protocol.events import AgentFinished, ChildResult, UserMessage
 from workbench.frontends.tui.screens.tasks import TasksScreen
 from workbench.frontends.tui.widgets.agents_pane import AgentsPane, AgentTree
 from workbench.frontends.tui.widgets.conversation import Conversation
 from workbench.frontends.tui.widgets.session_strip import SessionStrip
 from workbench.frontends.tui.widgets.transcript_blocks import Marker
+from workbench.protocol.events import AgentFinished, ChildResult, UserMessage
 
 from .brains import MoodyBrain
 from .helpers import engine_ready, notices, settle, type_and_send, until

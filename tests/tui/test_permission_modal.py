@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from workbench.brains.scripted import ScriptedBrain
-from workbench.log.bundle import BundleStore
-from workbench.protocol.events import PermissionDecision, ToolResult
 from workbench.frontends.tui.screens.approval import ApprovalScreen
 from workbench.frontends.tui.widgets.agents_pane import AgentsPane
+from workbench.log.bundle import BundleStore
+from workbench.protocol.events import PermissionDecision, ToolResult
 
 from .helpers import engine_ready, settle, type_and_send, until
 

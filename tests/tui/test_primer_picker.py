@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input, OptionList, Static
 
-from workbench.protocol.events import Primed
 from workbench.frontends.tui.screens.primer_picker import PrimerPicker
 from workbench.frontends.tui.widgets.prompt import PromptArea
+from workbench.protocol.events import Primed
 
 from .conftest import WORKSPACE
 from .helpers import engine_ready, notices, settle, until

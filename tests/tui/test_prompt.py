@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from workbench.protocol.events import UserMessage
 from workbench.frontends.tui.slash import completions, parse
 from workbench.frontends.tui.widgets.prompt import PromptArea, SlashMenu
+from workbench.protocol.events import UserMessage
 
 from .helpers import engine_ready, notices, settle
 

@@ -10,19 +10,14 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from workbench.brains.scripted import ScriptedBrain
-from workbench.log.bus import EventBus
-from workbench.log.bundle import BundleStore
-from workbench.log.catalog import TITLE_FILE
 from workbench.engine.config import Config
 from workbench.engine.context.fold import fold
-from workbench.protocol.events import Remounted
-from workbench.log.session_lock import SessionLock
 from workbench.engine.engine import Workbench
 from workbench.frontends.tui.replay_player import MAX_WAIT_S, SPEEDS, ReplayPlayer
 from workbench.frontends.tui.screens.confirm import ConfirmScreen
@@ -39,6 +34,11 @@ from workbench.frontends.tui.widgets.search_matches import SearchMatches
 from workbench.frontends.tui.widgets.session_agents import SessionAgents
 from workbench.frontends.tui.widgets.session_preview import SessionPreview
 from workbench.frontends.tui.widgets.session_table import SessionTable
+from workbench.log.bundle import BundleStore
+from workbench.log.bus import EventBus
+from workbench.log.catalog import TITLE_FILE
+from workbench.log.session_lock import SessionLock
+from workbench.protocol.events import Remounted
 
 from .conftest import SESSION_ID
 from .helpers import engine_ready, notices, settle, until
@@ -51,7 +51,7 @@ WIDE = (160, 48)
 
 
 async def _scripted_session(config: Config, cwd: Path, session_id: str, prompt: str, model: str) -> BundleStore:
-    when = datetime.strptime(session_id[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+    when = datetime.strptime(session_id[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
     bench = await Workbench.open(config, cwd, ScriptedBrain(model=model), session_id=session_id, clock=lambda: when)
     await bench.ask(prompt)
     await bench.close()
@@ -211,7 +211,9 @@ async def test_rename_sets_the_title_the_list_shows(make_app, store: BundleStore
         await until(pilot, lambda: isinstance(pilot.app.screen, RenameScreen))
         pilot.app.screen.query_one("#rename-title").value = "The README tour"
         await pilot.press("enter")
-        await until(pilot, lambda: any(r.entry.meta.title == "The README tour" for r in browser.query_one(SessionTable).shown))
+        await until(
+            pilot, lambda: any(r.entry.meta.title == "The README tour" for r in browser.query_one(SessionTable).shown)
+        )
         assert (store.folder(READ) / TITLE_FILE).read_text().strip() == "The README tour"
 
 
@@ -352,7 +354,7 @@ async def test_the_player_publishes_in_order_paced_by_the_recorded_gaps(store: B
         seen: list[object] = []
         waits: list[float] = []
 
-        async def sleep(seconds: float) -> None:
+        async def sleep(seconds: float, waits: list[float] = waits) -> None:
             waits.append(seconds)
 
         bus = EventBus()

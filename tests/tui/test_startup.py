@@ -16,7 +16,7 @@ HEAVY = ("anthropic", "tiktoken", "aiofiles", "workbench.log.bundle", "workbench
 
 
 def test_importing_the_app_leaves_the_heavy_modules_for_later() -> None:
-    code = "import sys, workbench.frontends.tui.app; print(' '.join(m for m in %r if m in sys.modules))" % (HEAVY,)
+    code = f"import sys, workbench.frontends.tui.app; print(' '.join(m for m in {HEAVY!r} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == ""
 
@@ -24,8 +24,13 @@ def test_importing_the_app_leaves_the_heavy_modules_for_later() -> None:
 async def test_a_session_that_cannot_start_is_explained_not_raised(config, workspace: Path, tmp_path: Path) -> None:
     script = tmp_path / "broken.yaml"
     script.write_text("- {}\n")  # a turn with neither text nor tool_use
-    app = WorkbenchApp(config.model_copy(update={"brain": "scripted"}), script=script, cwd=workspace,
-                       config_path=tmp_path / "config.toml", theme_dirs=[])
+    app = WorkbenchApp(
+        config.model_copy(update={"brain": "scripted"}),
+        script=script,
+        cwd=workspace,
+        config_path=tmp_path / "config.toml",
+        theme_dirs=[],
+    )
     async with app.run_test(size=(100, 30)) as pilot:
         await until(pilot, lambda: app.engine_failed)
         await pilot.pause(0.1)

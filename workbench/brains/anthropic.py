@@ -13,14 +13,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 
 import anthropic
 import httpx2  # the SDK's HTTP transport: its errors surface raw when a stream breaks mid-body
 from anthropic.lib.streaming import AsyncMessageStream
 from pydantic import BaseModel, TypeAdapter
 
-from workbench.protocol.brain_io import BrainError, BrainEvent, BrainRequest, MessageDone, RetryNotice, TextDelta, ThinkingDelta, ToolUseStarted, UsageReport
+from workbench.protocol.brain_io import (
+    BrainError,
+    BrainEvent,
+    BrainRequest,
+    MessageDone,
+    RetryNotice,
+    TextDelta,
+    ThinkingDelta,
+    ToolUseStarted,
+    UsageReport,
+)
 from workbench.protocol.content import ContentBlock
 
 _CONTENT = TypeAdapter(ContentBlock)
@@ -99,7 +110,7 @@ class AnthropicBrain:
         """Build the API client now (some 40 ms: a TLS context, certificates), say in a thread,
         rather than on the event loop at the first request. A credentials problem waits for that request."""
         with contextlib.suppress(anthropic.CredentialsError):
-            self.client
+            _ = self.client
 
     async def stream(self, request: BrainRequest) -> AsyncIterator[BrainEvent]:
         params = self._params(request)
@@ -207,11 +218,16 @@ class AnthropicBrain:
                 retryable=True,
             )
         if isinstance(err, anthropic.APITimeoutError):
-            return _Failure(error_type="connection", summary=f"The API at {self.client.base_url} timed out",
-                            retryable=True)
+            return _Failure(
+                error_type="connection", summary=f"The API at {self.client.base_url} timed out", retryable=True
+            )
         if isinstance(err, anthropic.APIConnectionError):
-            return _Failure(error_type="connection", summary=f"Could not connect to the API at {self.client.base_url}",
-                            detail=_cause(err), retryable=True)
+            return _Failure(
+                error_type="connection",
+                summary=f"Could not connect to the API at {self.client.base_url}",
+                detail=_cause(err),
+                retryable=True,
+            )
         if isinstance(err, anthropic.APIStatusError):
             if err.status_code == 200:  # an ``event: error`` inside a streamed reply
                 return _mid_stream_failure(err)
@@ -231,24 +247,33 @@ def _status_failure(err: anthropic.APIStatusError) -> _Failure:
     detail = err.api_message or str(err)
     wait = _retry_after(err.response.headers)
     if status == 401:
-        return _Failure(error_type="auth", summary="Authentication failed (401)", detail="check ANTHROPIC_API_KEY",
-                        retryable=False)
+        return _Failure(
+            error_type="auth", summary="Authentication failed (401)", detail="check ANTHROPIC_API_KEY", retryable=False
+        )
     if status == 403:
         return _Failure(error_type="auth", summary="Permission denied (403)", detail=detail, retryable=False)
     if status == 429:
-        return _Failure(error_type="rate_limit", summary="Rate limited by the API (429)", retryable=True,
-                        retry_after_s=wait)
+        return _Failure(
+            error_type="rate_limit", summary="Rate limited by the API (429)", retryable=True, retry_after_s=wait
+        )
     if status == 529:
-        return _Failure(error_type="overloaded", summary="The API is overloaded (529)", retryable=True,
-                        retry_after_s=wait)
+        return _Failure(
+            error_type="overloaded", summary="The API is overloaded (529)", retryable=True, retry_after_s=wait
+        )
     if status >= 500:
-        return _Failure(error_type="server", summary=f"Server error ({status})", detail=detail, retryable=True,
-                        retry_after_s=wait)
+        return _Failure(
+            error_type="server", summary=f"Server error ({status})", detail=detail, retryable=True, retry_after_s=wait
+        )
     if status == 404:
-        return _Failure(error_type="bad_request", summary="Not found (404)",
-                        detail=f"check the model name and base URL ({detail})", retryable=False)
-    return _Failure(error_type="bad_request", summary=f"The API rejected the request ({status})", detail=detail,
-                    retryable=False)
+        return _Failure(
+            error_type="bad_request",
+            summary="Not found (404)",
+            detail=f"check the model name and base URL ({detail})",
+            retryable=False,
+        )
+    return _Failure(
+        error_type="bad_request", summary=f"The API rejected the request ({status})", detail=detail, retryable=False
+    )
 
 
 # error types an ``event: error`` may carry that are worth another attempt

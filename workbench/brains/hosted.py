@@ -18,12 +18,13 @@ import itertools
 import subprocess
 import sys
 import tempfile
-from typing import IO, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import IO
 
 from pydantic import ValidationError
 
-from workbench.protocol.brain_io import BrainError, BrainEvent, BrainRequest
 from workbench.brains.host import HostFailure, HostReply, HostRequest, host_reply
+from workbench.protocol.brain_io import BrainError, BrainEvent, BrainRequest
 
 STDERR_TAIL = 2000
 

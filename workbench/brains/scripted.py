@@ -9,14 +9,14 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
-from workbench.protocol.brain_io import BrainError, BrainEvent, BrainRequest, MessageDone, TextDelta, ToolUseStarted, UsageReport
 from workbench.brains.extractive import (
     blocks_of,
     clip,
@@ -27,9 +27,17 @@ from workbench.brains.extractive import (
     summarise_text,
     tool_calls,
 )
+from workbench.protocol.brain_io import (
+    BrainError,
+    BrainEvent,
+    BrainRequest,
+    MessageDone,
+    TextDelta,
+    ToolUseStarted,
+    UsageReport,
+)
 from workbench.protocol.content import ContentBlock, TextBlock, ToolUseBlock
-from workbench.protocol.markers import COMPACTION_MARKER, SUMMARY_REQUEST
-from workbench.protocol.markers import ORCHESTRATE_MARKER, RETURNED_RESULT_PREFIX
+from workbench.protocol.markers import COMPACTION_MARKER, ORCHESTRATE_MARKER, RETURNED_RESULT_PREFIX, SUMMARY_REQUEST
 
 # The compaction request carries this in its system prompt; the conversation to
 # summarise is the request's messages.
@@ -185,7 +193,8 @@ def _highest_scripted_id(messages: list[dict[str, Any]]) -> int:
         int(match[1])
         for message in messages
         for block in message.get("content", [])
-        if isinstance(block, dict) and block.get("type") == "tool_use"
+        if isinstance(block, dict)
+        and block.get("type") == "tool_use"
         and (match := _SCRIPTED_ID.fullmatch(str(block.get("id", ""))))
     ]
     return max(numbers, default=0)
@@ -299,17 +308,13 @@ def _plan(said: str) -> Reply:
     if len(parts) < 2:
         parts = [f"read {path} and summarise it" for path in paths_in(goal)] or [goal]
     parts = parts[:5]
-    calls = tuple(
-        Call("Task", {"description": clip(" ".join(p.split()[:6]), 48), "prompt": p}) for p in parts
-    )
+    calls = tuple(Call("Task", {"description": clip(" ".join(p.split()[:6]), 48), "prompt": p}) for p in parts)
     plan = "\n".join(f"{n}. {p}" for n, p in enumerate(parts, 1))
-    return Reply(f"Plan for \"{clip(goal, 120)}\" — {len(parts)} component(s), in parallel:\n\n{plan}", calls)
+    return Reply(f'Plan for "{clip(goal, 120)}" — {len(parts)} component(s), in parallel:\n\n{plan}', calls)
 
 
 def _fan_out(paths: list[str]) -> Reply:
-    calls = tuple(
-        Call("Task", {"description": f"read {p}", "prompt": f"read {p} and summarise it"}) for p in paths
-    )
+    calls = tuple(Call("Task", {"description": f"read {p}", "prompt": f"read {p} and summarise it"}) for p in paths)
     return Reply(f"This component covers {len(paths)} files: one sub-agent each.", calls)
 
 
@@ -469,7 +474,7 @@ _RULES = (_delegate, _run, _search, _glob, _read)
 def help_text(agent_level: int, said: str = "") -> str:
     if agent_level > 1 and said:
         return (
-            f"Sub-agent on the offline scripted brain. Task received: \"{clip(said, 200)}\". "
+            f'Sub-agent on the offline scripted brain. Task received: "{clip(said, 200)}". '
             "No rule matched it, so nothing was done: this brain only reads, lists, searches, "
             "runs commands and summarises. Set ANTHROPIC_API_KEY to have Claude do such tasks."
         )
@@ -549,8 +554,8 @@ def _report_bash(name: str, tool_input: dict[str, Any], text: str, failed: bool)
 def _report_task(name: str, tool_input: dict[str, Any], text: str, failed: bool) -> str:
     description = tool_input.get("description", "the task")
     if failed:
-        return f"The sub-agent for \"{description}\" failed: {text.strip()}"
-    return f"The sub-agent finished \"{description}\". Its summary:\n\n{text.strip()}"
+        return f'The sub-agent for "{description}" failed: {text.strip()}'
+    return f'The sub-agent finished "{description}". Its summary:\n\n{text.strip()}'
 
 
 def _report_other(name: str, tool_input: dict[str, Any], text: str, failed: bool) -> str:

@@ -116,7 +116,9 @@ def load_agent_types(workspace: Path, environ: dict[str, str] | None = None) -> 
                 catalog.problems.append(str(exc))
                 continue
             if agent_type.name in here:
-                catalog.problems.append(f"{path}: the name {agent_type.name!r} is already used by {here[agent_type.name]}")
+                catalog.problems.append(
+                    f"{path}: the name {agent_type.name!r} is already used by {here[agent_type.name]}"
+                )
                 continue
             here[agent_type.name] = path
             catalog.types.setdefault(agent_type.name, agent_type)

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from workbench.engine.policy.hooks import HooksConfig
-from workbench.tools.mcp.config import McpSettings
 from workbench.engine.policy.permissions import PermissionMode, PermissionRuleError, Rule
+from workbench.tools.mcp.config import McpSettings
 
 if TYPE_CHECKING:  # the brains' models load with the engine, not with the config
     from workbench.protocol.brain_io import ThinkingConfig
@@ -102,7 +102,7 @@ class Config(_Section):
         return own.thinking if own is not None and own.thinking is not None else self.thinking
 
     @model_validator(mode="after")
-    def _thinking_fits(self) -> "Config":
+    def _thinking_fits(self) -> Config:
         thinking = self._thinking_settings(self.model)
         if thinking.enabled and thinking.budget_tokens >= self.max_tokens:
             raise ValueError(

@@ -3,35 +3,47 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Literal
+from typing import TYPE_CHECKING, Literal
 
 from workbench import __version__
+from workbench.brains.base import Brain
+from workbench.engine.agent_types import find_agent_type
+from workbench.engine.config import Config
+from workbench.engine.context.brief import brief
+from workbench.engine.context.compaction import CompactionFailed, NothingToCompact
+from workbench.engine.context.compaction import compact as compact_events
+from workbench.engine.context.reduce import reduce_context
+from workbench.engine.context.tokens import BudgetSnapshot, TokenCounter, TokenLedger, consumed_tokens, default_counter
+from workbench.engine.policy.budget import DelegationWatch, should_compact
+from workbench.engine.policy.hooks import HookRunner, PreCompactPayload, SessionStartPayload, load_hooks
+from workbench.engine.policy.permissions import MODE_CYCLE, Approver, PermissionMode, PermissionPolicy
+from workbench.engine.priming.primers import ResolvedPrimer, find_primer, primer_dirs
+from workbench.engine.priming.primers import resolve as resolve_primer
+from workbench.engine.prompts import orchestration_prompt, returned_result
 from workbench.engine.runtime.agent import Agent, AgentServices
+from workbench.engine.runtime.restore import restore_agents
+from workbench.engine.runtime.supervisor import Supervisor
+from workbench.engine.views.session_stats import SessionStats
 from workbench.log.bundle import BundleStore, default_store_root
 from workbench.log.bus import EventBus
-from workbench.protocol.signals import McpStatusChanged
-from workbench.engine.config import Config
-from workbench.brains.base import Brain
-from workbench.protocol.brain_io import BrainError
-from workbench.engine.context.brief import brief
-from workbench.engine.policy.budget import DelegationWatch, should_compact
-from workbench.engine.context.compaction import CompactionFailed, NothingToCompact, compact as compact_events
-from workbench.engine.agent_types import find_agent_type
-from workbench.engine.priming.primers import ResolvedPrimer, find_primer, primer_dirs, resolve as resolve_primer
-from workbench.engine.context.reduce import reduce_context
-from workbench.protocol.events import FINAL_STATES, ChildResult, Delegated, Error, Event, Primed, Remounted, SessionStarted
-from workbench.engine.policy.hooks import HookRunner, PreCompactPayload, SessionStartPayload, load_hooks
-from workbench.engine.policy.permissions import Approver, PermissionMode, PermissionPolicy, MODE_CYCLE
-from workbench.engine.prompts import orchestration_prompt, returned_result
-from workbench.engine.runtime.restore import restore_agents
 from workbench.log.session import Session
-from workbench.engine.views.session_stats import SessionStats
-from workbench.engine.runtime.supervisor import Supervisor
-from workbench.engine.context.tokens import BudgetSnapshot, TokenCounter, TokenLedger, consumed_tokens, default_counter
-from workbench.tools.registry import ToolRegistry, builtin_tools
+from workbench.protocol.brain_io import BrainError
+from workbench.protocol.events import (
+    FINAL_STATES,
+    ChildResult,
+    Delegated,
+    Error,
+    Event,
+    Primed,
+    Remounted,
+    SessionStarted,
+)
+from workbench.protocol.signals import McpStatusChanged
 from workbench.tools.ask_user import AskUser, AskUserQuestion
+from workbench.tools.registry import ToolRegistry, builtin_tools
 from workbench.tools.task import Task
 from workbench.tools.todo import TodoWrite
 
@@ -83,7 +95,9 @@ class Workbench:
             approver=approver,
             max_tokens=config.max_tokens,
             thinking=config.thinking_for(brain.model),
-            hooks=HookRunner(load_hooks(cwd, config.hooks), cwd=cwd, session_id=session.id, transcript_path=session.path),
+            hooks=HookRunner(
+                load_hooks(cwd, config.hooks), cwd=cwd, session_id=session.id, transcript_path=session.path
+            ),
             ask_user=ask_user,
         )
         self.mcp: McpManager | None = None
@@ -120,13 +134,19 @@ class Workbench:
         offline_reason: str | None = None,
         remount: Remounted | None = None,
         title: str = "",
-    ) -> "Workbench":
+    ) -> Workbench:
         """Start a new session with its primary agent; with ``remount``, continuing another session's."""
         store = store or store_for(config)
         session = await Session.create(store, fsync=config.fsync, bus=bus, clock=clock, session_id=session_id)
         bench = cls(
-            config, cwd, brain, session,
-            approver=approver, ask_user=ask_user, counter=counter, offline_reason=offline_reason,
+            config,
+            cwd,
+            brain,
+            session,
+            approver=approver,
+            ask_user=ask_user,
+            counter=counter,
+            offline_reason=offline_reason,
         )
         await session.append(
             SessionStarted(title=title, cwd=str(cwd), brain=brain.name, model=brain.model, app_version=__version__)
@@ -165,7 +185,7 @@ class Workbench:
                 if agent is not None:
                     ledger.set_fixed(agent.spec.system, [t.spec().model_dump() for t in agent.tools()])
 
-    def _follow(self, task: "asyncio.Future[object]") -> None:
+    def _follow(self, task: asyncio.Future[object]) -> None:
         self._follow_ups.add(task)  # type: ignore[arg-type]
         task.add_done_callback(self._follow_ups.discard)  # type: ignore[arg-type]
 
@@ -184,13 +204,19 @@ class Workbench:
         clock: Callable[[], datetime] | None = None,
         counter: TokenCounter | None = None,
         offline_reason: str | None = None,
-    ) -> "Workbench":
+    ) -> Workbench:
         """Reopen a session after a restart: every agent comes back in the state the log left it."""
         store = store or store_for(config)
         session = await Session.resume(store, session_id, fsync=config.fsync, bus=bus, clock=clock)
         bench = cls(
-            config, cwd, brain, session,
-            approver=approver, ask_user=ask_user, counter=counter, offline_reason=offline_reason,
+            config,
+            cwd,
+            brain,
+            session,
+            approver=approver,
+            ask_user=ask_user,
+            counter=counter,
+            offline_reason=offline_reason,
         )
         for event in session.events:
             bench._account(event)
@@ -369,7 +395,9 @@ class Workbench:
         reductions = reduce_context(self.session.events_of(agent.id), agent.id, self.counter)
         return [await agent.append(r) for r in reductions]
 
-    async def compact(self, agent_id: str | None = None, instructions: str = "", *, automatic: bool = False) -> Event | None:
+    async def compact(
+        self, agent_id: str | None = None, instructions: str = "", *, automatic: bool = False
+    ) -> Event | None:
         """Summarise the older turns through the brain; the last turns stay verbatim."""
         agent = self.agent(agent_id)
         await agent.hook(PreCompactPayload(trigger="auto" if automatic else "manual", custom_instructions=instructions))

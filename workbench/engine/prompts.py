@@ -26,7 +26,9 @@ LEAF = "You cannot delegate further: do the work yourself with the tools you hav
 
 
 def system_prompt(workspace: Path, level: int, depth: int, auto_delegate: bool, parent_level: int | None = None) -> str:
-    parts = [BASE.format(workspace=workspace, level_name=LEVEL_NAMES.get(level, f"level-{level}"), level=level, depth=depth)]
+    parts = [
+        BASE.format(workspace=workspace, level_name=LEVEL_NAMES.get(level, f"level-{level}"), level=level, depth=depth)
+    ]
     if parent_level is not None:
         parts.append(CHILD.format(parent=LEVEL_NAMES.get(parent_level, "parent")))
     if level >= depth:
@@ -46,7 +48,6 @@ who did what (one line per sub-agent: its id, its component, what it found or ch
 
 def orchestration_prompt(goal: str) -> str:
     return ORCHESTRATION.format(goal=goal.strip())
-
 
 
 def returned_result(mode: str, agent_id: str, name: str, state: str, summary: str, note: str = "") -> str:

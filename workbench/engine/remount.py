@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from workbench.log.bundle import BundleError, BundleStore
 from workbench.engine.context.fold import Context, fold
-from workbench.protocol.events import AgentSpawned, Event, Remounted, SessionStarted, UserMessage
+from workbench.log.bundle import BundleError, BundleStore
 from workbench.log.meta import TITLE_CHARS
+from workbench.protocol.events import AgentSpawned, Event, Remounted, SessionStarted, UserMessage
 
 
 class RemountError(BundleError):

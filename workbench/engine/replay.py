@@ -9,7 +9,7 @@ sleep function is injectable, so tests run instantly and deterministically.
 from __future__ import annotations
 
 import asyncio
-from typing import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 from workbench.log.bundle import BundleStore
 from workbench.log.bus import EventBus

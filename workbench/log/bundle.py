@@ -11,19 +11,20 @@ import asyncio
 import os
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable, Literal
+from typing import Literal
 
 import aiofiles
 import aiofiles.os
 
-from workbench.protocol.events import Event, UnreadableLine, decode_event, encode_event
 from workbench.log.gc_pause import gc_paused
 from workbench.log.meta import SessionMeta
 from workbench.log.redact import Redactor
 from workbench.log.session_lock import SessionLock
+from workbench.protocol.events import Event, UnreadableLine, decode_event, encode_event
 
 FsyncPolicy = Literal["always", "interval", "never"]
 
@@ -302,7 +303,7 @@ def default_store_root(environ: dict[str, str] | None = None) -> Path:
 
 def new_session_id(now: datetime | None = None, suffix: str | None = None) -> str:
     """A session id that sorts by creation time: ``20261121T153002Z-7f3a``."""
-    now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    now = (now or datetime.now(UTC)).astimezone(UTC)
     return f"{now:%Y%m%dT%H%M%SZ}-{suffix or secrets.token_hex(2)}"
 
 
@@ -350,7 +351,7 @@ class BundleStore:
         folder = self.folder(session_id)
         size = (folder / EVENTS_FILE).stat().st_size
         try:
-            async with aiofiles.open(folder / META_FILE, "r", encoding="utf-8") as f:
+            async with aiofiles.open(folder / META_FILE, encoding="utf-8") as f:
                 meta = SessionMeta.model_validate_json(await f.read())
             if meta.bytes == size:
                 return meta

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Callable, Union
+from collections.abc import Callable
+from typing import Union
 
 from workbench.protocol.events import Event
 from workbench.protocol.signals import Live

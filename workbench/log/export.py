@@ -7,14 +7,25 @@ encodes it, so reading the export (or importing it) gives the same events back.
 from __future__ import annotations
 
 import re
-from typing import Iterable, Iterator, Literal
+from collections.abc import Iterable, Iterator
+from typing import Literal
 
 from workbench.log.bundle import BundleStore
 from workbench.log.catalog import user_title
-from workbench.protocol.content import RedactedThinkingBlock, TextBlock, ThinkingBlock
-from workbench.protocol.events import AgentSpawned, AssistantMessage, Event, Status, ToolCall, ToolResult, Usage, UserMessage, encode_event
 from workbench.log.meta import SessionMeta
 from workbench.log.transcript import describe, one_line
+from workbench.protocol.content import RedactedThinkingBlock, TextBlock, ThinkingBlock
+from workbench.protocol.events import (
+    AgentSpawned,
+    AssistantMessage,
+    Event,
+    Status,
+    ToolCall,
+    ToolResult,
+    Usage,
+    UserMessage,
+    encode_event,
+)
 
 ExportFormat = Literal["markdown", "jsonl"]
 # bookkeeping a reader of the transcript does not need

@@ -8,8 +8,8 @@ cost more than the parsing itself (measured: 0.8 s → 0.3 s for 100k events).
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 
 @contextmanager

@@ -8,13 +8,22 @@ is offered for resuming from where it stopped.
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from pydantic import BaseModel
 
 from workbench.log.bundle import ReadProblem
 from workbench.protocol.content import ToolUseBlock
-from workbench.protocol.events import FINAL_STATES, AgentFinished, AgentSpawned, AssistantMessage, Event, Status, ToolResult, UserMessage
+from workbench.protocol.events import (
+    FINAL_STATES,
+    AgentFinished,
+    AgentSpawned,
+    AssistantMessage,
+    Event,
+    Status,
+    ToolResult,
+    UserMessage,
+)
 
 # the reader's wording for a partial last line (see bundle.parse_bundle)
 TORN_TAIL = "torn last line"

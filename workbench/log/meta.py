@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Iterable
 
 from pydantic import BaseModel, Field
 
@@ -59,9 +59,7 @@ class SessionMeta(BaseModel):
         elif isinstance(event, UserMessage) and not self.title:
             self.title = " ".join(event.text.split())[:TITLE_CHARS]
         elif isinstance(event, Usage):
-            self.input_tokens += (
-                event.input_tokens + event.cache_read_input_tokens + event.cache_creation_input_tokens
-            )
+            self.input_tokens += event.input_tokens + event.cache_read_input_tokens + event.cache_creation_input_tokens
             self.output_tokens += event.output_tokens
         elif isinstance(event, (Status, AgentFinished)):
             for agent in self.agents:
@@ -69,7 +67,7 @@ class SessionMeta(BaseModel):
                     agent.state = event.state
 
     @classmethod
-    def rebuild(cls, session_id: str, events: Iterable[Event], size: int) -> "SessionMeta":
+    def rebuild(cls, session_id: str, events: Iterable[Event], size: int) -> SessionMeta:
         meta = cls(id=session_id, bytes=size)
         for event in events:
             meta.observe(event)

@@ -16,16 +16,30 @@ from __future__ import annotations
 
 import json
 import string
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 
 import aiofiles
 from pydantic import BaseModel, Field
 
 from workbench.log.bundle import EVENTS_FILE, BundleStore
 from workbench.log.catalog import SessionFilter, list_sessions
-from workbench.protocol.content import TextBlock, ThinkingBlock
-from workbench.protocol.events import AssistantMessage, ChildResult, Compaction, Delegated, Error, Event, Primed, ToolCall, ToolResult, UnreadableLine, UserMessage, decode_event
 from workbench.log.meta import SessionMeta
+from workbench.protocol.content import TextBlock, ThinkingBlock
+from workbench.protocol.events import (
+    AssistantMessage,
+    ChildResult,
+    Compaction,
+    Delegated,
+    Error,
+    Event,
+    Primed,
+    ToolCall,
+    ToolResult,
+    UnreadableLine,
+    UserMessage,
+    decode_event,
+)
 
 _FOLD = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 LINE_CHARS = 240  # a matching line longer than this is shown as a window around the match
@@ -53,8 +67,11 @@ def searchable_text(event: Event) -> str:
     if isinstance(event, UserMessage):
         return event.text
     if isinstance(event, AssistantMessage):
-        parts = [b.text if isinstance(b, TextBlock) else b.thinking for b in event.content
-                 if isinstance(b, (TextBlock, ThinkingBlock))]
+        parts = [
+            b.text if isinstance(b, TextBlock) else b.thinking
+            for b in event.content
+            if isinstance(b, (TextBlock, ThinkingBlock))
+        ]
         return "\n".join(parts)
     if isinstance(event, ToolCall):
         return "\n".join([event.name, *(f"{k}: {_plain(v)}" for k, v in event.input.items())])
@@ -116,8 +133,9 @@ def hits_in(
     return hits, matched
 
 
-def scan(data: bytes, query: str, session_id: str, *, context: int = 1,
-         limit: int | None = None) -> tuple[list[SearchHit], int]:
+def scan(
+    data: bytes, query: str, session_id: str, *, context: int = 1, limit: int | None = None
+) -> tuple[list[SearchHit], int]:
     """The first ``limit`` hits of ``query`` in one log's bytes, and how many there are in all.
 
     Lines without the query's bytes are never parsed.

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
 
 from workbench.log.bundle import BundleStore, BundleWriter, FsyncPolicy, ReadProblem
 from workbench.log.bus import EventBus
-from workbench.protocol.events import Event
 from workbench.log.meta import SessionMeta
+from workbench.protocol.events import Event
 
 
 class Session:
@@ -43,7 +43,7 @@ class Session:
         bus: EventBus | None = None,
         clock: Callable[[], datetime] | None = None,
         session_id: str | None = None,
-    ) -> "Session":
+    ) -> Session:
         session_id = await store.create(session_id)
         writer = BundleWriter(store.folder(session_id), session_id, fsync=fsync, clock=clock)
         session = cls(store, session_id, writer, bus or EventBus())
@@ -59,7 +59,7 @@ class Session:
         fsync: FsyncPolicy = "interval",
         bus: EventBus | None = None,
         clock: Callable[[], datetime] | None = None,
-    ) -> "Session":
+    ) -> Session:
         """Reopen a session to continue it: its events are loaded, appends go on after them."""
         contents = await store.read(session_id)
         meta = SessionMeta.rebuild(session_id, contents.events, size=contents.size)

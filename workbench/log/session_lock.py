@@ -12,7 +12,7 @@ import fcntl
 import os
 import socket
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
@@ -80,7 +80,7 @@ class SessionLock:
                     os.close(fd)
                     raise SessionLocked(self.folder, holder) from None
                 time.sleep(ACQUIRE_PAUSE_S)
-        me = LockHolder(pid=os.getpid(), host=socket.gethostname(), since=datetime.now(timezone.utc))
+        me = LockHolder(pid=os.getpid(), host=socket.gethostname(), since=datetime.now(UTC))
         os.ftruncate(fd, 0)
         os.pwrite(fd, me.model_dump_json().encode(), 0)
         self._fd = fd
@@ -93,7 +93,7 @@ class SessionLock:
         fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
 
-    def __enter__(self) -> "SessionLock":
+    def __enter__(self) -> SessionLock:
         self.acquire()
         return self
 

@@ -3,10 +3,29 @@
 from __future__ import annotations
 
 import json
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from workbench.protocol.content import TextBlock, ThinkingBlock, ToolUseBlock
-from workbench.protocol.events import AgentFinished, AgentSpawned, AssistantMessage, ChildResult, Compaction, Delegated, Error, Event, OpaqueEvent, PermissionDecision, Primed, Reduction, Remounted, SessionStarted, ToolCall, ToolResult, Usage, UserMessage
+from workbench.protocol.events import (
+    AgentFinished,
+    AgentSpawned,
+    AssistantMessage,
+    ChildResult,
+    Compaction,
+    Delegated,
+    Error,
+    Event,
+    OpaqueEvent,
+    PermissionDecision,
+    Primed,
+    Reduction,
+    Remounted,
+    SessionStarted,
+    ToolCall,
+    ToolResult,
+    Usage,
+    UserMessage,
+)
 
 PREVIEW_LINES = 6
 INDENT = "    "
@@ -99,6 +118,22 @@ def transcript(events: Iterable[Event]) -> Iterator[str]:
         elif isinstance(event, ToolResult):
             flag = " (error)" if event.is_error else ""
             yield f"{stamp} · ← {event.name}{flag}, {len(event.content):,} chars:\n{_clip(event.content)}"
-        elif isinstance(event, (Usage, Error, PermissionDecision, Compaction, Reduction, Primed, Delegated,
-                                ChildResult, AgentSpawned, AgentFinished, SessionStarted, Remounted, OpaqueEvent)):
+        elif isinstance(
+            event,
+            (
+                Usage,
+                Error,
+                PermissionDecision,
+                Compaction,
+                Reduction,
+                Primed,
+                Delegated,
+                ChildResult,
+                AgentSpawned,
+                AgentFinished,
+                SessionStarted,
+                Remounted,
+                OpaqueEvent,
+            ),
+        ):
             yield f"{stamp} · {event.kind}: {describe(event)}"

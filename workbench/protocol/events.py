@@ -8,7 +8,7 @@ does not know, or whose schema version ``v`` is newer than ours, loads as an
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
@@ -41,12 +41,12 @@ FINAL_STATES: frozenset[str] = frozenset({"done", "failed", "cancelled"})
 
 def utc_now() -> datetime:
     """The current UTC time, truncated to milliseconds as stored in bundles."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 def _iso_ms(ts: datetime) -> str:
-    return ts.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return ts.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 Timestamp = Annotated[datetime, PlainSerializer(_iso_ms, return_type=str, when_used="json")]
@@ -138,12 +138,7 @@ class Usage(EventBase):
     @property
     def context_tokens(self) -> int:
         """Tokens the request's context held, plus the reply that now joins it."""
-        return (
-            self.input_tokens
-            + self.cache_creation_input_tokens
-            + self.cache_read_input_tokens
-            + self.output_tokens
-        )
+        return self.input_tokens + self.cache_creation_input_tokens + self.cache_read_input_tokens + self.output_tokens
 
 
 class Compaction(EventBase):
@@ -262,9 +257,7 @@ class UnreadableLine(ValueError):
     """A bundle line that is not an event at all (torn, corrupt, not an object)."""
 
 
-_TYPE_OF_KIND: dict[bytes, type[EventBase]] = {
-    t.model_fields["kind"].default.encode(): t for t in KNOWN_EVENT_TYPES
-}
+_TYPE_OF_KIND: dict[bytes, type[EventBase]] = {t.model_fields["kind"].default.encode(): t for t in KNOWN_EVENT_TYPES}
 _KIND_KEY = b'"kind":"'
 
 

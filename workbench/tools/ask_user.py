@@ -8,7 +8,8 @@ terminal (:class:`TerminalAsker`). Without one the tool says so to the model.
 from __future__ import annotations
 
 import asyncio
-from typing import Awaitable, Callable, TextIO
+from collections.abc import Awaitable, Callable
+from typing import TextIO
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -34,7 +35,9 @@ class AskQuestion(BaseModel):
 
     question: str = Field(min_length=1, description="The full question, ending with a question mark")
     header: str = Field(min_length=1, max_length=12, description="A very short label for it, e.g. 'Auth method'")
-    options: list[AskOption] = Field(min_length=2, max_length=4, description="The choices (the user may also type their own)")
+    options: list[AskOption] = Field(
+        min_length=2, max_length=4, description="The choices (the user may also type their own)"
+    )
     multiSelect: bool = Field(default=False, description="Whether several options may be chosen")
 
     @model_validator(mode="after")
@@ -91,7 +94,8 @@ class AskUserQuestion(Tool[AskUserQuestionInput]):
         if not any(answer.answers.values()):
             return ToolOutput(content=DECLINED, is_error=True)
         pairs = ", ".join(
-            f'"{q.question}"="{", ".join(answer.answers.get(q.question, [])) or "(no answer)"}"' for q in params.questions
+            f'"{q.question}"="{", ".join(answer.answers.get(q.question, [])) or "(no answer)"}"'
+            for q in params.questions
         )
         return ToolOutput(
             content=f"User has answered your questions: {pairs}. You can now continue with the user's answers in mind."

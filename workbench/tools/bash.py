@@ -29,9 +29,7 @@ class BashInput(BaseModel):
         description=f"Seconds to wait before the command and everything it started is killed "
         f"(default {DEFAULT_TIMEOUT_S}, at most {MAX_TIMEOUT_S})",
     )
-    description: str | None = Field(
-        default=None, description="What the command does, in 5-10 words, shown to the user"
-    )
+    description: str | None = Field(default=None, description="What the command does, in 5-10 words, shown to the user")
 
 
 class Bash(Tool[BashInput]):

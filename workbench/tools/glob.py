@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from pydantic import BaseModel, ConfigDict, Field
 

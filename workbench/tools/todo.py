@@ -7,7 +7,8 @@ the latest TodoWrite call that succeeded.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Iterable, Literal
+from collections.abc import Iterable
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -48,7 +49,9 @@ class TodoWrite(Tool[TodoWriteInput]):
 
     async def run(self, params: TodoWriteInput, ctx: ToolContext) -> ToolOutput:
         counts = Counter(item.status for item in params.todos)
-        tally = ", ".join(f"{counts[s]} {s.replace('_', ' ')}" for s in ("completed", "in_progress", "pending") if counts[s])
+        tally = ", ".join(
+            f"{counts[s]} {s.replace('_', ' ')}" for s in ("completed", "in_progress", "pending") if counts[s]
+        )
         return ToolOutput(content=f"{CONFIRMATION}\n({tally or 'the list is empty'})")
 
 

@@ -12,15 +12,16 @@ touched, the error lines still open) and appends whatever the summary left out.
 from __future__ import annotations
 
 import json
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from workbench.brains.base import Brain
-from workbench.protocol.brain_io import BrainRequest, MessageDone, ToolSpec
-from workbench.protocol.content import text_of, tool_uses
 from workbench.engine.context.fold import fold
-from workbench.protocol.events import AssistantMessage, Compaction, Event, ToolResult, UserMessage
 from workbench.engine.context.reduce import context_tokens, describe, error_lines, memo_counter
 from workbench.engine.context.tokens import TokenCounter
+from workbench.protocol.brain_io import BrainRequest, MessageDone, ToolSpec
+from workbench.protocol.content import text_of, tool_uses
+from workbench.protocol.events import AssistantMessage, Compaction, Event, ToolResult, UserMessage
 from workbench.protocol.markers import COMPACTION_MARKER, SUMMARY_REQUEST
 
 # The scripted brain answers a request whose system prompt carries the marker with an extractive summary.

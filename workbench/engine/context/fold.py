@@ -10,13 +10,24 @@ result saying so.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from pydantic import BaseModel, Field
 
-from workbench.protocol.content import TextBlock, ThinkingBlock, ToolUseBlock, RedactedThinkingBlock
 from workbench.log.gc_pause import gc_paused
-from workbench.protocol.events import AgentSpawned, AssistantMessage, Compaction, Event, Primed, Reduction, Remounted, ToolResult, UserMessage
+from workbench.protocol.content import RedactedThinkingBlock, TextBlock, ThinkingBlock, ToolUseBlock
+from workbench.protocol.events import (
+    AgentSpawned,
+    AssistantMessage,
+    Compaction,
+    Event,
+    Primed,
+    Reduction,
+    Remounted,
+    ToolResult,
+    UserMessage,
+)
 
 INTERRUPTED_RESULT = "Interrupted: this tool call did not run to completion."
 INTERRUPTED_NOTE = "[reply interrupted]"

@@ -12,12 +12,13 @@ from __future__ import annotations
 import json
 import posixpath
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from workbench.engine.context.fold import Context, fold
-from workbench.protocol.events import AgentSpawned, Event, Reduction, SessionStarted, ToolResult, UserMessage
 from workbench.engine.context.tokens import TokenCounter, default_counter
+from workbench.protocol.events import AgentSpawned, Event, Reduction, SessionStarted, ToolResult, UserMessage
 from workbench.tools.read import DEFAULT_LIMIT
 
 SUPERSEDED = "superseded"

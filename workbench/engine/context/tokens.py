@@ -13,9 +13,19 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, Field
 
-from workbench.protocol.content import RedactedThinkingBlock, TextBlock, ThinkingBlock, ToolUseBlock
 from workbench.engine.context.fold import primer_text, summary_text
-from workbench.protocol.events import AssistantMessage, Compaction, Event, Primed, Reduction, Remounted, ToolResult, Usage, UserMessage
+from workbench.protocol.content import RedactedThinkingBlock, TextBlock, ThinkingBlock, ToolUseBlock
+from workbench.protocol.events import (
+    AssistantMessage,
+    Compaction,
+    Event,
+    Primed,
+    Reduction,
+    Remounted,
+    ToolResult,
+    Usage,
+    UserMessage,
+)
 
 Category = Literal["system", "tools", "primers", "history", "tool_results", "summaries", "thinking"]
 CATEGORIES: tuple[Category, ...] = ("system", "tools", "primers", "history", "tool_results", "summaries", "thinking")

@@ -19,8 +19,9 @@ import json
 import os
 import re
 import signal
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal, Mapping, Union, get_args
+from typing import Annotated, Any, Literal, Union, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError, field_validator
 
@@ -309,7 +310,7 @@ class HookRunner:
             return HookRun(command=hook.command, error=f"could not start: {exc}")
         try:
             out, err = await asyncio.wait_for(process.communicate(stdin), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             await _kill(process)
             return HookRun(command=hook.command, error=f"timed out after {timeout:g} s and was stopped")
         except asyncio.CancelledError:

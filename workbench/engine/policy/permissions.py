@@ -19,10 +19,11 @@ from __future__ import annotations
 import posixpath
 import re
 import shlex
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Iterable, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -85,8 +86,7 @@ class Rule(BaseModel):
                 raise PermissionRuleError(f"Empty parentheses in {text!r}: write {tool} to match every call")
             if tool.startswith("mcp__"):
                 raise PermissionRuleError(
-                    f"MCP rules take no parentheses ({text!r}): write mcp__server, mcp__server__tool "
-                    "or mcp__server__*"
+                    f"MCP rules take no parentheses ({text!r}): write mcp__server, mcp__server__tool or mcp__server__*"
                 )
             if tool == "Bash":
                 _check_bash_specifier(text, specifier)

@@ -11,8 +11,9 @@ Progress is then a pure function of the log: the steps come from the last
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Iterable, Literal
+from typing import Literal
 
 from pydantic import BaseModel
 

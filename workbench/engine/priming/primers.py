@@ -37,14 +37,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from workbench.engine.priming.checkpoints import checkpoint_instructions
 from workbench.engine.config import user_config_path
 from workbench.engine.context.fold import primer_text
-from workbench.protocol.events import Primed
-from workbench.engine.priming.front_matter import FrontMatterError, list_field, split_front_matter, string_field
-from workbench.engine.policy.permissions import ApprovalRequest, Approver, PermissionPolicy, PermissionRuleError, Rule
-from workbench.engine.priming.syntax import segments, split_arguments, substitute, unparse
 from workbench.engine.context.tokens import TokenCounter
+from workbench.engine.policy.permissions import ApprovalRequest, Approver, PermissionPolicy, PermissionRuleError, Rule
+from workbench.engine.priming.checkpoints import checkpoint_instructions
+from workbench.engine.priming.front_matter import FrontMatterError, list_field, split_front_matter, string_field
+from workbench.engine.priming.syntax import segments, split_arguments, substitute, unparse
+from workbench.protocol.events import Primed
 from workbench.tools.base import ToolContext, ToolFailure
 from workbench.tools.bash import MAX_TIMEOUT_S, Bash, BashInput
 from workbench.tools.sandbox import resolve_in_workspace, workspace_relative
@@ -458,7 +458,9 @@ class _Resolution:
     async def command(self, command: str) -> str:
         await self.authorise(command)
         self.commands.append(command)
-        output = await _BASH.run(BashInput(command=command, timeout=self.timeout), ToolContext(workspace=self.workspace))
+        output = await _BASH.run(
+            BashInput(command=command, timeout=self.timeout), ToolContext(workspace=self.workspace)
+        )
         body, _, status = output.content.rpartition("\n")
         if status.startswith("[timed out"):
             raise CommandTimedOut(

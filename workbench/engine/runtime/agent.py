@@ -8,22 +8,57 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
 from workbench.brains.base import Brain
-from workbench.protocol.brain_io import BrainError, BrainRequest, MessageDone, RetryNotice, TextDelta, ThinkingConfig, ThinkingDelta, ToolUseStarted, UsageReport
-from workbench.log.bundle import BundleError
-from workbench.protocol.signals import ApprovalPending, Retrying, TextStreamed, ThinkingStreamed, ToolInputStreaming
-from workbench.protocol.content import TextBlock, ToolUseBlock, text_of, tool_uses
 from workbench.engine.context.fold import fold
-from workbench.protocol.events import AgentFinished, AgentMode, AgentSpawned, AgentState, AssistantMessage, Error, Event, PermissionDecision, Primed, Status, ToolCall, ToolResult, Usage, UserMessage
-from workbench.engine.policy.hooks import HookOutcome, HookPayload, HookRunner, PostToolUsePayload, PreToolUsePayload, StopPayload, SubagentStopPayload, UserPromptSubmitPayload
+from workbench.engine.policy.hooks import (
+    HookOutcome,
+    HookPayload,
+    HookRunner,
+    PostToolUsePayload,
+    PreToolUsePayload,
+    StopPayload,
+    SubagentStopPayload,
+    UserPromptSubmitPayload,
+)
 from workbench.engine.policy.permissions import ApprovalRequest, Approver, PermissionPolicy
+from workbench.log.bundle import BundleError
 from workbench.log.session import Session
+from workbench.protocol.brain_io import (
+    BrainError,
+    BrainRequest,
+    MessageDone,
+    RetryNotice,
+    TextDelta,
+    ThinkingConfig,
+    ThinkingDelta,
+    ToolUseStarted,
+    UsageReport,
+)
+from workbench.protocol.content import TextBlock, ToolUseBlock, text_of, tool_uses
+from workbench.protocol.events import (
+    AgentFinished,
+    AgentMode,
+    AgentSpawned,
+    AgentState,
+    AssistantMessage,
+    Error,
+    Event,
+    PermissionDecision,
+    Primed,
+    Status,
+    ToolCall,
+    ToolResult,
+    Usage,
+    UserMessage,
+)
+from workbench.protocol.signals import ApprovalPending, Retrying, TextStreamed, ThinkingStreamed, ToolInputStreaming
 from workbench.tools.ask_user import ASK_USER, AskUser, AskUserAnswer, AskUserRequest
 from workbench.tools.base import Tool, ToolContext, ToolOutput
 from workbench.tools.registry import InvalidToolCall, ToolRegistry
@@ -72,9 +107,9 @@ class AgentServices:
     max_tokens: int = 8192
     thinking: ThinkingConfig = field(default_factory=ThinkingConfig)
     # spawns a delegated child of the given agent and waits for its summary
-    delegate: Callable[["Agent", str, str, str | None], Awaitable[ToolOutput]] | None = None
+    delegate: Callable[[Agent, str, str, str | None], Awaitable[ToolOutput]] | None = None
     # runs before every request: where the budget policy reduces or compacts
-    before_request: Callable[["Agent"], Awaitable[None]] | None = None
+    before_request: Callable[[Agent], Awaitable[None]] | None = None
     hooks: HookRunner | None = None
     ask_user: AskUser | None = None
 
@@ -259,7 +294,9 @@ class Agent:
                 if not calls:
                     if self.inbox:
                         continue
-                    payload = (SubagentStopPayload if self.spec.parent else StopPayload)(stop_hook_active=stop_blocks > 0)
+                    payload = (SubagentStopPayload if self.spec.parent else StopPayload)(
+                        stop_hook_active=stop_blocks > 0
+                    )
                     outcome = await self.hook(payload)
                     if outcome.blocked and stop_blocks < MAX_STOP_BLOCKS:
                         stop_blocks += 1
@@ -292,7 +329,10 @@ class Agent:
             outcome = await self.hook(UserPromptSubmitPayload(prompt=item))
             if outcome.blocked:
                 await self.append(
-                    Error(message=f"Prompt blocked by a UserPromptSubmit hook: {outcome.reason}", error_type="hook_blocked")
+                    Error(
+                        message=f"Prompt blocked by a UserPromptSubmit hook: {outcome.reason}",
+                        error_type="hook_blocked",
+                    )
                 )
                 continue
             await self.append(UserMessage(text=item, queued=queued))
@@ -345,7 +385,9 @@ class Agent:
                 elif isinstance(item, UsageReport):
                     usage = item
                 elif isinstance(item, RetryNotice):
-                    bus.publish(Retrying(agent=self.id, message=item.message, attempt=item.attempt, delay_s=item.delay_s))
+                    bus.publish(
+                        Retrying(agent=self.id, message=item.message, attempt=item.attempt, delay_s=item.delay_s)
+                    )
                     await self.append(Error(message=item.message, error_type="retry", retryable=True))
                 elif isinstance(item, MessageDone):
                     done = item
@@ -473,7 +515,9 @@ class Agent:
         pre = await self.hook(PreToolUsePayload(tool_name=call.name, tool_input=call.input, tool_use_id=call.id))
         if pre.blocked:
             await self.append(
-                PermissionDecision(tool_use_id=call.id, tool=call.name, decision="deny", source="hook", reason=pre.reason)
+                PermissionDecision(
+                    tool_use_id=call.id, tool=call.name, decision="deny", source="hook", reason=pre.reason
+                )
             )
             return ToolOutput(content=f"Blocked by a PreToolUse hook: {pre.reason}", is_error=True)
         policy = self.services.policy
@@ -494,12 +538,16 @@ class Agent:
             return ToolOutput(content=f"Permission denied: {decision.reason}", is_error=True)
         return tool, parsed
 
-    async def _ask(self, call: ToolUseBlock, tool: Tool[Any], params: BaseModel) -> tuple[Tool[Any], BaseModel] | ToolOutput:
+    async def _ask(
+        self, call: ToolUseBlock, tool: Tool[Any], params: BaseModel
+    ) -> tuple[Tool[Any], BaseModel] | ToolOutput:
         approver = self.services.approver
         policy = self.services.policy
         if approver is None:
             await self.append(
-                PermissionDecision(tool_use_id=call.id, tool=call.name, decision="deny", source="mode", reason=NO_APPROVER)
+                PermissionDecision(
+                    tool_use_id=call.id, tool=call.name, decision="deny", source="mode", reason=NO_APPROVER
+                )
             )
             return ToolOutput(content=f"Permission denied: {NO_APPROVER}", is_error=True)
         suggested = policy.suggest_rule(tool, params)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from workbench.engine.runtime.agent import Agent, AgentServices, AgentSpec
 from workbench.engine.context.fold import fold
-from workbench.protocol.events import AgentFinished, AgentSpawned, AssistantMessage, Event, Status
+from workbench.engine.runtime.agent import Agent, AgentServices, AgentSpec
 from workbench.protocol.content import tool_uses
+from workbench.protocol.events import AgentFinished, AgentSpawned, AssistantMessage, Event, Status
 
 
 def restore_agents(events: list[Event], services: AgentServices) -> list[Agent]:
@@ -24,7 +24,9 @@ def restore_agents(events: list[Event], services: AgentServices) -> list[Agent]:
             agent.pause()
         messages = fold(services.session.events_of(agent.id), agent=agent.id).messages
         # the log ends on the user's side (a prompt, tool results): the agent owes a reply
-        agent.owes_reply = bool(messages) and messages[-1]["role"] == "user" and agent.state not in ("done", "failed", "cancelled")
+        agent.owes_reply = (
+            bool(messages) and messages[-1]["role"] == "user" and agent.state not in ("done", "failed", "cancelled")
+        )
         if agent.owes_reply:
             agent.answered = False
     return list(agents.values())

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Callable
+from collections.abc import Callable
 
-from workbench.engine.runtime.agent import Agent, AgentServices, AgentSpec
 from workbench.engine.agent_types import AgentType, UnknownAgentType, find_agent_type
-from workbench.engine.priming.primers import ResolvedPrimer
 from workbench.engine.config import LimitsConfig
-from workbench.protocol.events import AgentMode, ChildResult, Delegated
-from workbench.engine.prompts import system_prompt
 from workbench.engine.context.tokens import consumed_tokens
+from workbench.engine.priming.primers import ResolvedPrimer
+from workbench.engine.prompts import system_prompt
+from workbench.engine.runtime.agent import Agent, AgentServices, AgentSpec
+from workbench.protocol.events import AgentMode, ChildResult, Delegated
 from workbench.tools.base import ToolOutput
 
 log = logging.getLogger(__name__)

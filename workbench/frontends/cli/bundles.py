@@ -11,9 +11,10 @@ import argparse
 import asyncio
 import os
 import sys
-from datetime import datetime, timedelta, timezone
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Awaitable, Callable, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from workbench.engine.config import Config
@@ -39,7 +40,7 @@ def _when(text: str) -> datetime:
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date: use YYYY-MM-DD or an ISO time") from None
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _until(text: str) -> datetime:
@@ -48,17 +49,21 @@ def _until(text: str) -> datetime:
     return value + timedelta(days=1) if len(text) == 10 else value
 
 
-def add_commands(bundles: argparse._SubParsersAction, top: argparse._SubParsersAction,
-                 common: argparse.ArgumentParser) -> None:
+def add_commands(
+    bundles: argparse._SubParsersAction, top: argparse._SubParsersAction, common: argparse.ArgumentParser
+) -> None:
     """Declare the commands on ``workbench bundles …`` and ``workbench …``."""
-    imp = bundles.add_parser("import", parents=[common], help="import Claude Code / Codex transcripts or a bundle export")
-    imp.add_argument("paths", nargs="*", type=Path,
-                     help="files or folders (default: find them under your home folder)")
+    imp = bundles.add_parser(
+        "import", parents=[common], help="import Claude Code / Codex transcripts or a bundle export"
+    )
+    imp.add_argument("paths", nargs="*", type=Path, help="files or folders (default: find them under your home folder)")
     exp = bundles.add_parser("export", parents=[common], help="write a session as Markdown or JSONL")
     exp.add_argument("id", help="a session id or a unique prefix of one")
     exp.add_argument("--format", choices=["markdown", "jsonl"], default="markdown")
     exp.add_argument("-o", "--output", type=Path, help="a file to write (default: standard output)")
-    find = bundles.add_parser("search", parents=[common], help="search every session's messages, tool calls and results")
+    find = bundles.add_parser(
+        "search", parents=[common], help="search every session's messages, tool calls and results"
+    )
     find.add_argument("query")
     find.add_argument("--since", type=_when, help="sessions created on or after this date")
     find.add_argument("--until", type=_until, help="sessions created up to this date (included)")
@@ -66,17 +71,21 @@ def add_commands(bundles: argparse._SubParsersAction, top: argparse._SubParsersA
     find.add_argument("--context", type=int, default=1, help="lines of context around each hit")
     rm = bundles.add_parser("rm", parents=[common], help="delete a session")
     rm.add_argument("id", help="a session id or a unique prefix of one")
-    rename = bundles.add_parser("rename", parents=[common], help="give a session a title (\"\" restores the derived one)")
+    rename = bundles.add_parser("rename", parents=[common], help='give a session a title ("" restores the derived one)')
     rename.add_argument("id", help="a session id or a unique prefix of one")
     rename.add_argument("title")
     replay = top.add_parser("replay", parents=[common], help="replay a session's events with their original timing")
     replay.add_argument("id", help="a session id or a unique prefix of one")
     replay.add_argument("--speed", type=_speed, default=1.0, help="1, 10x, … or max (default: 1)")
-    replay.add_argument("--max-gap", type=float, default=DEFAULT_MAX_GAP_S,
-                        help=f"longest pause between two events, in seconds (default: {DEFAULT_MAX_GAP_S:g})")
+    replay.add_argument(
+        "--max-gap",
+        type=float,
+        default=DEFAULT_MAX_GAP_S,
+        help=f"longest pause between two events, in seconds (default: {DEFAULT_MAX_GAP_S:g})",
+    )
 
 
-def run_command(args: argparse.Namespace, config: "Config") -> int | None:
+def run_command(args: argparse.Namespace, config: Config) -> int | None:
     """Run the parsed command if it is one of these; None when it is not."""
     command: Awaitable[int]
     if args.command == "replay":
@@ -88,8 +97,9 @@ def run_command(args: argparse.Namespace, config: "Config") -> int | None:
         elif name == "export":
             command = export_command(config, args.id, args.format, args.output)
         elif name == "search":
-            command = search_command(config, args.query, since=args.since, until=args.until, model=args.model,
-                                     context=args.context)
+            command = search_command(
+                config, args.query, since=args.since, until=args.until, model=args.model, context=args.context
+            )
         elif name == "rm":
             command = rm_command(config, args.id)
         else:
@@ -107,10 +117,9 @@ def run_command(args: argparse.Namespace, config: "Config") -> int | None:
 # ---------------------------------------------------------------- the commands
 
 
-async def import_command(config: "Config", paths: list[Path], out: TextIO = sys.stdout,
-                         err: TextIO = sys.stderr) -> int:
-    from workbench.log.importers import ImportFormat, detect, discover, import_file
+async def import_command(config: Config, paths: list[Path], out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     from workbench.engine.engine import store_for
+    from workbench.log.importers import ImportFormat, detect, discover, import_file
 
     store = store_for(config)
     sources: list[tuple[Path, ImportFormat | None]] = []
@@ -118,7 +127,8 @@ async def import_command(config: "Config", paths: list[Path], out: TextIO = sys.
         if path.is_dir():
             # a home folder holds .claude / .codex; any other folder is searched for files we can tell apart
             sources += [(s.path, s.format) for s in discover([path])] or [
-                (p, f) for p in sorted(path.rglob("*.jsonl")) if (f := detect(p)) is not None]
+                (p, f) for p in sorted(path.rglob("*.jsonl")) if (f := detect(p)) is not None
+            ]
         else:
             sources.append((path, None))  # the importer tells its format, or says it cannot
     if not sources:
@@ -139,11 +149,17 @@ async def import_command(config: "Config", paths: list[Path], out: TextIO = sys.
     return 0 if imported else 1
 
 
-async def export_command(config: "Config", session: str, fmt: str, output: Path | None = None,
-                         out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+async def export_command(
+    config: Config,
+    session: str,
+    fmt: str,
+    output: Path | None = None,
+    out: TextIO = sys.stdout,
+    err: TextIO = sys.stderr,
+) -> int:
+    from workbench.engine.engine import store_for
     from workbench.log.bundle import BundleError
     from workbench.log.export import export
-    from workbench.engine.engine import store_for
 
     store = store_for(config)
     try:
@@ -161,16 +177,22 @@ async def export_command(config: "Config", session: str, fmt: str, output: Path 
     return 0
 
 
-async def replay_command(config: "Config", session: str, *, speed: float | None = 1.0,
-                         max_gap_s: float | None = DEFAULT_MAX_GAP_S, out: TextIO = sys.stdout,
-                         err: TextIO = sys.stderr,
-                         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> int:
+async def replay_command(
+    config: Config,
+    session: str,
+    *,
+    speed: float | None = 1.0,
+    max_gap_s: float | None = DEFAULT_MAX_GAP_S,
+    out: TextIO = sys.stdout,
+    err: TextIO = sys.stderr,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> int:
+    from workbench.engine.engine import store_for
+    from workbench.engine.replay import replay_session
     from workbench.log.bundle import BundleError
     from workbench.log.bus import EventBus
-    from workbench.protocol.events import Event
-    from workbench.engine.replay import replay_session
     from workbench.log.transcript import describe
-    from workbench.engine.engine import store_for
+    from workbench.protocol.events import Event
 
     store = store_for(config)
     bus = EventBus()
@@ -180,7 +202,9 @@ async def replay_command(config: "Config", session: str, *, speed: float | None 
     def show(e: Event) -> None:
         nonlocal reader_gone
         try:
-            print(f"[{e.ts:%H:%M:%S}] {e.seq:>5} {e.agent or 'session'} · {e.kind}: {describe(e)}", file=out, flush=True)
+            print(
+                f"[{e.ts:%H:%M:%S}] {e.seq:>5} {e.agent or 'session'} · {e.kind}: {describe(e)}", file=out, flush=True
+            )
         except BrokenPipeError:
             # the bus shields the replay from its listeners: stopping it is this listener's job
             reader_gone = True
@@ -201,12 +225,20 @@ async def replay_command(config: "Config", session: str, *, speed: float | None 
     return 0
 
 
-async def search_command(config: "Config", query: str, *, since: datetime | None = None,
-                         until: datetime | None = None, model: str | None = None, context: int = 1,
-                         out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+async def search_command(
+    config: Config,
+    query: str,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    model: str | None = None,
+    context: int = 1,
+    out: TextIO = sys.stdout,
+    err: TextIO = sys.stderr,
+) -> int:
+    from workbench.engine.engine import store_for
     from workbench.log.catalog import SessionFilter
     from workbench.log.search import search
-    from workbench.engine.engine import store_for
 
     where = SessionFilter(since=since, until=until, model=model)
     sessions = 0
@@ -226,10 +258,10 @@ async def search_command(config: "Config", query: str, *, since: datetime | None
     return 0
 
 
-async def rm_command(config: "Config", session: str, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+async def rm_command(config: Config, session: str, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    from workbench.engine.engine import store_for
     from workbench.log.bundle import BundleError
     from workbench.log.catalog import delete
-    from workbench.engine.engine import store_for
 
     store = store_for(config)
     try:
@@ -241,11 +273,12 @@ async def rm_command(config: "Config", session: str, out: TextIO = sys.stdout, e
     return 0
 
 
-async def rename_command(config: "Config", session: str, title: str, out: TextIO = sys.stdout,
-                         err: TextIO = sys.stderr) -> int:
+async def rename_command(
+    config: Config, session: str, title: str, out: TextIO = sys.stdout, err: TextIO = sys.stderr
+) -> int:
+    from workbench.engine.engine import store_for
     from workbench.log.bundle import BundleError
     from workbench.log.catalog import rename
-    from workbench.engine.engine import store_for
 
     store = store_for(config)
     try:

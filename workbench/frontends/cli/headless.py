@@ -7,15 +7,15 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from workbench.protocol.brain_io import BrainError
 from workbench.engine.brain_factory import choose_brain, make_brain
-from workbench.log.bundle import BundleError
-from workbench.protocol.signals import Live, TextStreamed
 from workbench.engine.config import Config
-from workbench.protocol.events import AgentFinished, AssistantMessage, Error, Event, ToolCall, ToolResult
-from workbench.engine.policy.permissions import ApprovalAnswer, ApprovalRequest
-from workbench.log.transcript import brain_label, describe, one_line, transcript
 from workbench.engine.engine import Workbench, store_for
+from workbench.engine.policy.permissions import ApprovalAnswer, ApprovalRequest
+from workbench.log.bundle import BundleError
+from workbench.log.transcript import brain_label, describe, one_line, transcript
+from workbench.protocol.brain_io import BrainError
+from workbench.protocol.events import AgentFinished, AssistantMessage, Error, Event, ToolCall, ToolResult
+from workbench.protocol.signals import Live, TextStreamed
 from workbench.tools.ask_user import TerminalAsker
 
 

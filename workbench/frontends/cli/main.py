@@ -10,21 +10,26 @@ import argparse
 import asyncio
 import gc
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
-from workbench.frontends.cli.bundles import add_commands as add_bundle_commands, run_command as run_bundle_command
+from workbench.frontends.cli.bundles import add_commands as add_bundle_commands
+from workbench.frontends.cli.bundles import run_command as run_bundle_command
 
 
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     # SUPPRESS: a subcommand's own default must not erase a --bundles given before it
     common.add_argument(
-        "--bundles", type=Path, default=argparse.SUPPRESS,
+        "--bundles",
+        type=Path,
+        default=argparse.SUPPRESS,
         help="the bundle store (default: $WORKBENCH_BUNDLES or XDG data dir)",
     )
 
-    parser = argparse.ArgumentParser(prog="workbench", description="A terminal workbench for LLM agents.", parents=[common])
+    parser = argparse.ArgumentParser(
+        prog="workbench", description="A terminal workbench for LLM agents.", parents=[common]
+    )
     parser.add_argument("--brain", choices=["auto", "scripted", "anthropic"], help="which brain to use")
     parser.add_argument("--script", type=Path, help="a script file for the scripted brain")
     sub = parser.add_subparsers(dest="command")

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import shlex
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence, TextIO
+from typing import TextIO
 
 from workbench.engine.config import Config
+from workbench.engine.context.tokens import TokenCounter, default_counter
 from workbench.engine.policy.permissions import Approver, PermissionPolicy
 from workbench.engine.priming.primers import PrimerError, find_primer, primer_catalog, primer_dirs, resolve
-from workbench.engine.context.tokens import TokenCounter, default_counter
 
 
 async def list_primers(

@@ -14,7 +14,18 @@ from typing import Literal
 from textual.binding import Binding
 
 Scope = Literal[
-    "app", "main", "prompt", "agents", "log", "approval", "questions", "mcp", "primers", "browser", "replay", "confirm",
+    "app",
+    "main",
+    "prompt",
+    "agents",
+    "log",
+    "approval",
+    "questions",
+    "mcp",
+    "primers",
+    "browser",
+    "replay",
+    "confirm",
     "dialog",
 ]
 

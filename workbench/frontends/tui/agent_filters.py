@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Iterable, Literal
+from collections.abc import Iterable
+from typing import Literal
 
 StateFilter = Literal["all", "running", "queued", "paused", "done", "failed", "cancelled"]
 

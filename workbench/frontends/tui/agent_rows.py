@@ -6,9 +6,22 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from workbench.engine.priming.checkpoints import CheckpointState, checkpoint_progress, checkpoints_of
-from workbench.protocol.events import AgentFinished, AgentSpawned, AssistantMessage, Delegated, Error, Event, Primed, Remounted, Status, ToolCall, ToolResult, Usage
-from workbench.tools.todo import TodoItem, TodoWrite, todos_of
 from workbench.frontends.tui.tool_subject import subject_of
+from workbench.protocol.events import (
+    AgentFinished,
+    AgentSpawned,
+    AssistantMessage,
+    Delegated,
+    Error,
+    Event,
+    Primed,
+    Remounted,
+    Status,
+    ToolCall,
+    ToolResult,
+    Usage,
+)
+from workbench.tools.todo import TodoItem, TodoWrite, todos_of
 
 STATE_GLYPHS: dict[str, str] = {
     "queued": "◌",

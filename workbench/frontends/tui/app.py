@@ -11,9 +11,10 @@ import asyncio
 import contextlib
 import gc
 import importlib
-from datetime import datetime, timezone
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -33,9 +34,9 @@ from workbench.frontends.tui.user_config import ConfigWriteError, remember_theme
 
 if TYPE_CHECKING:
     from workbench.brains.base import Brain
-    from workbench.engine.policy.permissions import ApprovalAnswer, ApprovalRequest
     from workbench.engine.context.tokens import TokenCounter
     from workbench.engine.engine import Workbench
+    from workbench.engine.policy.permissions import ApprovalAnswer, ApprovalRequest
     from workbench.tools.ask_user import AskUserAnswer, AskUserRequest
 
 Clock = Callable[[], datetime]
@@ -49,7 +50,7 @@ ENGINE_MODULES = ("workbench.engine.engine", "workbench.engine.context.tokens", 
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def preload_engine() -> None:
@@ -191,10 +192,10 @@ class WorkbenchApp(App[None]):
         if start is not None:
             await self._leave_session()
         await asyncio.to_thread(preload_engine)
-        from workbench.protocol.brain_io import BrainError
         from workbench.engine.brain_factory import choose_brain, make_brain
-        from workbench.log.bundle import BundleError
         from workbench.engine.context.tokens import default_counter
+        from workbench.log.bundle import BundleError
+        from workbench.protocol.brain_io import BrainError
 
         try:
             brain, offline_reason = self.brain, self.offline_reason
@@ -254,8 +255,8 @@ class WorkbenchApp(App[None]):
 
     async def answer_questions(self, request: AskUserRequest) -> AskUserAnswer:
         """The engine's ask-user callback: the agent's multiple-choice questions."""
-        from workbench.tools.ask_user import AskUserAnswer
         from workbench.frontends.tui.screens.questions import QuestionsScreen
+        from workbench.tools.ask_user import AskUserAnswer
 
         return await self.modals.ask(QuestionsScreen(request, waiting=lambda: self.modals.waiting), AskUserAnswer())
 

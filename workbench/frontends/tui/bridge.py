@@ -11,19 +11,28 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from typing import TYPE_CHECKING, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 from textual.message_pump import MessagePump
 
+from workbench.frontends.tui.messages import (
+    BudgetChanged,
+    EventLogged,
+    McpChanged,
+    ReplyStreamed,
+    RetryScheduled,
+    ThinkingStreamed,
+    ToolCallStarted,
+)
+from workbench.protocol.events import AssistantMessage, Event
 from workbench.protocol.signals import ApprovalPending, McpStatusChanged, Retrying, TextStreamed, ToolInputStreaming
 from workbench.protocol.signals import ThinkingStreamed as ThinkingSignal
-from workbench.protocol.events import AssistantMessage, Event
-from workbench.frontends.tui.messages import BudgetChanged, EventLogged, McpChanged, ReplyStreamed, RetryScheduled, ThinkingStreamed, ToolCallStarted
 
 if TYPE_CHECKING:
-    from workbench.log.bus import EventBus
     from workbench.engine.context.tokens import BudgetSnapshot
+    from workbench.log.bus import EventBus
 
 FLUSH_S = 0.04
 

@@ -7,7 +7,7 @@ context, so the parent was spared the difference.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Callable
+from collections.abc import Callable
 
 from workbench.protocol.events import ChildResult, Event
 

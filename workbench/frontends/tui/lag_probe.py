@@ -42,8 +42,11 @@ class LagProbe:
             samples.append((began, (clock() - began - interval) * 1000))
 
     def write(self) -> None:
-        data = {"interval_s": self.interval_s, "clock": "monotonic",
-                "samples": [[round(t, 6), round(lag, 3)] for t, lag in self.samples]}
+        data = {
+            "interval_s": self.interval_s,
+            "clock": "monotonic",
+            "samples": [[round(t, 6), round(lag, 3)] for t, lag in self.samples],
+        }
         self.path.write_text(json.dumps(data))
 
 

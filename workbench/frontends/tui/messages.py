@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 if TYPE_CHECKING:
-    from workbench.protocol.events import Event
     from workbench.engine.context.tokens import BudgetSnapshot
     from workbench.engine.engine import Workbench
+    from workbench.protocol.events import Event
 
 
 class EngineMessage(Message, bubble=False):

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 from textual.notifications import SeverityLevel
 
-from workbench.protocol.events import AgentFinished
 from workbench.frontends.tui.humanize import clip
+from workbench.protocol.events import AgentFinished
 
 if TYPE_CHECKING:
     from workbench.engine.context.tokens import BudgetSnapshot
@@ -38,9 +38,7 @@ def finished_notice(batch: list[AgentFinished], hand_key: str, tasks_key: str) -
         tally[event.state] = tally.get(event.state, 0) + 1
     states = " · ".join(f"{count} {state}" for state, count in tally.items())
     severity = "information" if set(tally) == {"done"} else "warning"
-    return Notice(
-        f"{len(batch)} background agents finished", f"{states}\n{tasks_key} lists them · {hand}", severity
-    )
+    return Notice(f"{len(batch)} background agents finished", f"{states}\n{tasks_key} lists them · {hand}", severity)
 
 
 def proposal_notice(budget: BudgetSnapshot, accept_key: str) -> Notice:

@@ -6,9 +6,9 @@ ask this instead. It must hear each event before the bus bridge does.
 
 from __future__ import annotations
 
-from workbench.protocol.events import AgentSpawned, Event
-from workbench.engine.views.session_stats import SessionStats
 from workbench.engine.context.tokens import BudgetSnapshot, TokenCounter, TokenLedger
+from workbench.engine.views.session_stats import SessionStats
+from workbench.protocol.events import AgentSpawned, Event
 
 
 class ReplayAccounts:

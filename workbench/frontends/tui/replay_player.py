@@ -9,11 +9,11 @@ long gap, and it caps any one wait so an afternoon's pause does not stall the sh
 from __future__ import annotations
 
 import asyncio
-from typing import Sequence
+from collections.abc import Sequence
 
+from workbench.engine.replay import Sleep, replay
 from workbench.log.bus import EventBus
 from workbench.protocol.events import Event
-from workbench.engine.replay import Sleep, replay
 
 SPEEDS: tuple[float | None, ...] = (1.0, 10.0, None)  # None: as fast as possible
 TICK_S = 0.1  # a new speed or a stop takes effect within this much real time

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any, Union
 if TYPE_CHECKING:
     from workbench.brains.base import Brain
     from workbench.engine.config import Config
-    from workbench.protocol.events import Remounted
     from workbench.engine.engine import Workbench
+    from workbench.protocol.events import Remounted
 
 
 @dataclass(frozen=True)

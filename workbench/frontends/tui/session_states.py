@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Literal
 
 from workbench.log.catalog import SessionEntry
-from workbench.protocol.events import FINAL_STATES
 from workbench.log.interruption import RESTING_STATES
+from workbench.protocol.events import FINAL_STATES
 
 SessionState = Literal["open here", "running elsewhere", "interrupted", "finished"]
 

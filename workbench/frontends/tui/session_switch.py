@@ -12,16 +12,16 @@ import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from workbench.log.bundle import BundleError, BundleStore
-from workbench.engine.remount import RemountError, plan_remount
-from workbench.log.session_lock import lock_holder
 from workbench.engine.context.tokens import default_counter
 from workbench.engine.engine import store_for
+from workbench.engine.remount import RemountError, plan_remount
 from workbench.frontends.tui.actions import BY_NAME, key_of
 from workbench.frontends.tui.replay_accounts import ReplayAccounts
 from workbench.frontends.tui.screens.replay import ReplayScreen
 from workbench.frontends.tui.screens.session_browser import BrowserChoice, SessionBrowser
 from workbench.frontends.tui.session_start import NewSession, ResumedSession
+from workbench.log.bundle import BundleError, BundleStore
+from workbench.log.session_lock import lock_holder
 
 if TYPE_CHECKING:
     from workbench.frontends.tui.app import WorkbenchApp

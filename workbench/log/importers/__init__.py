@@ -7,8 +7,8 @@ importable files under home folders, ``import_file`` runs the right importer.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from pydantic import BaseModel
 
@@ -66,7 +66,10 @@ def discover(homes: Iterable[Path]) -> list[ImportSource]:
             for p in sorted((home / ".claude" / "projects").glob("*/*.jsonl"))
             if not p.name.startswith("agent-")
         ]
-        found += [ImportSource(path=p, format="codex") for p in sorted((home / ".codex" / "sessions").rglob("rollout-*.jsonl"))]
+        found += [
+            ImportSource(path=p, format="codex")
+            for p in sorted((home / ".codex" / "sessions").rglob("rollout-*.jsonl"))
+        ]
     return found
 
 

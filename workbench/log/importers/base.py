@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -68,7 +68,7 @@ def parse_ts(value: object) -> datetime | None:
         ts = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    ts = ts.replace(tzinfo=ts.tzinfo or timezone.utc).astimezone(timezone.utc)
+    ts = ts.replace(tzinfo=ts.tzinfo or UTC).astimezone(UTC)
     return ts.replace(microsecond=ts.microsecond // 1000 * 1000)
 
 

@@ -26,9 +26,29 @@ from typing import Any
 
 from workbench import __version__
 from workbench.log.bundle import BundleStore
-from workbench.protocol.content import ContentBlock, RedactedThinkingBlock, TextBlock, ThinkingBlock, ToolUseBlock, text_of
-from workbench.protocol.events import AgentFinished, AgentSpawned, AssistantMessage, ChildResult, Compaction, Delegated, SessionStarted, Status, ToolCall, ToolResult, Usage, UserMessage
 from workbench.log.importers.base import Draft, ImportReport, JsonLine, parse_ts, read_json_lines, write_session
+from workbench.protocol.content import (
+    ContentBlock,
+    RedactedThinkingBlock,
+    TextBlock,
+    ThinkingBlock,
+    ToolUseBlock,
+    text_of,
+)
+from workbench.protocol.events import (
+    AgentFinished,
+    AgentSpawned,
+    AssistantMessage,
+    ChildResult,
+    Compaction,
+    Delegated,
+    SessionStarted,
+    Status,
+    ToolCall,
+    ToolResult,
+    Usage,
+    UserMessage,
+)
 
 CONVERSATION = frozenset({"user", "assistant", "system"})
 DELEGATING_TOOLS = frozenset({"Task", "Agent"})
@@ -128,13 +148,21 @@ class _Converter:
     def run(self) -> Draft:
         lines = active_lines(self.raw, self.draft)
         first = lines[0] if lines else {}
-        model = next((x["message"].get("model", "") for x in lines if x.get("type") == "assistant"
-                      and isinstance(x.get("message"), dict)), "")
+        model = next(
+            (
+                x["message"].get("model", "")
+                for x in lines
+                if x.get("type") == "assistant" and isinstance(x.get("message"), dict)
+            ),
+            "",
+        )
         ts = parse_ts(first.get("timestamp"))
         self.draft.add(
-            SessionStarted(title=self._title(), cwd=first.get("cwd", ""), brain="claude-code", model=model,
-                           app_version=__version__),
-            "", ts,
+            SessionStarted(
+                title=self._title(), cwd=first.get("cwd", ""), brain="claude-code", model=model, app_version=__version__
+            ),
+            "",
+            ts,
         )
         self._spawn(PRIMARY, AgentSpawned(name=PRIMARY, model=model), ts)
         last_line = {self._agent_key(x): i for i, x in enumerate(lines)}
@@ -152,8 +180,14 @@ class _Converter:
     def _title(self) -> str:
         uuids = {x.get("uuid") for x in self.raw}
         # Claude Code may copy other sessions' summaries into a file: only one naming this file's lines counts
-        return next((x["summary"] for x in reversed(self.raw) if x.get("type") == "summary"
-                     and x.get("leafUuid") in uuids and isinstance(x.get("summary"), str)), "")
+        return next(
+            (
+                x["summary"]
+                for x in reversed(self.raw)
+                if x.get("type") == "summary" and x.get("leafUuid") in uuids and isinstance(x.get("summary"), str)
+            ),
+            "",
+        )
 
     # ------------------------------------------------------------ agents
 
@@ -190,8 +224,14 @@ class _Converter:
         call = self.task_calls.get(task.strip())
         if call is not None:
             self.draft.add(Delegated(child=agent, task=task, tool_use_id=call), PRIMARY, ts)
-        spawned = AgentSpawned(name=" ".join(task.split())[:NAME_CHARS] or agent, parent=PRIMARY, level=2,
-                               mode="delegated", task=task, model=primary.model)
+        spawned = AgentSpawned(
+            name=" ".join(task.split())[:NAME_CHARS] or agent,
+            parent=PRIMARY,
+            level=2,
+            mode="delegated",
+            task=task,
+            model=primary.model,
+        )
         stream = self._spawn(agent, spawned, ts)
         stream.delegation = call
         self.agent_of_key[key] = agent
@@ -207,8 +247,9 @@ class _Converter:
         self._flush(stream)
         self.draft.add(AgentFinished(state="done", result=stream.last_text), stream.agent, ts)
         if stream.delegation is not None:
-            self.draft.add(ChildResult(child=stream.agent, summary=stream.last_text, tool_use_id=stream.delegation),
-                           PRIMARY, ts)
+            self.draft.add(
+                ChildResult(child=stream.agent, summary=stream.last_text, tool_use_id=stream.delegation), PRIMARY, ts
+            )
 
     # ------------------------------------------------------------ lines
 
@@ -259,10 +300,15 @@ class _Converter:
         if line.get("isCompactSummary"):
             self._flush(stream)
             self.draft.add(
-                Compaction(summary=text, from_seq=stream.first_seq, to_seq=self.draft.last_seq,
-                           tokens_before=self.boundary.get("preTokens") or 0,
-                           automatic=self.boundary.get("trigger") == "auto"),
-                stream.agent, ts,
+                Compaction(
+                    summary=text,
+                    from_seq=stream.first_seq,
+                    to_seq=self.draft.last_seq,
+                    tokens_before=self.boundary.get("preTokens") or 0,
+                    automatic=self.boundary.get("trigger") == "auto",
+                ),
+                stream.agent,
+                ts,
             )
             self.boundary = {}
             return
@@ -283,19 +329,27 @@ class _Converter:
         content = _text_blocks(block.get("content"))
         if not content.strip() and extra:
             content = _structured_result(extra)
-        return ToolResult(tool_use_id=tool_use_id, name=self.tool_names.get(tool_use_id, ""), content=content,
-                          is_error=bool(block.get("is_error")))
+        return ToolResult(
+            tool_use_id=tool_use_id,
+            name=self.tool_names.get(tool_use_id, ""),
+            content=content,
+            is_error=bool(block.get("is_error")),
+        )
 
     def _flush(self, stream: _Stream) -> None:
         """Record the reply being assembled, its calls and usage, then the results that answer it."""
         if stream.message_id is not None and stream.blocks:
-            self.draft.add(AssistantMessage(content=stream.blocks, stop_reason=stream.stop_reason, model=stream.model),
-                           stream.agent, stream.ts)
+            self.draft.add(
+                AssistantMessage(content=stream.blocks, stop_reason=stream.stop_reason, model=stream.model),
+                stream.agent,
+                stream.ts,
+            )
             stream.last_text = text_of(stream.blocks) or stream.last_text
             for block in stream.blocks:
                 if isinstance(block, ToolUseBlock):
-                    self.draft.add(ToolCall(tool_use_id=block.id, name=block.name, input=block.input),
-                                   stream.agent, stream.ts)
+                    self.draft.add(
+                        ToolCall(tool_use_id=block.id, name=block.name, input=block.input), stream.agent, stream.ts
+                    )
             if stream.usage:
                 self.draft.add(_usage(stream.usage, stream.model), stream.agent, stream.ts)
         for result, ts in stream.results:
@@ -312,8 +366,11 @@ def _assistant_block(block: object) -> ContentBlock | None:
         return TextBlock(text=block["text"])
     if kind == "tool_use" and isinstance(block.get("id"), str):
         tool_input = block.get("input")
-        return ToolUseBlock(id=block["id"], name=str(block.get("name", "")),
-                            input=tool_input if isinstance(tool_input, dict) else {"input": tool_input})
+        return ToolUseBlock(
+            id=block["id"],
+            name=str(block.get("name", "")),
+            input=tool_input if isinstance(tool_input, dict) else {"input": tool_input},
+        )
     if kind == "thinking" and isinstance(block.get("thinking"), str):
         return ThinkingBlock(thinking=block["thinking"], signature=str(block.get("signature") or ""))
     if kind == "redacted_thinking" and isinstance(block.get("data"), str):

@@ -27,14 +27,32 @@ from typing import Any
 
 from workbench import __version__
 from workbench.log.bundle import BundleStore
-from workbench.protocol.content import ContentBlock, TextBlock, ThinkingBlock, ToolUseBlock
-from workbench.protocol.events import AgentSpawned, AssistantMessage, Compaction, SessionStarted, Status, ToolCall, ToolResult, Usage, UserMessage
 from workbench.log.importers.base import Draft, ImportReport, JsonLine, parse_ts, read_json_lines, write_session
+from workbench.protocol.content import ContentBlock, TextBlock, ThinkingBlock, ToolUseBlock
+from workbench.protocol.events import (
+    AgentSpawned,
+    AssistantMessage,
+    Compaction,
+    SessionStarted,
+    Status,
+    ToolCall,
+    ToolResult,
+    Usage,
+    UserMessage,
+)
 
 PRIMARY = "primary"
 ITEM_TYPES = frozenset(
-    {"message", "reasoning", "function_call", "function_call_output", "custom_tool_call",
-     "custom_tool_call_output", "local_shell_call", "web_search_call"}
+    {
+        "message",
+        "reasoning",
+        "function_call",
+        "function_call_output",
+        "custom_tool_call",
+        "custom_tool_call_output",
+        "local_shell_call",
+        "web_search_call",
+    }
 )
 CALLS = frozenset({"function_call", "custom_tool_call", "local_shell_call"})
 OUTPUTS = frozenset({"function_call_output", "custom_tool_call_output"})
@@ -111,8 +129,9 @@ class _Converter:
         self.started = True
         at = self.started_at or ts
         self.draft.add(SessionStarted(cwd=self.cwd, brain="codex", model=self.model, app_version=__version__), "", at)
-        spawned = self.draft.add(AgentSpawned(name=PRIMARY, system="\n\n".join(self.system), model=self.model),
-                                 PRIMARY, at)
+        spawned = self.draft.add(
+            AgentSpawned(name=PRIMARY, system="\n\n".join(self.system), model=self.model), PRIMARY, at
+        )
         self.first_seq = spawned.seq + 1
 
     # ------------------------------------------------------------ items
@@ -135,8 +154,13 @@ class _Converter:
             self._flush()
             call_id = str(item.get("call_id", ""))
             content, failed = _output(item.get("output"))
-            self.draft.add(ToolResult(tool_use_id=call_id, name=self.tool_names.get(call_id, ""), content=content,
-                                      is_error=failed), PRIMARY, ts)
+            self.draft.add(
+                ToolResult(
+                    tool_use_id=call_id, name=self.tool_names.get(call_id, ""), content=content, is_error=failed
+                ),
+                PRIMARY,
+                ts,
+            )
         else:
             self.draft.skip(f"{kind} items")
 
@@ -171,8 +195,11 @@ class _Converter:
             return
         calls = [b for b in self.blocks if isinstance(b, ToolUseBlock)]
         stop = None if interrupted else "tool_use" if calls else "end_turn"
-        self.draft.add(AssistantMessage(content=self.blocks, stop_reason=stop, interrupted=interrupted,
-                                        model=self.model), PRIMARY, self.reply_ts)
+        self.draft.add(
+            AssistantMessage(content=self.blocks, stop_reason=stop, interrupted=interrupted, model=self.model),
+            PRIMARY,
+            self.reply_ts,
+        )
         for call in calls:
             self.draft.add(ToolCall(tool_use_id=call.id, name=call.name, input=call.input), PRIMARY, self.reply_ts)
         self.blocks, self.reply_ts = [], None
@@ -208,8 +235,11 @@ def _texts(content: object) -> str:
     """The text of Codex content parts (``input_text``, ``output_text``, ``summary_text`` …)."""
     if isinstance(content, str):
         return content
-    parts = [p["text"] for p in content if isinstance(p, dict) and isinstance(p.get("text"), str)] \
-        if isinstance(content, list) else []
+    parts = (
+        [p["text"] for p in content if isinstance(p, dict) and isinstance(p.get("text"), str)]
+        if isinstance(content, list)
+        else []
+    )
     return "\n".join(parts)
 
 

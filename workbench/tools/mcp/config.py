@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal, Mapping, Union
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter, ValidationError
 
@@ -57,8 +58,11 @@ def _transport(value: Any) -> str:
 
 McpServerConfig = Annotated[
     Union[Annotated[StdioServerConfig, Tag("stdio")], Annotated[HttpServerConfig, Tag("http")]],
-    Discriminator(_transport, custom_error_type="mcp_transport",
-                  custom_error_message="type must be 'stdio' (command) or 'http' (url)"),
+    Discriminator(
+        _transport,
+        custom_error_type="mcp_transport",
+        custom_error_message="type must be 'stdio' (command) or 'http' (url)",
+    ),
 ]
 _SERVER: TypeAdapter[StdioServerConfig | HttpServerConfig] = TypeAdapter(McpServerConfig)
 
@@ -128,18 +132,24 @@ def expand(text: str, environ: Mapping[str, str]) -> str:
     return _VARIABLE.sub(value, text)
 
 
-def expanded(config: StdioServerConfig | HttpServerConfig, environ: Mapping[str, str]) -> StdioServerConfig | HttpServerConfig:
+def expanded(
+    config: StdioServerConfig | HttpServerConfig, environ: Mapping[str, str]
+) -> StdioServerConfig | HttpServerConfig:
     """The config with every variable of its strings expanded."""
     if isinstance(config, StdioServerConfig):
-        return config.model_copy(update={
-            "command": expand(config.command, environ),
-            "args": [expand(arg, environ) for arg in config.args],
-            "env": {key: expand(val, environ) for key, val in config.env.items()},
-        })
-    return config.model_copy(update={
-        "url": expand(config.url, environ),
-        "headers": {key: expand(val, environ) for key, val in config.headers.items()},
-    })
+        return config.model_copy(
+            update={
+                "command": expand(config.command, environ),
+                "args": [expand(arg, environ) for arg in config.args],
+                "env": {key: expand(val, environ) for key, val in config.env.items()},
+            }
+        )
+    return config.model_copy(
+        update={
+            "url": expand(config.url, environ),
+            "headers": {key: expand(val, environ) for key, val in config.headers.items()},
+        }
+    )
 
 
 def _explain(exc: ValidationError) -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Callable, Mapping
 
 from workbench.tools.mcp.config import McpConfigError, McpServerEntry, McpSettings, merge_entries, project_entries
 from workbench.tools.mcp.server import McpServer, McpServerStatus

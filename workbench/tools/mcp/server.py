@@ -13,9 +13,10 @@ import asyncio
 import math
 import os
 import tempfile
-from contextlib import AsyncExitStack, AbstractAsyncContextManager
+from collections.abc import Callable, Mapping
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from pathlib import Path
-from typing import Any, Callable, Literal, Mapping, TextIO, cast
+from typing import Any, Literal, TextIO, cast
 
 import anyio
 import httpx2
@@ -108,7 +109,6 @@ class McpServer:
             await self._settled.wait()
 
     async def _run(self, config: StdioServerConfig | HttpServerConfig) -> None:
-        ready = False
         try:
             with anyio.move_on_after(self.startup_timeout_s) as deadline:
                 async with AsyncExitStack() as stack:
@@ -119,7 +119,6 @@ class McpServer:
                     self.tools = await _list_tools(client)
                     deadline.deadline = math.inf  # started: from now on only ``stop`` ends it
                     self._client = client
-                    ready = True
                     self._set(state="ready", tools=[tool.name for tool in self.tools])
                     self._settled.set()
                     await self._stop.wait()

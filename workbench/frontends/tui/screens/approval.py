@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from textual import on
 from textual.app import ComposeResult
@@ -41,7 +41,9 @@ class ApprovalScreen(ModalScreen[ApprovalAnswer]):
         with Vertical(id="approval"):
             yield Label(
                 Content.assemble(
-                    (request.agent_id, "bold $accent"), " wants to use ", (request.tool, "bold"),
+                    (request.agent_id, "bold $accent"),
+                    " wants to use ",
+                    (request.tool, "bold"),
                 ),
                 id="approval-title",
             )

@@ -24,8 +24,9 @@ class ConfirmScreen(ModalScreen[bool]):
         with Vertical(id="confirm"):
             yield Static(self.question, id="confirm-question")
             yield Static(
-                Content.assemble(("y", "bold $accent"), " yes · ", ("n", "bold $accent"), " / ",
-                                 ("esc", "bold $accent"), " no"),
+                Content.assemble(
+                    ("y", "bold $accent"), " yes · ", ("n", "bold $accent"), " / ", ("esc", "bold $accent"), " no"
+                ),
                 id="confirm-keys",
             )
 

@@ -10,9 +10,9 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Label, TextArea
 
-from workbench.protocol.events import Event, encode_event
 from workbench.frontends.tui.actions import bindings
 from workbench.frontends.tui.humanize import time_of_day
+from workbench.protocol.events import Event, encode_event
 
 
 class EventDetailScreen(ModalScreen[None]):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -14,11 +15,17 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer
 
-from workbench.protocol.events import FINAL_STATES, AgentFinished, ChildResult, Error, Reduction, Status
 from workbench.frontends.tui.actions import BY_NAME, Action, bindings, key_of
 from workbench.frontends.tui.delegation_proposals import DelegationProposals
 from workbench.frontends.tui.delegation_rollup import DelegationRollup
-from workbench.frontends.tui.messages import BudgetChanged, EngineFailed, EngineReady, EventLogged, McpChanged, RetryScheduled
+from workbench.frontends.tui.messages import (
+    BudgetChanged,
+    EngineFailed,
+    EngineReady,
+    EventLogged,
+    McpChanged,
+    RetryScheduled,
+)
 from workbench.frontends.tui.notices import Notice, finished_notice, proposal_notice
 from workbench.frontends.tui.slash import parse
 from workbench.frontends.tui.widgets.agents_pane import AgentsPane, AgentTree
@@ -28,6 +35,7 @@ from workbench.frontends.tui.widgets.log_pane import LogPane, LogTable
 from workbench.frontends.tui.widgets.prompt import PromptArea, PromptBox
 from workbench.frontends.tui.widgets.session_header import McpTally, SessionHeader
 from workbench.frontends.tui.widgets.transcript_blocks import ErrorNote
+from workbench.protocol.events import FINAL_STATES, AgentFinished, ChildResult, Error, Reduction, Status
 
 if TYPE_CHECKING:
     from workbench.engine.engine import Workbench
@@ -175,8 +183,12 @@ class MainScreen(Screen[None]):
         self.query_one(SessionHeader).mcp = McpTally.of((s.state for s in mcp.statuses()), len(mcp.problems))
         if message.state == "failed":
             reason = message.error.splitlines()[0] if message.error else "no reason given"
-            self.notify(f"{reason}\nIts tools are unavailable; /mcp shows it and restarts it.",
-                        title=f"MCP server {message.server} failed", severity="error", timeout=10)
+            self.notify(
+                f"{reason}\nIts tools are unavailable; /mcp shows it and restarts it.",
+                title=f"MCP server {message.server} failed",
+                severity="error",
+                timeout=10,
+            )
         elif not message.server:  # the servers were just set up: say which cannot even start
             for problem in mcp.problems:
                 self.notify(problem, title="MCP config not read", severity="error", timeout=12)

@@ -27,8 +27,15 @@ from textual.timer import Timer
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from workbench.engine.priming.primers import (
+    BUILTIN_DIR,
+    PrimerDir,
+    PrimerEntry,
+    PrimerError,
+    ResolvedPrimer,
+    primer_dirs,
+)
 from workbench.engine.priming.syntax import segments
-from workbench.engine.priming.primers import BUILTIN_DIR, PrimerDir, PrimerEntry, PrimerError, ResolvedPrimer, primer_dirs
 from workbench.frontends.tui.actions import BY_NAME, bindings, key_of
 from workbench.frontends.tui.humanize import clip
 
@@ -323,7 +330,11 @@ class PrimerPicker(ModalScreen[PrimerChoice | None]):
             status.update(self._cost(self.preview))
             text.update(Content(self.preview.text))
         elif state == "failed":
-            status.update(Content.assemble(("✕ nothing will be loaded\n", "bold $error"), (_FILE_PREFIX.sub("", self.error), "$error")))
+            status.update(
+                Content.assemble(
+                    ("✕ nothing will be loaded\n", "bold $error"), (_FILE_PREFIX.sub("", self.error), "$error")
+                )
+            )
         elif state == "resolving":
             status.update(Content.styled(f"resolving: {self._what_runs()}…", "$warning"))
         else:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from textual import on
 from textual.app import ComposeResult
@@ -11,8 +11,8 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, SelectionList, Static
 
-from workbench.tools.ask_user import AskQuestion, AskUserAnswer, AskUserRequest
 from workbench.frontends.tui.actions import bindings
+from workbench.tools.ask_user import AskQuestion, AskUserAnswer, AskUserRequest
 
 
 def option_label(option_label: str, description: str) -> Content:

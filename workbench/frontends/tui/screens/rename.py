@@ -9,8 +9,8 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
-from workbench.log.catalog import MAX_TITLE_CHARS
 from workbench.frontends.tui.actions import bindings
+from workbench.log.catalog import MAX_TITLE_CHARS
 
 
 class RenameScreen(ModalScreen[str | None]):
@@ -26,8 +26,12 @@ class RenameScreen(ModalScreen[str | None]):
         with Vertical(id="rename"):
             yield Input(self.title_text, max_length=MAX_TITLE_CHARS, id="rename-title")
             yield Static(
-                Content.assemble(("enter", "bold $accent"), " renames · ", ("esc", "bold $accent"),
-                                 " cancels · an empty title goes back to the first prompt"),
+                Content.assemble(
+                    ("enter", "bold $accent"),
+                    " renames · ",
+                    ("esc", "bold $accent"),
+                    " cancels · an empty title goes back to the first prompt",
+                ),
                 id="rename-keys",
             )
 

@@ -9,17 +9,13 @@ is shown the same way, all at once ("read-only").
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from textual import work
 from textual.content import Content
 from textual.keys import format_key
 from textual.widgets import Static
 
-from workbench.log.bus import EventBus
-from workbench.protocol.events import AgentSpawned, Event
-from workbench.log.meta import SessionMeta
-from workbench.log.transcript import brain_label
 from workbench.frontends.tui.actions import bindings
 from workbench.frontends.tui.bridge import BusBridge
 from workbench.frontends.tui.delegation_rollup import DelegationRollup
@@ -32,6 +28,11 @@ from workbench.frontends.tui.widgets.conversation import Conversation
 from workbench.frontends.tui.widgets.log_pane import LogPane
 from workbench.frontends.tui.widgets.prompt import PromptArea, PromptBox
 from workbench.frontends.tui.widgets.session_header import SessionHeader
+from workbench.log.bus import EventBus
+from workbench.log.meta import SessionMeta
+from workbench.log.transcript import brain_label
+from workbench.protocol.events import AgentSpawned, Event
+
 
 class ReplayBar(Static):
     """What is playing, how fast, how far; the keys that change it."""
@@ -68,8 +69,9 @@ class ReplayScreen(MainScreen):
         header.session_id = self.meta.id
         header.brain = brain_label(self.meta.brain, self.meta.model)
         panes = [self.query_one(t) for t in (Conversation, AgentsPane, BudgetPane, LogPane)]
-        self.query_one(BudgetPane).follow_session(self.accounts.stats.snapshot,
-                                                  DelegationRollup(self.accounts.counter.count))
+        self.query_one(BudgetPane).follow_session(
+            self.accounts.stats.snapshot, DelegationRollup(self.accounts.counter.count)
+        )
         # the budgets must have counted an event before the bridge asks for them
         self.replay_bus.subscribe(self.accounts.observe)
         self.replay_bus.subscribe(self._played)
@@ -89,7 +91,7 @@ class ReplayScreen(MainScreen):
     def _played_until(self) -> datetime:
         if self.played:
             return self.played[-1].ts
-        return self.meta.created or datetime.now(timezone.utc)
+        return self.meta.created or datetime.now(UTC)
 
     def _played(self, item: object) -> None:
         if hasattr(item, "seq"):

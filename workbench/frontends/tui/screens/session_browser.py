@@ -24,18 +24,18 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Static, TabbedContent, TabPane
 
+from workbench.frontends.tui.actions import bindings
+from workbench.frontends.tui.screens.confirm import ConfirmScreen
+from workbench.frontends.tui.screens.rename import RenameScreen
+from workbench.frontends.tui.session_filters import FilterError, session_filter
+from workbench.frontends.tui.session_states import state_of
+from workbench.frontends.tui.widgets.import_pane import ImportPane
+from workbench.frontends.tui.widgets.session_preview import SessionPreview
+from workbench.frontends.tui.widgets.session_table import ListedSession, SessionTable
 from workbench.log.bundle import BundleContents, BundleError, BundleStore
 from workbench.log.catalog import SessionEntry, SessionFilter, delete, list_sessions, rename
 from workbench.log.search import SessionHits, search
 from workbench.log.session_lock import SessionLocked
-from workbench.frontends.tui.actions import bindings
-from workbench.frontends.tui.session_filters import FilterError, session_filter
-from workbench.frontends.tui.session_states import state_of
-from workbench.frontends.tui.screens.confirm import ConfirmScreen
-from workbench.frontends.tui.screens.rename import RenameScreen
-from workbench.frontends.tui.widgets.import_pane import ImportPane
-from workbench.frontends.tui.widgets.session_preview import SessionPreview
-from workbench.frontends.tui.widgets.session_table import ListedSession, SessionTable
 
 SEARCH_DELAY_S = 0.25  # typing pauses this long before the search runs
 PREVIEW_DELAY_S = 0.05  # the cursor rests this long on a session before its log is read
@@ -102,8 +102,11 @@ class SessionBrowser(Screen[BrowserChoice | None]):
         with TabbedContent(id="browser-tabs"):
             with TabPane("Sessions", id="tab-sessions"):
                 with Horizontal(id="filters"):
-                    yield Input(placeholder="/ search every session's messages, tool calls and results",
-                                id="search", compact=True)
+                    yield Input(
+                        placeholder="/ search every session's messages, tool calls and results",
+                        id="search",
+                        compact=True,
+                    )
                     yield Input(placeholder="since YYYY-MM-DD", id="since", compact=True)
                     yield Input(placeholder="until YYYY-MM-DD", id="until", compact=True)
                     yield Input(placeholder="model", id="model", compact=True)

@@ -6,8 +6,8 @@ the bus (the main screen registers it with the bridge while it is open).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable
 
 from textual import on
 from textual.app import ComposeResult
@@ -17,13 +17,13 @@ from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label, Static
 
-from workbench.protocol.events import Event
 from workbench.frontends.tui.actions import BY_NAME, bindings
 from workbench.frontends.tui.agent_filters import FILTERS, StateFilter, filter_counts, matches
 from workbench.frontends.tui.agent_rows import AgentRoster, AgentRow
 from workbench.frontends.tui.humanize import clip, duration, token_count
 from workbench.frontends.tui.messages import EventLogged
 from workbench.frontends.tui.widgets.agents_pane import STATE_STYLES
+from workbench.protocol.events import Event
 
 # (key, label, width); the last action takes the rest of the table's width
 COLUMNS: tuple[tuple[str, str, int], ...] = (

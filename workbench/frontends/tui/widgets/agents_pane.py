@@ -7,8 +7,9 @@ matching agents and the ancestors that place them in the tree.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from rich.style import Style
 from rich.text import Text
@@ -21,16 +22,22 @@ from textual.reactive import reactive
 from textual.widgets import Static, Tree
 from textual.widgets.tree import NodeID, TreeNode
 
-from workbench.protocol.events import AgentSpawned
-from workbench.tools.todo import TodoItem
 from workbench.frontends.tui.actions import bindings
 from workbench.frontends.tui.agent_filters import StateFilter, matches
 from workbench.frontends.tui.agent_rows import AgentRoster, AgentRow
 from workbench.frontends.tui.budget_bars import mini_gauge
 from workbench.frontends.tui.humanize import clip, duration, token_count
 from workbench.frontends.tui.messages import BudgetChanged, EventLogged
-from workbench.frontends.tui.progress_marks import checkpoint_summary, checkpoint_track, current_todo, todo_line, todo_tally
+from workbench.frontends.tui.progress_marks import (
+    checkpoint_summary,
+    checkpoint_track,
+    current_todo,
+    todo_line,
+    todo_tally,
+)
 from workbench.frontends.tui.stylesheet import css_beside
+from workbench.protocol.events import AgentSpawned
+from workbench.tools.todo import TodoItem
 
 if TYPE_CHECKING:
     from workbench.engine.context.tokens import BudgetSnapshot

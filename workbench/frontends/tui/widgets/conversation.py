@@ -15,17 +15,33 @@ from textual.message import Message
 from textual.widget import Widget
 
 from workbench.engine.priming.checkpoints import announced, checkpoints_of
-from workbench.protocol.content import ThinkingBlock as ThinkingContent
-from workbench.protocol.content import text_of
-from workbench.protocol.events import AgentFinished, AgentSpawned, AssistantMessage, ChildResult, Compaction, Delegated, Error, Event, PermissionDecision, Primed, Reduction, Remounted, ToolCall, ToolResult, UserMessage
-from workbench.log.transcript import describe
-from workbench.tools.todo import TodoWrite, todos_of
 from workbench.frontends.tui.humanize import clip
 from workbench.frontends.tui.messages import EventLogged, ReplyStreamed, ThinkingStreamed, ToolCallStarted
 from workbench.frontends.tui.stylesheet import css_beside
 from workbench.frontends.tui.widgets.todo_checklist import TodoChecklist
 from workbench.frontends.tui.widgets.tool_block import ToolBlock
 from workbench.frontends.tui.widgets.transcript_blocks import ErrorNote, Marker, ThinkingBlock, UserTurn, Welcome
+from workbench.log.transcript import describe
+from workbench.protocol.content import ThinkingBlock as ThinkingContent
+from workbench.protocol.content import text_of
+from workbench.protocol.events import (
+    AgentFinished,
+    AgentSpawned,
+    AssistantMessage,
+    ChildResult,
+    Compaction,
+    Delegated,
+    Error,
+    Event,
+    PermissionDecision,
+    Primed,
+    Reduction,
+    Remounted,
+    ToolCall,
+    ToolResult,
+    UserMessage,
+)
+from workbench.tools.todo import TodoWrite, todos_of
 
 if TYPE_CHECKING:
     from workbench.frontends.tui.widgets.assistant_reply import AssistantReply

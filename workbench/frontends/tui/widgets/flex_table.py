@@ -7,8 +7,9 @@ stays on the row it was on. In a narrow table the less useful columns go.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Generic, Sequence, TypeVar
+from typing import Generic, TypeVar
 
 from textual.content import Content
 from textual.widgets import DataTable

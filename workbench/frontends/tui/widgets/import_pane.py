@@ -19,12 +19,12 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from workbench.log.bundle import BundleError, BundleStore
-from workbench.log.importers import ImportSource, UnknownFormat, discover, import_file
-from workbench.log.importers.base import ImportReport
 from workbench.frontends.tui.humanize import clip
 from workbench.frontends.tui.stylesheet import css_beside
 from workbench.frontends.tui.widgets.flex_table import FlexColumn, FlexTable
+from workbench.log.bundle import BundleError, BundleStore
+from workbench.log.importers import ImportSource, UnknownFormat, discover, import_file
+from workbench.log.importers.base import ImportReport
 
 COLUMNS = (
     FlexColumn("format", "from", 11),
@@ -75,8 +75,12 @@ def found_cells(found: FoundFile, width: int) -> list[Content]:
 
 def report_text(report: ImportReport) -> Content:
     if report.session_id:
-        made = Content.assemble(("Imported ", "$success"), (f"{report.events} events", "bold"),
-                                (" as session ", "$success"), (report.session_id, "bold"))
+        made = Content.assemble(
+            ("Imported ", "$success"),
+            (f"{report.events} events", "bold"),
+            (" as session ", "$success"),
+            (report.session_id, "bold"),
+        )
     else:
         made = Content.styled("Nothing to import in that file.", "$warning")
     lines = [made, Content.styled(str(report.source), "$foreground-muted")]

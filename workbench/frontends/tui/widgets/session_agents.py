@@ -8,10 +8,10 @@ from textual.content import Content
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from workbench.protocol.events import Event
 from workbench.frontends.tui.agent_rows import AgentRoster, AgentRow
 from workbench.frontends.tui.humanize import clip, token_count
 from workbench.frontends.tui.widgets.agents_pane import STATE_STYLES
+from workbench.protocol.events import Event
 
 ALL = ""  # the root's data: every agent's events
 NAME_CHARS = 28

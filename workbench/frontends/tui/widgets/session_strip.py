@@ -6,8 +6,8 @@ engine's running totals at the injected clock's time.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable
 
 from textual.content import Content
 from textual.widgets import Static
@@ -44,7 +44,9 @@ def count_line(stats: StatsSnapshot, counts: tuple[Count, ...], width: int) -> C
     )
     if len(words) <= width:
         return words
-    return Content(" ").join(Content.assemble((glyph, style), f"{getattr(stats, name)}") for name, glyph, style in shown)
+    return Content(" ").join(
+        Content.assemble((glyph, style), f"{getattr(stats, name)}") for name, glyph, style in shown
+    )
 
 
 def strip_lines(stats: StatsSnapshot, width: int) -> list[Content]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from textual.content import Content
 from textual.widgets import Static
 
-from workbench.tools.todo import TodoItem
 from workbench.frontends.tui.progress_marks import todo_line, todo_tally
 from workbench.frontends.tui.stylesheet import css_beside
+from workbench.tools.todo import TodoItem
 
 
 def checklist(todos: list[TodoItem]) -> Content:

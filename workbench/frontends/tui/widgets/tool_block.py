@@ -8,13 +8,15 @@ from typing import Any
 from textual.content import Content
 from textual.widgets import Collapsible, Static
 
-from workbench.protocol.events import PermissionDecision, ToolCall, ToolResult
 from workbench.frontends.tui.humanize import clip
 from workbench.frontends.tui.stylesheet import css_beside
 from workbench.frontends.tui.tool_subject import subject_of
+from workbench.protocol.events import PermissionDecision, ToolCall, ToolResult
 
 ARGUMENT_LINES = 12
 RESULT_LINES = 16
+
+
 def _value_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, indent=2)
 
