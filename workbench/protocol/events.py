@@ -20,7 +20,7 @@ from pydantic import (
     ValidationError,
 )
 
-from workbench.protocol.content import ContentBlock
+from workbench.protocol.content import ContentBlock, ImageBlock
 
 SCHEMA_VERSION = 1
 
@@ -69,6 +69,8 @@ class SessionStarted(EventBase):
     brain: str = ""
     model: str = ""
     app_version: str = ""
+    # an imported session's origin (``claude-code:<session uuid>``, ``codex:<rollout id>``): importing it again updates
+    source: str = ""
 
 
 class AgentSpawned(EventBase):
@@ -89,6 +91,7 @@ class UserMessage(EventBase):
     kind: Literal["user_message"] = "user_message"
     text: str
     queued: bool = False
+    images: list[ImageBlock] = Field(default_factory=list)  # shown to the model after the text
 
 
 class AssistantMessage(EventBase):
@@ -124,6 +127,7 @@ class ToolResult(EventBase):
     content: str
     is_error: bool = False
     truncated_chars: int = 0
+    images: list[ImageBlock] = Field(default_factory=list)  # a screenshot, an image file read
 
 
 class Usage(EventBase):
