@@ -56,9 +56,9 @@ async def test_background_agent_spawned_with_a_primer(workspace: Path) -> None:
 
 
 async def test_a_broken_primer_injects_nothing(workspace: Path) -> None:
-    (workspace / ".workbench" / "primers" / "bad.md").write_text("Read @missing.md please\n")
+    (workspace / ".workbench" / "primers" / "bad.md").write_text("Read @$0 please\n")
     bench = await open_bench(workspace)
-    with pytest.raises(PrimerError, match="missing.md"):
+    with pytest.raises(PrimerError, match="no argument was given"):
         await bench.prime("bad")
     with pytest.raises(PrimerError):
         await bench.prime("no-such-primer")

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Literal
 
 from workbench import __version__
 from workbench.brains.base import Brain
-from workbench.engine.agent_types import find_agent_type
+from workbench.engine.agent_types import find_agent_type, load_agent_types
 from workbench.engine.config import Config
 from workbench.engine.context.brief import brief
 from workbench.engine.context.compaction import CompactionFailed, NothingToCompact
@@ -85,7 +85,8 @@ class Workbench:
             deny=config.permissions.deny,
             workspace=cwd,
         )
-        tools = ToolRegistry([*builtin_tools(), Task(), TodoWrite(), AskUserQuestion()])
+        agent_types = load_agent_types(cwd).listing()
+        tools = ToolRegistry([*builtin_tools(), Task(agent_types), TodoWrite(), AskUserQuestion()])
         self.services = AgentServices(
             session=session,
             brain=brain,

@@ -192,15 +192,19 @@ def _message_id(line: dict[str, Any]) -> str | None:
 
 def active_lines(lines: list[dict[str, Any]], draft: Draft) -> list[dict[str, Any]]:
     """The lines of the active conversation, in file order; lines of abandoned branches are counted."""
+    tree = [x for x in lines if x.get("type") in IN_TREE and isinstance(x.get("uuid"), str)]
+    by_uuid = {x["uuid"]: x for x in tree}
+    # a compaction that kept messages: they follow its summary, and what came before them leads to it
     relinked: dict[str, str] = {}
     for line in lines:
         segment = (line.get("compactMetadata") or {}).get("preservedSegment")
-        if isinstance(segment, dict) and isinstance(segment.get("headUuid"), str):
-            anchor = segment.get("anchorUuid") or line.get("uuid")
-            if isinstance(anchor, str):
-                relinked[segment["headUuid"]] = anchor
-    tree = [x for x in lines if x.get("type") in IN_TREE and isinstance(x.get("uuid"), str)]
-    by_uuid = {x["uuid"]: x for x in tree}
+        head = segment.get("headUuid") if isinstance(segment, dict) else None
+        anchor = (segment or {}).get("anchorUuid") or line.get("uuid")
+        if isinstance(head, str) and isinstance(anchor, str) and isinstance(line.get("uuid"), str):
+            before = _parent(by_uuid[head], relinked) if head in by_uuid else None
+            relinked[head] = anchor
+            if before is not None:
+                relinked[line["uuid"]] = before
     position = {id(x): i for i, x in enumerate(lines)}
     chain: set[str] = set()
     end = len(lines)

@@ -27,7 +27,7 @@ from workbench.frontends.tui.messages import (
     RetryScheduled,
 )
 from workbench.frontends.tui.notices import Notice, finished_notice, proposal_notice
-from workbench.frontends.tui.slash import parse
+from workbench.frontends.tui.slash import parse, parse_delegate
 from workbench.frontends.tui.widgets.agents_pane import AgentsPane, AgentTree
 from workbench.frontends.tui.widgets.budget_pane import BudgetPane
 from workbench.frontends.tui.widgets.conversation import Conversation
@@ -113,6 +113,21 @@ class MainScreen(Screen[None]):
         self.bridge = BusBridge([*panes, self], budget=bench.budget, watching=lambda agent: agent == self.agent_id)
         self.bridge.attach(bench.bus, list(bench.events))
         self._present(self.agent_id)
+        self._learn_primers()
+
+    @work(group="primers", exit_on_error=False)
+    async def _learn_primers(self) -> None:
+        """The primers' names, for /<name> and the menu; a name a built-in command takes is said once."""
+        from workbench.engine.priming.primers import primer_dirs, primer_files
+        from workbench.frontends.tui.slash import clashes
+
+        assert self.bench is not None
+        files = await asyncio.to_thread(primer_files, primer_dirs(self.bench.cwd))
+        names = list(dict.fromkeys(file.name for file in files))
+        self.query_one(PromptArea).primers = names
+        if taken := clashes(names):
+            shown = ", ".join(f"/prime-{name}" for name in taken)
+            self.notify(f"A built-in command has the same name; run them as {shown}.", title="Primers renamed")
 
     @on(EngineFailed)
     async def _failed(self, message: EngineFailed) -> None:
@@ -274,7 +289,7 @@ class MainScreen(Screen[None]):
             self._show_proposal()
 
     def run_slash(self, text: str) -> None:
-        slash = parse(text)
+        slash = parse(text, self.query_one(PromptArea).primers)
         if slash.command is None:
             self.notify(f"No command {slash.word}; type / to see them.", severity="warning")
         elif slash.primer:
@@ -325,9 +340,13 @@ class MainScreen(Screen[None]):
             self._spawn("background", task)
 
     def action_delegate(self, task: str = "") -> None:
-        task = self._prompt_or(task)
-        if self._engine_or_explain(task) and self._has_text(task, "the task", "ctrl+t", "/delegate <task>"):
-            self._spawn("delegated", task)
+        asked = parse_delegate(self._prompt_or(task))
+        if asked.error:
+            self.notify(asked.error, severity="warning")
+        elif self._engine_or_explain(asked.task) and self._has_text(
+            asked.task, "the task", "ctrl+t", "/delegate [--agent NAME] <task>"
+        ):
+            self._spawn("delegated", asked.task, asked.agent_type)
 
     def _has_text(self, text: str, what: str, key: str, slash: str) -> bool:
         if not text.strip():
@@ -335,7 +354,8 @@ class MainScreen(Screen[None]):
         return bool(text.strip())
 
     @work(group="spawn", exit_on_error=False)
-    async def _spawn(self, mode: str, task: str) -> None:
+    async def _spawn(self, mode: str, task: str, agent_type: str | None = None) -> None:
+        from workbench.engine.agent_types import AgentTypeError
         from workbench.engine.priming.primers import PrimerError
         from workbench.engine.runtime.supervisor import SpawnRefused
 
@@ -345,8 +365,8 @@ class MainScreen(Screen[None]):
             if mode == "background":
                 agent = await self.bench.background(task)
             else:
-                agent = await self.bench.delegate(task, parent_id=parent)
-        except (SpawnRefused, PrimerError) as exc:
+                agent = await self.bench.delegate(task, parent_id=parent, agent_type=agent_type)
+        except (SpawnRefused, PrimerError, AgentTypeError) as exc:
             self.notify(str(exc), title="No agent started", severity="warning")
             return
         self.notify(f"{agent.id} started: {agent.spec.name}", title=f"{mode.capitalize()} agent")
