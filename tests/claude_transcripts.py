@@ -106,7 +106,7 @@ def modern_session(project: Path) -> Path:
         caveat,
     )
     expansion = t.user([text("Audit src/config.py for bugs. List each with its line.")], command, isMeta=True)
-    think = t.block("msg_1", {"type": "thinking", "thinking": "Read it and search.", "signature": "sig1"}, expansion)
+    t.block("msg_1", {"type": "thinking", "thinking": "Read it and search.", "signature": "sig1"}, expansion)
     said = t.block("msg_1", text("I'll read the file and look for its callers."))
     # three parallel calls fan out from one parent; each result hangs off its own call
     read = t.block("msg_1", tool_use("toolu_read", "Read", file_path="/home/me/proj/src/config.py"), said)

@@ -421,7 +421,8 @@ async def test_a_commands_expanded_prompt_is_kept_as_primed(tmp_path: Path, stor
     # a remount before the compaction gives the model what it followed, not only the command's name
     compaction = next(e for e in events if isinstance(e, Compaction))
     context = fold([e for e in events if e.seq < compaction.seq], agent="primary")
-    assert '<primer name="audit">\nAudit src/config.py for bugs.' in json.dumps(context.messages, ensure_ascii=False)
+    said = [b["text"] for m in context.messages for b in m["content"] if b["type"] == "text"]
+    assert '<primer name="audit">\nAudit src/config.py for bugs. List each with its line.\n</primer>' in said
     started = events[0]
     assert isinstance(started, SessionStarted) and started.title == "Audit of parse_config"
 

@@ -13,7 +13,6 @@ from workbench.engine.context.tokens import TokenCounter, default_counter
 from workbench.engine.policy.permissions import Approver, PermissionPolicy
 from workbench.engine.priming.primers import PrimerError, find_primer, primer_catalog, primer_dirs, resolve
 
-
 YES = "--yes"
 
 

@@ -365,5 +365,7 @@ class PrimerPicker(ModalScreen[PrimerChoice | None]):
         if resolved.commands:
             ran = len(resolved.commands)
             parts.append(Content.styled(f" · ran {ran} command{'s' if ran > 1 else ''}", "$foreground-muted"))
+        for note in resolved.notes:
+            parts.append(Content.styled(f"\nnote: {note}", "$warning"))
         parts.append(Content.styled(f"\n{enter} loads exactly this text:", "$foreground-muted"))
         return Content.assemble(*parts)
