@@ -45,13 +45,11 @@ SESSION = "95e6f011-ec33-4b37-91ad-5d242b40ae3d"
 USAGE = {"input_tokens": 10, "cache_creation_input_tokens": 200, "cache_read_input_tokens": 3000, "output_tokens": 40}
 
 
-class Transcript:
-    """Builds Claude Code lines: each message names the previous one as its parent."""
+class Transcript(TreeTranscript):
+    """Builds Claude Code lines of the older shape: each message names the previous one of its chain."""
 
     def __init__(self) -> None:
-        self.lines: list[Any] = []
-        self.count = 0
-        self.last: str | None = None
+        super().__init__()
         self.side_last: str | None = None
 
     def _line(self, kind: str, message: dict | None, parent: str | None = "last", **extra: Any) -> str:
@@ -96,15 +94,6 @@ class Transcript:
             "usage": USAGE,
         }
         return self._line("assistant", message, **extra)
-
-    def raw(self, value: Any) -> None:
-        self.lines.append(value)
-
-    def write(self, path: Path, tail: str = "") -> Path:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        text = "\n".join(x if isinstance(x, str) else json.dumps(x) for x in self.lines) + "\n" + tail
-        path.write_text(text)
-        return path
 
 
 def text(t: str) -> dict:

@@ -40,7 +40,7 @@ allowed-tools: Bash(echo:*)
 """
 BROKEN = "---\ndescription: Broken on purpose\ntools: [Read, Grep\n---\nbody\n"
 MISSING_FILE = "---\ndescription: Includes a file that is not there\n---\nRead this:\n@docs/missing.md\n"
-NO_ARGUMENT = "---\ndescription: Includes the file its argument names\n---\nRead this:\n@$0\n"
+BINARY = "---\ndescription: Includes a binary file\n---\nRead this:\n@blob.bin\n"
 FAILING = "---\ndescription: Runs a command that fails\ntools: Bash(ls:*)\n---\n!`ls no-such-folder`\n"
 SLOW = "---\ndescription: Runs a command that takes too long\ntools: Bash(sleep:*)\ntimeout: 1\n---\n!`sleep 5`\n"
 LARGE = "---\ndescription: Includes a large file\n---\n@big.txt\n"
@@ -176,7 +176,7 @@ async def test_a_primer_with_commands_runs_them_only_on_enter_and_a_new_argument
 
 BAD = {
     "broken front matter": ("broken", None, "the front matter is not valid YAML (line 3)"),
-    "@ with no argument": ("no-argument", NO_ARGUMENT, "@$0 names no file: no argument was given for it"),
+    "binary @path": ("binary", BINARY, "@blob.bin is a binary file, not text"),
     "failing command": ("failing", FAILING, "!`ls no-such-folder` failed (exit code 2)"),
     "slow command": ("slow", SLOW, "!`sleep 5` did not finish within 1 s and was stopped"),
     "larger than the budget left": ("large", LARGE, "more than the"),
@@ -191,6 +191,7 @@ async def test_a_bad_primer_is_explained_in_the_picker_and_nothing_is_injected(
     if text is not None:
         (primers / f"{name}.md").write_text(text)
     (workspace / "big.txt").write_text("lorem ipsum dolor sit amet " * 2000)
+    (workspace / "blob.bin").write_bytes(b"\x00\x01binary")
     async with make_app(window=8000).run_test(size=(160, 48)) as pilot:
         app = await engine_ready(pilot)
         screen = await open_picker(pilot, "keep me", highlight=name)
