@@ -139,3 +139,31 @@ async def test_an_agents_questions_are_answered_in_a_modal(make_app, tmp_path: P
         await settle(pilot)
         result = next(e for e in engine_of(app).events if isinstance(e, ToolResult))
         assert '"Which database should we use?"="Postgres"' in result.content
+
+
+async def test_a_claude_code_command_runs_as_slash_name_with_its_arguments(make_app, workspace: Path) -> None:
+    commands = workspace / ".claude" / "commands"
+    commands.mkdir(parents=True)
+    (commands / "fix-issue.md").write_text("---\nargument-hint: <number> <priority>\n---\nFix issue #$0 ($1).\n")
+    (commands / "compact.md").write_text("Clashes with the built-in /compact.\n")
+    async with make_app().run_test(size=(120, 36)) as pilot:
+        app = await engine_ready(pilot)
+        bench = engine_of(app)
+        await until(pilot, lambda: "fix-issue" in app.query_one(PromptArea).primers)
+        await until(pilot, lambda: any("/prime-compact" in notice for notice in notices(app)))  # said once
+        await type_and_send(pilot, '/fix-issue 123 "very high"')
+        await until(pilot, lambda: any(isinstance(e, Primed) for e in bench.events))
+        (primed,) = [e for e in bench.events if isinstance(e, Primed)]
+        assert (primed.primer, primed.text) == ("fix-issue", "Fix issue #123 (very high).")
+
+
+async def test_delegate_with_agent_names_the_agent_type(make_app, workspace: Path) -> None:
+    async with make_app().run_test(size=(120, 36)) as pilot:
+        app = await engine_ready(pilot)
+        bench = engine_of(app)
+        await type_and_send(pilot, "/delegate --agent Explore read README.md")
+        await until(pilot, lambda: any(isinstance(e, ChildResult) for e in bench.events))
+        child = bench.supervisor.agents["agent-1"]
+        assert "read README.md" in child.spec.task and child.spec.tools == ["Read", "Glob", "Grep"]
+        await type_and_send(pilot, "/delegate --agent nobody read README.md")
+        await until(pilot, lambda: any("No agent type named 'nobody'" in notice for notice in notices(app)))

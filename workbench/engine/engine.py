@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from workbench import __version__
 from workbench.brains.base import Brain
 from workbench.engine import handlers
+from workbench.engine.agent_types import load_agent_types
 from workbench.engine.config import Config
 from workbench.engine.context.tokens import BudgetSnapshot, TokenCounter, default_counter, tool_tokens
 from workbench.engine.policy.budget import DelegationWatch, should_compact
@@ -133,7 +134,8 @@ class Engine:
             policy=policy,
         )
         self.requests = RequestBroker(session.submit, self._asked)
-        tools = ToolRegistry([*builtin_tools(), Task(), TodoWrite(), AskUserQuestion()])
+        agent_types = load_agent_types(cwd).listing()
+        tools = ToolRegistry([*builtin_tools(), Task(agent_types), TodoWrite(), AskUserQuestion()])
         self.services = AgentServices(
             session=session,
             brain=brain,

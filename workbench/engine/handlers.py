@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
-from workbench.engine.agent_types import UnknownAgentType, find_agent_type
+from workbench.engine.agent_types import AgentTypeError, find_agent_type
 from workbench.engine.context.brief import brief
 from workbench.engine.context.compaction import CompactionFailed, NothingToCompact
 from workbench.engine.context.compaction import compact as compact_events
@@ -174,7 +174,7 @@ async def spawn(engine: Engine, command: Spawn) -> Outcome:
             child = await _background(engine, command)
         else:
             child = await delegate(engine, parent, command.task, command.primer, command.agent_type)
-    except (SpawnRefused, PrimerError, UnknownAgentType) as exc:
+    except (SpawnRefused, PrimerError, AgentTypeError) as exc:
         return Outcome.refused(str(exc))
     if command.mode == "delegated" and engine.view.proposals.pending(parent.id) is not None:
         await parent.append(DelegationDecided(decision="accepted", child=child.id))

@@ -4,17 +4,22 @@ A primer is a Markdown file with YAML front matter — ``description``,
 ``argument-hint``, ``tools`` (Claude Code's ``allowed-tools`` means the same),
 ``checkpoints``, ``model``, ``timeout`` (seconds per command) — and a body:
 
-- ``$ARGUMENTS`` is everything after the primer's name; ``$1`` … ``$9`` are its
-  words (shell-style quoting groups words; a missing one is empty).
-- ``@path`` includes a workspace file. ``@$1`` includes the file the first
+- Arguments as Claude Code 2.1 gives them: ``$ARGUMENTS`` is everything after the
+  primer's name, as typed; ``$ARGUMENTS[0]``/``$0``, ``$ARGUMENTS[1]``/``$1`` … are its
+  words, counted from 0 (shell-style quoting groups words; a missing one is empty).
+  A body with no placeholder at all gets the arguments appended as ``ARGUMENTS: …``.
+- ``@path`` includes a workspace file. ``@$0`` includes the file the first
   argument names; ``@$ARGUMENTS`` includes every argument that names a file in
   the workspace and skips the other words (``src/app.py:42`` counts as
-  ``src/app.py``). ``@`` inside a code span or a fenced block is just text.
+  ``src/app.py``). ``@`` inside a code span or a fenced block is just text. An
+  ``@`` that names no file of the workspace (missing, a folder, an import alias
+  like ``@/components``) is left as written, with a note saying so.
 - ``!`command``` includes the command's output. Arguments inside a command are
   shell-quoted, so they are always data. A command runs only if the permission
   policy allows it: a deny is an error; an "ask" is settled by the primer's own
-  ``Bash(...)`` rules in ``tools`` (as in Claude Code, they pre-approve its
-  commands; a bare ``Bash`` does not), else by the approver, else is an error.
+  ``Bash`` entries in ``tools``/``allowed-tools`` (as in Claude Code, they
+  pre-approve its commands: ``Bash(git diff:*)`` those commands, a bare ``Bash``
+  every command), else by the approver, else is an error.
   A non-zero exit or a timeout is an error: a command that may fail on purpose
   says so itself (``git status 2>/dev/null || echo "(not a git repository)"``).
 
@@ -40,10 +45,11 @@ from pydantic import BaseModel, ConfigDict
 from workbench.engine.config import user_config_path
 from workbench.engine.context.fold import primer_text
 from workbench.engine.context.tokens import TokenCounter
+from workbench.engine.models import resolve_model
 from workbench.engine.policy.permissions import PermissionPolicy, PermissionRuleError, Rule
 from workbench.engine.priming.checkpoints import checkpoint_instructions
 from workbench.engine.priming.front_matter import FrontMatterError, list_field, split_front_matter, string_field
-from workbench.engine.priming.syntax import segments, split_arguments, substitute, unparse
+from workbench.engine.priming.syntax import has_placeholder, segments, split_arguments, substitute, unparse
 from workbench.engine.runtime.requests import Approvals
 from workbench.protocol.events import Primed
 from workbench.tools.base import ToolContext, ToolFailure
@@ -144,14 +150,14 @@ class Primer(BaseModel):
         return list(available) if names is None else [name for name in available if name in names]
 
     def command_rules(self) -> list[Rule]:
-        """The ``Bash(...)`` entries of ``tools``: they pre-approve this primer's commands."""
+        """The ``Bash`` entries of ``tools``: they pre-approve this primer's commands (a bare one, all)."""
         rules = []
         for entry in self.tools or ():
             try:
                 rule = Rule.parse(_modern_bash_rule(entry))
             except PermissionRuleError:
                 continue  # a syntax we cannot read approves nothing; the command is asked about
-            if rule.tool == "Bash" and rule.specifier is not None:
+            if rule.tool == "Bash":
                 rules.append(rule)
         return rules
 
@@ -171,6 +177,7 @@ class ResolvedPrimer(BaseModel):
     tokens: int  # equals what the TokenLedger counts for event()
     includes: list[str] = []  # workspace-relative paths, in order
     commands: list[str] = []  # the commands run, as run
+    notes: list[str] = []  # what was left as written, and why (an @ that names no file)
 
     def event(self) -> Primed:
         return Primed(
@@ -198,12 +205,17 @@ def parse_primer(text: str, *, name: str, path: Path, origin: Origin) -> Primer:
             argument_hint=string_field(data, "argument-hint") or "",
             tools=tools,
             checkpoints=checkpoints,
-            model=string_field(data, "model") or None,
+            model=_model(string_field(data, "model")),
             timeout=_timeout(data.get("timeout")),
             body=body.strip("\n"),
         )
     except FrontMatterError as exc:
         raise PrimerFormatError(f"Primer {name!r} ({path}): {exc}") from None
+
+
+def _model(value: str | None) -> str | None:
+    """A primer's ``model``: an alias (``haiku``) or an id; ``inherit`` or none, the agent's own."""
+    return None if value in (None, "", "inherit") else resolve_model(value)
 
 
 def _arrows_to_commas(value: object) -> object:
@@ -352,6 +364,7 @@ async def resolve(
         tokens=tokens,
         includes=run.includes,
         commands=run.commands,
+        notes=run.notes,
     )
 
 
@@ -378,6 +391,7 @@ class _Resolution:
         self.timeout = timeout
         self.includes: list[str] = []
         self.commands: list[str] = []
+        self.notes: list[str] = []
 
     async def expand(self) -> str:
         parts = []
@@ -393,8 +407,23 @@ class _Resolution:
                 path = substitute(value, self.arguments)
                 if not path:
                     raise PrimerIncludeError(f"@{value} names no file: no argument was given for it")
-                parts.append(await self.include(path, None, chain))
+                parts.append(await self.include_or_keep(path, chain))
+        if self.arguments.strip() and not has_placeholder(self.primer.body):
+            parts.append(f"\n\nARGUMENTS: {self.arguments.strip()}")
         return "".join(parts)
+
+    async def include_or_keep(self, path: str, chain: list[Path]) -> str:
+        """The file ``@path`` names; when it names none, the text as written and a note."""
+        try:
+            real = self.locate(path, None)
+        except PrimerIncludeError as exc:
+            self.notes.append(f"@{path} was left as text: {str(exc).removeprefix(f'@{path}: ')}")
+            return f"@{path}"
+        if not real.is_file():
+            what = "a folder, not a file" if real.is_dir() else "not a file of the workspace"
+            self.notes.append(f"@{path} was left as text: it is {what}")
+            return f"@{path}"
+        return await self.include(path, None, chain)
 
     # -- @path
 

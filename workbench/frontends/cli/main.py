@@ -89,13 +89,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             config.permissions.mode = args.mode
         return asyncio.run(run_headless(config, args.prompt, yes=args.yes, script=args.script))
     if args.command == "primers":
-        from workbench.frontends.cli.primers import list_primers, show_primer
+        from workbench.frontends.cli.primers import list_primers, show_primer, take_yes
         from workbench.frontends.cli.terminal import TerminalApprover
 
         if args.primers_command == "ls":
             return asyncio.run(list_primers(config, Path.cwd()))
-        approver = TerminalApprover(args.yes, sys.stdin, sys.stderr)
-        return asyncio.run(show_primer(config, Path.cwd(), args.name, args.args, approver=approver))
+        yes, words = take_yes(args.args)  # `primers show NAME ARGS --yes` as well as `--yes NAME ARGS`
+        approver = TerminalApprover(args.yes or yes, sys.stdin, sys.stderr)
+        return asyncio.run(show_primer(config, Path.cwd(), args.name, words, approver=approver))
     if args.command == "mcp":
         from workbench.frontends.cli.mcp import list_servers
 

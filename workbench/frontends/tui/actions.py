@@ -96,7 +96,7 @@ ACTIONS: tuple[Action, ...] = (
     ),
     Action(
         "delegate", "ctrl+t", "delegate", "Hand the prompt to a sub-agent with a fresh context", "main",
-        slash="/delegate", slash_args="<task>",
+        slash="/delegate", slash_args="[--agent NAME] <task>",
     ),
     Action(
         "compact", "ctrl+l", "compact", "Summarise the focused agent's older turns to free context", "main",

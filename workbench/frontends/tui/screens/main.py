@@ -24,7 +24,7 @@ from workbench.frontends.tui.messages import (
     RetryScheduled,
 )
 from workbench.frontends.tui.notices import Notice, finished_notice, proposal_notice
-from workbench.frontends.tui.slash import parse
+from workbench.frontends.tui.slash import parse, parse_delegate
 from workbench.frontends.tui.widgets.agents_pane import AgentsPane, AgentTree
 from workbench.frontends.tui.widgets.budget_pane import BudgetPane
 from workbench.frontends.tui.widgets.conversation import Conversation
@@ -146,6 +146,19 @@ class MainScreen(Screen[None]):
         self._present(self.agent_id)
         for asked in [*client.view.pending.approvals.values(), *client.view.pending.questions.values()]:
             self._ask_person(asked)  # asked before this screen was there (a resumed session, an attach)
+        self._learn_primers()
+
+    @work(group="primers", exit_on_error=False)
+    async def _learn_primers(self) -> None:
+        """The primers' names, for /<name> and the menu; a name a built-in command takes is said once."""
+        from workbench.frontends.tui.slash import clashes
+
+        assert self.client is not None
+        names = list(dict.fromkeys(entry.file.name for entry in await self.client.primer_catalog()))
+        self.query_one(PromptArea).primers = names
+        if taken := clashes(names):
+            shown = ", ".join(f"/prime-{name}" for name in taken)
+            self.notify(f"A built-in command has the same name; run them as {shown}.", title="Primers renamed")
 
     @on(EngineFailed)
     async def _failed(self, message: EngineFailed) -> None:
@@ -350,7 +363,7 @@ class MainScreen(Screen[None]):
         self._submit(Send(agent=self.agent_id, text=text))
 
     def run_slash(self, text: str) -> None:
-        slash = parse(text)
+        slash = parse(text, self.query_one(PromptArea).primers)
         if slash.command is None:
             self.notify(f"No command {slash.word}; type / to see them.", severity="warning")
         elif slash.primer:
@@ -401,17 +414,21 @@ class MainScreen(Screen[None]):
             self._spawn("background", task)
 
     def action_delegate(self, task: str = "") -> None:
-        task = self._prompt_or(task)
-        if self._engine_or_explain(task) and self._has_text(task, "the task", "ctrl+t", "/delegate <task>"):
-            self._spawn("delegated", task)
+        asked = parse_delegate(self._prompt_or(task))
+        if asked.error:
+            self.notify(asked.error, severity="warning")
+        elif self._engine_or_explain(asked.task) and self._has_text(
+            asked.task, "the task", "ctrl+t", "/delegate [--agent NAME] <task>"
+        ):
+            self._spawn("delegated", asked.task, asked.agent_type)
 
     def _has_text(self, text: str, what: str, key: str, slash: str) -> bool:
         if not text.strip():
             self.notify(f"Type {what} in the prompt first, then {key} (or {slash}).", severity="warning")
         return bool(text.strip())
 
-    def _spawn(self, mode: Literal["background", "delegated"], task: str) -> None:
-        command = Spawn(mode=mode, task=task, parent=self.agent_id)
+    def _spawn(self, mode: Literal["background", "delegated"], task: str, agent_type: str | None = None) -> None:
+        command = Spawn(mode=mode, task=task, parent=self.agent_id, agent_type=agent_type)
         self._submit(command, "{message}", f"{mode.capitalize()} agent", refused_title="No agent started")
 
     def action_orchestrate(self, goal: str = "") -> None:

@@ -35,7 +35,7 @@ from workbench.engine.priming.primers import (
     ResolvedPrimer,
     primer_dirs,
 )
-from workbench.engine.priming.syntax import segments
+from workbench.engine.priming.syntax import has_placeholder, segments
 from workbench.frontends.tui.actions import BY_NAME, bindings, key_of
 from workbench.frontends.tui.humanize import clip
 
@@ -46,7 +46,6 @@ ORIGINS = ("project", "claude", "user", "builtin")
 ORIGIN_NAMES = {"project": "project", "claude": "Claude Code commands", "user": "your primers", "builtin": "built-in"}
 LIST_WIDTH = 44  # the list's widest text (descriptions are clipped to it), as in primer_picker.tcss
 AUTO_PREVIEW_S = 0.2  # a primer without commands is previewed this long after the cursor stops
-_USES_ARGUMENTS = re.compile(r"\$(?:ARGUMENTS\b|[1-9])")
 _FILE_PREFIX = re.compile(r"^Primer '[^']*' \([^)]*\):? ")  # the file is named in the details
 
 PreviewState = Literal["idle", "resolving", "ready", "failed"]
@@ -105,7 +104,7 @@ def argument_placeholder(entry: PrimerEntry) -> str:
         return ""
     if entry.primer.argument_hint:
         return entry.primer.argument_hint
-    return "$ARGUMENTS" if _USES_ARGUMENTS.search(entry.primer.body) else "(this primer uses no arguments)"
+    return "$ARGUMENTS" if has_placeholder(entry.primer.body) else "(arguments are appended as ARGUMENTS: …)"
 
 
 def shadowed_prompt(name: str, by: str) -> Content:
@@ -365,5 +364,7 @@ class PrimerPicker(ModalScreen[PrimerChoice | None]):
         if resolved.commands:
             ran = len(resolved.commands)
             parts.append(Content.styled(f" · ran {ran} command{'s' if ran > 1 else ''}", "$foreground-muted"))
+        for note in resolved.notes:
+            parts.append(Content.styled(f"\nnote: {note}", "$warning"))
         parts.append(Content.styled(f"\n{enter} loads exactly this text:", "$foreground-muted"))
         return Content.assemble(*parts)

@@ -21,7 +21,7 @@ from workbench.frontends.tui.stylesheet import css_beside
 from workbench.frontends.tui.widgets.todo_checklist import TodoChecklist
 from workbench.frontends.tui.widgets.tool_block import ToolBlock
 from workbench.frontends.tui.widgets.transcript_blocks import ErrorNote, Marker, ThinkingBlock, UserTurn, Welcome
-from workbench.log.transcript import describe
+from workbench.log.transcript import describe, with_images
 from workbench.protocol.content import ThinkingBlock as ThinkingContent
 from workbench.protocol.content import text_of
 from workbench.protocol.events import (
@@ -130,7 +130,7 @@ class Conversation(VerticalScroll, can_focus=True):
     def _blocks_for(self, event: Event) -> list[Widget]:
         """The new blocks an event adds; events about a tool call update its block instead."""
         if isinstance(event, UserMessage):
-            return [UserTurn(event.text)]
+            return [UserTurn(with_images(event.text, event.images))]
         if isinstance(event, AssistantMessage):
             blocks: list[Widget] = [
                 ThinkingBlock(block.thinking) for block in event.content if isinstance(block, ThinkingContent)

@@ -74,16 +74,23 @@ def found_cells(found: FoundFile, width: int) -> list[Content]:
 
 
 def report_text(report: ImportReport) -> Content:
-    if report.session_id:
+    if report.outcome in ("new", "updated"):
         made = Content.assemble(
-            ("Imported ", "$success"),
+            ("Imported " if report.outcome == "new" else "Updated ", "$success"),
             (f"{report.events} events", "bold"),
             (" as session ", "$success"),
-            (report.session_id, "bold"),
+            (str(report.session_id), "bold"),
         )
+    elif report.outcome == "unchanged":
+        made = Content.styled(f"Already imported as session {report.session_id}, unchanged.", "$success")
+    elif report.outcome == "kept":
+        made = Content.styled(f"Session {report.session_id} was continued here since its import: kept.", "$warning")
     else:
         made = Content.styled("Nothing to import in that file.", "$warning")
     lines = [made, Content.styled(str(report.source), "$foreground-muted")]
+    if report.kept:
+        kept = ", ".join(f"{n} {what}" for what, n in report.kept.items())
+        lines.append(Content.styled(f"kept: {kept}", "$foreground-muted"))
     if report.skipped:
         kept_out = ", ".join(f"{n} {what}" for what, n in sorted(report.skipped.items()))
         lines.append(Content.styled(f"left out: {kept_out}", "$foreground-muted"))
