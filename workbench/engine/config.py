@@ -71,6 +71,9 @@ class ModelSettings(_Section):
 
 class Config(_Section):
     brain: BrainChoice = "auto"
+    # embedded: the app runs its agents itself; daemon: `workbench` opens its sessions in the store's daemon
+    # (started when none runs), and quitting the app leaves them running
+    engine: Literal["embedded", "daemon"] = "embedded"
     model: str = "claude-sonnet-4-6"
     max_tokens: int = Field(default=8192, ge=1)
     base_url: str | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -116,3 +117,23 @@ async def show_bundle(config: Config, session: str, out: TextIO = sys.stdout, er
     for problem in contents.problems:
         print(f"warning: skipped {problem}", file=err)
     return 0
+
+
+def session_to_resume(config: Config, session: str | None, err: TextIO = sys.stderr) -> str | None:
+    """The session ``--resume ID`` names, or (no id, and ``--continue``) the latest one of this folder;
+    None after saying why there is none."""
+    from workbench.log.catalog import list_sessions
+
+    store = store_for(config)
+    try:
+        if session:
+            return store.resolve(session)
+        here = str(Path.cwd())
+        entries = asyncio.run(list_sessions(store))
+    except BundleError as exc:
+        print(f"workbench: {exc}", file=err)
+        return None
+    found = next((entry.meta.id for entry in entries if entry.meta.cwd == here), None)
+    if found is None:
+        print(f"workbench: no session was started in {here} yet; run workbench to start one", file=err)
+    return found

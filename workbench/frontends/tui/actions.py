@@ -26,6 +26,7 @@ Scope = Literal[
     "browser",
     "replay",
     "confirm",
+    "quit",
     "dialog",
 ]
 
@@ -42,6 +43,7 @@ WHERE: dict[Scope, str] = {
     "browser": "session browser",
     "replay": "replay",
     "confirm": "confirmations",
+    "quit": "quitting with agents at work",
     "dialog": "dialogs",
 }
 
@@ -193,6 +195,11 @@ ACTIONS: tuple[Action, ...] = (
            palette=False),
     Action("confirm_yes", "y", "yes", "Go ahead", "confirm", footer=True, palette=False),
     Action("confirm_no", "n,escape", "no", "Leave it as it is", "confirm", footer=True, palette=False),
+    Action("quit_stop", "s", "stop", "Quit; the agents stop where they are and go on when the session is resumed",
+           "quit", footer=True, palette=False),
+    Action("quit_cancel", "c", "cancel agents", "Quit and cancel every agent but the primary", "quit",
+           footer=True, palette=False),
+    Action("quit_stay", "escape", "stay", "Do not quit", "quit", footer=True, palette=False),
 )  # fmt: skip
 
 BY_NAME: dict[str, Action] = {action.name: action for action in ACTIONS}

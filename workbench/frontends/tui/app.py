@@ -262,14 +262,17 @@ class WorkbenchApp(App[None]):
 
     # ---------------------------------------------------------------- actions
 
-    async def action_quit(self) -> None:
+    def action_quit(self) -> None:
+        self.run_worker(self._quit(), group="quit", exclusive=True, exit_on_error=False)
+
+    async def _quit(self) -> None:
         """Quit; with agents at work in this process, ask first whether to stop them (they go on when the
         session is resumed) or to cancel them."""
         client = self.client
         if client is not None and not client.detaches and (working := working_agents(client.view)):
             from workbench.frontends.tui.screens.quit import QuitScreen
 
-            choice = await self.push_screen_wait(QuitScreen(client.info.session_id, working))
+            choice = await self.push_screen_wait(QuitScreen(client.info.session_id, working, self.config.keys))
             if choice is None:
                 return
             await self.close_engine(choice)
@@ -298,8 +301,18 @@ class WorkbenchApp(App[None]):
         self.push_screen(HelpScreen(self.config.keys))
 
 
-def run_app(config: Config, script: Path | None = None) -> int:
-    """Run the app until the user quits; the exit code is 1 when the session could not start."""
-    app = WorkbenchApp(config, script=script, owns_process=True)
+def run_app(config: Config, script: Path | None = None, start: SessionStart | None = None) -> int:
+    """Run the app until the user quits; the exit code is 1 when the session could not start. What was
+    left, and how to come back to it, is said on the terminal."""
+    app = WorkbenchApp(config, script=script, owns_process=True, start=start)
     app.run()
+    if app.left is not None:
+        print(farewell(*app.left))
     return app.return_code or 0
+
+
+def farewell(session_id: str, how: Leaving) -> str:
+    if how == "detach":
+        return f"session {session_id} goes on in the daemon · watch it again: workbench attach {session_id}"
+    stopped = "its agents were cancelled" if how == "cancel" else "its agents stopped where they were"
+    return f"session {session_id}: {stopped} · resume it: workbench --resume {session_id}"
