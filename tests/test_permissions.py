@@ -299,7 +299,7 @@ def test_add_rule_changes_later_decisions() -> None:
         (bash("ls -la"), "Bash(ls:*)"),
         (bash("npm run test -- --watch"), "Bash(npm run test:*)"),
         (bash("python -m pytest -q tests"), "Bash(python -m pytest:*)"),
-        (bash("FOO=1 make build"), "Bash(make build:*)"),
+        (bash("FOO=1 make build"), "Bash(FOO=1 make build:*)"),
         (bash("cd src && make"), "Bash(cd src && make)"),
         (edit("path/to/file.py"), "Edit(path/to/file.py)"),
         (write("./src/../new.md"), "Edit(./new.md)"),
