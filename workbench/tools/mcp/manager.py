@@ -9,7 +9,7 @@ from pathlib import Path
 
 from workbench.tools.mcp.config import McpConfigError, McpServerEntry, McpSettings, merge_entries, project_entries
 from workbench.tools.mcp.server import McpServer, McpServerStatus
-from workbench.tools.mcp.tool import McpTool
+from workbench.tools.mcp.tool import McpTool, tool_name
 from workbench.tools.registry import ToolRegistry
 
 log = logging.getLogger(__name__)
@@ -29,8 +29,11 @@ class McpManager:
         environ: Mapping[str, str] | None = None,
         on_change: Callable[[McpServerStatus], None] | None = None,
         problems: list[str] | None = None,
+        read_only: Callable[[str], bool] | None = None,
     ) -> None:
+        """``read_only``: whether the user marked a tool (by its ``mcp__server__tool`` name) read-only."""
         self.registry = registry
+        self.read_only = read_only or (lambda name: False)
         self.on_change = on_change
         self.problems = problems or []  # config files that could not be read at all
         self.servers: dict[str, McpServer] = {
@@ -70,6 +73,7 @@ class McpManager:
             registry=registry,
             on_change=on_change,
             problems=problems,
+            read_only=settings.marks_read_only,
         )
 
     # ---------------------------------------------------------------- commands
@@ -102,7 +106,8 @@ class McpManager:
     def _changed(self, server: McpServer) -> None:
         if server.status.state == "ready":
             for remote in server.tools:
-                self._offer(McpTool(server, remote))
+                read_only = self.read_only(tool_name(server.name, remote.name))
+                self._offer(McpTool(server, remote, read_only=read_only))
         if self.on_change is not None:
             self.on_change(server.status)
 
