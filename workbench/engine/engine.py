@@ -96,7 +96,10 @@ class Workbench:
             max_tokens=config.max_tokens,
             thinking=config.thinking_for(brain.model),
             hooks=HookRunner(
-                load_hooks(cwd, config.hooks), cwd=cwd, session_id=session.id, transcript_path=session.path
+                load_hooks(cwd, config.hooks, project=config.project_trusted),
+                cwd=cwd,
+                session_id=session.id,
+                transcript_path=session.path,
             ),
             ask_user=ask_user,
         )
@@ -165,12 +168,13 @@ class Workbench:
 
     async def start_mcp(self) -> None:
         """Start the configured MCP servers in the background (the SDK loads only if any exist)."""
-        if self.mcp is not None or not (self.config.mcp.servers or (self.cwd / ".mcp.json").is_file()):
+        project = self.config.project_trusted  # an untrusted folder's .mcp.json starts nothing
+        if self.mcp is not None or not (self.config.mcp.servers or (project and (self.cwd / ".mcp.json").is_file())):
             return
         from workbench.tools.mcp.manager import McpManager
 
         self.mcp = McpManager.from_settings(
-            self.config.mcp, self.cwd, registry=self.services.tools, on_change=self._mcp_changed
+            self.config.mcp, self.cwd, registry=self.services.tools, on_change=self._mcp_changed, project=project
         )
         self.mcp.start()
 
@@ -326,6 +330,7 @@ class Workbench:
             budget_left,
             approver=self.services.approver,
             agent_id=agent_id or "primary",
+            project_approvals=self.config.project_trusted,
         )
 
     async def prime(self, name: str, arguments: str = "", agent_id: str | None = None) -> ResolvedPrimer:

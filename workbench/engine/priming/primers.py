@@ -323,15 +323,19 @@ async def resolve(
     approver: Approver | None = None,
     timeout: float | None = None,
     agent_id: str = "",
+    project_approvals: bool = True,
 ) -> ResolvedPrimer:
     """The primer's text for these arguments, with its hash and token count.
 
     ``timeout`` (seconds per command) overrides the primer's own ``timeout``,
-    which overrides :data:`DEFAULT_COMMAND_TIMEOUT_S`. Raises a
+    which overrides :data:`DEFAULT_COMMAND_TIMEOUT_S`. Without
+    ``project_approvals`` (an untrusted folder), a project primer's ``tools``
+    approve none of its own commands: each is judged like any other. Raises a
     :class:`PrimerError`, and then nothing was resolved.
     """
     seconds = min(timeout or primer.timeout or DEFAULT_COMMAND_TIMEOUT_S, MAX_TIMEOUT_S)
-    run = _Resolution(primer, arguments, workspace, policy, approver, agent_id, seconds)
+    approves = project_approvals or primer.origin in ("user", "builtin")
+    run = _Resolution(primer, arguments, workspace, policy, approver, agent_id, seconds, approves)
     text = await run.expand()
     if primer.checkpoints:
         text = f"{text.rstrip()}\n\n{checkpoint_instructions(primer.checkpoints)}"
@@ -366,8 +370,10 @@ class _Resolution:
         approver: Approver | None,
         agent_id: str,
         timeout: float,
+        self_approving: bool = True,
     ) -> None:
         self.primer = primer
+        self.self_approving = self_approving
         self.arguments = arguments
         self.words = split_arguments(arguments)  # for @$ARGUMENTS
         self.workspace = workspace
@@ -473,7 +479,7 @@ class _Resolution:
 
     async def authorise(self, command: str) -> None:
         params = BashInput(command=command, timeout=self.timeout)
-        rules = self.primer.command_rules()
+        rules = self.primer.command_rules() if self.self_approving else []
         # the primer's rules count as allow rules: the user's deny and ask rules still win
         layered = PermissionPolicy(
             mode=self.policy.mode,

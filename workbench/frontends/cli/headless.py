@@ -47,6 +47,18 @@ class TerminalApprover:
         return ApprovalAnswer(choice="deny", reason="denied at the terminal")
 
 
+def report_restricted(cwd: Path, err: TextIO) -> None:
+    """Say what of the folder's own configuration a restricted run leaves out, if anything."""
+    from workbench.engine.trust import survey
+
+    found = survey(cwd)
+    if not found.needs_decision:
+        return
+    print("[restricted: this folder's own configuration is not applied; --trust applies it]", file=err)
+    for line in found.lines():
+        print(f"  - {line}", file=err)
+
+
 class _Printer:
     """Reply text to stdout as it streams; tool activity and errors to stderr."""
 
@@ -80,6 +92,8 @@ async def run_headless(
     stderr: TextIO = sys.stderr,
     stdin: TextIO = sys.stdin,
 ) -> int:
+    if not config.project_trusted:
+        report_restricted(Path.cwd(), stderr)
     choice = choose_brain(config)
     brain = make_brain(choice, config, script=script)
     if choice.offline_reason:

@@ -97,11 +97,14 @@ class WorkbenchApp(App[None]):
         config_path: Path | None = None,
         theme_dirs: list[Path] | None = None,
         owns_process: bool = False,
+        trust_gate: bool = False,
     ) -> None:
         """``owns_process``: the app is the whole process (not one test among many), and may tune
-        the process-wide garbage collector."""
+        the process-wide garbage collector. ``trust_gate``: ``config`` was read restricted, and the
+        folder's own configuration applies only once trusted (asked on the trust screen)."""
         super().__init__()
         self.config = config
+        self.trust_gate = trust_gate
         self.owns_process = owns_process
         self.script = script
         self.cwd = cwd or Path.cwd()
@@ -193,11 +196,17 @@ class WorkbenchApp(App[None]):
             await self._leave_session()
         await asyncio.to_thread(preload_engine)
         from workbench.engine.brain_factory import choose_brain, make_brain
+        from workbench.engine.config import ConfigError
         from workbench.engine.context.tokens import default_counter
         from workbench.log.bundle import BundleError
         from workbench.protocol.brain_io import BrainError
 
         try:
+            if self.trust_gate:
+                from workbench.frontends.tui.trust_gate import settle_trust
+
+                self.config = await settle_trust(self, self.cwd)
+                self.trust_gate = False  # settled for the app's life: a remount here keeps it
             brain, offline_reason = self.brain, self.offline_reason
             if brain is None:
                 choice = choose_brain(self.config)
@@ -214,7 +223,7 @@ class WorkbenchApp(App[None]):
                 counter=counter,
                 offline_reason=offline_reason,
             )
-        except (BrainError, BundleError, OSError) as exc:
+        except (BrainError, BundleError, OSError, ConfigError) as exc:
             self._engine_failed(str(exc))
             return
         except Exception as exc:  # the app stays up to say what went wrong
@@ -300,8 +309,8 @@ class WorkbenchApp(App[None]):
         self.push_screen(HelpScreen(self.config.keys))
 
 
-def run_app(config: Config, script: Path | None = None) -> int:
+def run_app(config: Config, script: Path | None = None, *, trust_gate: bool = False) -> int:
     """Run the app until the user quits; the exit code is 1 when the session could not start."""
-    app = WorkbenchApp(config, script=script, owns_process=True)
+    app = WorkbenchApp(config, script=script, owns_process=True, trust_gate=trust_gate)
     app.run()
     return app.return_code or 0

@@ -67,6 +67,11 @@ McpServerConfig = Annotated[
 _SERVER: TypeAdapter[StdioServerConfig | HttpServerConfig] = TypeAdapter(McpServerConfig)
 
 
+def server_config(raw: Any) -> StdioServerConfig | HttpServerConfig:
+    """One server's entry, as ``.mcp.json`` or ``[mcp.servers]`` writes it; raises ValidationError."""
+    return _SERVER.validate_python(raw)
+
+
 class McpSettings(BaseModel):
     """The ``[mcp]`` section of ``config.toml``."""
 
@@ -123,7 +128,7 @@ def project_entries(cwd: Path) -> list[McpServerEntry]:
     entries = []
     for name, raw in servers.items():
         try:
-            entries.append(McpServerEntry(name=name, source=str(path), config=_SERVER.validate_python(raw)))
+            entries.append(McpServerEntry(name=name, source=str(path), config=server_config(raw)))
         except ValidationError as exc:
             entries.append(McpServerEntry(name=name, source=str(path), problem=_explain(exc)))
     return entries

@@ -57,16 +57,18 @@ class McpManager:
         *,
         registry: ToolRegistry | None = None,
         on_change: Callable[[McpServerStatus], None] | None = None,
+        project: bool = True,
     ) -> McpManager:
-        """The servers of ``.mcp.json`` and of ``settings``; an unreadable ``.mcp.json`` becomes a problem."""
+        """The servers of ``.mcp.json`` (unless ``project`` is False: an untrusted folder) and of ``settings``;
+        an unreadable ``.mcp.json`` becomes a problem."""
         problems: list[str] = []
         try:
-            project = project_entries(cwd)
+            entries = project_entries(cwd) if project else []
         except McpConfigError as exc:
             problems.append(str(exc))
-            project = []
+            entries = []
         return cls(
-            merge_entries(project, settings),
+            merge_entries(entries, settings),
             cwd=cwd,
             startup_timeout_s=settings.startup_timeout_s,
             call_timeout_s=settings.call_timeout_s,

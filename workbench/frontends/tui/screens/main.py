@@ -108,6 +108,7 @@ class MainScreen(Screen[None]):
         header.brain = label if model in label else f"{label} · {model}"
         header.offline_reason = bench.offline_reason or ""
         header.mode = bench.policy.mode
+        header.restricted = not bench.config.project_trusted
         panes = [self.query_one(t) for t in (Conversation, AgentsPane, BudgetPane, LogPane)]
         self.query_one(BudgetPane).follow_session(bench.stats.snapshot, DelegationRollup(bench.counter.count))
         self.bridge = BusBridge([*panes, self], budget=bench.budget, watching=lambda agent: agent == self.agent_id)
