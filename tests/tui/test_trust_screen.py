@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_trust import malicious
+from tests.test_trust import malicious, own_home
 from workbench.brains.scripted import ScriptedBrain
 from workbench.engine.config import load_config
 from workbench.frontends.tui.app import WorkbenchApp
@@ -17,18 +17,16 @@ from .helpers import engine_ready, until
 
 
 @pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    return own_home(tmp_path, monkeypatch)
+
+
+@pytest.fixture
 def workspace(tmp_path: Path) -> Path:
     """A folder of this test's own (the shared snapshot workspace may be refilled by another run meanwhile)."""
     ws = tmp_path / "ws"
     ws.mkdir()
     return ws
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    return tmp_path
 
 
 def gated_app(workspace: Path, home: Path) -> WorkbenchApp:

@@ -47,7 +47,7 @@ from workbench.engine.priming.syntax import segments, split_arguments, substitut
 from workbench.protocol.events import Primed
 from workbench.tools.base import ToolContext, ToolFailure
 from workbench.tools.bash import MAX_TIMEOUT_S, Bash, BashInput
-from workbench.tools.sandbox import resolve_in_workspace, workspace_relative
+from workbench.tools.sandbox import open_file, resolve_in_workspace, workspace_relative
 
 Origin = Literal["project", "claude", "user", "builtin"]
 
@@ -413,7 +413,7 @@ class _Resolution:
         if not real.is_file():
             what = "is a folder, not a file" if real.is_dir() else "does not exist"
             raise PrimerIncludeError(f"@{path} {what} (in {self.workspace})")
-        content = await asyncio.to_thread(_read_text, real, path)
+        content = await asyncio.to_thread(_read_text, self.workspace, real, path)
         self.includes.append(self.shown(real))
         if real.suffix.lower() in (".md", ".markdown"):
             content = await self.nested(content, real, [*chain, real])
@@ -516,11 +516,18 @@ class _Resolution:
             self.policy.add_rule("allow", suggested)
 
 
-def _read_text(real: Path, shown: str) -> str:
+def _read_text(workspace: Path, real: Path, shown: str) -> str:
+    """The file's text, opened as the file tools open theirs: no symlink swapped in leads outside, no FIFO
+    blocks."""
     try:
-        if real.stat().st_size > MAX_INCLUDE_BYTES:
-            raise PrimerIncludeError(f"@{shown} is larger than {MAX_INCLUDE_BYTES // 1024} KiB; include a smaller file")
-        data = real.read_bytes()
+        with open_file(workspace, str(real)) as opened:
+            if opened.size > MAX_INCLUDE_BYTES:
+                raise PrimerIncludeError(
+                    f"@{shown} is larger than {MAX_INCLUDE_BYTES // 1024} KiB; include a smaller file"
+                )
+            data = opened.read()
+    except ToolFailure as exc:
+        raise PrimerIncludeError(f"@{shown}: {exc}") from None
     except OSError as exc:
         raise PrimerIncludeError(f"@{shown} cannot be read: {exc.strerror}") from None
     if b"\0" in data:
