@@ -46,7 +46,7 @@ CLOSE_TIMEOUT_S = 3.0
 # pydantic's schemas of every event) would freeze the first screen, keys and all; the brain is
 # made in a thread too
 ENGINE_MODULES = ("workbench.engine.engine", "workbench.engine.context.tokens", "workbench.log.bundle",
-                  "workbench.engine.brain_factory")  # fmt: skip
+                  "workbench.log.secret_rules", "workbench.engine.brain_factory")  # fmt: skip
 
 
 def utc_now() -> datetime:
