@@ -97,6 +97,7 @@ class SessionInfo(BaseModel):
     delegate_at: float
     compact_at: float
     depth: int
+    restricted: bool = False  # the project's own hooks, servers and wider settings were left out (not trusted)
 
 
 class Engine:
@@ -146,7 +147,10 @@ class Engine:
             max_tokens=config.max_tokens,
             thinking=config.thinking_for(brain.model),
             hooks=HookRunner(
-                load_hooks(cwd, config.hooks), cwd=cwd, session_id=session.id, transcript_path=session.path
+                load_hooks(cwd, config.hooks, project=config.project_trusted),
+                cwd=cwd,
+                session_id=session.id,
+                transcript_path=session.path,
             ),
             tool_tokens=lambda specs: tool_tokens(self.counter, specs),
         )
@@ -235,12 +239,13 @@ class Engine:
 
     async def start_mcp(self) -> None:
         """Start the configured MCP servers in the background (the SDK loads only if any exist)."""
-        if self.mcp is not None or not (self.config.mcp.servers or (self.cwd / ".mcp.json").is_file()):
+        project = self.config.project_trusted  # an untrusted folder's .mcp.json starts nothing
+        if self.mcp is not None or not (self.config.mcp.servers or (project and (self.cwd / ".mcp.json").is_file())):
             return
         from workbench.tools.mcp.manager import McpManager
 
         self.mcp = McpManager.from_settings(
-            self.config.mcp, self.cwd, registry=self.services.tools, on_change=self._mcp_changed
+            self.config.mcp, self.cwd, registry=self.services.tools, on_change=self._mcp_changed, project=project
         )
         self.mcp.start()
 
@@ -345,6 +350,7 @@ class Engine:
             delegate_at=self.config.thresholds.delegate,
             compact_at=self.config.thresholds.auto_compact,
             depth=self.config.limits.depth,
+            restricted=not self.config.project_trusted,
         )
 
     @property
@@ -378,6 +384,7 @@ class Engine:
             budget_left,
             approver=self.requests,
             agent_id=agent,
+            project_approvals=self.config.project_trusted,
         )
 
     def primer_catalog(self) -> list[PrimerEntry]:

@@ -33,6 +33,7 @@ from workbench.engine.engine import Engine
 from workbench.engine.priming.primers import PrimerError
 from workbench.engine.transports import wire
 from workbench.engine.transports.locations import daemon_dir, make_private_dir, socket_path
+from workbench.engine.trust import TrustStore, survey, trust_store_path
 from workbench.log.bundle import BundleError, BundleStore
 from workbench.protocol.commands import Close
 from workbench.protocol.events import Event, EventBase, SessionStarted, encode_event
@@ -382,5 +383,7 @@ class Connection:
 
 
 def config_for(cwd: Path) -> Config:
-    """The config of a session opened in ``cwd``: the user's file, then that project's."""
-    return load_config(cwd)
+    """The config of a session opened in ``cwd``: the user's file, then that project's, which applies only
+    when the user trusted that folder as it is now (the daemon cannot ask: it goes by what was decided)."""
+    trusted = TrustStore(trust_store_path()).decision(survey(cwd)) == "trusted"
+    return load_config(cwd, trusted=trusted)

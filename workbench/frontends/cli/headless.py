@@ -19,6 +19,18 @@ from workbench.protocol.events import AgentFinished, AssistantMessage, Error, Ev
 from workbench.protocol.signals import Live, TextStreamed
 
 
+def report_restricted(cwd: Path, err: TextIO) -> None:
+    """Say what of the folder's own configuration a restricted run leaves out, if anything."""
+    from workbench.engine.trust import survey
+
+    found = survey(cwd)
+    if not found.needs_decision:
+        return
+    print("[restricted: this folder's own configuration is not applied; --trust applies it]", file=err)
+    for line in found.lines():
+        print(f"  - {line}", file=err)
+
+
 class _Printer:
     """Reply text to stdout as it streams; tool activity and errors to stderr."""
 
@@ -52,6 +64,8 @@ async def run_headless(
     stderr: TextIO = sys.stderr,
     stdin: TextIO = sys.stdin,
 ) -> int:
+    if not config.project_trusted:
+        report_restricted(Path.cwd(), stderr)
     choice = choose_brain(config)
     brain = make_brain(choice, config, script=script)
     if choice.offline_reason:

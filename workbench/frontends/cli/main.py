@@ -18,6 +18,11 @@ from workbench import __version__
 from workbench.frontends.cli.bundles import add_commands as add_bundle_commands
 from workbench.frontends.cli.bundles import run_command as run_bundle_command
 
+TRUST_HELP = (
+    "apply this folder's own hooks, MCP servers, primer approvals and wider settings "
+    "(without it, a headless run applies none of them)"
+)
+
 if TYPE_CHECKING:
     from workbench.engine.config import Config
     from workbench.frontends.tui.session_start import SessionStart
@@ -59,18 +64,21 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("ps", parents=[common], help="the daemon's live sessions and their agents")
     attach = sub.add_parser("attach", parents=[common], help="open the TUI on a session the daemon runs")
     attach.add_argument("session", nargs="?", help="a session id or prefix (default: the latest)")
+    run.add_argument("--trust", action="store_true", help=TRUST_HELP)
 
     primers = sub.add_parser("primers", help="list and preview primers")
     primers_sub = primers.add_subparsers(dest="primers_command", required=True)
     primers_sub.add_parser("ls", help="every primer, in lookup order, with what it shadows")
     show_primer = primers_sub.add_parser("show", help="print a primer resolved, with its token count")
     show_primer.add_argument("--yes", action="store_true", help="allow the primer's commands without asking")
+    show_primer.add_argument("--trust", action="store_true", help=TRUST_HELP)
     show_primer.add_argument("name")
     show_primer.add_argument("args", nargs=argparse.REMAINDER, help="the primer's arguments")
 
     mcp = sub.add_parser("mcp", help="MCP servers")
     mcp_sub = mcp.add_subparsers(dest="mcp_command", required=True)
-    mcp_sub.add_parser("ls", help="each configured server, its status and its tools")
+    mcp_ls = mcp_sub.add_parser("ls", help="each configured server, its status and its tools")
+    mcp_ls.add_argument("--trust", action="store_true", help=TRUST_HELP)
 
     bundles = sub.add_parser("bundles", help="list and read session bundles")
     bundles_sub = bundles.add_subparsers(dest="bundles_command", required=True)
@@ -91,8 +99,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         gc.disable()
     from workbench.engine.config import ConfigError, load_config
 
+    # the app asks about an untrusted folder on its trust screen; headless commands trust it only when told
+    trusted = bool(getattr(args, "trust", False))
     try:
-        config = load_config(Path.cwd())
+        config = load_config(Path.cwd(), trusted=trusted)
     except ConfigError as exc:
         print(f"workbench: bad configuration\n{exc}", file=sys.stderr)
         return 2
@@ -127,7 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "mcp":
         from workbench.frontends.cli.mcp import list_servers
 
-        return asyncio.run(list_servers(config.mcp, Path.cwd()))
+        return asyncio.run(list_servers(config.mcp, Path.cwd(), project=config.project_trusted))
     ran = run_bundle_command(args, config)
     if ran is not None:
         return ran
@@ -145,7 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     gc.freeze()
     gc.enable()
-    return run_app(config, script=args.script, start=start or None)
+    return run_app(config, script=args.script, start=start or None, trust_gate=True)
 
 
 def _session_start(args: argparse.Namespace, config: Config) -> SessionStart | None | Literal[False]:

@@ -74,7 +74,14 @@ async def show_primer(
     try:
         primer = find_primer(name, primer_dirs(cwd, environ))
         resolved = await resolve(
-            primer, arguments, cwd, policy, counter or default_counter(), budget_left=config.window, approver=approver
+            primer,
+            arguments,
+            cwd,
+            policy,
+            counter or default_counter(),
+            budget_left=config.window,
+            approver=approver,
+            project_approvals=config.project_trusted,
         )
     except PrimerError as exc:
         print(f"workbench: {exc}", file=err)

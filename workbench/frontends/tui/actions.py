@@ -28,6 +28,7 @@ Scope = Literal[
     "confirm",
     "quit",
     "dialog",
+    "trust",
 ]
 
 WHERE: dict[Scope, str] = {
@@ -45,6 +46,7 @@ WHERE: dict[Scope, str] = {
     "confirm": "confirmations",
     "quit": "quitting with agents at work",
     "dialog": "dialogs",
+    "trust": "folder trust",
 }
 
 
@@ -163,6 +165,10 @@ ACTIONS: tuple[Action, ...] = (
     Action("answer", "ctrl+s", "answer", "Send the answers to the agent", "questions", footer=True, palette=False),
     Action("dismiss_questions", "escape", "dismiss", "Leave the questions unanswered", "questions",
            footer=True, palette=False),
+    Action("trust_folder", "t", "trust", "Trust this folder: its hooks, MCP servers and settings apply", "trust",
+           footer=True, palette=False),
+    Action("open_restricted", "r,escape", "restricted", "Open this folder with none of its own configuration",
+           "trust", footer=True, palette=False),
     Action("restart_mcp", "r", "restart", "Restart the highlighted MCP server", "mcp", footer=True, palette=False),
     Action("choose_primer", "enter", "preview / load",
            "Preview the highlighted primer with the arguments; enter again loads that preview", "primers",

@@ -46,8 +46,8 @@ CLOSE_TIMEOUT_S = 3.0
 # imported in a thread before the engine opens: on the event loop these imports (the tokenizer,
 # pydantic's schemas of every event) would freeze the first screen, keys and all; the brain is
 # made in a thread too
-ENGINE_MODULES = ("workbench.engine.engine", "workbench.engine.client", "workbench.engine.context.tokens", "workbench.log.bundle",
-                  "workbench.engine.brain_factory")  # fmt: skip
+ENGINE_MODULES = ("workbench.engine.engine", "workbench.engine.client", "workbench.engine.context.tokens",
+                  "workbench.log.bundle", "workbench.log.secret_rules", "workbench.engine.brain_factory")  # fmt: skip
 
 
 def utc_now() -> datetime:
@@ -99,11 +99,14 @@ class WorkbenchApp(App[None]):
         theme_dirs: list[Path] | None = None,
         owns_process: bool = False,
         start: SessionStart | None = None,
+        trust_gate: bool = False,
     ) -> None:
         """``owns_process``: the app is the whole process (not one test among many), and may tune
-        the process-wide garbage collector."""
+        the process-wide garbage collector. ``trust_gate``: ``config`` was read restricted, and the
+        folder's own configuration applies only once trusted (asked on the trust screen)."""
         super().__init__()
         self.config = config
+        self.trust_gate = trust_gate
         self.owns_process = owns_process
         self.script = script
         self.cwd = cwd or Path.cwd()
@@ -198,12 +201,18 @@ class WorkbenchApp(App[None]):
             await self._leave_session()
         await asyncio.to_thread(preload_engine)
         from workbench.engine.brain_factory import choose_brain, make_brain
+        from workbench.engine.config import ConfigError
         from workbench.engine.context.tokens import default_counter
         from workbench.log.bundle import BundleError
         from workbench.protocol.brain_io import BrainError
 
         start = start or self.first_start or NewSession(self.session_id)
         try:
+            if self.trust_gate:
+                from workbench.frontends.tui.trust_gate import settle_trust
+
+                self.config = await settle_trust(self, self.cwd)
+                self.trust_gate = False  # settled for the app's life: a remount here keeps it
             brain, offline_reason = self.brain, self.offline_reason
             if brain is None and start.needs_brain:
                 choice = choose_brain(self.config)
@@ -213,7 +222,7 @@ class WorkbenchApp(App[None]):
             self.client = await start.open(
                 self.config, self.cwd, brain, clock=self.event_clock, counter=counter, offline_reason=offline_reason
             )
-        except (BrainError, BundleError, OSError) as exc:
+        except (BrainError, BundleError, OSError, ConfigError) as exc:
             self._engine_failed(str(exc))
             return
         except Exception as exc:  # the app stays up to say what went wrong
@@ -301,10 +310,12 @@ class WorkbenchApp(App[None]):
         self.push_screen(HelpScreen(self.config.keys))
 
 
-def run_app(config: Config, script: Path | None = None, start: SessionStart | None = None) -> int:
+def run_app(
+    config: Config, script: Path | None = None, start: SessionStart | None = None, *, trust_gate: bool = False
+) -> int:
     """Run the app until the user quits; the exit code is 1 when the session could not start. What was
     left, and how to come back to it, is said on the terminal."""
-    app = WorkbenchApp(config, script=script, owns_process=True, start=start)
+    app = WorkbenchApp(config, script=script, owns_process=True, start=start, trust_gate=trust_gate)
     app.run()
     if app.left is not None:
         print(farewell(*app.left))

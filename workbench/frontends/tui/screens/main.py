@@ -64,7 +64,7 @@ from workbench.protocol.events import (
     QuestionAsked,
     Status,
 )
-from workbench.protocol.modes import PermissionMode
+from workbench.protocol.modes import PermissionMode, next_mode
 
 if TYPE_CHECKING:
     from workbench.engine.client import EngineClient
@@ -78,7 +78,6 @@ PANES: tuple[tuple[type[Widget], type[Widget]], ...] = (
     (LogPane, LogTable),
 )
 MODES: tuple[PermissionMode, ...] = ("default", "acceptEdits", "plan", "bypass")
-MODE_CYCLE: tuple[PermissionMode, ...] = ("default", "acceptEdits", "plan")  # bypass is only set by name
 BUSY_STATES = frozenset({"queued", "thinking", "tool", "awaiting_approval"})
 # actions that need the engine open (their keys show disabled until it is)
 ENGINE_ACTIONS = frozenset({"background", "delegate", "compact", "prime", "interrupt", "cancel_agent",
@@ -138,6 +137,7 @@ class MainScreen(Screen[None]):
         header.brain = info.brain
         header.offline_reason = info.offline_reason
         header.mode = client.view.policy.mode
+        header.restricted = info.restricted
         panes = [self.query_one(t) for t in (Conversation, AgentsPane, BudgetPane, LogPane)]
         self.query_one(BudgetPane).follow_session(client.view.stats.snapshot, client.view.kept_out)
         self.query_one(AgentsPane).follow(client.view)
@@ -545,10 +545,7 @@ class MainScreen(Screen[None]):
         if self.client is None:
             return
         if not mode:
-            current = self.client.view.policy.mode
-            cycle = MODE_CYCLE
-            chosen = cycle[(cycle.index(current) + 1) % len(cycle)] if current in cycle else "default"  # type: ignore[arg-type]
-            self._submit(SetMode(mode=chosen))
+            self._submit(SetMode(mode=next_mode(self.client.view.policy.mode)))  # type: ignore[arg-type]
         elif mode not in MODES:
             self.notify(f"No mode {mode!r}; the modes are {', '.join(MODES)}.", severity="warning")
         else:
