@@ -161,6 +161,11 @@ class Agent:
         return self._turn_task is not None and not self._turn_task.done()
 
     @property
+    def interrupting(self) -> bool:
+        """An interrupt is on its way to the running turn (it has not stopped yet)."""
+        return self._interrupting
+
+    @property
     def takes_prompts_now(self) -> bool:
         """Whether a prompt sent now is logged at once (otherwise it waits, logged as queued)."""
         return self.state == "idle" and not self.busy and not self.paused
