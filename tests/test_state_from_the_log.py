@@ -149,7 +149,11 @@ async def drive(steps: list[Command]) -> None:
         await resumed.close("stop")
 
 
-@settings(max_examples=int(os.environ.get("WORKBENCH_EXAMPLES", "25")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=int(os.environ.get("WORKBENCH_EXAMPLES", "25")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(st.lists(commands, min_size=1, max_size=8))
 def test_the_state_rebuilt_from_the_bundle_equals_the_live_engine(steps: list[Command]) -> None:
     asyncio.run(drive(steps))

@@ -15,7 +15,8 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from workbench.engine.policy.hooks import HooksConfig
-from workbench.engine.policy.permissions import PermissionMode, PermissionRuleError, Rule
+from workbench.engine.policy.permissions import PermissionRuleError, Rule
+from workbench.protocol.modes import PermissionMode
 from workbench.tools.mcp.config import McpSettings
 
 if TYPE_CHECKING:  # the brains' models load with the engine, not with the config

@@ -411,7 +411,9 @@ class Engine:
     async def wait_all(self) -> None:
         """Wait for every one-shot agent, and what their commands set going, to finish."""
         while True:
-            pending = [t for a, t in self.supervisor.tasks.items() if a != "primary" and not t.done()]
+            pending: list[asyncio.Future[Any]] = [
+                t for a, t in self.supervisor.tasks.items() if a != "primary" and not t.done()
+            ]
             pending += [t for t in self._follow_ups if not t.done()]
             if not pending:
                 return

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import ahocorasick_rs
 from detect_secrets.plugins.aws import AWSKeyDetector
@@ -52,7 +53,7 @@ class Shape:
     grouped: bool = False
 
 
-def _plugin(plugin: type, hints: tuple[str, ...]) -> Shape:
+def _plugin(plugin: Any, hints: tuple[str, ...]) -> Shape:
     """A detect-secrets plugin's patterns; they match a token's first characters, so each runs to the token's end."""
     patterns = tuple(re.compile(f"(?:{p.pattern}){_TOKEN_CHAR}*", p.flags) for p in plugin.denylist)
     return Shape(hints, patterns)

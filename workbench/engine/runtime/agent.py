@@ -282,9 +282,10 @@ class Agent:
         await self._finish("done", self.result)
         return self.result
 
-    async def finish_unstarted(self) -> None:
-        """Record the ending of an agent cancelled before its loop ever ran."""
+    async def finish_unstarted(self) -> str:
+        """Record the ending of an agent cancelled before its loop ever ran; its result."""
         await self._finish("cancelled", "cancelled by the user")
+        return self.result
 
     async def _finish(self, state: Literal["done", "failed", "cancelled"], result: str) -> None:
         if state != "done":

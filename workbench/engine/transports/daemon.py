@@ -361,7 +361,7 @@ class Connection:
 
     def _hear(self, session_id: str, item: Event | Live) -> None:
         if isinstance(item, EventBase):
-            self.outbox.put_nowait(wire.event_line(session_id, encode_event(item)))  # type: ignore[arg-type]
+            self.outbox.put_nowait(wire.event_line(session_id, encode_event(item)))
         elif not isinstance(item, (TextStreamed, ThinkingStreamed)) or self.watching.get(session_id) == item.agent:
             self.outbox.put_nowait(wire.signal_line(session_id, item))
 

@@ -131,8 +131,7 @@ class DaemonClient:
     ) -> DaemonClient:
         connection = await Connection.open(path)
         info = SessionInfo.model_validate(await connection.request(wire.Attach(session=session, from_seq=from_seq)))
-        client = cls(connection, info, counter or await asyncio.to_thread(default_counter))
-        return client
+        return cls(connection, info, counter if counter is not None else await asyncio.to_thread(default_counter))
 
     # ---------------------------------------------------------------- what the daemon sends
 
@@ -190,7 +189,7 @@ class DaemonClient:
 
     async def _query(self, query: str, **args: Any) -> Any:
         try:
-            return await self.connection.request(wire.Query(session=self.session_id, query=query, args=args))  # type: ignore[arg-type]
+            return await self.connection.request(wire.Query(session=self.session_id, query=query, args=args))
         except DaemonRefused as exc:
             if query == "preview_primer":
                 raise PrimerError(str(exc)) from None

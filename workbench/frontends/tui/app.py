@@ -203,7 +203,7 @@ class WorkbenchApp(App[None]):
         from workbench.engine.brain_factory import choose_brain, make_brain
         from workbench.engine.config import ConfigError
         from workbench.engine.context.tokens import default_counter
-        from workbench.log.bundle import BundleError
+        from workbench.engine.library import BundleError
         from workbench.protocol.brain_io import BrainError
 
         start = start or self.first_start or NewSession(self.session_id)
@@ -271,7 +271,7 @@ class WorkbenchApp(App[None]):
 
     # ---------------------------------------------------------------- actions
 
-    def action_quit(self) -> None:
+    async def action_quit(self) -> None:
         self.run_worker(self._quit(), group="quit", exclusive=True, exit_on_error=False)
 
     async def _quit(self) -> None:

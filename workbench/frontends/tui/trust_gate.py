@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from workbench.engine.config import Config
 
 
-async def settle_trust(app: App[object], cwd: Path) -> Config:
+async def settle_trust(app: App[Any], cwd: Path) -> Config:
     """The config to open ``cwd`` with, the user asked on the trust screen if need be (call from a worker)."""
     from workbench.engine.config import load_config
     from workbench.engine.trust import TrustStore, survey, trust_store_path

@@ -144,7 +144,8 @@ class MainScreen(Screen[None]):
         self.bridge = BusBridge([*panes, self], client, watching=lambda agent: agent == self.agent_id)
         self.bridge.attach()
         self._present(self.agent_id)
-        for asked in [*client.view.pending.approvals.values(), *client.view.pending.questions.values()]:
+        waiting: list[ApprovalRequested | QuestionAsked] = [*client.view.pending.approvals.values()]
+        for asked in [*waiting, *client.view.pending.questions.values()]:
             self._ask_person(asked)  # asked before this screen was there (a resumed session, an attach)
         self._learn_primers()
 
@@ -549,7 +550,7 @@ class MainScreen(Screen[None]):
         elif mode not in MODES:
             self.notify(f"No mode {mode!r}; the modes are {', '.join(MODES)}.", severity="warning")
         else:
-            self._submit(SetMode(mode=mode))  # type: ignore[arg-type]
+            self._submit(SetMode(mode=mode))
 
     def action_focus_primary(self) -> None:
         self.show_agent("primary")
@@ -565,7 +566,7 @@ class MainScreen(Screen[None]):
         if state and state not in FILTERS:
             self.notify(f"No state {state!r}; the filters are {', '.join(FILTERS)}.", severity="warning")
             return
-        screen = TasksScreen(self.clock, self.client.view.roster, state or "all")  # type: ignore[arg-type]
+        screen = TasksScreen(self.clock, self.client.view.roster, state or "all")
         unfollow = self.bridge.follow(screen)
 
         def closed(agent_id: str | None) -> None:

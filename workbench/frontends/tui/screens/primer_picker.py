@@ -205,7 +205,7 @@ class PrimerPicker(ModalScreen[PrimerChoice | None]):
                 (ORIGIN_NAMES[folder.origin].upper(), "bold $primary"), (f"  {where}" if where else "", "$primary 70%")
             )
             options.append(Option(heading, disabled=True))
-            options.extend(sorted(rows[folder.origin], key=lambda option: str(option.prompt)))
+            options.extend(sorted(rows[folder.origin], key=lambda option: str(option.prompt) if option else ""))
         return options
 
     def _keys(self) -> Content:
