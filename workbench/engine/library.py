@@ -13,7 +13,6 @@ from workbench.log.importers.base import ImportReport
 from workbench.log.interruption import RESTING_STATES, interruption
 from workbench.log.search import SearchHit, SessionHits, search
 from workbench.log.session_lock import SessionLocked, lock_holder
-from workbench.log.transcript import brain_label, describe, one_line, with_images
 
 __all__ = [
     "MAX_TITLE_CHARS",
@@ -29,16 +28,12 @@ __all__ = [
     "SessionHits",
     "SessionLocked",
     "UnknownFormat",
-    "brain_label",
     "delete",
-    "describe",
     "discover",
     "import_file",
     "interruption",
     "list_sessions",
     "lock_holder",
-    "one_line",
     "rename",
     "search",
-    "with_images",
 ]

@@ -291,6 +291,12 @@ class WorkbenchApp(App[None]):
         """However the app ends, the session's agents stop (or the daemon keeps them) and its bundle is closed."""
         await self.close_engine("detach" if self.client is not None and self.client.detaches else "stop")
 
+    def export_screenshot(self, *, title: str | None = None, simplify: bool = False) -> str:
+        """The screen as SVG, its spaces kept: without ``xml:space="preserve"`` renderers such as rsvg drop
+        the spaces that begin a run of text (after a bold key, a coloured word), and words run together."""
+        svg = super().export_screenshot(title=title, simplify=simplify)
+        return svg.replace("<svg ", '<svg xml:space="preserve" ', 1)
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A worker that fails says so: no failure is silent (workers do not take the app down with them)."""
         if event.state == WorkerState.ERROR and event.worker.error is not None:

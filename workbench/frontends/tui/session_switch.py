@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 
 from workbench.engine.context.tokens import default_counter
 from workbench.engine.engine import SessionInfo, store_for
-from workbench.engine.library import BundleError, BundleStore, brain_label, lock_holder
+from workbench.engine.library import BundleError, BundleStore, lock_holder
+from workbench.engine.presentation import brain_label
 from workbench.engine.remount import RemountError, plan_remount
 from workbench.engine.replay import ReplayClient
 from workbench.frontends.tui.actions import BY_NAME, key_of

@@ -14,7 +14,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.widget import Widget
 
-from workbench.engine.library import describe, with_images
+from workbench.engine.presentation import describe, with_images
 from workbench.engine.priming.checkpoints import announced, checkpoints_of
 from workbench.engine.views.todos import TODO_TOOL, todo_list
 from workbench.frontends.tui.humanize import clip

@@ -8,7 +8,7 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import DataTable, Input
 
-from workbench.engine.library import describe
+from workbench.engine.presentation import describe
 from workbench.frontends.tui.actions import bindings
 from workbench.frontends.tui.humanize import clip, time_of_day
 from workbench.frontends.tui.log_filter import LogFilter

@@ -12,7 +12,8 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import OptionList, Static, Tree
 
-from workbench.engine.library import BundleContents, SessionHits, brain_label, interruption
+from workbench.engine.library import BundleContents, SessionHits, interruption
+from workbench.engine.presentation import brain_label
 from workbench.frontends.tui.session_states import STATE_STYLES
 from workbench.frontends.tui.stylesheet import css_beside
 from workbench.frontends.tui.widgets.event_table import EventTable
