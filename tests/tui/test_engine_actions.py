@@ -167,3 +167,16 @@ async def test_delegate_with_agent_names_the_agent_type(make_app, workspace: Pat
         assert "read README.md" in child.spec.task and child.spec.tools == ["Read", "Glob", "Grep"]
         await type_and_send(pilot, "/delegate --agent nobody read README.md")
         await until(pilot, lambda: any("No agent type named 'nobody'" in notice for notice in notices(app)))
+
+
+async def test_a_command_that_fails_in_its_worker_is_shown_not_swallowed(make_app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    async with make_app().run_test(size=(120, 36)) as pilot:
+        app = await engine_ready(pilot)
+
+        async def broken(command: object) -> object:
+            raise RuntimeError("the engine fell over")
+
+        monkeypatch.setattr(app.main_screen.client, "submit", broken)
+        await type_and_send(pilot, "read README.md")
+        await until(pilot, lambda: any("the engine fell over" in notice for notice in notices(app)))
+        assert any(notice.startswith("Something went wrong") for notice in notices(app))

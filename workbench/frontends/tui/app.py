@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import gc
 import importlib
-import logging
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +20,6 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 from textual.theme import Theme
-from textual.worker import Worker, WorkerState
 
 from workbench.engine.config import Config, user_config_path
 from workbench.frontends.tui.actions import ACTIONS, bindings, unknown_actions
@@ -33,13 +31,13 @@ from workbench.frontends.tui.screens.main import MainScreen
 from workbench.frontends.tui.session_start import Leaving, NewSession, SessionStart, working_agents
 from workbench.frontends.tui.themes import DEFAULT_THEME, load_themes
 from workbench.frontends.tui.user_config import ConfigWriteError, remember_theme
+from workbench.frontends.tui.worker_failures import ReportsFailedWorkers
 
 if TYPE_CHECKING:
     from workbench.brains.base import Brain
     from workbench.engine.client import EngineClient
     from workbench.engine.context.tokens import TokenCounter
 
-log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 TUI_FOLDER = Path(__file__).parent
 CLOSE_TIMEOUT_S = 3.0
@@ -77,7 +75,7 @@ def settle_collector() -> None:
     gc.set_threshold(50_000, 20, 10)
 
 
-class WorkbenchApp(App[None]):
+class WorkbenchApp(ReportsFailedWorkers, App[None]):
     # the main screen is the default screen, and Textual loads only the app's CSS for that one
     CSS_PATH = [TUI_FOLDER / "app.tcss", TUI_FOLDER / "screens" / "main.tcss"]
     BINDINGS = bindings("app")
@@ -296,19 +294,6 @@ class WorkbenchApp(App[None]):
         the spaces that begin a run of text (after a bold key, a coloured word), and words run together."""
         svg = super().export_screenshot(title=title, simplify=simplify)
         return svg.replace("<svg ", '<svg xml:space="preserve" ', 1)
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """A worker that fails says so: no failure is silent (workers do not take the app down with them)."""
-        if event.state == WorkerState.ERROR and event.worker.error is not None:
-            error = event.worker.error
-            log.error("worker %s failed", event.worker.name, exc_info=error)
-            self.notify(
-                f"{type(error).__name__}: {error}",
-                title=f"Something went wrong ({event.worker.group or event.worker.name})",
-                severity="error",
-                timeout=20,
-                markup=False,
-            )
 
     def action_help(self) -> None:
         from workbench.frontends.tui.screens.help import HelpScreen

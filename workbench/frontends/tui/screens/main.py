@@ -32,6 +32,7 @@ from workbench.frontends.tui.widgets.log_pane import LogPane, LogTable
 from workbench.frontends.tui.widgets.prompt import PromptArea, PromptBox
 from workbench.frontends.tui.widgets.session_header import McpTally, SessionHeader
 from workbench.frontends.tui.widgets.transcript_blocks import ErrorNote
+from workbench.frontends.tui.worker_failures import ReportsFailedWorkers
 from workbench.protocol.commands import (
     Answer,
     Approve,
@@ -88,7 +89,7 @@ FINISHED_BATCH_S = 0.3
 DENSE_BELOW = 40  # terminal rows under which the budget pane keeps to the essentials
 
 
-class MainScreen(Screen[None]):
+class MainScreen(ReportsFailedWorkers, Screen[None]):
     BINDINGS = bindings("main")
     AUTO_FOCUS = "#prompt"
 

@@ -31,6 +31,7 @@ from workbench.engine.library import (
 from workbench.frontends.tui.humanize import clip
 from workbench.frontends.tui.stylesheet import css_beside
 from workbench.frontends.tui.widgets.flex_table import FlexColumn, FlexTable
+from workbench.frontends.tui.worker_failures import ReportsFailedWorkers
 
 COLUMNS = (
     FlexColumn("format", "from", 11),
@@ -117,7 +118,7 @@ def found_at(homes: list[Path]) -> list[FoundFile]:
     return [FoundFile.of(source, home) for home in homes for source in discover([home])]
 
 
-class ImportPane(Vertical):
+class ImportPane(ReportsFailedWorkers, Vertical):
     DEFAULT_CSS = css_beside(__file__)
 
     class Imported(Message):
