@@ -198,6 +198,8 @@ class Engine:
         if remount is not None:
             # right after the spawn, before anything else the primary logs: its fold starts from the source's
             await primary.append(remount)
+            if remount.messages and remount.messages[-1].get("role") == "user":
+                primary.owe_reply()  # continued at a prompt: that prompt is answered, not merged with the next
         await engine._session_start_hook(primary, "resume" if remount is not None else "startup")
         return engine
 

@@ -177,6 +177,13 @@ class Agent:
         self._settled.clear()
         self._wake.set()
 
+    def owe_reply(self) -> None:
+        """The log ends on the user's side (a context continued at a prompt): answer it."""
+        self.owes_reply = True
+        self.answered = False
+        self._settled.clear()
+        self._wake.set()
+
     def prime(self, event: Primed) -> None:
         """Queue a resolved primer; it is injected, like a message, at the next step."""
         self.inbox.append(event)

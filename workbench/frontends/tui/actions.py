@@ -85,8 +85,8 @@ ACTIONS: tuple[Action, ...] = (
         method="command_palette", footer=True, priority=True, palette=False,
     ),
     Action("help", "f1", "help", "Show every key and slash command", "app", slash="/help", footer=True),
-    Action("theme", None, "theme", "Choose a theme (remembered in your config)", "app", slash="/theme",
-           method="change_theme"),
+    Action("theme", None, "theme", "Choose a theme, or /theme NAME (remembered in your config)", "app",
+           slash="/theme", slash_args="[name]", method="theme"),
     # --- the main screen
     Action("send", "enter", "send", "Send the prompt to the focused agent", "prompt", footer=True, palette=False),
     Action("newline", "shift+enter,ctrl+j", "newline", "Insert a line break in the prompt", "prompt", palette=False),
@@ -231,6 +231,11 @@ def bindings(scope: Scope) -> list[BindingType]:
 def key_of(action: Action, overrides: dict[str, str]) -> str:
     """The key that triggers an action, with the user's override applied."""
     return overrides.get(action.name) or action.key or ""
+
+
+def shown_key(name: str, overrides: dict[str, str]) -> str:
+    """The key to name in a message about an action: its first, with the user's override applied."""
+    return key_of(BY_NAME[name], overrides).split(",")[0]
 
 
 def unknown_actions(overrides: dict[str, str]) -> list[str]:

@@ -295,6 +295,16 @@ class WorkbenchApp(ReportsFailedWorkers, App[None]):
         svg = super().export_screenshot(title=title, simplify=simplify)
         return svg.replace("<svg ", '<svg xml:space="preserve" ', 1)
 
+    def action_theme(self, name: str = "") -> None:
+        """``/theme NAME`` applies it; ``/theme`` alone opens the theme picker."""
+        if not name:
+            self.action_change_theme()
+        elif name in self.available_themes:
+            self.theme = name
+        else:
+            known = ", ".join(sorted(self.available_themes))
+            self.notify(f"No theme {name!r}; the themes are {known}.", title="Theme not changed", severity="warning")
+
     def action_help(self) -> None:
         from workbench.frontends.tui.screens.help import HelpScreen
 

@@ -318,7 +318,8 @@ class MainScreen(ReportsFailedWorkers, Screen[None]):
         box = self.query_one(PromptBox)
         state = self._state(self.agent_id).replace("_", " ")
         box.border_title = f"› {self.agent_id} · {state}"
-        box.border_subtitle = "enter send · ctrl+j new line · / commands"
+        send, newline = self._key("send"), key_of(BY_NAME["newline"], self.app.config.keys).split(",")[-1]  # type: ignore[attr-defined]
+        box.border_subtitle = f"{send} send · {newline} new line · / commands"
 
     # ---------------------------------------------------------------- sending
 
@@ -376,7 +377,8 @@ class MainScreen(ReportsFailedWorkers, Screen[None]):
     def run_named(self, action: Action, argument: str = "") -> None:
         """Run an action by its table entry (from a slash command or the palette), with an argument."""
         if action.scope == "app":
-            self.app.call_later(self.app.run_action, action.textual_action)
+            call = f"{action.textual_action}({argument!r})" if argument else action.textual_action
+            self.app.call_later(self.app.run_action, call)
             return
         method = getattr(self, f"action_{action.textual_action}")
         if argument:
@@ -412,7 +414,9 @@ class MainScreen(ReportsFailedWorkers, Screen[None]):
 
     def action_background(self, task: str = "") -> None:
         task = self._prompt_or(task)
-        if self._engine_or_explain(task) and self._has_text(task, "the task", "ctrl+b", "/background <task>"):
+        if self._engine_or_explain(task) and self._has_text(
+            task, "the task", self._key("background"), "/background <task>"
+        ):
             self._spawn("background", task)
 
     def action_delegate(self, task: str = "") -> None:
@@ -420,7 +424,7 @@ class MainScreen(ReportsFailedWorkers, Screen[None]):
         if asked.error:
             self.notify(asked.error, severity="warning")
         elif self._engine_or_explain(asked.task) and self._has_text(
-            asked.task, "the task", "ctrl+t", "/delegate [--agent NAME] <task>"
+            asked.task, "the task", self._key("delegate"), "/delegate [--agent NAME] <task>"
         ):
             self._spawn("delegated", asked.task, asked.agent_type)
 

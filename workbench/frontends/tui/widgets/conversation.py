@@ -17,6 +17,7 @@ from textual.widget import Widget
 from workbench.engine.presentation import describe, with_images
 from workbench.engine.priming.checkpoints import announced, checkpoints_of
 from workbench.engine.views.todos import TODO_TOOL, todo_list
+from workbench.frontends.tui.actions import shown_key
 from workbench.frontends.tui.humanize import clip
 from workbench.frontends.tui.messages import EventLogged, ReplyStreamed, ThinkingStreamed, ToolCallStarted
 from workbench.frontends.tui.stylesheet import css_beside
@@ -36,6 +37,7 @@ from workbench.protocol.events import (
     Event,
     PermissionDecision,
     Primed,
+    PromptQueued,
     Reduction,
     Remounted,
     ToolCall,
@@ -50,7 +52,7 @@ if TYPE_CHECKING:
 MARKER_GLYPHS = {
     "spawned": "◆", "delegated": "↳", "child_result": "↩", "compaction": "⇣", "reduction": "⇣",
     "primed": "✚", "remounted": "⟲", "interrupted": "‖", "done": "■", "failed": "■", "cancelled": "■",
-    "checkpoint": "⚑",
+    "checkpoint": "⚑", "queued": "⧗",
 }  # fmt: skip
 
 
@@ -65,12 +67,18 @@ def new_reply(text: str = "") -> AssistantReply:
     return AssistantReply(text)
 
 
-WELCOME = Content.from_markup(
-    "[b]Ask the primary agent below[/b] and press [b $accent]enter[/].\n\n"
-    "[$accent]/background[/] [dim]<task>[/]  a task for a background agent\n"
-    "[$accent]/[/]                  every slash command\n"
-    "[$accent]f1[/] keys   [$accent]ctrl+p[/] palette   [$accent]f6[/] next pane"
-)
+def welcome(overrides: dict[str, str]) -> Content:
+    """What an empty conversation says; the keys as the user has them."""
+
+    def key(name: str) -> tuple[str, str]:
+        return shown_key(name, overrides), "bold $accent"
+
+    return Content.assemble(
+        ("Ask the primary agent below", "bold"), " and press ", key("send"), ".\n\n",
+        ("/background", "$accent"), (" <task>", "dim"), "  a task for a background agent\n",
+        ("/", "$accent"), "                  every slash command\n",
+        key("help"), " keys   ", key("palette"), " palette   ", key("focus_next_pane"), " next pane",
+    )  # fmt: skip
 
 
 class Conversation(VerticalScroll, can_focus=True):
@@ -123,12 +131,16 @@ class Conversation(VerticalScroll, can_focus=True):
             self._reply = new_reply(message.partial)
             blocks.append(self._reply)
         if not blocks and message.agent_id == "primary":
-            blocks.append(Welcome(WELCOME))
+            blocks.append(Welcome(welcome(self.app.config.keys)))  # type: ignore[attr-defined]
         await self.mount_all(blocks)
         self.anchor()
 
     def _blocks_for(self, event: Event) -> list[Widget]:
         """The new blocks an event adds; events about a tool call update its block instead."""
+        if isinstance(event, PromptQueued):  # it waits: busy, paused or not started yet
+            return [
+                marker(f"queued for {event.agent} (delivered when it can take it): {clip(event.text, 200)}", "queued")
+            ]
         if isinstance(event, UserMessage):
             return [UserTurn(with_images(event.text, event.images))]
         if isinstance(event, AssistantMessage):
