@@ -131,7 +131,7 @@ async def drive(steps: list[Command]) -> None:
 
     counter = default_counter()
     contents = await BundleStore(config.bundles or ws).read(engine.session.id)
-    policy = PermissionPolicy(mode=config.permissions.mode, workspace=ws)
+    policy = config.policy(ws)
     rebuilt = SessionView(counter, window=config.window, delegate_at=0.3, compact_at=0.8, policy=policy)
     for event in contents.events:
         rebuilt.apply(event)

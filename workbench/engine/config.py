@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from workbench.engine.policy.hooks import HooksConfig
-from workbench.engine.policy.permissions import PermissionRuleError, Rule
+from workbench.engine.policy.permissions import PermissionPolicy, PermissionRuleError, Rule
 from workbench.protocol.modes import PermissionMode
 from workbench.tools.mcp.config import McpSettings
 
@@ -105,6 +105,11 @@ class Config(_Section):
     @property
     def project_trusted(self) -> bool:
         return self._project_trusted
+
+    def policy(self, workspace: Path) -> PermissionPolicy:
+        """The permission policy this configuration starts a session with in ``workspace``."""
+        rules = self.permissions
+        return PermissionPolicy(mode=rules.mode, allow=rules.allow, ask=rules.ask, deny=rules.deny, workspace=workspace)
 
     def thinking_for(self, model: str) -> ThinkingConfig:
         from workbench.protocol.brain_io import ThinkingConfig

@@ -25,7 +25,6 @@ from workbench.engine.config import Config
 from workbench.engine.context.tokens import BudgetSnapshot, TokenCounter, default_counter, tool_tokens
 from workbench.engine.policy.budget import DelegationWatch, should_compact
 from workbench.engine.policy.hooks import HookRunner, SessionStartPayload, load_hooks
-from workbench.engine.policy.permissions import PermissionPolicy
 from workbench.engine.priming.primers import PrimerEntry, ResolvedPrimer, find_primer, primer_catalog, primer_dirs
 from workbench.engine.priming.primers import resolve as resolve_primer
 from workbench.engine.runtime.agent import Agent, AgentServices
@@ -120,13 +119,7 @@ class Engine:
         self.bus = session.bus
         self.offline_reason = offline_reason
         self.counter = counter or default_counter()
-        policy = PermissionPolicy(
-            mode=config.permissions.mode,
-            allow=config.permissions.allow,
-            ask=config.permissions.ask,
-            deny=config.permissions.deny,
-            workspace=cwd,
-        )
+        policy = config.policy(cwd)
         self.view = SessionView(
             self.counter,
             window=config.window,
