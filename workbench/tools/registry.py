@@ -75,6 +75,7 @@ class ToolRegistry:
             content=capped.content,
             is_error=out.is_error,
             truncated_chars=out.truncated_chars + capped.truncated_chars,
+            images=out.images,
         )
 
 

@@ -295,7 +295,7 @@ class PermissionPolicy:
             return Decision(verdict="allow", source="mode", reason=f"{self.mode} mode allows {kind} tools")
         if kind == "write" and self.mode == "acceptEdits":
             return Decision(verdict="allow", source="mode", reason="acceptEdits mode allows changing files")
-        action = "changing files" if kind == "write" else "running commands"
+        action = {"write": "changing files", "network": "reaching the network"}.get(kind, "running commands")
         return Decision(verdict="ask", source="mode", reason=f"{self.mode} mode asks before {action}")
 
     def _call(self, tool: Tool[Any], params: BaseModel) -> _Call:

@@ -516,6 +516,7 @@ class Agent:
                 content=output.content,
                 is_error=output.is_error,
                 truncated_chars=output.truncated_chars,
+                images=output.images,
             )
         )
 
@@ -640,8 +641,8 @@ def _concurrent_groups(
     """Consecutive read-only calls run together; anything that changes the world runs alone, in order."""
     groups: list[list[tuple[ToolUseBlock, Tool[Any], BaseModel]]] = []
     for item in runnable:
-        independent = item[1].kind in ("read", "agent")
-        if independent and groups and all(g[1].kind in ("read", "agent") for g in groups[-1]):
+        independent = item[1].kind in ("read", "agent", "network")
+        if independent and groups and all(g[1].kind in ("read", "agent", "network") for g in groups[-1]):
             groups[-1].append(item)
         else:
             groups.append([item])
