@@ -33,6 +33,7 @@ from workbench.engine.runtime.requests import RequestBroker
 from workbench.engine.runtime.restore import restore_agents
 from workbench.engine.runtime.supervisor import Supervisor
 from workbench.engine.streams import Streams
+from workbench.engine.toolbox import Toolbox
 from workbench.engine.views.session_view import SessionView
 from workbench.log.bundle import BundleStore, default_store_root
 from workbench.log.bus import Listener
@@ -46,6 +47,7 @@ from workbench.protocol.commands import (
     Command,
     Compact,
     DecideDelegation,
+    DecidePlan,
     HandResult,
     Interrupt,
     Orchestrate,
@@ -59,6 +61,7 @@ from workbench.protocol.commands import (
     Send,
     SetMode,
     Spawn,
+    StopShell,
 )
 from workbench.protocol.events import (
     FINAL_STATES,
@@ -167,6 +170,8 @@ class Engine:
         self._follow_ups: set[asyncio.Future[Any]] = set()  # work a command set going (summaries on their way)
         self._delegation_watch = DelegationWatch()
         self.services.before_request = self._auto_compact
+        self.toolbox = Toolbox(self)
+        self.services.tool_extras = self.toolbox.extras()
         session.fold_in = self._fold_in
         self._unsubscribe = self.bus.subscribe(self.streams.hear)
 
@@ -221,6 +226,7 @@ class Engine:
         engine = cls(config, cwd, brain, session, counter=counter, offline_reason=offline_reason)
         for event in session.events:
             engine.view.apply(event)
+        await engine.toolbox.resumed()
         for agent_id in engine.view.roster.rows:
             engine._delegation_watch.check(engine.view.budget(agent_id))  # no proposal for what was proposed
         for agent in restore_agents(session.events, engine.services, engine.view.roster):
@@ -273,6 +279,7 @@ class Engine:
         for task in self._follow_ups:
             task.cancel()
         await self.supervisor.close()
+        await self.toolbox.close()
         if self.mcp is not None:
             await self.mcp.close()
         self._unsubscribe()
@@ -332,6 +339,10 @@ class Engine:
             case Close():
                 await self.close(command.how)
                 return Outcome()
+            case StopShell():
+                return await handlers.stop_shell(self, command)
+            case DecidePlan():
+                return await handlers.decide_plan(self, command)
             case _:
                 assert_never(command)
 
@@ -425,6 +436,7 @@ class Engine:
 
     def _fold_in(self, event: Event) -> None:
         changes = self.view.apply(event)
+        self.toolbox.hear(event)
         if changes is None or not changes.budget:
             return
         budget = self.view.budget(event.agent)

@@ -42,6 +42,7 @@ from workbench.protocol.commands import (
     Send,
     SetMode,
     Spawn,
+    StopShell,
 )
 from workbench.protocol.events import (
     FINAL_STATES,
@@ -366,3 +367,16 @@ async def restart_mcp(engine: Engine, command: RestartMcp) -> Outcome:
     if status.state == "failed":
         return Outcome.refused(f"{command.server} did not start: {status.error}")
     return Outcome(message=f"{len(status.tools)} tools")
+
+
+# ---------------------------------------------------------------- background shells
+
+
+async def stop_shell(engine: Engine, command: StopShell) -> Outcome:
+    row = engine.view.shells.rows.get(command.shell_id)
+    if row is None:
+        return Outcome.refused(f"There is no background shell {command.shell_id!r}.")
+    if not row.running:
+        return Outcome.refused(f"{command.shell_id} has already ended ({row.outcome}).")
+    await engine.toolbox.shells.stop(command.shell_id, "stopped", by="user")
+    return Outcome(agent=row.agent, message=f"Stopped {command.shell_id}: {row.command}")

@@ -39,6 +39,7 @@ class ToolContext:
     workspace: Path
     agent_id: str = ""
     session_id: str = ""
+    tool_use_id: str = ""  # the call being run
     # Task tool: spawn a delegated child and wait for its summary
     delegate: Callable[..., Awaitable[ToolOutput]] | None = None
     extras: dict[str, Any] = field(default_factory=dict)

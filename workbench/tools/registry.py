@@ -15,6 +15,7 @@ from workbench.tools.edit import Edit
 from workbench.tools.glob import Glob
 from workbench.tools.grep import Grep
 from workbench.tools.read import Read
+from workbench.tools.shells import TaskOutput, TaskStop
 from workbench.tools.write import Write
 
 log = logging.getLogger(__name__)
@@ -25,7 +26,7 @@ class InvalidToolCall(ToolFailure):
 
 
 def builtin_tools() -> list[Tool]:
-    return [Read(), Write(), Edit(), Glob(), Grep(), Bash()]
+    return [Read(), Write(), Edit(), Glob(), Grep(), Bash(), TaskOutput(), TaskStop()]
 
 
 class ToolRegistry:

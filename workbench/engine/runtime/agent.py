@@ -115,6 +115,8 @@ class AgentServices:
     hooks: HookRunner | None = None
     # what an agent's tool definitions cost in every request (recorded in its agent_spawned event)
     tool_tokens: Callable[[list[dict[str, Any]]], int] = lambda tools: 0
+    # what the engine hands tools (ToolContext.extras), made per call from the agent and the call's id
+    tool_extras: dict[str, Callable[[Agent, str], Any]] = field(default_factory=dict)
 
 
 TurnEnd = Literal["done", "error", "interrupted"]
@@ -525,13 +527,14 @@ class Agent:
 
     def _tool_context(self, tool_use_id: str = "") -> ToolContext:
         delegate = self.services.delegate
-        extras: dict[str, Any] = {}
+        extras: dict[str, Any] = {key: make(self, tool_use_id) for key, make in self.services.tool_extras.items()}
         if self.services.requests is not None:
             extras[ASK_USER] = lambda request: self._ask_user(request, tool_use_id)
         return ToolContext(
             workspace=self.services.workspace,
             agent_id=self.id,
             session_id=self.session.id,
+            tool_use_id=tool_use_id,
             delegate=(lambda description, prompt, agent_type=None: delegate(self, description, prompt, agent_type))
             if delegate is not None
             else None,
