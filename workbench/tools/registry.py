@@ -14,6 +14,7 @@ from workbench.tools.bash import Bash
 from workbench.tools.edit import Edit
 from workbench.tools.glob import Glob
 from workbench.tools.grep import Grep
+from workbench.tools.notebook_edit import NotebookEdit
 from workbench.tools.read import Read
 from workbench.tools.shells import TaskOutput, TaskStop
 from workbench.tools.write import Write
@@ -26,7 +27,7 @@ class InvalidToolCall(ToolFailure):
 
 
 def builtin_tools() -> list[Tool]:
-    return [Read(), Write(), Edit(), Glob(), Grep(), Bash(), TaskOutput(), TaskStop()]
+    return [Read(), Write(), Edit(), Glob(), Grep(), Bash(), TaskOutput(), TaskStop(), NotebookEdit()]
 
 
 class ToolRegistry:

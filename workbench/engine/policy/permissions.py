@@ -54,11 +54,11 @@ Verdict = Literal["allow", "ask", "deny"]
 
 # a rule naming the key also governs these tools, as in Claude Code
 RULE_COVERS: dict[str, frozenset[str]] = {
-    "Edit": frozenset({"Edit", "Write"}),
+    "Edit": frozenset({"Edit", "Write", "NotebookEdit"}),
     "Read": frozenset({"Read", "Glob", "Grep"}),
 }
 # "allow always" for these tools suggests a rule in the covering tool's name
-_SUGGEST_AS = {"Write": "Edit", "Glob": "Read", "Grep": "Read"}
+_SUGGEST_AS = {"Write": "Edit", "NotebookEdit": "Edit", "Glob": "Read", "Grep": "Read"}
 # tools whose subject is a folder to search
 _FOLDER_TOOLS = frozenset({"Glob", "Grep"})
 
