@@ -9,22 +9,42 @@ with their agent and with the session.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 from typing import TYPE_CHECKING, Any
 
+from workbench.protocol.brain_io import BrainError, BrainRequest, MessageDone
+from workbench.protocol.content import text_of
 from workbench.protocol.events import AgentFinished, Event, ShellEnded
+from workbench.tools.base import ToolFailure
 from workbench.tools.shells import SHELLS, ShellManager
+from workbench.tools.web_fetch import WEB_ACCESS, WebAccess, markdown_itself
 
 if TYPE_CHECKING:
     from workbench.engine.engine import Engine
     from workbench.engine.runtime.agent import Agent
 
 SHELLS_FOLDER = "shells"  # beside the session's events.jsonl
+PAGE_SYSTEM = (
+    "You answer questions about one web page, from its content alone (converted to Markdown). Be concise "
+    "and exact; quote only short passages; say so when the page does not hold the answer."
+)
 
 
 class Toolbox:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.shells = ShellManager(engine.session.folder / SHELLS_FOLDER, engine.session.submit, engine.bus.publish)
+        web = engine.config.web
+        self.web = WebAccess(
+            answer=self._answer_about_page if self.claude else markdown_itself,
+            allow_networks=[ipaddress.ip_network(n, strict=False) for n in web.allow_networks],
+            max_bytes=web.max_bytes,
+        )
+
+    @property
+    def claude(self) -> bool:
+        """Whether the brain is Claude (a model can be asked side questions, the API has server tools)."""
+        return self.engine.brain.name == "anthropic"
 
     def extras(self) -> dict[str, Any]:
         """``AgentServices.tool_extras``: for each key, how to make its value for one call of one agent."""
@@ -32,7 +52,33 @@ class Toolbox:
         def shells(agent: Agent, tool_use_id: str) -> ShellManager:
             return self.shells
 
-        return {SHELLS: shells}
+        def web(agent: Agent, tool_use_id: str) -> WebAccess:
+            return self.web
+
+        return {SHELLS: shells, WEB_ACCESS: web}
+
+    async def side_call(self, request: BrainRequest) -> list[Any]:
+        """One reply of the model outside any agent's context (a page to read, a search): its content blocks."""
+        done: MessageDone | None = None
+        try:
+            async for item in self.engine.brain.stream(request):
+                if isinstance(item, MessageDone):
+                    done = item
+        except BrainError as exc:
+            raise ToolFailure(f"The model could not be asked: {exc.message}") from None
+        if done is None:
+            raise ToolFailure("The model's reply ended before it was complete")
+        return list(done.content)
+
+    async def _answer_about_page(self, prompt: str, markdown: str, url: str) -> str:
+        text = f"Content of {url}:\n<page>\n{markdown}\n</page>\n\n{prompt}"
+        request = BrainRequest(
+            model=self.engine.config.web.small_model,
+            system=PAGE_SYSTEM,
+            messages=[{"role": "user", "content": [{"type": "text", "text": text}]}],
+            max_tokens=2048,
+        )
+        return text_of(await self.side_call(request)) or "(the model gave no answer)"
 
     def hear(self, event: Event) -> None:
         """An event was written: an agent that ended takes its shells with it."""

@@ -17,6 +17,7 @@ from workbench.tools.grep import Grep
 from workbench.tools.notebook_edit import NotebookEdit
 from workbench.tools.read import Read
 from workbench.tools.shells import TaskOutput, TaskStop
+from workbench.tools.web_fetch import WebFetch
 from workbench.tools.write import Write
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,7 @@ class InvalidToolCall(ToolFailure):
 
 
 def builtin_tools() -> list[Tool]:
-    return [Read(), Write(), Edit(), Glob(), Grep(), Bash(), TaskOutput(), TaskStop(), NotebookEdit()]
+    return [Read(), Write(), Edit(), Glob(), Grep(), Bash(), TaskOutput(), TaskStop(), NotebookEdit(), WebFetch()]
 
 
 class ToolRegistry:
