@@ -47,7 +47,7 @@ class _Handler(BaseHTTPRequestHandler):
 def web_server() -> Iterator[str]:
     """The server's base URL (http://127.0.0.1:PORT), serving until the block ends."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"

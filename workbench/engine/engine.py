@@ -432,7 +432,7 @@ class Engine:
 
     def _asked(self, request_id: str) -> bool:
         pending = self.view.pending
-        return request_id in pending.approvals or request_id in pending.questions
+        return request_id in pending.approvals or request_id in pending.questions or request_id in pending.plans
 
     def _fold_in(self, event: Event) -> None:
         changes = self.view.apply(event)

@@ -29,6 +29,7 @@ from workbench.protocol.commands import (
     Cancel,
     Compact,
     DecideDelegation,
+    DecidePlan,
     HandResult,
     Interrupt,
     Orchestrate,
@@ -342,6 +343,13 @@ async def approve(engine: Engine, command: Approve) -> Outcome:
     if asked is None:
         return Outcome.refused(f"{command.request_id} is not waiting for an answer.")
     return await engine.requests.decide(command, asked.agent)
+
+
+async def decide_plan(engine: Engine, command: DecidePlan) -> Outcome:
+    asked = engine.view.pending.plans.get(command.request_id)
+    if asked is None:
+        return Outcome.refused(f"{command.request_id} is not waiting for an answer.")
+    return await engine.requests.decide_plan(command, asked.agent)
 
 
 async def answer(engine: Engine, command: Answer) -> Outcome:

@@ -13,9 +13,11 @@ import ipaddress
 from typing import TYPE_CHECKING, Any
 
 from workbench.protocol.brain_io import BrainError, BrainRequest, MessageDone
+from workbench.protocol.commands import SetMode
 from workbench.protocol.content import text_of
 from workbench.protocol.events import AgentFinished, Event, ShellEnded
 from workbench.tools.base import ToolFailure
+from workbench.tools.plan_mode import PLAN_DESK, PlanVerdict
 from workbench.tools.shells import SHELLS, ShellManager
 from workbench.tools.web_fetch import WEB_ACCESS, WebAccess, markdown_itself
 
@@ -55,7 +57,10 @@ class Toolbox:
         def web(agent: Agent, tool_use_id: str) -> WebAccess:
             return self.web
 
-        return {SHELLS: shells, WEB_ACCESS: web}
+        def plans(agent: Agent, tool_use_id: str) -> PlanDesk:
+            return PlanDesk(self.engine, agent, tool_use_id)
+
+        return {SHELLS: shells, WEB_ACCESS: web, PLAN_DESK: plans}
 
     async def side_call(self, request: BrainRequest) -> list[Any]:
         """One reply of the model outside any agent's context (a page to read, a search): its content blocks."""
@@ -94,3 +99,33 @@ class Toolbox:
 
     async def close(self) -> None:
         await self.shells.close()
+
+
+class PlanDesk:
+    """Plan mode for one call of one agent: the mode changes as a person's ``SetMode`` would (a logged
+    ``mode_changed``), the plan waits for its verdict as approvals do (``plan_proposed`` → ``DecidePlan``)."""
+
+    def __init__(self, engine: Engine, agent: Agent, tool_use_id: str) -> None:
+        self.engine = engine
+        self.agent = agent
+        self.tool_use_id = tool_use_id
+
+    @property
+    def mode(self) -> str:
+        return self.engine.view.policy.mode
+
+    async def enter(self) -> None:
+        from workbench.engine import handlers
+
+        await handlers.set_mode(self.engine, SetMode(mode="plan"))
+
+    async def propose(self, plan: str) -> PlanVerdict:
+        from workbench.engine import handlers
+
+        await self.agent.set_state("awaiting_approval", "ExitPlanMode")
+        decided = await self.engine.requests.plan(self.agent.id, plan, self.tool_use_id or None)
+        await self.agent.set_state("tool", "ExitPlanMode")
+        if not decided.approve:
+            return PlanVerdict(approved=False, feedback=decided.feedback)
+        await handlers.set_mode(self.engine, SetMode(mode=decided.mode))
+        return PlanVerdict(approved=True, mode=decided.mode)

@@ -15,6 +15,7 @@ from workbench.tools.edit import Edit
 from workbench.tools.glob import Glob
 from workbench.tools.grep import Grep
 from workbench.tools.notebook_edit import NotebookEdit
+from workbench.tools.plan_mode import EnterPlanMode, ExitPlanMode
 from workbench.tools.read import Read
 from workbench.tools.shells import TaskOutput, TaskStop
 from workbench.tools.web_fetch import WebFetch
@@ -28,7 +29,20 @@ class InvalidToolCall(ToolFailure):
 
 
 def builtin_tools() -> list[Tool]:
-    return [Read(), Write(), Edit(), Glob(), Grep(), Bash(), TaskOutput(), TaskStop(), NotebookEdit(), WebFetch()]
+    return [
+        Read(),
+        Write(),
+        Edit(),
+        Glob(),
+        Grep(),
+        Bash(),
+        TaskOutput(),
+        TaskStop(),
+        NotebookEdit(),
+        WebFetch(),
+        EnterPlanMode(),
+        ExitPlanMode(),
+    ]
 
 
 class ToolRegistry:

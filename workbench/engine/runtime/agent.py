@@ -469,7 +469,7 @@ class Agent:
         try:
             runnable: list[tuple[ToolUseBlock, Tool[Any], BaseModel]] = []
             for call in calls:
-                if call.id in started:
+                if call.id in started and not self._asks_again(call):
                     await self._record_result(call, ToolOutput(content=INTERRUPTED_RESULT, is_error=True))
                     answered.add(call.id)
                     continue
@@ -491,6 +491,12 @@ class Agent:
                     if call.id not in answered:
                         await self._record_result(call, ToolOutput(content=CANCELLED_RESULT, is_error=True))
             raise
+
+    def _asks_again(self, call: ToolUseBlock) -> bool:
+        """A call that only asks a person (a question, a plan) is run again after a restart: it waits on the
+        very request the log left open."""
+        tool = self.services.tools.get(call.name)
+        return tool is not None and tool.kind == "interaction"
 
     def _started_calls(self, calls: list[ToolUseBlock]) -> set[str]:
         """Which of these calls the log shows allowed to run (they started before the session stopped)."""
