@@ -26,14 +26,15 @@ from workbench.engine.context.tokens import BudgetSnapshot, TokenCounter, defaul
 from workbench.engine.policy.budget import DelegationWatch, should_compact
 from workbench.engine.policy.hooks import HookRunner, SessionStartPayload, load_hooks
 from workbench.engine.policy.permissions import PermissionPolicy
-from workbench.engine.priming.primers import PrimerEntry, ResolvedPrimer, find_primer, primer_catalog, primer_dirs
+from workbench.engine.priming.primers import PrimerEntry, ResolvedPrimer
 from workbench.engine.priming.primers import resolve as resolve_primer
+from workbench.engine.priming.skills import find_primer_or_skill, primers_and_skills
 from workbench.engine.runtime.agent import Agent, AgentServices
 from workbench.engine.runtime.requests import RequestBroker
 from workbench.engine.runtime.restore import restore_agents
 from workbench.engine.runtime.supervisor import Supervisor
 from workbench.engine.streams import Streams
-from workbench.engine.toolbox import Toolbox
+from workbench.engine.toolbox import Toolbox, skill_tool
 from workbench.engine.views.session_view import SessionView
 from workbench.log.bundle import BundleStore, default_store_root
 from workbench.log.bus import Listener
@@ -139,7 +140,7 @@ class Engine:
         )
         self.requests = RequestBroker(session.submit, self._asked)
         agent_types = load_agent_types(cwd).listing()
-        tools = ToolRegistry([*builtin_tools(), Task(agent_types), TodoWrite(), AskUserQuestion()])
+        tools = ToolRegistry([*builtin_tools(), Task(agent_types), TodoWrite(), AskUserQuestion(), *skill_tool(cwd)])
         self.services = AgentServices(
             session=session,
             brain=brain,
@@ -387,7 +388,7 @@ class Engine:
         ledger = self.view.budgets.ledger(agent)
         budget_left = self.config.window if fresh else ledger.window - ledger.used
         return await resolve_primer(
-            find_primer(name, primer_dirs(self.cwd)),
+            find_primer_or_skill(name, self.cwd, self.session.id),
             arguments,
             self.cwd,
             self.services.policy,
@@ -399,7 +400,7 @@ class Engine:
         )
 
     def primer_catalog(self) -> list[PrimerEntry]:
-        return primer_catalog(primer_dirs(self.cwd))
+        return primers_and_skills(self.cwd)
 
     def mcp_report(self) -> McpReport:
         return self.mcp.report() if self.mcp is not None else McpReport()

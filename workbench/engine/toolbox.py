@@ -12,13 +12,17 @@ import asyncio
 import ipaddress
 from typing import TYPE_CHECKING, Any
 
+from workbench.engine.priming.primers import PrimerError
+from workbench.engine.priming.primers import resolve as resolve_primer
+from workbench.engine.priming.skills import find_skill, skill_catalog, skill_dirs
 from workbench.protocol.brain_io import BrainError, BrainRequest, MessageDone
 from workbench.protocol.commands import SetMode
 from workbench.protocol.content import text_of
 from workbench.protocol.events import AgentFinished, Event, ShellEnded
-from workbench.tools.base import ToolFailure
+from workbench.tools.base import Tool, ToolFailure
 from workbench.tools.plan_mode import PLAN_DESK, PlanVerdict
 from workbench.tools.shells import SHELLS, ShellManager
+from workbench.tools.skill import LOAD_SKILL, Skill
 from workbench.tools.web_fetch import WEB_ACCESS, WebAccess, markdown_itself
 
 if TYPE_CHECKING:
@@ -60,7 +64,32 @@ class Toolbox:
         def plans(agent: Agent, tool_use_id: str) -> PlanDesk:
             return PlanDesk(self.engine, agent, tool_use_id)
 
-        return {SHELLS: shells, WEB_ACCESS: web, PLAN_DESK: plans}
+        def skills(agent: Agent, tool_use_id: str) -> Any:
+            return lambda name, args: self._load_skill(agent, name, args)
+
+        return {SHELLS: shells, WEB_ACCESS: web, PLAN_DESK: plans, LOAD_SKILL: skills}
+
+    async def _load_skill(self, agent: Agent, name: str, args: str) -> int:
+        """Resolve the skill as a primer and put it in the agent's context; its token cost."""
+        engine = self.engine
+        ledger = engine.view.budgets.ledger(agent.id)
+        try:
+            skill = find_skill(name, skill_dirs(engine.cwd), by_model=True)
+            resolved = await resolve_primer(
+                skill.primer(engine.session.id),
+                args,
+                engine.cwd,
+                engine.services.policy,
+                engine.counter,
+                ledger.window - ledger.used,
+                approver=engine.requests,
+                agent_id=agent.id,
+                project_approvals=engine.config.project_trusted,
+            )
+        except PrimerError as exc:
+            raise ToolFailure(str(exc)) from None
+        event = await agent.append(resolved.event())
+        return resolved.tokens if event else 0
 
     async def side_call(self, request: BrainRequest) -> list[Any]:
         """One reply of the model outside any agent's context (a page to read, a search): its content blocks."""
@@ -129,3 +158,13 @@ class PlanDesk:
             return PlanVerdict(approved=False, feedback=decided.feedback)
         await handlers.set_mode(self.engine, SetMode(mode=decided.mode))
         return PlanVerdict(approved=True, mode=decided.mode)
+
+
+def skill_tool(engine_cwd: Any) -> list[Tool[Any]]:
+    """The Skill tool, listing the skills the model may load; none when there are none."""
+    listing = [
+        (entry.skill.name, entry.skill.description)
+        for entry in skill_catalog(skill_dirs(engine_cwd))
+        if entry.skill is not None and entry.skill.model_invocable
+    ]
+    return [Skill(listing)] if listing else []
