@@ -24,7 +24,7 @@ from workbench.tools.shells import SHELLS, Shell, ShellManager
 # prints for five seconds, then idles: a stop always finds it running
 TICKER = "for i in $(seq 1 50); do echo tick $i; sleep 0.1; done; sleep 60"
 # a shell whose children are a tree of their own
-TREE = "sleep 300 & (sleep 301 & sleep 302; wait) & echo started; wait"
+TREE = "sleep 300 & sh -c 'sleep 301 & sleep 302 & echo started; wait' & wait"
 
 
 @pytest.fixture
@@ -32,6 +32,13 @@ def ws(tmp_path: Path) -> Path:
     workspace = tmp_path / "ws"
     workspace.mkdir()
     return workspace
+
+
+@pytest.fixture
+async def tools(ws: Path) -> Any:
+    made = Tools(ws)
+    yield made
+    await made.manager.close()  # a failed test leaves nothing running
 
 
 class Tools:
@@ -70,8 +77,7 @@ def ticks(text: str) -> list[int]:
     return [int(line.split()[1]) for line in text.splitlines() if line.startswith("tick ")]
 
 
-async def test_a_shell_printing_for_five_seconds_is_read_in_three_slices_then_stopped(ws: Path) -> None:
-    tools = Tools(ws)
+async def test_a_shell_printing_for_five_seconds_is_read_in_three_slices_then_stopped(tools: Tools) -> None:
     shell = await tools.started(TICKER)
     slices = []
     for _ in range(3):
@@ -92,19 +98,17 @@ async def test_a_shell_printing_for_five_seconds_is_read_in_three_slices_then_st
     await tools.manager.close()
 
 
-async def test_a_stopped_shell_leaves_no_process_of_its_tree_behind(ws: Path) -> None:
-    tools = Tools(ws)
+async def test_a_stopped_shell_leaves_no_process_of_its_tree_behind(tools: Tools) -> None:
     shell = await tools.started(TREE)
     await grown_past(shell, 0)  # "started": every child is running
     tree = group_members(shell.process.pid)
-    assert len(tree) >= 4, tree  # bash, two sleeps, the subshell and its sleep
+    assert len(tree) >= 4, tree  # bash, its sleep, the inner shell and its two sleeps
     await tools.call("TaskStop", shell_id=shell.id)  # Claude Code's older field name works too
     assert not [pid for pid in tree if alive(pid)]
     await tools.manager.close()
 
 
-async def test_a_shell_that_exits_says_how_and_its_left_over_children_go_with_it(ws: Path) -> None:
-    tools = Tools(ws)
+async def test_a_shell_that_exits_says_how_and_its_left_over_children_go_with_it(tools: Tools) -> None:
     shell = await tools.started("sleep 300 & echo done; exit 3")
     out = await tools.call("TaskOutput", task_id=shell.id, block=True, timeout=30_000)
     assert out.content.splitlines()[0].startswith(f"[{shell.id} · exited with code 3 · 5 bytes of output")
@@ -113,8 +117,7 @@ async def test_a_shell_that_exits_says_how_and_its_left_over_children_go_with_it
     assert [(e.how, e.exit_code) for e in tools.logged if isinstance(e, ShellEnded)] == [("exited", 3)]
 
 
-async def test_filter_keeps_matching_lines_and_a_bad_one_is_explained(ws: Path) -> None:
-    tools = Tools(ws)
+async def test_filter_keeps_matching_lines_and_a_bad_one_is_explained(tools: Tools) -> None:
     shell = await tools.started("printf 'ok 1\\nwarn 2\\nok 3\\n'")
     out = await tools.call("TaskOutput", task_id=shell.id, filter="^ok")
     assert out.content.splitlines()[1:] == ["ok 1", "ok 3"]
@@ -124,8 +127,7 @@ async def test_filter_keeps_matching_lines_and_a_bad_one_is_explained(ws: Path) 
     assert unknown.is_error and unknown.content == "No background shell 'bash_99' (shells: bash_1)"
 
 
-async def test_output_past_the_cap_is_counted_not_kept(ws: Path) -> None:
-    tools = Tools(ws)
+async def test_output_past_the_cap_is_counted_not_kept(tools: Tools) -> None:
     tools.manager.cap_bytes = 1000
     shell = await tools.started("head -c 5000 /dev/zero | tr '\\0' x")
     out = await tools.call("TaskOutput", task_id=shell.id, timeout=30_000)

@@ -451,13 +451,16 @@ def test_subjects_are_what_permission_rules_match(registry: ToolRegistry) -> Non
 
 def test_specs_expose_each_builtin_with_its_schema(registry: ToolRegistry) -> None:
     specs = {spec.name: spec for spec in registry.specs()}
-    assert set(specs) == {"Read", "Write", "Edit", "Glob", "Grep", "Bash"}
+    assert set(specs) == {"Read", "Write", "Edit", "Glob", "Grep", "Bash", "TaskOutput", "TaskStop", "NotebookEdit",
+                          "WebFetch", "EnterPlanMode", "ExitPlanMode"}  # fmt: skip
     read = specs["Read"].input_schema
     assert read["required"] == ["file_path"]
     assert "1-based" in read["properties"]["offset"]["description"]
     assert "title" not in read
     kinds = {tool.name: tool.kind for tool in builtin_tools()}
-    assert kinds == {"Read": "read", "Write": "write", "Edit": "write", "Glob": "read", "Grep": "read", "Bash": "exec"}
+    assert kinds == {"Read": "read", "Write": "write", "Edit": "write", "Glob": "read", "Grep": "read", "Bash": "exec",
+                     "TaskOutput": "read", "TaskStop": "interaction", "NotebookEdit": "write", "WebFetch": "network",
+                     "EnterPlanMode": "interaction", "ExitPlanMode": "interaction"}  # fmt: skip
 
 
 def test_validate_unknown_tool_lists_the_known_ones(registry: ToolRegistry) -> None:
