@@ -237,9 +237,9 @@ async def test_auto_compaction_fires_past_the_threshold_and_not_before(workspace
     from workbench.engine.config import ThresholdsConfig
     from workbench.protocol.events import Compaction
 
-    (workspace / "app.py").write_text("print('kite')\n" * 60)
+    (workspace / "app.py").write_text("print('kite')\n" * 400)
     config = Config(
-        bundles=workspace.parent / "bundles", fsync="never", window=4000, thresholds=ThresholdsConfig(auto_compact=0.75)
+        bundles=workspace.parent / "bundles", fsync="never", window=8000, thresholds=ThresholdsConfig(auto_compact=0.75)
     )
     bench = await Engine.open(config, workspace, ScriptedBrain())
     await ask(bench, "read README.md")

@@ -46,40 +46,40 @@ async def call(registry: ToolRegistry, ctx: ToolContext, name: str, **raw: Any) 
 # --- Read ------------------------------------------------------------------------------------
 
 
-async def test_read_numbers_lines_like_cat_n(registry: ToolRegistry, ctx: ToolContext, ws: Path) -> None:
+async def test_read_numbers_lines_as_claude_code_does(registry: ToolRegistry, ctx: ToolContext, ws: Path) -> None:
     (ws / "a.txt").write_text("alpha\nbeta\n")
     out = await call(registry, ctx, "Read", file_path="a.txt")
     assert not out.is_error
-    assert out.content == "     1\talpha\n     2\tbeta"
+    assert out.content == "     1→alpha\n     2→beta"
 
 
 async def test_read_offset_and_limit_say_what_remains(registry: ToolRegistry, ctx: ToolContext, ws: Path) -> None:
     (ws / "long.txt").write_text("".join(f"line {n}\n" for n in range(1, 11)))
     out = await call(registry, ctx, "Read", file_path="long.txt", offset=3, limit=2)
     lines = out.content.splitlines()
-    assert lines[:2] == ["     3\tline 3", "     4\tline 4"]
+    assert lines[:2] == ["     3→line 3", "     4→line 4"]
     assert "6 more lines; call Read with offset=5 to continue" in out.content
 
 
 async def test_read_default_limit_is_2000_lines(registry: ToolRegistry, ctx: ToolContext, ws: Path) -> None:
     (ws / "big.txt").write_text("x\n" * 2500)
     out = await call(registry, ctx, "Read", file_path="big.txt")
-    assert "  2000\tx" in out.content
-    assert "  2001\t" not in out.content
+    assert "  2000→x" in out.content
+    assert "  2001→" not in out.content
     assert "500 more lines; call Read with offset=2001" in out.content
 
 
 async def test_read_absolute_path_inside_workspace(registry: ToolRegistry, ctx: ToolContext, ws: Path) -> None:
     (ws / "a.txt").write_text("hi\n")
     out = await call(registry, ctx, "Read", file_path=str(ws / "a.txt"))
-    assert out.content == "     1\thi"
+    assert out.content == "     1→hi"
 
 
 @pytest.mark.parametrize(
     ("setup", "file_path", "message"),
     [
         (lambda ws: (ws / "d").mkdir(), "d", "d is a directory, not a file; use Glob"),
-        (lambda ws: (ws / "x.bin").write_bytes(b"\x89PNG\0\0data"), "x.bin", "x.bin looks like a binary file"),
+        (lambda ws: (ws / "x.bin").write_bytes(b"\x89PNG\0\0data"), "x.bin", "x.bin is a binary file"),
         (lambda ws: None, "missing.txt", "File not found: missing.txt"),
         (lambda ws: None, "../outside.txt", "Refused: '../outside.txt' is outside the workspace"),
         (lambda ws: (ws / "a.txt").write_text("one\n"), "a.txt", "a.txt has 1 lines; offset 5 is past the end"),
@@ -451,13 +451,16 @@ def test_subjects_are_what_permission_rules_match(registry: ToolRegistry) -> Non
 
 def test_specs_expose_each_builtin_with_its_schema(registry: ToolRegistry) -> None:
     specs = {spec.name: spec for spec in registry.specs()}
-    assert set(specs) == {"Read", "Write", "Edit", "Glob", "Grep", "Bash"}
+    assert set(specs) == {"Read", "Write", "Edit", "Glob", "Grep", "Bash", "TaskOutput", "TaskStop", "NotebookEdit",
+                          "WebFetch", "EnterPlanMode", "ExitPlanMode"}  # fmt: skip
     read = specs["Read"].input_schema
     assert read["required"] == ["file_path"]
     assert "1-based" in read["properties"]["offset"]["description"]
     assert "title" not in read
     kinds = {tool.name: tool.kind for tool in builtin_tools()}
-    assert kinds == {"Read": "read", "Write": "write", "Edit": "write", "Glob": "read", "Grep": "read", "Bash": "exec"}
+    assert kinds == {"Read": "read", "Write": "write", "Edit": "write", "Glob": "read", "Grep": "read", "Bash": "exec",
+                     "TaskOutput": "read", "TaskStop": "interaction", "NotebookEdit": "write", "WebFetch": "network",
+                     "EnterPlanMode": "interaction", "ExitPlanMode": "interaction"}  # fmt: skip
 
 
 def test_validate_unknown_tool_lists_the_known_ones(registry: ToolRegistry) -> None:
@@ -473,7 +476,7 @@ def test_validate_renders_errors_readably(registry: ToolRegistry) -> None:
     assert "- file_path: Field required" in message
     assert "- offset: Input should be greater than or equal to 1" in message
     assert "- path: Extra inputs are not permitted" in message
-    assert message.endswith("Read takes: file_path (required), offset, limit")
+    assert message.endswith("Read takes: file_path (required), offset, limit, pages")
 
 
 class _Input(BaseModel):

@@ -273,6 +273,8 @@ def respond(said: str, request: BrainRequest) -> Reply:
         if not earlier:
             return Reply("There is no earlier conversation to summarise yet.")
         return Reply(summarise_conversation(earlier))
+    if (skill := _skill(said, request)) is not None:
+        return skill
     intent = next((i for rule in _RULES if (i := rule(said)) is not None), None)
     if intent is None:
         return Reply(help_text(request.agent_level, said))
@@ -284,6 +286,36 @@ def respond(said: str, request: BrainRequest) -> Reply:
             "but this agent is not offered it, so I can't do that here."
         )
     return Reply(intent.say, tuple(Call(name, i) for i in intent.inputs))
+
+
+# --- skills: loaded when the task shares enough words with a skill's description -----------
+
+_SKILL_LINE = re.compile(r"^- ([a-z0-9][a-z0-9-]*): (.+)$", re.M)
+_WORD = re.compile(r"[a-z]{4,}")
+_COMMON = frozenset({"this", "that", "with", "from", "when", "what", "your", "have", "will", "into", "about",
+                     "them", "they", "then", "than", "please", "should", "would", "could", "make", "also"})  # fmt: skip
+SKILL_MATCH_WORDS = 2  # shared significant words that make a skill match
+
+
+def _significant(text: str) -> set[str]:
+    return {word.rstrip("s") for word in _WORD.findall(text.lower())} - _COMMON
+
+
+def _skill(said: str, request: BrainRequest) -> Reply | None:
+    """The Skill call for the listed skill whose description best matches the task, unless it is loaded."""
+    tool = next((t for t in request.tools if t.name == "Skill"), None)
+    if tool is None:
+        return None
+    words = _significant(said)
+    scored = [
+        (len(words & _significant(f"{name.replace('-', ' ')} {about}")), name)
+        for name, about in _SKILL_LINE.findall(tool.description)
+    ]
+    shared, name = max(scored, default=(0, ""))
+    loaded = any(f'<primer name="{name}"' in message_text(m) for m in request.messages)
+    if shared < SKILL_MATCH_WORDS or loaded:
+        return None
+    return Reply(f"The skill `{name}` matches this task: loading it first.", (Call(tool.name, {"skill": name}),))
 
 
 # --- orchestration: a rule-based plan, fanned out and aggregated ---------------------------

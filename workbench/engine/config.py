@@ -51,6 +51,25 @@ class PermissionsConfig(_Section):
         return rules
 
 
+class WebSettings(_Section):
+    # networks (CIDR, or one address) WebFetch may reach although they are not public: loopback, private …
+    allow_networks: list[str] = Field(default_factory=list)
+    max_bytes: int = Field(default=5 << 20, ge=1024)  # of one page
+    small_model: str = "claude-haiku-4-5"  # answers the question about a fetched page
+
+    @field_validator("allow_networks")
+    @classmethod
+    def _networks_parse(cls, networks: list[str]) -> list[str]:
+        import ipaddress
+
+        for text in networks:
+            try:
+                ipaddress.ip_network(text, strict=False)
+            except ValueError:
+                raise ValueError(f"{text!r} is not a network (write 127.0.0.0/8, 10.0.0.5 or ::1)") from None
+        return networks
+
+
 class ThresholdsConfig(_Section):
     delegate: float = Field(default=0.30, gt=0, le=1)
     auto_compact: float = Field(default=0.80, gt=0, le=1)
@@ -95,6 +114,7 @@ class Config(_Section):
     models: dict[str, ModelSettings] = Field(default_factory=dict)  # [models."claude-opus-4-1".thinking]
     mcp: McpSettings = Field(default_factory=McpSettings)
     hooks: HooksConfig = Field(default_factory=HooksConfig)
+    web: WebSettings = Field(default_factory=WebSettings)
     # hosts (host or host:port) a project's base_url may name and still get your API key; read from your
     # own config only
     api_hosts: list[str] = Field(default_factory=list)

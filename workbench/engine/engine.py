@@ -25,13 +25,15 @@ from workbench.engine.config import Config
 from workbench.engine.context.tokens import BudgetSnapshot, TokenCounter, default_counter, tool_tokens
 from workbench.engine.policy.budget import DelegationWatch, should_compact
 from workbench.engine.policy.hooks import HookRunner, SessionStartPayload, load_hooks
-from workbench.engine.priming.primers import PrimerEntry, ResolvedPrimer, find_primer, primer_catalog, primer_dirs
+from workbench.engine.priming.primers import PrimerEntry, ResolvedPrimer
 from workbench.engine.priming.primers import resolve as resolve_primer
+from workbench.engine.priming.skills import find_primer_or_skill, primers_and_skills
 from workbench.engine.runtime.agent import Agent, AgentServices
 from workbench.engine.runtime.requests import RequestBroker
 from workbench.engine.runtime.restore import restore_agents
 from workbench.engine.runtime.supervisor import Supervisor
 from workbench.engine.streams import Streams
+from workbench.engine.toolbox import Toolbox, skill_tool
 from workbench.engine.views.session_view import SessionView
 from workbench.log.bundle import BundleStore, default_store_root
 from workbench.log.bus import Listener
@@ -45,6 +47,7 @@ from workbench.protocol.commands import (
     Command,
     Compact,
     DecideDelegation,
+    DecidePlan,
     HandResult,
     Interrupt,
     Orchestrate,
@@ -58,6 +61,7 @@ from workbench.protocol.commands import (
     Send,
     SetMode,
     Spawn,
+    StopShell,
 )
 from workbench.protocol.events import (
     FINAL_STATES,
@@ -129,7 +133,7 @@ class Engine:
         )
         self.requests = RequestBroker(session.submit, self._asked)
         agent_types = load_agent_types(cwd).listing()
-        tools = ToolRegistry([*builtin_tools(), Task(agent_types), TodoWrite(), AskUserQuestion()])
+        tools = ToolRegistry([*builtin_tools(), Task(agent_types), TodoWrite(), AskUserQuestion(), *skill_tool(cwd)])
         self.services = AgentServices(
             session=session,
             brain=brain,
@@ -160,6 +164,8 @@ class Engine:
         self._follow_ups: set[asyncio.Future[Any]] = set()  # work a command set going (summaries on their way)
         self._delegation_watch = DelegationWatch()
         self.services.before_request = self._auto_compact
+        self.toolbox = Toolbox(self)
+        self.services.tool_extras = self.toolbox.extras()
         session.fold_in = self._fold_in
         self._unsubscribe = self.bus.subscribe(self.streams.hear)
 
@@ -216,6 +222,7 @@ class Engine:
         engine = cls(config, cwd, brain, session, counter=counter, offline_reason=offline_reason)
         for event in session.events:
             engine.view.apply(event)
+        await engine.toolbox.resumed()
         for agent_id in engine.view.roster.rows:
             engine._delegation_watch.check(engine.view.budget(agent_id))  # no proposal for what was proposed
         for agent in restore_agents(session.events, engine.services, engine.view.roster):
@@ -268,6 +275,7 @@ class Engine:
         for task in self._follow_ups:
             task.cancel()
         await self.supervisor.close()
+        await self.toolbox.close()
         if self.mcp is not None:
             await self.mcp.close()
         self._unsubscribe()
@@ -327,6 +335,10 @@ class Engine:
             case Close():
                 await self.close(command.how)
                 return Outcome()
+            case StopShell():
+                return await handlers.stop_shell(self, command)
+            case DecidePlan():
+                return await handlers.decide_plan(self, command)
             case _:
                 assert_never(command)
 
@@ -371,7 +383,7 @@ class Engine:
         ledger = self.view.budgets.ledger(agent)
         budget_left = self.config.window if fresh else ledger.window - ledger.used
         return await resolve_primer(
-            find_primer(name, primer_dirs(self.cwd)),
+            find_primer_or_skill(name, self.cwd, self.session.id),
             arguments,
             self.cwd,
             self.services.policy,
@@ -383,7 +395,7 @@ class Engine:
         )
 
     def primer_catalog(self) -> list[PrimerEntry]:
-        return primer_catalog(primer_dirs(self.cwd))
+        return primers_and_skills(self.cwd)
 
     def mcp_report(self) -> McpReport:
         return self.mcp.report() if self.mcp is not None else McpReport()
@@ -418,10 +430,11 @@ class Engine:
 
     def _asked(self, request_id: str) -> bool:
         pending = self.view.pending
-        return request_id in pending.approvals or request_id in pending.questions
+        return request_id in pending.approvals or request_id in pending.questions or request_id in pending.plans
 
     def _fold_in(self, event: Event) -> None:
         changes = self.view.apply(event)
+        self.toolbox.hear(event)
         if changes is None or not changes.budget:
             return
         budget = self.view.budget(event.agent)

@@ -29,6 +29,7 @@ from workbench.protocol.commands import (
     Cancel,
     Compact,
     DecideDelegation,
+    DecidePlan,
     HandResult,
     Interrupt,
     Orchestrate,
@@ -42,6 +43,7 @@ from workbench.protocol.commands import (
     Send,
     SetMode,
     Spawn,
+    StopShell,
 )
 from workbench.protocol.events import (
     FINAL_STATES,
@@ -343,6 +345,13 @@ async def approve(engine: Engine, command: Approve) -> Outcome:
     return await engine.requests.decide(command, asked.agent)
 
 
+async def decide_plan(engine: Engine, command: DecidePlan) -> Outcome:
+    asked = engine.view.pending.plans.get(command.request_id)
+    if asked is None:
+        return Outcome.refused(f"{command.request_id} is not waiting for an answer.")
+    return await engine.requests.decide_plan(command, asked.agent)
+
+
 async def answer(engine: Engine, command: Answer) -> Outcome:
     asked = engine.view.pending.questions.get(command.request_id)
     if asked is None:
@@ -366,3 +375,16 @@ async def restart_mcp(engine: Engine, command: RestartMcp) -> Outcome:
     if status.state == "failed":
         return Outcome.refused(f"{command.server} did not start: {status.error}")
     return Outcome(message=f"{len(status.tools)} tools")
+
+
+# ---------------------------------------------------------------- background shells
+
+
+async def stop_shell(engine: Engine, command: StopShell) -> Outcome:
+    row = engine.view.shells.rows.get(command.shell_id)
+    if row is None:
+        return Outcome.refused(f"There is no background shell {command.shell_id!r}.")
+    if not row.running:
+        return Outcome.refused(f"{command.shell_id} has already ended ({row.outcome}).")
+    await engine.toolbox.shells.stop(command.shell_id, "stopped", by="user")
+    return Outcome(agent=row.agent, message=f"Stopped {command.shell_id}: {row.command}")

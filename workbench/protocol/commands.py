@@ -166,6 +166,24 @@ class RestartMcp(_Command):
     server: str
 
 
+class StopShell(_Command):
+    """Stop a background shell (its whole process group) and say so in the log."""
+
+    op: Literal["stop_shell"] = "stop_shell"
+    shell_id: str = Field(min_length=1)
+
+
+class DecidePlan(_Command):
+    """The answer to a ``plan_proposed`` event: approve (the session goes on in ``mode``) or keep planning
+    (``feedback`` goes to the agent)."""
+
+    op: Literal["decide_plan"] = "decide_plan"
+    request_id: str
+    approve: bool
+    mode: Literal["default", "acceptEdits"] = "default"
+    feedback: str = ""
+
+
 class Close(_Command):
     """End the session here. ``stop``: agents stop where they are and go on when the session is
     resumed (paused ones stay paused); ``cancel``: every agent but the primary is cancelled first."""
@@ -195,6 +213,8 @@ Command = Annotated[
         Rename,
         RestartMcp,
         Close,
+        StopShell,
+        DecidePlan,
     ],
     Field(discriminator="op"),
 ]

@@ -100,12 +100,12 @@ def image_block(source: object) -> ImageBlock:
         return ImageBlock(source=ImageSource(type="url", url=url))
     encoded = source.get("data")
     if not isinstance(encoded, str) or not encoded:
-        raise ImageError("an image without encoded")
+        raise ImageError("an image without data")
     try:
         base64.b64decode(encoded[:4096] + "=" * (-len(encoded[:4096]) % 4), validate=True)
     except (binascii.Error, ValueError):
-        raise ImageError("image encoded that is not base64") from None
-    return ImageBlock(source=ImageSource(media_type=str(source.get("media_type") or ""), encoded=encoded))
+        raise ImageError("image data that is not base64") from None
+    return ImageBlock(source=ImageSource(media_type=str(source.get("media_type") or ""), data=encoded))
 
 
 ContentBlock = Annotated[

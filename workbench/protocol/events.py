@@ -323,6 +323,53 @@ class SessionRenamed(EventBase):
     title: str
 
 
+class ShellStarted(EventBase):
+    """A command the agent runs in the background (``Bash`` with ``run_in_background``): its output goes
+    to ``output_path``, a file beside the bundle, and the agent reads it with TaskOutput."""
+
+    kind: Literal["shell_started"] = "shell_started"
+    shell_id: str
+    command: str
+    description: str = ""
+    output_path: str = ""
+    tool_use_id: str | None = None
+
+
+class ShellEnded(EventBase):
+    """A background shell ended: it exited on its own, was stopped (TaskStop, the person), or went with
+    its agent or the session. ``output_bytes``: what it wrote, ``dropped_bytes`` of it past the file's cap."""
+
+    kind: Literal["shell_ended"] = "shell_ended"
+    shell_id: str
+    how: Literal["exited", "stopped", "agent_ended", "session_closed"] = "exited"
+    exit_code: int | None = None
+    output_bytes: int = 0
+    dropped_bytes: int = 0
+    by: str = ""  # who stopped it: the agent's TaskStop, or "user"
+
+
+class PlanProposed(EventBase):
+    """An agent in plan mode asks to leave it and carry out ``plan`` (ExitPlanMode): every attached screen
+    shows the plan; a ``DecidePlan`` command answers."""
+
+    kind: Literal["plan_proposed"] = "plan_proposed"
+    request_id: str
+    plan: str
+    tool_use_id: str | None = None
+
+
+class PlanDecided(EventBase):
+    """The answer to a plan: approved (the session goes on in ``mode``) or not (the agent keeps planning,
+    with the person's ``feedback``). ``withdrawn``: the agent stopped waiting before anyone answered."""
+
+    kind: Literal["plan_decided"] = "plan_decided"
+    request_id: str
+    approved: bool
+    mode: PermissionMode | None = None
+    feedback: str = ""
+    withdrawn: bool = False
+
+
 KnownEvent = Annotated[
     Union[
         SessionStarted,
@@ -353,6 +400,10 @@ KnownEvent = Annotated[
         DelegationDecided,
         PauseChanged,
         SessionRenamed,
+        ShellStarted,
+        ShellEnded,
+        PlanProposed,
+        PlanDecided,
     ],
     Field(discriminator="kind"),
 ]

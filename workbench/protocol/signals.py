@@ -55,4 +55,14 @@ class McpStatusChanged(Signal):
     error: str = ""
 
 
-Live = Union[TextStreamed, ThinkingStreamed, ToolInputStreaming, Retrying, ApprovalPending, McpStatusChanged]
+class ShellOutputGrew(Signal):
+    """A background shell wrote more output: how much it has written so far (its file holds the text)."""
+
+    signal: Literal["shell_output"] = "shell_output"
+    shell_id: str
+    output_bytes: int
+
+
+Live = Union[
+    TextStreamed, ThinkingStreamed, ToolInputStreaming, Retrying, ApprovalPending, McpStatusChanged, ShellOutputGrew
+]

@@ -11,10 +11,12 @@ from typing import Any, ClassVar, Generic, Literal, TypeVar
 from pydantic import BaseModel
 
 from workbench.protocol.brain_io import ToolSpec
+from workbench.protocol.content import ImageBlock
 
 MAX_RESULT_CHARS = 30_000
 
-ToolKind = Literal["read", "write", "exec", "agent", "interaction"]
+# network: reaches outside the machine (WebFetch, WebSearch): asks unless a rule allows it, even in plan mode
+ToolKind = Literal["read", "write", "exec", "agent", "interaction", "network"]
 
 InputT = TypeVar("InputT", bound=BaseModel)
 
@@ -23,6 +25,7 @@ class ToolOutput(BaseModel):
     content: str
     is_error: bool = False
     truncated_chars: int = 0
+    images: list[ImageBlock] = []  # shown to the model with the text (an image file read)
 
 
 class ToolFailure(Exception):
@@ -36,6 +39,7 @@ class ToolContext:
     workspace: Path
     agent_id: str = ""
     session_id: str = ""
+    tool_use_id: str = ""  # the call being run
     # Task tool: spawn a delegated child and wait for its summary
     delegate: Callable[..., Awaitable[ToolOutput]] | None = None
     extras: dict[str, Any] = field(default_factory=dict)

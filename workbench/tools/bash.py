@@ -9,6 +9,7 @@ import signal
 from pydantic import BaseModel, ConfigDict, Field
 
 from workbench.tools.base import MAX_RESULT_CHARS, Tool, ToolContext, ToolOutput, truncate
+from workbench.tools.shells import start_background
 
 DEFAULT_TIMEOUT_S = 120
 MAX_TIMEOUT_S = 600
@@ -30,6 +31,11 @@ class BashInput(BaseModel):
         f"(default {DEFAULT_TIMEOUT_S}, at most {MAX_TIMEOUT_S})",
     )
     description: str | None = Field(default=None, description="What the command does, in 5-10 words, shown to the user")
+    run_in_background: bool = Field(
+        default=False,
+        description="Run it in the background and answer at once with a shell ID: for servers, watchers and "
+        "long builds. Read its output with TaskOutput, stop it with TaskStop (timeout does not apply)",
+    )
 
 
 class Bash(Tool[BashInput]):
@@ -37,7 +43,8 @@ class Bash(Tool[BashInput]):
     description = (
         "Run a shell command with `bash -c` in the workspace. stdout and stderr come back together, "
         f"followed by the exit code; output is cut after {MAX_RESULT_CHARS:,} characters. Nothing can be "
-        "typed into the command (stdin is empty). Prefer Read, Edit, Glob and Grep for files."
+        "typed into the command (stdin is empty). Prefer Read, Edit, Glob and Grep for files. "
+        "With run_in_background the command runs on while you work; TaskOutput reads what it wrote since."
     )
     Input = BashInput
     kind = "exec"
@@ -46,6 +53,8 @@ class Bash(Tool[BashInput]):
         return params.command
 
     async def run(self, params: BashInput, ctx: ToolContext) -> ToolOutput:
+        if params.run_in_background:
+            return await start_background(params.command, params.description, ctx)
         # our own pipe rather than PIPE: asyncio's proc.wait() would also wait for
         # the pipe to close, which a process that left the group could hold forever
         read_fd, write_fd = os.pipe()

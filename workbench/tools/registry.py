@@ -14,7 +14,11 @@ from workbench.tools.bash import Bash
 from workbench.tools.edit import Edit
 from workbench.tools.glob import Glob
 from workbench.tools.grep import Grep
+from workbench.tools.notebook_edit import NotebookEdit
+from workbench.tools.plan_mode import EnterPlanMode, ExitPlanMode
 from workbench.tools.read import Read
+from workbench.tools.shells import TaskOutput, TaskStop
+from workbench.tools.web_fetch import WebFetch
 from workbench.tools.write import Write
 
 log = logging.getLogger(__name__)
@@ -25,7 +29,20 @@ class InvalidToolCall(ToolFailure):
 
 
 def builtin_tools() -> list[Tool]:
-    return [Read(), Write(), Edit(), Glob(), Grep(), Bash()]
+    return [
+        Read(),
+        Write(),
+        Edit(),
+        Glob(),
+        Grep(),
+        Bash(),
+        TaskOutput(),
+        TaskStop(),
+        NotebookEdit(),
+        WebFetch(),
+        EnterPlanMode(),
+        ExitPlanMode(),
+    ]
 
 
 class ToolRegistry:
@@ -75,6 +92,7 @@ class ToolRegistry:
             content=capped.content,
             is_error=out.is_error,
             truncated_chars=out.truncated_chars + capped.truncated_chars,
+            images=out.images,
         )
 
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict
 
@@ -54,11 +55,11 @@ Verdict = Literal["allow", "ask", "deny"]
 
 # a rule naming the key also governs these tools, as in Claude Code
 RULE_COVERS: dict[str, frozenset[str]] = {
-    "Edit": frozenset({"Edit", "Write"}),
+    "Edit": frozenset({"Edit", "Write", "NotebookEdit"}),
     "Read": frozenset({"Read", "Glob", "Grep"}),
 }
 # "allow always" for these tools suggests a rule in the covering tool's name
-_SUGGEST_AS = {"Write": "Edit", "Glob": "Read", "Grep": "Read"}
+_SUGGEST_AS = {"Write": "Edit", "NotebookEdit": "Edit", "Glob": "Read", "Grep": "Read"}
 # tools whose subject is a folder to search
 _FOLDER_TOOLS = frozenset({"Glob", "Grep"})
 
@@ -96,6 +97,8 @@ class Rule(BaseModel):
                 )
             if tool == "Bash":
                 _check_bash_specifier(text, specifier)
+            elif tool in _SUBJECT_RULES:
+                _SUBJECT_RULES[tool].check(text, specifier)
             else:
                 _check_path_specifier(text, specifier)
         return cls(tool=tool, specifier=specifier)
@@ -121,6 +124,8 @@ class Rule(BaseModel):
             return True
         if call.shell is not None:
             return _bash_pattern(self.specifier).hits(call.subject or "", call.shell)
+        if call.tool in _SUBJECT_RULES:
+            return _SUBJECT_RULES[call.tool].matches(self.specifier, call.subject or "")
         return any(_path_regex(self.specifier).fullmatch(path) for path in call.paths)
 
     def could_match(self, call: _Call) -> bool:
@@ -140,6 +145,8 @@ class Rule(BaseModel):
             return pattern.is_line(call.subject or "") or (
                 _prefix_rules_apply(call.shell) and all(pattern.allows(command) for command in call.shell.commands)
             )
+        if call.tool in _SUBJECT_RULES:
+            return _SUBJECT_RULES[call.tool].matches(self.specifier, call.subject or "")
         return bool(call.paths) and all(_path_regex(self.specifier).fullmatch(path) for path in call.paths)
 
     def allows_exactly(self, call: _Call) -> bool:
@@ -266,6 +273,8 @@ class PermissionPolicy:
             return tool.name
         if tool.name == "Bash":
             return _suggest_bash(subject)
+        if tool.name in _SUBJECT_RULES:
+            return _SUBJECT_RULES[tool.name].suggest(tool.name, subject)
         name = _SUGGEST_AS.get(tool.name, tool.name)
         path = self._path_subjects(subject)[0]
         if tool.name in _FOLDER_TOOLS:
@@ -295,13 +304,15 @@ class PermissionPolicy:
             return Decision(verdict="allow", source="mode", reason=f"{self.mode} mode allows {kind} tools")
         if kind == "write" and self.mode == "acceptEdits":
             return Decision(verdict="allow", source="mode", reason="acceptEdits mode allows changing files")
-        action = "changing files" if kind == "write" else "running commands"
+        action = {"write": "changing files", "network": "reaching the network"}.get(kind, "running commands")
         return Decision(verdict="ask", source="mode", reason=f"{self.mode} mode asks before {action}")
 
     def _call(self, tool: Tool[Any], params: BaseModel) -> _Call:
         subject = tool.subject(params)
         if tool.name == "Bash":
             return _Call(tool.name, subject, (), analyse(subject or "", self.workspace))
+        if tool.name in _SUBJECT_RULES:
+            return _Call(tool.name, subject, (), None)
         paths = self._path_subjects(subject) if subject is not None else ()
         return _Call(tool.name, subject, tuple(paths), None)
 
@@ -408,6 +419,56 @@ def _path_regex(specifier: str) -> re.Pattern[str]:
 
 def _escape_glob(path: str) -> str:
     return re.sub(r"([*?\[\]\\])", r"\\\1", path)
+
+
+# --- rules on what is not a path: a URL's domain, a skill's name ----------------------------
+
+
+class _DomainRule:
+    """``WebFetch(domain:example.com)``: the URL's host is that domain; ``domain:*.example.com`` its subdomains."""
+
+    @staticmethod
+    def check(text: str, specifier: str) -> None:
+        domain = specifier.removeprefix("domain:").strip()
+        if not specifier.startswith("domain:") or not domain or "/" in domain:
+            raise PermissionRuleError(f"{text!r}: a WebFetch rule names a domain, as in WebFetch(domain:example.com)")
+
+    @staticmethod
+    def matches(specifier: str, url: str) -> bool:
+        host = (urlsplit(url).hostname or "").lower()
+        domain = specifier.removeprefix("domain:").strip().lower()
+        if domain.startswith("*."):
+            return host.endswith(domain[1:])
+        return host == domain
+
+    @staticmethod
+    def suggest(tool: str, url: str) -> str:
+        host = urlsplit(url).hostname
+        return f"{tool}(domain:{host})" if host else tool
+
+
+class _NameRule:
+    """``Skill(commit)``: that skill; ``Skill(review *)`` (or ``review:*``): it with any arguments."""
+
+    @staticmethod
+    def check(text: str, specifier: str) -> None:
+        if not specifier.removesuffix(":*").removesuffix(" *").strip():
+            raise PermissionRuleError(f"{text!r}: name the skill, as in Skill(commit) or Skill(review *)")
+
+    @staticmethod
+    def matches(specifier: str, subject: str) -> bool:
+        name = subject.split(" ", 1)[0]
+        for suffix in (" *", ":*"):
+            if specifier.endswith(suffix):
+                return name == specifier.removesuffix(suffix).strip()
+        return subject.strip() == specifier or (name == specifier and " " not in subject.strip())
+
+    @staticmethod
+    def suggest(tool: str, subject: str) -> str:
+        return f"{tool}({subject.split(' ', 1)[0]} *)"
+
+
+_SUBJECT_RULES: dict[str, type[_DomainRule] | type[_NameRule]] = {"WebFetch": _DomainRule, "Skill": _NameRule}
 
 
 # --- shell commands ------------------------------------------------------------------------

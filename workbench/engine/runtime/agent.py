@@ -115,6 +115,8 @@ class AgentServices:
     hooks: HookRunner | None = None
     # what an agent's tool definitions cost in every request (recorded in its agent_spawned event)
     tool_tokens: Callable[[list[dict[str, Any]]], int] = lambda tools: 0
+    # what the engine hands tools (ToolContext.extras), made per call from the agent and the call's id
+    tool_extras: dict[str, Callable[[Agent, str], Any]] = field(default_factory=dict)
 
 
 TurnEnd = Literal["done", "error", "interrupted"]
@@ -480,7 +482,7 @@ class Agent:
         try:
             runnable: list[tuple[ToolUseBlock, Tool[Any], BaseModel]] = []
             for call in calls:
-                if call.id in started:
+                if call.id in started and not self._asks_again(call):
                     await self._record_result(call, ToolOutput(content=INTERRUPTED_RESULT, is_error=True))
                     answered.add(call.id)
                     continue
@@ -502,6 +504,12 @@ class Agent:
                     if call.id not in answered:
                         await self._record_result(call, ToolOutput(content=CANCELLED_RESULT, is_error=True))
             raise
+
+    def _asks_again(self, call: ToolUseBlock) -> bool:
+        """A call that only asks a person (a question, a plan) is run again after a restart: it waits on the
+        very request the log left open."""
+        tool = self.services.tools.get(call.name)
+        return tool is not None and tool.kind == "interaction"
 
     def _started_calls(self, calls: list[ToolUseBlock]) -> set[str]:
         """Which of these calls the log shows allowed to run (they started before the session stopped)."""
@@ -529,6 +537,7 @@ class Agent:
                 content=output.content,
                 is_error=output.is_error,
                 truncated_chars=output.truncated_chars,
+                images=output.images,
             )
         )
 
@@ -537,13 +546,14 @@ class Agent:
 
     def _tool_context(self, tool_use_id: str = "") -> ToolContext:
         delegate = self.services.delegate
-        extras: dict[str, Any] = {}
+        extras: dict[str, Any] = {key: make(self, tool_use_id) for key, make in self.services.tool_extras.items()}
         if self.services.requests is not None:
             extras[ASK_USER] = lambda request: self._ask_user(request, tool_use_id)
         return ToolContext(
             workspace=self.services.workspace,
             agent_id=self.id,
             session_id=self.session.id,
+            tool_use_id=tool_use_id,
             delegate=(lambda description, prompt, agent_type=None: delegate(self, description, prompt, agent_type))
             if delegate is not None
             else None,
@@ -653,8 +663,8 @@ def _concurrent_groups(
     """Consecutive read-only calls run together; anything that changes the world runs alone, in order."""
     groups: list[list[tuple[ToolUseBlock, Tool[Any], BaseModel]]] = []
     for item in runnable:
-        independent = item[1].kind in ("read", "agent")
-        if independent and groups and all(g[1].kind in ("read", "agent") for g in groups[-1]):
+        independent = item[1].kind in ("read", "agent", "network")
+        if independent and groups and all(g[1].kind in ("read", "agent", "network") for g in groups[-1]):
             groups[-1].append(item)
         else:
             groups.append([item])

@@ -19,11 +19,13 @@ import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal, Protocol
 
-from workbench.protocol.commands import Answer, Approve, Outcome
+from workbench.protocol.commands import Answer, Approve, DecidePlan, Outcome
 from workbench.protocol.events import (
     ApprovalDecided,
     ApprovalRequested,
     Event,
+    PlanDecided,
+    PlanProposed,
     QuestionAnswered,
     QuestionAsked,
     RuleAdded,
@@ -63,6 +65,10 @@ def question_id(tool_use_id: str | None) -> str:
     return f"question:{tool_use_id}" if tool_use_id else f"question:{secrets.token_hex(6)}"
 
 
+def plan_id(tool_use_id: str | None) -> str:
+    return f"plan:{tool_use_id}" if tool_use_id else f"plan:{secrets.token_hex(6)}"
+
+
 class RequestBroker:
     """``submit`` stamps an event into the log synchronously (its order is fixed at once) and returns
     the acknowledgement; ``already_asked`` tells whether the log holds an open request of that id."""
@@ -72,11 +78,12 @@ class RequestBroker:
         self._already_asked = already_asked
         self._approvals: dict[str, asyncio.Future[Approve]] = {}
         self._questions: dict[str, asyncio.Future[Answer]] = {}
+        self._plans: dict[str, asyncio.Future[DecidePlan]] = {}
         self.closing = False  # the session stops: requests stay open in the log, nothing is withdrawn
 
     @property
     def waiting(self) -> int:
-        return len(self._approvals) + len(self._questions)
+        return len(self._approvals) + len(self._questions) + len(self._plans)
 
     async def approval(
         self,
@@ -134,6 +141,39 @@ class RequestBroker:
             raise
         finally:
             self._questions.pop(request_id, None)
+
+    async def plan(self, agent: str, plan: str, tool_use_id: str | None = None) -> DecidePlan:
+        """Show a plan and wait for the person's verdict (ExitPlanMode)."""
+        request_id = plan_id(tool_use_id)
+        future: asyncio.Future[DecidePlan] = asyncio.get_running_loop().create_future()
+        self._plans[request_id] = future
+        try:
+            if not self._already_asked(request_id):
+                await self._submit(PlanProposed(agent=agent, request_id=request_id, plan=plan, tool_use_id=tool_use_id))
+            return await future
+        except asyncio.CancelledError:
+            if not _answered(future) and not self.closing:
+                withdrawn = PlanDecided(agent=agent, request_id=request_id, approved=False, withdrawn=True)
+                await asyncio.shield(self._submit(withdrawn))
+            raise
+        finally:
+            self._plans.pop(request_id, None)
+
+    async def decide_plan(self, command: DecidePlan, agent: str) -> Outcome:
+        future = self._plans.get(command.request_id)
+        if future is None or future.done():
+            return Outcome.refused(_gone(command.request_id))
+        decided = PlanDecided(
+            agent=agent,
+            request_id=command.request_id,
+            approved=command.approve,
+            mode=command.mode if command.approve else None,
+            feedback=command.feedback,
+        )
+        written = self._submit(decided)
+        future.set_result(command)
+        await written
+        return Outcome(agent=agent)
 
     async def decide(self, command: Approve, agent: str) -> Outcome:
         """An answer to an approval: the first wins; the decision is in the log before the agent goes on."""

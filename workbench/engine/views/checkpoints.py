@@ -22,6 +22,8 @@ from workbench.protocol.events import (
     OpaqueEvent,
     PauseChanged,
     PermissionDecision,
+    PlanDecided,
+    PlanProposed,
     Primed,
     PromptQueued,
     QuestionAnswered,
@@ -31,6 +33,8 @@ from workbench.protocol.events import (
     RuleAdded,
     SessionRenamed,
     SessionStarted,
+    ShellEnded,
+    ShellStarted,
     Status,
     ToolCall,
     ToolResult,
@@ -84,6 +88,10 @@ class Checkpoints:
                 | DelegationDecided()
                 | PauseChanged()
                 | SessionRenamed()
+                | ShellStarted()
+                | ShellEnded()
+                | PlanProposed()
+                | PlanDecided()
                 | OpaqueEvent()
             ):
                 return False

@@ -26,6 +26,8 @@ from workbench.protocol.events import (
     OpaqueEvent,
     PauseChanged,
     PermissionDecision,
+    PlanDecided,
+    PlanProposed,
     Primed,
     PromptQueued,
     QuestionAnswered,
@@ -35,6 +37,8 @@ from workbench.protocol.events import (
     RuleAdded,
     SessionRenamed,
     SessionStarted,
+    ShellEnded,
+    ShellStarted,
     Status,
     ToolCall,
     ToolResult,
@@ -91,6 +95,10 @@ class KeptOut:
                 | DelegationDecided()
                 | PauseChanged()
                 | SessionRenamed()
+                | ShellStarted()
+                | ShellEnded()
+                | PlanProposed()
+                | PlanDecided()
                 | OpaqueEvent()
             ):
                 return False

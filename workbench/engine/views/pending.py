@@ -21,6 +21,8 @@ from workbench.protocol.events import (
     OpaqueEvent,
     PauseChanged,
     PermissionDecision,
+    PlanDecided,
+    PlanProposed,
     Primed,
     PromptQueued,
     QuestionAnswered,
@@ -30,6 +32,8 @@ from workbench.protocol.events import (
     RuleAdded,
     SessionRenamed,
     SessionStarted,
+    ShellEnded,
+    ShellStarted,
     Status,
     ToolCall,
     ToolResult,
@@ -42,9 +46,14 @@ class Pending:
     def __init__(self) -> None:
         self.approvals: dict[str, ApprovalRequested] = {}
         self.questions: dict[str, QuestionAsked] = {}
+        self.plans: dict[str, PlanProposed] = {}  # plans shown for approval (ExitPlanMode)
 
-    def of(self, agent: str) -> list[ApprovalRequested | QuestionAsked]:
-        asked: list[ApprovalRequested | QuestionAsked] = [*self.approvals.values(), *self.questions.values()]
+    def of(self, agent: str) -> list[ApprovalRequested | QuestionAsked | PlanProposed]:
+        asked: list[ApprovalRequested | QuestionAsked | PlanProposed] = [
+            *self.approvals.values(),
+            *self.questions.values(),
+            *self.plans.values(),
+        ]
         return sorted((a for a in asked if a.agent == agent), key=lambda a: a.seq)
 
     def apply(self, event: Event) -> bool:
@@ -57,12 +66,18 @@ class Pending:
                 self.questions[event.request_id] = event
             case QuestionAnswered():
                 return self.questions.pop(event.request_id, None) is not None
+            case PlanProposed():
+                self.plans[event.request_id] = event
+            case PlanDecided():
+                return self.plans.pop(event.request_id, None) is not None
             case AgentFinished():  # an agent that ended waits for nothing
                 ended = [r for r, a in self.approvals.items() if a.agent == event.agent]
                 ended += [r for r, q in self.questions.items() if q.agent == event.agent]
+                ended += [r for r, p in self.plans.items() if p.agent == event.agent]
                 for request_id in ended:
                     self.approvals.pop(request_id, None)
                     self.questions.pop(request_id, None)
+                    self.plans.pop(request_id, None)
                 return bool(ended)
             case (
                 SessionStarted()
@@ -88,6 +103,8 @@ class Pending:
                 | DelegationDecided()
                 | PauseChanged()
                 | SessionRenamed()
+                | ShellStarted()
+                | ShellEnded()
                 | OpaqueEvent()
             ):
                 return False

@@ -25,6 +25,8 @@ from workbench.protocol.events import (
     OpaqueEvent,
     PauseChanged,
     PermissionDecision,
+    PlanDecided,
+    PlanProposed,
     Primed,
     PromptQueued,
     QuestionAnswered,
@@ -34,6 +36,8 @@ from workbench.protocol.events import (
     RuleAdded,
     SessionRenamed,
     SessionStarted,
+    ShellEnded,
+    ShellStarted,
     Status,
     ToolCall,
     ToolResult,
@@ -161,6 +165,10 @@ class Roster:
                 | DelegationProposed()
                 | DelegationDecided()
                 | SessionRenamed()
+                | ShellStarted()
+                | ShellEnded()
+                | PlanProposed()
+                | PlanDecided()
                 | OpaqueEvent()
             ):
                 return False

@@ -25,6 +25,8 @@ from workbench.protocol.events import (
     OpaqueEvent,
     PauseChanged,
     PermissionDecision,
+    PlanDecided,
+    PlanProposed,
     Primed,
     PromptQueued,
     QuestionAnswered,
@@ -34,6 +36,8 @@ from workbench.protocol.events import (
     RuleAdded,
     SessionRenamed,
     SessionStarted,
+    ShellEnded,
+    ShellStarted,
     Status,
     ToolCall,
     ToolResult,
@@ -101,6 +105,10 @@ class SessionStats:
                 | DelegationDecided()
                 | PauseChanged()
                 | SessionRenamed()
+                | ShellStarted()
+                | ShellEnded()
+                | PlanProposed()
+                | PlanDecided()
                 | OpaqueEvent()
             ):
                 return False

@@ -21,6 +21,8 @@ from workbench.protocol.events import (
     OpaqueEvent,
     PauseChanged,
     PermissionDecision,
+    PlanDecided,
+    PlanProposed,
     Primed,
     PromptQueued,
     QuestionAnswered,
@@ -30,6 +32,8 @@ from workbench.protocol.events import (
     RuleAdded,
     SessionRenamed,
     SessionStarted,
+    ShellEnded,
+    ShellStarted,
     Status,
     ToolCall,
     ToolResult,
@@ -96,6 +100,10 @@ class Todos:
                 | DelegationDecided()
                 | PauseChanged()
                 | SessionRenamed()
+                | ShellStarted()
+                | ShellEnded()
+                | PlanProposed()
+                | PlanDecided()
                 | OpaqueEvent()
             ):
                 return False

@@ -12,8 +12,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Literal, TextIO
 
 from workbench.log.transcript import one_line
-from workbench.protocol.commands import Answer, Approve, Command, Outcome
-from workbench.protocol.events import ApprovalRequested, QuestionAsked
+from workbench.protocol.commands import Answer, Approve, Command, DecidePlan, Outcome
+from workbench.protocol.events import ApprovalRequested, PlanProposed, QuestionAsked
 from workbench.protocol.interaction import AskQuestion
 
 Submit = Callable[[Command], Awaitable[Outcome]]
@@ -55,6 +55,28 @@ class TerminalApprover:
         if reply in ("a", "always"):
             return Approve(request_id=request_id, choice="allow_always")
         return Approve(request_id=request_id, choice="deny", reason="denied at the terminal")
+
+    async def plan(self, asked: PlanProposed) -> DecidePlan:
+        """An agent's plan: with ``--yes`` it is carried out; with no terminal it stays in plan mode."""
+        if self.yes:
+            return DecidePlan(request_id=asked.request_id, approve=True)
+        if not self.stdin.isatty():
+            feedback = "No one can approve a plan here (run with --yes to carry plans out); keep planning."
+            return DecidePlan(request_id=asked.request_id, approve=False, feedback=feedback)
+        print(f"\n{asked.agent} proposes this plan:\n{asked.plan}\n", file=self.stderr)
+        print(
+            "[y] carry it out  [a] carry it out, accepting edits  [n] keep planning: ",
+            end="",
+            file=self.stderr,
+            flush=True,
+        )
+        reply = (await asyncio.to_thread(self.stdin.readline)).strip().lower()
+        if reply in ("y", "yes", "a"):
+            mode: Literal["default", "acceptEdits"] = "acceptEdits" if reply == "a" else "default"
+            return DecidePlan(request_id=asked.request_id, approve=True, mode=mode)
+        return DecidePlan(
+            request_id=asked.request_id, approve=False, feedback=reply if reply not in ("n", "no") else ""
+        )
 
     async def remember(self, rule: str, source: Literal["approval", "primer"]) -> None:
         """Outside a session there is no policy to add the rule to: "always" holds for this run only."""
@@ -103,12 +125,12 @@ class TerminalDesk:
 
     def hear(self, item: object) -> None:
         """A listener on the session's events."""
-        if isinstance(item, (ApprovalRequested, QuestionAsked)):
+        if isinstance(item, (ApprovalRequested, QuestionAsked, PlanProposed)):
             task = asyncio.ensure_future(self._answer(item))
             self._answering.add(task)
             task.add_done_callback(self._answering.discard)
 
-    async def _answer(self, asked: ApprovalRequested | QuestionAsked) -> None:
+    async def _answer(self, asked: ApprovalRequested | QuestionAsked | PlanProposed) -> None:
         async with self._one_at_a_time:
             if isinstance(asked, ApprovalRequested):
                 command: Command = await self.approver.approval(
@@ -120,6 +142,8 @@ class TerminalDesk:
                     suggested_rule=asked.suggested_rule,
                     request_id=asked.request_id,
                 )
+            elif isinstance(asked, PlanProposed):
+                command = await self.approver.plan(asked)
             else:
                 command = Answer(request_id=asked.request_id, answers=await self.asker(asked.questions))
             await self.submit(command)

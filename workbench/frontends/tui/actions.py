@@ -29,6 +29,7 @@ Scope = Literal[
     "quit",
     "dialog",
     "trust",
+    "plan",
 ]
 
 WHERE: dict[Scope, str] = {
@@ -38,6 +39,7 @@ WHERE: dict[Scope, str] = {
     "agents": "agents · tasks",
     "log": "bundle log",
     "approval": "permission prompt",
+    "plan": "plan approval",
     "questions": "agent's questions",
     "mcp": "MCP servers",
     "primers": "primer picker",
@@ -162,6 +164,12 @@ ACTIONS: tuple[Action, ...] = (
     Action("allow_always", "a", "allow always", "Allow it and add the suggested rule", "approval",
            footer=True, palette=False),
     Action("deny", "n,escape", "deny", "Refuse this call", "approval", footer=True, palette=False),
+    Action("approve_plan", "y", "approve", "Approve the plan; go on in default mode", "plan", footer=True,
+           palette=False),
+    Action("approve_plan_edits", "a", "approve, accept edits", "Approve the plan; go on in acceptEdits mode",
+           "plan", footer=True, palette=False),
+    Action("keep_planning", "ctrl+s", "keep planning", "Send the feedback: the agent keeps planning", "plan",
+           footer=True, palette=False),
     Action("answer", "ctrl+s", "answer", "Send the answers to the agent", "questions", footer=True, palette=False),
     Action("dismiss_questions", "escape", "dismiss", "Leave the questions unanswered", "questions",
            footer=True, palette=False),

@@ -34,7 +34,7 @@ from workbench.frontends.tui.user_config import ConfigWriteError, remember_theme
 from workbench.frontends.tui.worker_failures import ReportsFailedWorkers
 
 if TYPE_CHECKING:
-    from workbench.brains.base import Brain
+    from workbench.engine.brain_factory import Brain
     from workbench.engine.client import EngineClient
     from workbench.engine.context.tokens import TokenCounter
 

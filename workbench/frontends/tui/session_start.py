@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Union
 
 if TYPE_CHECKING:
-    from workbench.brains.base import Brain
+    from workbench.engine.brain_factory import Brain
     from workbench.engine.client import EngineClient
     from workbench.engine.config import Config
     from workbench.engine.views.session_view import SessionView

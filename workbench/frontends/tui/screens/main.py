@@ -39,6 +39,7 @@ from workbench.protocol.commands import (
     Cancel,
     Command,
     Compact,
+    DecidePlan,
     HandResult,
     Interrupt,
     Orchestrate,
@@ -61,6 +62,8 @@ from workbench.protocol.events import (
     DelegationProposed,
     Error,
     ModeChanged,
+    PlanDecided,
+    PlanProposed,
     QuestionAnswered,
     QuestionAsked,
     Status,
@@ -145,8 +148,9 @@ class MainScreen(ReportsFailedWorkers, Screen[None]):
         self.bridge = BusBridge([*panes, self], client, watching=lambda agent: agent == self.agent_id)
         self.bridge.attach()
         self._present(self.agent_id)
-        waiting: list[ApprovalRequested | QuestionAsked] = [*client.view.pending.approvals.values()]
-        for asked in [*waiting, *client.view.pending.questions.values()]:
+        pending = client.view.pending
+        waiting: list[ApprovalRequested | QuestionAsked | PlanProposed] = [*pending.approvals.values()]
+        for asked in [*waiting, *pending.questions.values(), *pending.plans.values()]:
             self._ask_person(asked)  # asked before this screen was there (a resumed session, an attach)
         self._learn_primers()
 
@@ -184,9 +188,9 @@ class MainScreen(ReportsFailedWorkers, Screen[None]):
                 self.set_timer(FINISHED_BATCH_S, self._announce_finished)
         elif isinstance(event, Error) and event.fatal:
             self.notify(event.message, title=f"{event.agent} failed", severity="error")
-        elif isinstance(event, (ApprovalRequested, QuestionAsked)):
+        elif isinstance(event, (ApprovalRequested, QuestionAsked, PlanProposed)):
             self._ask_person(event)
-        elif isinstance(event, (ApprovalDecided, QuestionAnswered)):
+        elif isinstance(event, (ApprovalDecided, QuestionAnswered, PlanDecided)):
             prompt = self._asking.pop(event.request_id, None)  # answered (maybe on another screen): it goes
             if prompt is not None:
                 prompt.cancel()
@@ -206,20 +210,23 @@ class MainScreen(ReportsFailedWorkers, Screen[None]):
             self.app.bell()
         self._notify(finished_notice(batch, self._key("hand_result"), self._key("tasks")))
 
-    def _ask_person(self, asked: ApprovalRequested | QuestionAsked) -> None:
+    def _ask_person(self, asked: ApprovalRequested | QuestionAsked | PlanProposed) -> None:
         """An agent waits for a person: the prompt joins the queue of modals; its answer is a command.
         Answered elsewhere first, it is taken away."""
         if self.client is not None and asked.request_id not in self._asking:
+            pending = self.client.view.pending
             if (
-                asked.request_id in self.client.view.pending.approvals
-                or asked.request_id in self.client.view.pending.questions
+                asked.request_id in pending.approvals
+                or asked.request_id in pending.questions
+                or (asked.request_id in pending.plans)
             ):
                 self._asking[asked.request_id] = self.run_worker(
                     self._prompt_person(asked), group="ask", exit_on_error=False
                 )
 
-    async def _prompt_person(self, asked: ApprovalRequested | QuestionAsked) -> None:
+    async def _prompt_person(self, asked: ApprovalRequested | QuestionAsked | PlanProposed) -> None:
         from workbench.frontends.tui.screens.approval import ApprovalScreen
+        from workbench.frontends.tui.screens.plan import PlanScreen
         from workbench.frontends.tui.screens.questions import QuestionsScreen
 
         modals = self.app.modals  # type: ignore[attr-defined]
@@ -232,6 +239,9 @@ class MainScreen(ReportsFailedWorkers, Screen[None]):
                 request_id=asked.request_id, choice="deny", reason="the prompt was closed without an answer"
             )
             command: Command = await modals.ask(ApprovalScreen(asked, waiting=waiting), closed)
+        elif isinstance(asked, PlanProposed):
+            keep = DecidePlan(request_id=asked.request_id, approve=False, feedback="")
+            command = await modals.ask(PlanScreen(asked, waiting=waiting), keep)
         else:
             command = await modals.ask(QuestionsScreen(asked, waiting=waiting), Answer(request_id=asked.request_id))
         if self._asking.pop(asked.request_id, None) is not None:

@@ -348,6 +348,8 @@ class AgentsPane(Vertical):
             lines.append(Content.assemble(("task ", "$foreground-muted"), clip(row.task, 200)))
         if row.last_action:
             lines.append(Content.assemble(("last ", "$foreground-muted"), clip(row.last_action, 200)))
+        if self.view is not None and any(plan.agent == row.id for plan in self.view.pending.plans.values()):
+            lines.append(Content.styled("plan waiting for your approval", "$warning bold"))
         checkpoints = self.view.checkpoints.of(row.id) if self.view is not None else []
         if checkpoints:
             lines.append(
