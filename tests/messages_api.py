@@ -41,3 +41,16 @@ def assert_valid_messages(messages: list[dict[str, Any]]) -> None:
                 answered = {b.get("tool_use_id") for b in messages[i + 1]["content"]}
                 missing = set(calls) - answered
                 assert not missing, f"message {i}: tool_use without result: {missing}"
+
+
+def without_cache_control(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The messages as they read without their prompt-cache breakpoints (a string content stays a string)."""
+    return [
+        {
+            **message,
+            "content": message["content"]
+            if isinstance(message["content"], str)
+            else [{k: v for k, v in block.items() if k != "cache_control"} for block in message["content"]],
+        }
+        for message in messages
+    ]

@@ -17,9 +17,13 @@ from workbench.engine.context.compaction import CompactionFailed, NothingToCompa
 from workbench.engine.context.compaction import compact as compact_events
 from workbench.engine.context.reduce import reduce_context
 from workbench.engine.context.tokens import BudgetSnapshot, TokenCounter, TokenLedger, consumed_tokens, default_counter
-from workbench.engine.policy.budget import DelegationWatch, should_compact
+from workbench.engine.models import model_aliases
+from workbench.engine.policy.budget import DelegationWatch, reducing_suffices, should_compact
 from workbench.engine.policy.hooks import HookRunner, PreCompactPayload, SessionStartPayload, load_hooks
 from workbench.engine.policy.permissions import MODE_CYCLE, Approver, PermissionMode, PermissionPolicy
+from workbench.engine.policy.spend_cap import SpendCaps
+from workbench.engine.pricing import PriceTable
+from workbench.engine.priming.memory import logged_standing_primer, standing_primer
 from workbench.engine.priming.primers import ResolvedPrimer, find_primer, primer_dirs
 from workbench.engine.priming.primers import resolve as resolve_primer
 from workbench.engine.prompts import orchestration_prompt, returned_result
@@ -27,12 +31,14 @@ from workbench.engine.runtime.agent import Agent, AgentServices
 from workbench.engine.runtime.restore import restore_agents
 from workbench.engine.runtime.supervisor import Supervisor
 from workbench.engine.views.session_stats import SessionStats
+from workbench.engine.views.spend import Spend
 from workbench.log.bundle import BundleStore, default_store_root
 from workbench.log.bus import EventBus
 from workbench.log.session import Session
-from workbench.protocol.brain_io import BrainError
+from workbench.protocol.brain_io import BrainError, UsageReport
 from workbench.protocol.events import (
     FINAL_STATES,
+    AgentSpawned,
     ChildResult,
     Delegated,
     Error,
@@ -40,6 +46,8 @@ from workbench.protocol.events import (
     Primed,
     Remounted,
     SessionStarted,
+    SpendCap,
+    Usage,
 )
 from workbench.protocol.signals import McpStatusChanged
 from workbench.tools.ask_user import AskUser, AskUserQuestion
@@ -99,6 +107,7 @@ class Workbench:
                 load_hooks(cwd, config.hooks), cwd=cwd, session_id=session.id, transcript_path=session.path
             ),
             ask_user=ask_user,
+            cache=config.cache,
         )
         self.mcp: McpManager | None = None
         self.supervisor = Supervisor(
@@ -107,12 +116,15 @@ class Workbench:
             model=brain.model,
             window=config.window,
             auto_delegate=config.auto_delegate,
+            aliases=model_aliases(config.aliases),
         )
         self.ledgers: dict[str, TokenLedger] = {}
-        self.stats = SessionStats()
+        self.spend = Spend(PriceTable(config.prices))
+        self.caps = SpendCaps(self.spend, config.limits)
+        self.stats = SessionStats(self.spend)
         self._follow_ups: set[asyncio.Task[None]] = set()  # summaries on their way back to a parent
         self.delegation_watch = DelegationWatch()
-        self.services.before_request = self._auto_compact
+        self.services.before_request = self._before_request
         self._unsubscribe = self.bus.subscribe(self._account)
 
     # ---------------------------------------------------------------- lifecycle
@@ -151,10 +163,16 @@ class Workbench:
         await session.append(
             SessionStarted(title=title, cwd=str(cwd), brain=brain.name, model=brain.model, app_version=__version__)
         )
+        memory = await asyncio.to_thread(standing_primer, config.memory, cwd, bench.counter)
+        # a remounted primary has the source's memory in its messages already; its children get it anew
+        bench.services.standing = memory.primed if remount is None else None
         primary = await bench.supervisor.spawn(mode="foreground")
         if remount is not None:
             # right after the spawn, before anything else the primary logs: its fold starts from the source's
             await primary.append(remount)
+        bench.services.standing = memory.primed
+        for problem in memory.problems:
+            await primary.append(Error(message=problem, error_type="memory"))
         await bench._session_start_hook(primary, "resume" if remount is not None else "startup")
         return bench
 
@@ -183,7 +201,7 @@ class Workbench:
             for agent_id, ledger in self.ledgers.items():
                 agent = self.supervisor.agents.get(agent_id)
                 if agent is not None:
-                    ledger.set_fixed(agent.spec.system, [t.spec().model_dump() for t in agent.tools()])
+                    ledger.set_tools([t.spec().model_dump() for t in agent.tools()])
 
     def _follow(self, task: asyncio.Future[object]) -> None:
         self._follow_ups.add(task)  # type: ignore[arg-type]
@@ -218,13 +236,15 @@ class Workbench:
             counter=counter,
             offline_reason=offline_reason,
         )
-        for event in session.events:
-            bench._account(event)
+        # the standing primer the session started with, for the agents it starts from now on
+        bench.services.standing = logged_standing_primer(session.events_of("primary"))
         for agent in restore_agents(session.events, bench.services):
             if agent.state in FINAL_STATES:
                 bench.supervisor.agents[agent.id] = agent
             else:
                 bench.supervisor.adopt(agent)
+        for event in session.events:  # with the agents back, so each ledger gets its agent's tools
+            bench._account(event)
         if "primary" in bench.supervisor.agents:
             await bench._session_start_hook(bench.primary, "resume")
         return bench
@@ -254,27 +274,36 @@ class Workbench:
 
     def ledger(self, agent_id: str) -> TokenLedger:
         if agent_id not in self.ledgers:
-            agent = self.supervisor.agents.get(agent_id)
-            ledger = TokenLedger(
+            self.ledgers[agent_id] = TokenLedger(
                 agent_id,
                 self.counter,
                 window=self.config.window,
                 delegate_at=self.config.thresholds.delegate,
                 compact_at=self.config.thresholds.auto_compact,
             )
-            if agent is not None:
-                ledger.set_fixed(agent.spec.system, [t.spec().model_dump() for t in agent.tools()])
-            self.ledgers[agent_id] = ledger
         return self.ledgers[agent_id]
 
     def budget(self, agent_id: str) -> BudgetSnapshot:
         return self.ledger(agent_id).snapshot()
 
     def _account(self, item: object) -> None:
+        if not hasattr(item, "seq"):
+            return  # a live signal, not an event
+        self.spend.observe(item)  # type: ignore[arg-type]
+        self.caps.observe(item)  # type: ignore[arg-type]
         agent = getattr(item, "agent", None)
-        if agent and hasattr(item, "seq"):
+        if agent:
+            if isinstance(item, AgentSpawned):
+                self.ledger(agent).set_tools(self._tool_definitions(item))
             self.ledger(agent).observe(item)  # type: ignore[arg-type]
             self.stats.observe(item)  # type: ignore[arg-type]
+
+    def _tool_definitions(self, spawned: AgentSpawned) -> list[dict]:
+        """The tools an agent is offered, as its requests send them."""
+        agent = self.supervisor.agents.get(spawned.agent)
+        registry = self.services.tools
+        tools = agent.tools() if agent is not None else [t for t in map(registry.get, spawned.tools) if t is not None]
+        return [tool.spec().model_dump() for tool in tools]
 
     # ---------------------------------------------------------------- commands
 
@@ -401,6 +430,7 @@ class Workbench:
         """Summarise the older turns through the brain; the last turns stay verbatim."""
         agent = self.agent(agent_id)
         await agent.hook(PreCompactPayload(trigger="auto" if automatic else "manual", custom_instructions=instructions))
+        spent: list[UsageReport] = []
         try:
             compaction = await compact_events(
                 self.session.events_of(agent.id),
@@ -410,6 +440,7 @@ class Workbench:
                 counter=self.counter,
                 automatic=automatic,
                 tools=[t.spec() for t in agent.tools()],
+                on_usage=spent.append,
             )
         except NothingToCompact as exc:
             if not automatic:
@@ -418,13 +449,34 @@ class Workbench:
         except (BrainError, CompactionFailed) as exc:
             await agent.append(Error(message=f"compaction failed: {exc}", error_type="compaction"))
             return None
+        finally:  # the summary request is paid for, whether or not its summary is used
+            for usage in spent:
+                await agent.append(Usage(**usage.model_dump(exclude={"type"}), purpose="compaction"))
         return await agent.append(compaction)
 
+    async def _before_request(self, agent: Agent) -> None:
+        await self.caps.hold(agent)
+        await self._auto_compact(agent)
+
+    async def set_spend_cap(self, usd: float | None, agent_id: str | None = None) -> list[str]:
+        """Set (or lift, with None) the session's cap, or an agent's; the agents it held go on. Their ids."""
+        cap = SpendCap(max_usd=usd)
+        await (self.agent(agent_id).append(cap) if agent_id else self.session.append(cap))
+        freed = [a for a in sorted(self.caps.held) if self.caps.exceeded(a) is None and a in self.supervisor.agents]
+        for agent in freed:
+            self.resume_agent(agent)
+        return freed
+
     async def _auto_compact(self, agent: Agent) -> None:
-        if should_compact(self.budget(agent.id)):
-            await self.reduce(agent.id)  # the cheap pass first
-            if should_compact(self.budget(agent.id)):
-                await self.compact(agent.id, automatic=True)
+        budget = self.budget(agent.id)
+        if not should_compact(budget):
+            return
+        reductions = reduce_context(self.session.events_of(agent.id), agent.id, self.counter)
+        if reducing_suffices(budget, reductions):  # the cheap pass, when it spares the compaction's re-write
+            for reduction in reductions:
+                await agent.append(reduction)
+        else:
+            await self.compact(agent.id, automatic=True)
 
     def orchestrate(self, goal: str) -> None:
         """Have the primary plan the goal, fan it out to sub-agents, and aggregate their answers."""

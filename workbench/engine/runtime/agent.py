@@ -16,6 +16,8 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from workbench.brains.base import Brain
+from workbench.engine.config import CacheSettings
+from workbench.engine.context.cache_plan import prompt_cache
 from workbench.engine.context.fold import fold
 from workbench.engine.policy.hooks import (
     HookOutcome,
@@ -57,6 +59,7 @@ from workbench.protocol.events import (
     ToolResult,
     Usage,
     UserMessage,
+    utc_now,
 )
 from workbench.protocol.signals import ApprovalPending, Retrying, TextStreamed, ThinkingStreamed, ToolInputStreaming
 from workbench.tools.ask_user import ASK_USER, AskUser, AskUserAnswer, AskUserRequest
@@ -112,6 +115,9 @@ class AgentServices:
     before_request: Callable[[Agent], Awaitable[None]] | None = None
     hooks: HookRunner | None = None
     ask_user: AskUser | None = None
+    cache: CacheSettings = field(default_factory=CacheSettings)
+    # the standing primer (the memory files) every agent starts with, logged right after its spawn
+    standing: Primed | None = None
 
 
 TurnEnd = Literal["done", "error", "interrupted"]
@@ -185,6 +191,10 @@ class Agent:
         """Wait until every message sent so far has been answered (or the agent ended)."""
         await self._settled.wait()
 
+    async def resumed(self) -> None:
+        """Wait until the agent is not paused."""
+        await self._resumed.wait()
+
     # ---------------------------------------------------------------- the loop
 
     async def append(self, event: Event) -> Event:
@@ -209,6 +219,8 @@ class Agent:
         spec = self.spec
         recorded = spec.model_dump(exclude={"id", "tools"})
         await self.append(AgentSpawned(**recorded, tools=[t.name for t in self.tools()]))
+        if self.services.standing is not None:
+            await self.append(self.services.standing.model_copy(update={"ts": utc_now()}))
         if primed is not None:
             await self.append(primed)
             self.owes_reply = True
@@ -350,6 +362,8 @@ class Agent:
             # MCP servers register their tools after agents spawn: admit them unless the list names its own
             open_to_mcp = not any(n.startswith(MCP_PREFIX) for n in wanted)
             names = [n for n in registry.names if n in wanted or (open_to_mcp and n.startswith(MCP_PREFIX))]
+        # one order all session, whichever MCP server came up first: the cached prefix starts with the tools
+        names = sorted(names, key=lambda n: (n.startswith(MCP_PREFIX), n if n.startswith(MCP_PREFIX) else ""))
         return [tool for tool in map(registry.get, names) if tool is not None]
 
     def request(self) -> BrainRequest:
@@ -362,6 +376,7 @@ class Agent:
             max_tokens=self.services.max_tokens,
             thinking=self.services.thinking,
             agent_level=self.spec.level,
+            cache=prompt_cache(self.services.cache, self.spec.mode, context.messages),
         )
 
     async def _reply(self) -> AssistantMessage | None:

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel
 
+from workbench.engine.views.spend import Cost, Spend
 from workbench.protocol.events import AgentFinished, AgentSpawned, Event, Status, Usage
 
 RATE_WINDOW = timedelta(seconds=10)
@@ -25,10 +26,13 @@ class StatsSnapshot(BaseModel):
     tokens_in: int
     tokens_out: int
     tokens_per_s: float
+    cost: Cost = Cost()  # the whole fleet's
 
 
 class SessionStats:
-    def __init__(self) -> None:
+    def __init__(self, spend: Spend | None = None) -> None:
+        """``spend``: the session's spend projection (observed by its owner), whose fleet total the snapshot shows."""
+        self.spend = spend
         self.states: dict[str, str] = {}
         self.tokens_in = 0
         self.tokens_out = 0
@@ -61,5 +65,6 @@ class SessionStats:
             tokens_in=self.tokens_in,
             tokens_out=self.tokens_out,
             tokens_per_s=recent / RATE_WINDOW.total_seconds(),
+            cost=self.spend.fleet() if self.spend is not None else Cost(),
             **counts,
         )

@@ -1,0 +1,104 @@
+"""What each agent, each subtree and the whole fleet cost: folded from the log's ``usage`` events.
+
+Every request's usage is in the log, so any session shows its cost, an old one
+too (a log without the split of cache writes by lifetime prices them as 5-minute
+writes). ``fleet_spend(events, prices)`` folds a whole log at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from pydantic import BaseModel, Field
+
+from workbench.engine.pricing import PriceTable
+from workbench.log.usage_totals import TokenTotals
+from workbench.protocol.events import AgentSpawned, Event, Usage
+
+
+def money(usd: float) -> str:
+    """``$1,234``, ``$1.23``, ``$0.04``, ``$0.0042``: enough digits to tell small amounts apart."""
+    if usd >= 1000:
+        return f"${usd:,.0f}"
+    if usd >= 0.01 or usd == 0:
+        return f"${usd:.2f}"
+    return f"${usd:.4f}" if usd >= 0.0001 else "<$0.0001"
+
+
+class Cost(BaseModel):
+    """The cost of a set of requests, and what it would have been with nothing cached."""
+
+    usd: float = 0.0
+    uncached_usd: float = 0.0
+    tokens: TokenTotals = Field(default_factory=TokenTotals)
+    unpriced: list[str] = Field(default_factory=list)  # models with no price: their tokens cost an unknown amount
+
+    @property
+    def known(self) -> bool:
+        """Every token was priced (False: the figure is a lower bound)."""
+        return not self.unpriced
+
+    def add(self, other: Cost) -> None:
+        self.usd += other.usd
+        self.uncached_usd += other.uncached_usd
+        self.tokens.merge(other.tokens)
+        self.unpriced = sorted({*self.unpriced, *other.unpriced})
+
+
+class Spend:
+    """Per agent and per model token totals, priced on demand."""
+
+    def __init__(self, prices: PriceTable) -> None:
+        self.prices = prices
+        self.parents: dict[str, str | None] = {}
+        self.models: dict[str, str] = {}  # each agent's model, for usage that does not name one
+        self.totals: dict[str, dict[str, TokenTotals]] = {}  # agent → model → tokens
+
+    def observe(self, event: Event) -> None:
+        if isinstance(event, AgentSpawned):
+            self.parents[event.agent] = event.parent
+            self.models[event.agent] = event.model
+        elif isinstance(event, Usage) and event.agent:
+            model = event.model or self.models.get(event.agent, "")
+            self.totals.setdefault(event.agent, {}).setdefault(model, TokenTotals()).add(event)
+
+    def own(self, agent: str) -> Cost:
+        """What the agent's own requests cost."""
+        return self.cost_of(self.totals.get(agent, {}))
+
+    def subtree(self, agent: str) -> Cost:
+        """What the agent and every agent it started (and they started) cost."""
+        cost = self.own(agent)
+        for child in self.children(agent):
+            cost.add(self.subtree(child))
+        return cost
+
+    def fleet(self) -> Cost:
+        """The whole session."""
+        cost = Cost()
+        for agent in self.totals:
+            cost.add(self.own(agent))
+        return cost
+
+    def children(self, agent: str) -> list[str]:
+        return [child for child, parent in self.parents.items() if parent == agent]
+
+    def cost_of(self, by_model: dict[str, TokenTotals]) -> Cost:
+        cost = Cost()
+        for model, tokens in by_model.items():
+            price = self.prices.price(model)
+            part = Cost(tokens=tokens.model_copy())
+            if price is None:
+                part.unpriced = [model or "unknown"]
+            else:
+                part.usd, part.uncached_usd = price.cost(tokens), price.uncached_cost(tokens)
+            cost.add(part)
+        return cost
+
+
+def fleet_spend(events: Iterable[Event], prices: PriceTable) -> Spend:
+    """The spend of a whole log: ``.own(agent)``, ``.subtree(agent)`` and ``.fleet()`` are its costs."""
+    spend = Spend(prices)
+    for event in events:
+        spend.observe(event)
+    return spend
