@@ -13,7 +13,8 @@ from tests.fake_api import FakeAnthropicServer, Reply
 from tests.prompt_cache import LOOKBACK_BLOCKS, PromptCache, count_tokens
 from workbench.brains.anthropic import AnthropicBrain
 from workbench.brains.cache_breakpoints import MAX_BREAKPOINTS, with_breakpoints
-from workbench.protocol.brain_io import BrainRequest, PromptCache as CachePolicy, ToolSpec, UsageReport
+from workbench.protocol.brain_io import BrainRequest, ToolSpec, UsageReport
+from workbench.protocol.brain_io import PromptCache as CachePolicy
 from workbench.protocol.events import CacheCreation
 
 MODEL = "claude-sonnet-4-6"
@@ -77,7 +78,7 @@ def test_the_stable_prefix_the_tools_and_the_newest_message_are_marked() -> None
 
 def test_the_standing_primer_gets_a_breakpoint_of_its_own() -> None:
     messages = [
-        {"role": "user", "content": [text("<primer name=\"memory\">rules</primer>"), text("task")]},
+        {"role": "user", "content": [text('<primer name="memory">rules</primer>'), text("task")]},
         {"role": "assistant", "content": [text("sure")]},
         {"role": "user", "content": [text("go on")]},
     ]
@@ -249,7 +250,9 @@ async def test_without_a_cache_policy_nothing_is_marked_or_cached(server: FakeAn
 
 async def test_a_one_hour_request_writes_one_hour_entries(server: FakeAnthropicServer) -> None:
     brain = brain_for(server)
-    request = BrainRequest(model=MODEL, system=SYSTEM, tools=TOOLS, messages=conversation(1), cache=CachePolicy(ttl="1h"))
+    request = BrainRequest(
+        model=MODEL, system=SYSTEM, tools=TOOLS, messages=conversation(1), cache=CachePolicy(ttl="1h")
+    )
     usage = await usage_of(brain, request)
     assert usage.cache_creation == CacheCreation(ephemeral_1h_input_tokens=usage.cache_creation_input_tokens)
     assert usage.cache_creation_input_tokens > 0
@@ -269,5 +272,7 @@ async def test_the_fake_rejects_five_breakpoints_as_the_api_does(server: FakeAnt
 
     client = anthropic.AsyncAnthropic(api_key="k", base_url=server.base_url, max_retries=0)
     with pytest.raises(anthropic.BadRequestError, match="maximum of 4 blocks"):
-        await client.messages.create(model=MODEL, max_tokens=10, **{k: v for k, v in body_with([0, 1, 2, 3, 4]).items() if k != "model"})
+        await client.messages.create(
+            model=MODEL, max_tokens=10, **{k: v for k, v in body_with([0, 1, 2, 3, 4]).items() if k != "model"}
+        )
     await client.close()

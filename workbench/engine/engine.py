@@ -9,14 +9,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from workbench import __version__
-from workbench.brains.base import Brain
+from workbench.brains.base import Brain, CountsTokens
 from workbench.engine.agent_types import find_agent_type
 from workbench.engine.config import Config
 from workbench.engine.context.brief import brief
 from workbench.engine.context.compaction import CompactionFailed, NothingToCompact
 from workbench.engine.context.compaction import compact as compact_events
 from workbench.engine.context.reduce import reduce_context
-from workbench.engine.context.tokens import BudgetSnapshot, TokenCounter, TokenLedger, consumed_tokens, default_counter
+from workbench.engine.context.tokens import (
+    BudgetSnapshot,
+    ContextCount,
+    TokenCounter,
+    TokenLedger,
+    consumed_tokens,
+    default_counter,
+)
 from workbench.engine.models import model_aliases
 from workbench.engine.policy.budget import DelegationWatch, reducing_suffices, should_compact
 from workbench.engine.policy.hooks import HookRunner, PreCompactPayload, SessionStartPayload, load_hooks
@@ -285,6 +292,19 @@ class Workbench:
 
     def budget(self, agent_id: str) -> BudgetSnapshot:
         return self.ledger(agent_id).snapshot()
+
+    async def count_context(self, agent_id: str | None = None) -> ContextCount:
+        """The API's exact count of the agent's next request (``count_tokens``), beside the budget's figure."""
+        agent = self.agent(agent_id)
+        figure = self.budget(agent.id).used
+        if not isinstance(self.brain, CountsTokens):
+            note = f"{self.brain.label} has no exact count: only Claude's API counts tokens"
+            return ContextCount(agent=agent.id, budget=figure, note=note)
+        try:
+            exact = await self.brain.count_tokens(agent.request())
+        except BrainError as exc:
+            return ContextCount(agent=agent.id, budget=figure, note=f"count_tokens failed: {exc.message}")
+        return ContextCount(agent=agent.id, budget=figure, exact=exact)
 
     def _account(self, item: object) -> None:
         if not hasattr(item, "seq"):

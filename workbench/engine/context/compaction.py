@@ -67,9 +67,7 @@ def compaction_range(events: Sequence[Event], agent: str, keep_turns: int = DEFA
     earlier = [e for e in mine if isinstance(e, Compaction)]
     covered_to = max((c.to_seq for c in earlier), default=0)
     shaping = [
-        e.seq
-        for e in mine
-        if e.kind in _CONTEXT_KINDS and not (isinstance(e, Primed) and e.primer == MEMORY_PRIMER)
+        e.seq for e in mine if e.kind in _CONTEXT_KINDS and not (isinstance(e, Primed) and e.primer == MEMORY_PRIMER)
     ]
     if not shaping:
         raise NothingToCompact("the context is empty")

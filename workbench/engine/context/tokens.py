@@ -150,6 +150,15 @@ class BudgetSnapshot(BaseModel):
         return self.used / self.window if self.window else 0.0
 
 
+class ContextCount(BaseModel):
+    """The exact count of what an agent's next request would send, beside the budget's figure."""
+
+    agent: str
+    budget: int  # the ledger's figure (exact up to the last reply, estimated since)
+    exact: int | None = None  # the API's count_tokens; None when it could not be asked
+    note: str = ""  # why there is no exact count
+
+
 class TokenLedger:
     """Incremental token accounting for one agent's context."""
 

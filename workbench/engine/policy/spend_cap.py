@@ -34,6 +34,7 @@ class SpendCaps:
         self.modes: dict[str, str] = {}
         self.held: set[str] = set()  # agents paused by a cap
         self.reached = asyncio.Event()  # some agent was held (a headless run stops there)
+        self.reason = ""  # why the last agent held was
 
     def observe(self, event: Event) -> None:
         if isinstance(event, SpendCap):
@@ -73,6 +74,7 @@ class SpendCaps:
         while (reason := self.exceeded(agent.id)) is not None:
             agent.pause()
             await agent.set_state("paused", reason)
+            self.reason = f"{agent.id} paused: {reason}"
             self.reached.set()
             await agent.resumed()
             await agent.set_state("thinking")

@@ -80,7 +80,9 @@ def load_memory(workspace: Path, home: Path, counter: TokenCounter, max_tokens: 
         for name in PROJECT_FILES:
             candidate = folder / name
             if candidate.is_file():
-                scope = "the user's private project instructions" if name == "CLAUDE.local.md" else "project instructions"
+                scope = (
+                    "the user's private project instructions" if name == "CLAUDE.local.md" else "project instructions"
+                )
                 loader.read(candidate, scope, trusted=False)
     result = MemoryLoad(files=[s.path for s in loader.sources], problems=loader.problems)
     if not loader.sources:
@@ -144,7 +146,9 @@ class _Loader:
             )
             return
         resolved = target.resolve()
-        if not trusted and not (resolved.is_relative_to(self.workspace) or resolved.is_relative_to(self.home / ".claude")):
+        if not trusted and not (
+            resolved.is_relative_to(self.workspace) or resolved.is_relative_to(self.home / ".claude")
+        ):
             self.problems.append(
                 f"{importer}: @{written} leads outside the workspace ({resolved}): a project's memory file "
                 "may not import it (your own ~/.claude/CLAUDE.md may)."

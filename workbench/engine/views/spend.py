@@ -102,3 +102,38 @@ def fleet_spend(events: Iterable[Event], prices: PriceTable) -> Spend:
     for event in events:
         spend.observe(event)
     return spend
+
+
+def cost_text(cost: Cost) -> str:
+    """``$1.23``; ``$1.23+`` when some model had no price; ``n/a`` when none had."""
+    if cost.unpriced and not cost.usd:
+        return "n/a"
+    return money(cost.usd) + ("+" if cost.unpriced else "")
+
+
+def cost_summary(cost: Cost) -> str:
+    """``$1.23 (cached 91% of input; $4.56 without the cache)``; ``n/a`` when no model had a price."""
+    text = cost_text(cost) + (f" (no price for {', '.join(cost.unpriced)})" if cost.unpriced else "")
+    if cost.tokens.cache_read or cost.tokens.cache_write:
+        text += f" (cached {cost.tokens.cache_read_share:.0%} of input; {money(cost.uncached_usd)} without the cache)"
+    return text
+
+
+def cost_report(events: Iterable[Event], prices: PriceTable) -> list[str]:
+    """What a session cost, as lines to read: the fleet, then each agent that spent anything, own and with its sub-agents."""
+    spend = fleet_spend(events, prices)
+    if not spend.totals:
+        return []
+    fleet = spend.fleet()
+    lines = [f"cost: {cost_summary(fleet)}"]
+    if not fleet.usd:
+        return lines
+    for agent in spend.parents:
+        own, subtree = spend.own(agent), spend.subtree(agent)
+        if not subtree.tokens.requests:
+            continue
+        line = f"  {agent}: {money(own.usd)} own"
+        if subtree.tokens.requests > own.tokens.requests:
+            line += f", {money(subtree.usd)} with its sub-agents"
+        lines.append(line + f" ({own.tokens.requests} requests)")
+    return lines

@@ -11,7 +11,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
-from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer
 
@@ -28,6 +27,7 @@ from workbench.frontends.tui.messages import (
 )
 from workbench.frontends.tui.notices import Notice, finished_notice, proposal_notice
 from workbench.frontends.tui.slash import parse
+from workbench.frontends.tui.spend_actions import SpendActions
 from workbench.frontends.tui.widgets.agents_pane import AgentsPane, AgentTree
 from workbench.frontends.tui.widgets.budget_pane import BudgetPane
 from workbench.frontends.tui.widgets.conversation import Conversation
@@ -59,7 +59,7 @@ FINISHED_BATCH_S = 0.3
 DENSE_BELOW = 40  # terminal rows under which the budget pane keeps to the essentials
 
 
-class MainScreen(Screen[None]):
+class MainScreen(SpendActions):
     BINDINGS = bindings("main")
     AUTO_FOCUS = "#prompt"
 
