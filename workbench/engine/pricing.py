@@ -4,9 +4,10 @@ Prices are USD per million tokens, from Anthropic's pricing page
 (platform.claude.com/docs/en/about-claude/pricing). A price the config gives
 (``[prices."claude-x"] input = 3.0``) replaces the default; the cache rates left
 out follow the API's multipliers of the input rate: writes 1.25× (5 minutes) and
-2× (1 hour), reads 0.1×. A model id with a date or a context suffix
-(``claude-haiku-4-5-20251001``, ``claude-sonnet-4-5[1m]``) takes the price of the
-longest id it extends. A model with no price (the offline brain, an unknown
+2× (1 hour), reads 0.1×. A model id with a date, a version or a context suffix, or a
+cloud's prefix (``claude-haiku-4-5-20251001``, ``claude-sonnet-4-5[1m]``,
+``us.anthropic.claude-opus-4-1-20250805-v1:0``, ``claude-opus-4@20250514``) takes the
+price of the id it decorates. A model with no price (the offline brain, an unknown
 server's model) costs nothing known: callers say so rather than show $0.
 
 One price per model: the higher tiers some models charge for very long prompts are not modelled.
@@ -14,6 +15,7 @@ One price per model: the higher tiers some models charge for very long prompts a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -21,6 +23,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from workbench.log.usage_totals import TokenTotals
 
 PER_TOKEN = 1e-6  # prices are per million tokens
+# a cloud's prefix (Bedrock's ``us.anthropic.``), and the date, version and context-window suffixes of an id
+_PREFIX = re.compile(r"^(?:[a-z]{2,}\.)?anthropic\.")
+_SUFFIXES = re.compile(r"(?:[-@]\d{8}|-v\d+(?::\d+)?|\[[^\]]*\])+$")
 WRITE_5M, WRITE_1H, READ = 1.25, 2.0, 0.1  # the API's cache multipliers of the input price
 
 
@@ -108,11 +113,8 @@ class PriceTable:
         self._found: dict[str, ModelPrice | None] = {}
 
     def price(self, model: str) -> ModelPrice | None:
-        """The price of ``model``: its own, or that of the longest id it extends (``-20251001``, ``[1m]``)."""
+        """The price of ``model``: its own, or that of the id it decorates (``-20251001``, ``[1m]``, ``-v1:0``)."""
         if model not in self._found:
-            extended = (
-                name for name in self.prices if model == name or (model.startswith(name) and model[len(name)] in "-[@")
-            )
-            best = max(extended, key=len, default=None)
-            self._found[model] = self.prices[best] if best is not None else None
+            base = _SUFFIXES.sub("", _PREFIX.sub("", model))
+            self._found[model] = self.prices.get(model) or self.prices.get(base)
         return self._found[model]

@@ -99,8 +99,9 @@ def scaled(categories: dict[str, int], total: int) -> dict[str, int]:
     """The categories in proportion, as whole tokens that add up to ``total`` exactly (largest remainders)."""
     counted = {name: max(0, tokens) for name, tokens in categories.items()}
     weight = sum(counted.values())
-    if weight == 0:
-        return {name: (total if name == "history" else 0) for name in counted}
+    if weight == 0:  # nothing counted locally, yet the API reported tokens: the conversation holds them
+        holder = "history" if "history" in counted else next(iter(counted), "")
+        return {name: (total if name == holder else 0) for name in counted}
     shares = {name: tokens * total / weight for name, tokens in counted.items()}
     result = {name: int(share) for name, share in shares.items()}
     short = total - sum(result.values())
