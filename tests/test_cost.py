@@ -208,7 +208,7 @@ async def test_a_session_cap_pauses_the_agent_and_raising_it_lets_it_finish(work
         assert len(server.message_requests) == 1  # the tool ran; the next request waits
         status = [e for e in bench.events if isinstance(e, Status) and e.state == "paused"][-1]
         assert status.detail.startswith(CAP_REACHED) and "the session spent $" in status.detail
-        assert "of $0.0010" in status.detail
+        assert "of $0.001" in status.detail
 
         assert await bench.set_spend_cap(1.0) == ["primary"]
         await primary.settled()

@@ -77,7 +77,11 @@ def describe(event: Event) -> str:
         flag = "error: " if event.is_error else ""
         return f"{event.name} → {flag}{one_line(event.content, 80)} ({len(event.content):,} chars)"
     if isinstance(event, Usage):
-        return f"in {event.input_tokens:,} · out {event.output_tokens:,} · cache {event.cache_read_input_tokens:,}"
+        cache = f" · cache read {event.cache_read_input_tokens:,}" if event.cache_read_input_tokens else ""
+        if event.cache_creation_input_tokens:
+            cache += f" · cache write {event.cache_creation_input_tokens:,}"
+        purpose = "" if event.purpose == "reply" else f" ({event.purpose})"
+        return f"in {event.input_tokens:,} · out {event.output_tokens:,}{cache}{purpose}"
     if isinstance(event, Compaction):
         return f"compacted seq {event.from_seq}–{event.to_seq}: {event.tokens_before:,} → {event.tokens_after:,} tokens"
     if isinstance(event, Reduction):

@@ -17,12 +17,15 @@ from workbench.protocol.events import AgentSpawned, Event, Usage
 
 
 def money(usd: float) -> str:
-    """``$1,234``, ``$1.23``, ``$0.04``, ``$0.0042``: enough digits to tell small amounts apart."""
+    """``$1,234``, ``$12.34``, ``$0.0132``, ``$0.04``: up to four decimals under a dollar, where sessions mostly are."""
     if usd >= 1000:
         return f"${usd:,.0f}"
-    if usd >= 0.01 or usd == 0:
+    if usd >= 1 or usd == 0:
         return f"${usd:.2f}"
-    return f"${usd:.4f}" if usd >= 0.0001 else "<$0.0001"
+    if usd < 0.0001:
+        return "<$0.0001"
+    digits = f"{usd:.4f}".rstrip("0")  # "0.0132", "0.04", "0.1"
+    return "$" + digits.ljust(4, "0")  # never fewer than two decimals: $0.10
 
 
 class Cost(BaseModel):
