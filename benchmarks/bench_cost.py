@@ -53,7 +53,7 @@ def make_workspace(root: Path) -> Path:
     (workspace / "src").mkdir(parents=True)
     for i in range(FILES):
         body = "".join(
-            f"def handler_{i}_{j}(request):\n    \"\"\"Answer request {j} of module {i}.\"\"\"\n"
+            f'def handler_{i}_{j}(request):\n    """Answer request {j} of module {i}."""\n'
             f"    return {{'module': {i}, 'step': {j}, 'greeting': 'hello'}}\n\n"
             for j in range(40)
         )
@@ -89,7 +89,9 @@ def session_replies(body: dict[str, Any]) -> Reply:
     called = _called(body) if _answered(body) else []
     module = _module_of(body)
     if not _answered(body):
-        return Reply(text="Reading it.", tool_calls=[ToolCall(name="Read", input={"file_path": f"src/module_{module}.py"})])
+        return Reply(
+            text="Reading it.", tool_calls=[ToolCall(name="Read", input={"file_path": f"src/module_{module}.py"})]
+        )
     if called == ["Read"]:
         return Reply(text="Searching.", tool_calls=[ToolCall(name="Grep", input={"pattern": f"handler_{module}_1"})])
     if called == ["Grep"]:
@@ -112,7 +114,9 @@ def fanout_replies(body: dict[str, Any]) -> Reply:
     module = next(i for i in range(CHILDREN - 1, -1, -1) if f"module_{i}.py" in task)
     called = _called(body) if _answered(body) else []
     if not _answered(body):
-        return Reply(text="Reading.", tool_calls=[ToolCall(name="Read", input={"file_path": f"src/module_{module}.py"})])
+        return Reply(
+            text="Reading.", tool_calls=[ToolCall(name="Read", input={"file_path": f"src/module_{module}.py"})]
+        )
     if called == ["Read"]:
         return Reply(text="Searching.", tool_calls=[ToolCall(name="Grep", input={"pattern": f"handler_{module}_2"})])
     return Reply(text=f"src/module_{module}.py: forty pure handlers.")
