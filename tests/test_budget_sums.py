@@ -8,12 +8,15 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.engine_driver import ask, spawn
 from workbench.brains.scripted import ScriptedBrain
 from workbench.engine.config import Config
-from workbench.engine.context.tokens import TokenLedger, default_counter, scaled
-from workbench.engine.engine import Workbench
+from workbench.engine.context.tokens import default_counter, scaled
+from workbench.engine.engine import Engine
 from workbench.engine.remount import remount
+from workbench.engine.views.budgets import Budgets
 from workbench.log.bundle import BundleStore
+from workbench.protocol.commands import Compact, Reduce
 from workbench.protocol.content import TextBlock, ThinkingBlock, ToolUseBlock
 from workbench.protocol.events import (
     AgentSpawned,
@@ -42,7 +45,7 @@ def test_scaling_keeps_the_proportions_in_whole_tokens_that_add_up(categories: d
 @st.composite
 def agent_logs(draw: st.DrawFn) -> list[Event]:
     """One agent's log: messages, primers, replies with calls, thinking, results, usage, reductions, compactions."""
-    events: list[Event] = [AgentSpawned(agent="a", system=draw(words))]
+    events: list[Event] = [AgentSpawned(agent="a", system=draw(words), tools_tokens=draw(st.integers(0, 3000)))]
     results: list[str] = []
     for step in range(draw(st.integers(1, 25))):
         kind = draw(st.sampled_from(["user", "primed", "reply", "usage", "reduce", "compact"]))
@@ -71,15 +74,15 @@ def agent_logs(draw: st.DrawFn) -> list[Event]:
 @given(agent_logs())
 @settings(max_examples=150, deadline=None)
 def test_every_prefix_of_a_random_log_adds_up_and_a_resumed_ledger_agrees(log: list[Event]) -> None:
-    live = TokenLedger("a", COUNTER)
+    live = Budgets(COUNTER, window=200_000, delegate_at=0.3, compact_at=0.8)
     for event in log:
-        live.observe(event)
-        snapshot = live.snapshot()
+        live.apply(event)
+        snapshot = live.snapshot("a")
         assert sum(snapshot.categories.values()) == snapshot.used
-    resumed = TokenLedger("a", COUNTER)
+    resumed = Budgets(COUNTER, window=200_000, delegate_at=0.3, compact_at=0.8)
     for event in log:
-        resumed.observe(event)
-    assert resumed.snapshot() == live.snapshot()
+        resumed.apply(event)
+    assert resumed.snapshot("a") == live.snapshot("a")
 
 
 # -- whole sessions, resumed and remounted ------------------------------------------------------
@@ -89,21 +92,21 @@ ACTIONS = ["read README.md", "list the files", "search for greeting", "delegate:
 
 async def run_session(workspace: Path, store: BundleStore, actions: list[str]) -> str:
     config = Config(bundles=store.root, fsync="never")
-    bench = await Workbench.open(config, workspace, ScriptedBrain(), store=store)
+    bench = await Engine.open(config, workspace, ScriptedBrain(), store=store)
     for action in actions:
         if action == "compact":
-            await bench.compact("primary")
+            await bench.submit(Compact())
         elif action == "reduce":
-            await bench.reduce("primary")
+            await bench.submit(Reduce())
         elif action.startswith("delegate: "):
-            await bench.delegate(action.removeprefix("delegate: "))
+            await spawn(bench, "delegated", action.removeprefix("delegate: "))
             await bench.wait_all()
         else:
-            await bench.ask(action)
-        await bench.primary.settled()  # a sub-agent's summary has come back and been answered
+            await ask(bench, action)
+        await bench.settled()  # a sub-agent's summary has come back and been answered
     live = {agent: bench.budget(agent) for agent in bench.supervisor.agents}
     await bench.close()
-    resumed = await Workbench.resume(config, workspace, ScriptedBrain(), bench.session.id, store=store)
+    resumed = await Engine.resume(config, workspace, ScriptedBrain(), bench.session.id, store=store)
     again = {agent: resumed.budget(agent) for agent in resumed.supervisor.agents}
     await resumed.close()
     assert again == live
@@ -132,8 +135,8 @@ async def test_a_remounted_session_adds_up_too(tmp_path: Path) -> None:
     source = await run_session(workspace, store, ["read README.md", "list the files"])
     plan = await remount(store, source, up_to_seq=(await store.read(source)).events[-1].seq)
     config = Config(bundles=store.root, fsync="never")
-    bench = await Workbench.open(config, workspace, ScriptedBrain(), store=store, remount=plan.event)
-    await bench.ask("read README.md")
+    bench = await Engine.open(config, workspace, ScriptedBrain(), store=store, remount=plan.event)
+    await ask(bench, "read README.md")
     budget = bench.budget("primary")
     assert sum(budget.categories.values()) == budget.used and budget.categories["history"] > 0
     await bench.close()

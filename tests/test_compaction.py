@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.engine_driver import ask
 from tests.messages_api import assert_valid_messages
 from tests.test_reduce import FILE, Log
 from workbench.brains.scripted import COMPACTION_MARKER as SCRIPTED_MARKER
@@ -23,7 +24,7 @@ from workbench.engine.context.compaction import (
 from workbench.engine.context.fold import fold, summary_text
 from workbench.engine.context.reduce import context_tokens
 from workbench.engine.context.tokens import BudgetSnapshot, TokenLedger, default_counter
-from workbench.engine.engine import Workbench
+from workbench.engine.engine import Engine
 from workbench.engine.policy.budget import (
     DelegationWatch,
     reducing_suffices,
@@ -257,10 +258,10 @@ async def test_compaction_in_a_live_session_with_the_real_engine(tmp_path: Path)
     for name in ("a.md", "b.md", "c.md"):
         (workspace / name).write_text(f"# {name}\n\n" + "This sentence explains the project in some detail. " * 200)
     brain = ScriptedBrain()
-    bench = await Workbench.open(Config(bundles=tmp_path / "bundles", fsync="never"), workspace, brain)
+    bench = await Engine.open(Config(bundles=tmp_path / "bundles", fsync="never"), workspace, brain)
     try:
         for name in ("a.md", "b.md", "c.md"):
-            await bench.ask(f"read {name}")
+            await ask(bench, f"read {name}")
         agent = bench.primary
         tools = [t.spec() for t in agent.tools()]
         before = bench.budget("primary").categories["tool_results"]
@@ -268,7 +269,7 @@ async def test_compaction_in_a_live_session_with_the_real_engine(tmp_path: Path)
         compaction = await compact(bench.events, "primary", brain, instructions="keep file names", tools=tools)
         await agent.append(compaction)
         budget = bench.budget("primary")
-        answer = await bench.ask("read a.md")
+        answer = await ask(bench, "read a.md")
     finally:
         await bench.close()
 
@@ -331,12 +332,12 @@ async def test_a_reduction_that_suffices_spares_the_automatic_compaction(tmp_pat
     workspace.mkdir()
     (workspace / "big.md").write_text("# big\n\n" + "A line that takes some room in the context. " * 400)
     config = Config(bundles=tmp_path / "bundles", fsync="never", window=12_000)
-    bench = await Workbench.open(config, workspace, ScriptedBrain())
+    bench = await Engine.open(config, workspace, ScriptedBrain())
     try:
-        await bench.ask("read big.md")
+        await ask(bench, "read big.md")
         # the second copy takes the context past 80 %; the request after it stubs the first copy
         # (superseded), which is enough: no compaction, and the cache is re-written from that result only
-        await bench.ask("read big.md")
+        await ask(bench, "read big.md")
         kinds = [e.kind for e in bench.session.events_of("primary")]
         assert kinds.count("reduction") == 1 and "compaction" not in kinds
         assert not should_compact(bench.budget("primary"))

@@ -11,18 +11,20 @@ from pathlib import Path
 
 import pytest
 
+from tests.engine_driver import ask, run, spawn
 from tests.fake_api import FakeAnthropicServer, Reply, ToolCall, serve_in_thread
 from workbench.brains.anthropic import AnthropicBrain
 from workbench.brains.scripted import ScriptedBrain
 from workbench.engine.brain_factory import BrainChoice, make_brain
 from workbench.engine.config import Config, ConfigError, LimitsConfig, load_config
-from workbench.engine.engine import Workbench
+from workbench.engine.engine import Engine
 from workbench.engine.models import DEFAULT_ALIASES, model_aliases, resolve_model
 from workbench.engine.policy.spend_cap import CAP_REACHED
 from workbench.engine.pricing import DEFAULT_PRICES, ModelPrice, PriceTable
 from workbench.engine.views.spend import cost_report, fleet_spend, money
 from workbench.log.bundle import BundleStore
 from workbench.log.meta import META_VERSION, SessionMeta
+from workbench.protocol.commands import Send, SetSpendCap
 from workbench.protocol.events import (
     AgentSpawned,
     CacheCreation,
@@ -161,8 +163,8 @@ async def test_a_sub_agent_of_a_type_naming_an_alias_runs_on_the_model_id(tmp_pa
     agents = tmp_path / "ws" / ".claude" / "agents"
     agents.mkdir(parents=True)
     (agents / "scout.md").write_text("---\nname: scout\ndescription: looks around\nmodel: haiku\n---\nLook around.\n")
-    bench = await Workbench.open(Config(bundles=tmp_path / "b", fsync="never"), tmp_path / "ws", ScriptedBrain())
-    child = await bench.delegate("list the files", agent_type="scout")
+    bench = await Engine.open(Config(bundles=tmp_path / "b", fsync="never"), tmp_path / "ws", ScriptedBrain())
+    child = await spawn(bench, "delegated", "list the files", agent_type="scout")
     await bench.wait_all()
     await bench.close()
     spawned = next(e for e in bench.events if isinstance(e, AgentSpawned) and e.agent == child.id)
@@ -200,9 +202,9 @@ async def test_a_session_cap_pauses_the_agent_and_raising_it_lets_it_finish(work
     config = Config(bundles=tmp_path / "b", fsync="never", limits=LimitsConfig(max_budget_usd=0.001))
     async with FakeAnthropicServer(responder=tool_then_answer) as server:
         brain = AnthropicBrain(SONNET, base_url=server.base_url, api_key="k")
-        bench = await Workbench.open(config, workspace, brain)
-        bench.send("what is in README.md?")
-        await bench.caps.reached.wait()
+        bench = await Engine.open(config, workspace, brain)
+        await run(bench, Send(text="what is in README.md?"))
+        await bench.view.caps.reached.wait()
         primary = bench.primary
         assert primary.paused and primary.state == "paused"
         assert len(server.message_requests) == 1  # the tool ran; the next request waits
@@ -210,15 +212,15 @@ async def test_a_session_cap_pauses_the_agent_and_raising_it_lets_it_finish(work
         assert status.detail.startswith(CAP_REACHED) and "the session spent $" in status.detail
         assert "of $0.001" in status.detail
 
-        assert await bench.set_spend_cap(1.0) == ["primary"]
+        assert await run(bench, SetSpendCap(max_usd=1.0)) == ""
         await primary.settled()
         assert primary.result == "done reading"
         assert any(isinstance(e, SpendCap) and e.max_usd == 1.0 and e.agent == "" for e in bench.events)
         await bench.close()
 
         # the raised cap is in the log: a resumed session keeps it, whatever the config says
-        bench = await Workbench.resume(config, workspace, brain, bench.session.id)
-        assert bench.caps.cap("") == 1.0 and bench.caps.exceeded("primary") is None
+        bench = await Engine.resume(config, workspace, brain, bench.session.id)
+        assert bench.view.caps.cap("") == 1.0 and bench.view.caps.exceeded("primary") is None
         await bench.close()
 
 
@@ -226,14 +228,15 @@ async def test_a_background_agents_own_cap_holds_it_alone(workspace: Path, tmp_p
     config = Config(bundles=tmp_path / "b", fsync="never", limits=LimitsConfig(max_budget_usd_background=0.001))
     async with FakeAnthropicServer(responder=tool_then_answer) as server:
         brain = AnthropicBrain(SONNET, base_url=server.base_url, api_key="k")
-        bench = await Workbench.open(config, workspace, brain)
-        worker = await bench.background("read README.md")
-        await bench.caps.reached.wait()
-        assert bench.caps.held == {worker.id}
-        assert "it and its sub-agents spent" in bench.caps.reason
-        assert await bench.ask("hello") == "done reading"  # the worker's cap is not the primary's
+        bench = await Engine.open(config, workspace, brain)
+        worker = await spawn(bench, "background", "read README.md")
+        await bench.view.caps.reached.wait()
+        assert bench.view.caps.held == {worker.id}
+        assert "it and its sub-agents spent" in bench.view.caps.reason
+        assert await ask(bench, "hello") == "done reading"  # the worker's cap is not the primary's
         assert not bench.primary.paused
-        assert await bench.set_spend_cap(None, worker.id) == [worker.id]
+        outcome = await bench.submit(SetSpendCap(agent=worker.id))
+        assert outcome.ok and outcome.message == f"{worker.id} has no cap; {worker.id} goes on."
         await bench.wait_all()
         assert worker.state == "done"
         await bench.close()
@@ -284,7 +287,7 @@ def test_bad_caps_are_refused_on_the_command_line(workspace: Path, tmp_path: Pat
 
 async def test_a_summary_written_before_costs_were_kept_is_rebuilt_with_them(tmp_path: Path) -> None:
     store = BundleStore(tmp_path / "b")
-    bench = await Workbench.open(Config(bundles=store.root, fsync="never"), tmp_path, ScriptedBrain(), store=store)
+    bench = await Engine.open(Config(bundles=store.root, fsync="never"), tmp_path, ScriptedBrain(), store=store)
     await bench.session.append(usage("primary", input_tokens=MILLION))
     await bench.close()
     folder = store.folder(bench.session.id)

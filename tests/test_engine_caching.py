@@ -9,14 +9,16 @@ from typing import Any
 
 import pytest
 
+from tests.engine_driver import ask, run, spawn
 from tests.fake_api import FakeAnthropicServer, RecordedRequest, Reply, ToolCall
 from tests.prompt_cache import block_tokens, prefix_blocks
 from workbench.brains.anthropic import AnthropicBrain
 from workbench.engine.config import CacheSettings, Config, LimitsConfig
-from workbench.engine.engine import Workbench
+from workbench.engine.engine import Engine
 from workbench.engine.remount import remount
 from workbench.log.bundle import BundleStore
-from workbench.protocol.events import Usage
+from workbench.protocol.commands import Compact
+from workbench.protocol.events import Compaction, Usage
 
 MODEL = "claude-sonnet-4-6"
 
@@ -48,10 +50,10 @@ async def server() -> AsyncIterator[FakeAnthropicServer]:
         yield fake
 
 
-async def open_bench(workspace: Path, server: FakeAnthropicServer, **config: Any) -> Workbench:
+async def open_bench(workspace: Path, server: FakeAnthropicServer, **config: Any) -> Engine:
     settings = Config(bundles=workspace.parent / "bundles", fsync="never", **config)
     brain = AnthropicBrain(MODEL, base_url=server.base_url, api_key="test-key")
-    return await Workbench.open(settings, workspace, brain)
+    return await Engine.open(settings, workspace, brain)
 
 
 def plain(value: Any) -> str:
@@ -82,7 +84,7 @@ async def test_each_request_reads_everything_the_one_before_it_sent(
 ) -> None:
     bench = await open_bench(workspace, server)
     for prompt in ("what does README.md say?", "and where is the greeting?", "thanks, once more"):
-        await bench.ask(prompt)
+        await ask(bench, prompt)
     await bench.close()
     requests = server.message_requests
     assert len(requests) == 9
@@ -100,8 +102,8 @@ async def test_the_foreground_caches_for_five_minutes_and_sub_agents_for_an_hour
     workspace: Path, server: FakeAnthropicServer
 ) -> None:
     bench = await open_bench(workspace, server)
-    await bench.ask("what does README.md say?")
-    await bench.delegate("look for the greeting")
+    await ask(bench, "what does README.md say?")
+    await spawn(bench, "delegated", "look for the greeting")
     await bench.wait_all()
     await bench.close()
     ttls = {}
@@ -119,10 +121,10 @@ async def test_children_share_the_prefix_their_parent_and_siblings_wrote(
     workspace: Path, server: FakeAnthropicServer
 ) -> None:
     bench = await open_bench(workspace, server, limits=LimitsConfig(concurrency=1))
-    await bench.ask("what does README.md say?")
-    await bench.delegate("first look")
+    await ask(bench, "what does README.md say?")
+    await spawn(bench, "delegated", "first look")
     await bench.wait_all()
-    await bench.delegate("second look")
+    await spawn(bench, "delegated", "second look")
     await bench.wait_all()
     await bench.close()
     firsts = {}
@@ -144,9 +146,10 @@ async def test_after_a_compaction_the_memory_prefix_still_reads_from_the_cache(
 ) -> None:
     bench = await open_bench(workspace, server)
     for prompt in ("what does README.md say?", "and the greeting?", "anything else?"):
-        await bench.ask(prompt)
-    assert await bench.compact("primary") is not None
-    await bench.ask("go on")
+        await ask(bench, prompt)
+    await run(bench, Compact())
+    assert any(isinstance(e, Compaction) for e in bench.events)
+    await ask(bench, "go on")
     await bench.close()
     after = server.message_requests[-3]  # the first request after the compaction (the summary request is before it)
     assert "<conversation-summary>" in json.dumps(after.body["messages"][0])
@@ -161,8 +164,8 @@ async def test_a_remount_or_a_fork_reads_the_sources_prefix(
     workspace: Path, server: FakeAnthropicServer, at: str
 ) -> None:
     bench = await open_bench(workspace, server)
-    await bench.ask("what does README.md say?")
-    await bench.ask("and the greeting?")
+    await ask(bench, "what does README.md say?")
+    await ask(bench, "and the greeting?")
     await bench.close()
     store = BundleStore(workspace.parent / "bundles")
     events = (await store.read(bench.session.id)).events
@@ -171,8 +174,8 @@ async def test_a_remount_or_a_fork_reads_the_sources_prefix(
     sent_before = len(server.message_requests)
     settings = Config(bundles=store.root, fsync="never")
     brain = AnthropicBrain(MODEL, base_url=server.base_url, api_key="test-key")
-    continued = await Workbench.open(settings, workspace, brain, store=store, remount=plan.event)
-    await continued.ask("carry on")
+    continued = await Engine.open(settings, workspace, brain, store=store, remount=plan.event)
+    await ask(continued, "carry on")
     await continued.close()
     first = server.message_requests[sent_before]
     assert stable_prefix(first) == stable_prefix(server.message_requests[0])
@@ -181,7 +184,7 @@ async def test_a_remount_or_a_fork_reads_the_sources_prefix(
 
 async def test_switched_off_no_request_carries_a_breakpoint(workspace: Path, server: FakeAnthropicServer) -> None:
     bench = await open_bench(workspace, server, cache=CacheSettings(enabled=False))
-    await bench.ask("what does README.md say?")
+    await ask(bench, "what does README.md say?")
     await bench.close()
     assert all("cache_control" not in json.dumps(r.body) for r in server.message_requests)
     assert all(r.usage["cache_read_input_tokens"] == 0 for r in server.message_requests)

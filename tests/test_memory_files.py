@@ -6,14 +6,16 @@ from pathlib import Path
 
 import pytest
 
+from tests.engine_driver import ask, run, spawn
 from workbench.brains.scripted import ScriptedBrain
 from workbench.engine.config import Config, MemorySettings
 from workbench.engine.context.compaction import compaction_range
 from workbench.engine.context.fold import fold, primer_text
 from workbench.engine.context.tokens import default_counter
-from workbench.engine.engine import Workbench
+from workbench.engine.engine import Engine
 from workbench.engine.priming.memory import MAX_FILE_BYTES, MAX_IMPORT_HOPS, imports_of, load_memory, without_comments
-from workbench.protocol.events import AgentSpawned, Error, Primed, UserMessage
+from workbench.protocol.commands import Compact
+from workbench.protocol.events import AgentSpawned, Compaction, Error, Primed, UserMessage
 
 COUNTER = default_counter()
 
@@ -146,9 +148,9 @@ def test_an_unreadable_file_is_named_and_the_rest_loads(workspace: Path, home: P
 # -- in a session ------------------------------------------------------------------------------
 
 
-async def open_bench(workspace: Path, **config: object) -> Workbench:
+async def open_bench(workspace: Path, **config: object) -> Engine:
     settings = Config(bundles=workspace.parent / "bundles", fsync="never", **config)  # type: ignore[arg-type]
-    return await Workbench.open(settings, workspace, ScriptedBrain())
+    return await Engine.open(settings, workspace, ScriptedBrain())
 
 
 async def test_every_agent_starts_with_the_memory_as_its_first_message(workspace: Path, home: Path) -> None:
@@ -156,9 +158,9 @@ async def test_every_agent_starts_with_the_memory_as_its_first_message(workspace
     bench = await open_bench(workspace)
     kinds = [e.kind for e in bench.session.events_of("primary")]
     assert kinds[:2] == ["agent_spawned", "primed"]
-    child = await bench.delegate("list the files")
+    child = await spawn(bench, "delegated", "list the files")
     await bench.wait_all()
-    await bench.ask("hello")
+    await ask(bench, "hello")
     for agent in ("primary", child.id):
         first = fold(bench.session.events_of(agent), agent=agent).messages[0]["content"][0]["text"]
         assert first.startswith('<primer name="memory">') and "Always say which files you read." in first
@@ -187,11 +189,12 @@ async def test_compaction_summarises_the_turns_but_never_the_memory(workspace: P
     (workspace / "README.md").write_text("# Readme\n")
     bench = await open_bench(workspace)
     for prompt in ("read README.md", "list the files", "read README.md again", "what did we do"):
-        await bench.ask(prompt)
+        await ask(bench, prompt)
     memory = next(e for e in bench.events if isinstance(e, Primed))
     start, _ = compaction_range(bench.session.events_of("primary"), "primary")
     assert start > memory.seq
-    assert await bench.compact("primary") is not None
+    await run(bench, Compact())
+    assert any(isinstance(e, Compaction) for e in bench.events)
     first = fold(bench.session.events_of("primary"), agent="primary").messages[0]["content"]
     assert first[0]["text"].startswith('<primer name="memory">')
     assert first[1]["text"].startswith("<conversation-summary>")
@@ -204,8 +207,8 @@ async def test_after_a_resume_new_agents_get_the_sessions_memory_byte_for_byte(w
     await bench.close()
     (workspace / "CLAUDE.md").write_text("Version two, edited since.")  # the session keeps what it started with
     config = Config(bundles=workspace.parent / "bundles", fsync="never")
-    bench = await Workbench.resume(config, workspace, ScriptedBrain(), bench.session.id)
-    child = await bench.delegate("list the files")
+    bench = await Engine.resume(config, workspace, ScriptedBrain(), bench.session.id)
+    child = await spawn(bench, "delegated", "list the files")
     await bench.wait_all()
     primed = [e for e in bench.events if isinstance(e, Primed)]
     assert [e.agent for e in primed] == ["primary", child.id]

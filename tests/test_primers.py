@@ -16,7 +16,7 @@ import pytest
 from workbench.engine.config import Config
 from workbench.engine.context.fold import fold, primer_text
 from workbench.engine.context.tokens import TokenLedger, default_counter
-from workbench.engine.policy.permissions import ApprovalAnswer, ApprovalRequest, PermissionPolicy
+from workbench.engine.policy.permissions import PermissionPolicy
 from workbench.engine.priming.checkpoints import checkpoints_of
 from workbench.engine.priming.primers import (
     BUILTIN_DIR,
@@ -37,6 +37,7 @@ from workbench.engine.priming.primers import (
     resolve,
 )
 from workbench.frontends.cli.primers import list_primers, show_primer
+from workbench.protocol.commands import Approve
 from workbench.protocol.events import AgentSpawned, decode_event, encode_event
 
 FIXTURES = Path(__file__).parent / "fixtures" / "claude_code"
@@ -383,13 +384,20 @@ async def test_an_oversized_include_is_refused(workspace: Path, monkeypatch: pyt
 
 
 class Approver:
-    def __init__(self, choice: str) -> None:
-        self.choice = choice
-        self.requests: list[ApprovalRequest] = []
+    """Answers every approval with one choice; "always" rules join ``policy``, as a session's log would add them."""
 
-    async def __call__(self, request: ApprovalRequest) -> ApprovalAnswer:
-        self.requests.append(request)
-        return ApprovalAnswer(choice=self.choice, reason="not now" if self.choice == "deny" else None)  # type: ignore[arg-type]
+    def __init__(self, choice: str, policy: PermissionPolicy | None = None) -> None:
+        self.choice = choice
+        self.policy = policy
+        self.requests: list[dict] = []
+
+    async def approval(self, agent: str, **asked) -> Approve:
+        self.requests.append({"agent": agent, **asked})
+        return Approve(request_id="r", choice=self.choice, reason="not now" if self.choice == "deny" else "")  # type: ignore[arg-type]
+
+    async def remember(self, rule: str, source: str) -> None:
+        if self.policy is not None:
+            self.policy.add_rule("allow", rule)
 
 
 async def test_a_denied_command_is_an_error_and_does_not_run(workspace: Path) -> None:
@@ -412,13 +420,14 @@ async def test_the_approver_decides_what_would_ask(workspace: Path) -> None:
     once = Approver("allow_once")
     await run(primer("!`touch ran`"), "", workspace, policy, approver=once, agent_id="primary")
     assert (workspace / "ran").exists()
-    assert once.requests[0].subject == "touch ran" and once.requests[0].agent_id == "primer p for primary"
+    assert once.requests[0]["subject"] == "touch ran" and once.requests[0]["agent"] == "primary"
+    assert "primer p" in once.requests[0]["preview"]
     assert policy.allow == []
     denied = Approver("deny")
     with pytest.raises(CommandDenied, match="denied: not now"):
         await run(primer("!`touch again`"), "", workspace, policy, approver=denied)
     assert not (workspace / "again").exists()
-    await run(primer("!`ls -a`"), "", workspace, policy, approver=Approver("allow_always"))
+    await run(primer("!`ls -a`"), "", workspace, policy, approver=Approver("allow_always", policy))
     assert [r.text for r in policy.allow] == ["Bash(ls:*)"]
 
 
@@ -567,7 +576,7 @@ async def test_commit_runs_its_allowed_commands_and_asks_about_the_rest(
         await run(commit, "", claude_project, policy)
     approver = Approver("allow_once")
     resolved = await run(commit, "", claude_project, policy, approver=approver)
-    assert [r.subject for r in approver.requests] == [
+    assert [r["subject"] for r in approver.requests] == [
         "git diff HEAD",
         "git branch --show-current",
         "git log --oneline -10",

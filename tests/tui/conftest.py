@@ -8,10 +8,11 @@ prompt, hence in the token counts, and in the log's first line).
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -44,8 +45,18 @@ def utc_local_time() -> Any:
     time.tzset()
 
 
+@pytest.fixture(scope="session")
+def workspace_held() -> Iterator[None]:
+    """The workspace path is one for every run on this machine (it is in the snapshots): a second
+    suite running beside this one waits for it rather than emptying it under this one's feet."""
+    WORKSPACE.parent.mkdir(parents=True, exist_ok=True)
+    with open(WORKSPACE.parent.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 @pytest.fixture
-def workspace() -> Path:
+def workspace(workspace_held: None) -> Path:
     """Always the same path, freshly filled."""
     shutil.rmtree(WORKSPACE, ignore_errors=True)
     WORKSPACE.mkdir(parents=True)

@@ -17,7 +17,7 @@ from workbench.frontends.tui.widgets.context_budget import ContextBudget
 from workbench.frontends.tui.widgets.session_strip import SessionStrip
 from workbench.protocol.events import SpendCap, Status
 
-from .helpers import engine_ready, notices, settle, type_and_send, until
+from .helpers import engine_of, engine_ready, notices, settle, type_and_send, until
 
 MODEL = "claude-sonnet-4-6"
 WIDE = (160, 48)
@@ -51,23 +51,23 @@ def budget_text(app: Any) -> str:
 async def test_the_fleet_each_agent_and_the_cache_show_what_claude_cost(make_app, server: FakeAnthropicServer) -> None:
     async with make_app(brain=claude(server)).run_test(size=WIDE) as pilot:
         app = await engine_ready(pilot)
-        bench = app.main_screen.bench
+        bench = engine_of(app)
         await type_and_send(pilot, "what does README.md say?")
         await settle(pilot)
         await type_and_send(pilot, "/background read README.md")
-        await until(pilot, lambda: "agent-1" in bench.supervisor.agents and bench.agent("agent-1").state == "done")
+        await until(pilot, lambda: bench.agent("agent-1") is not None and bench.agent("agent-1").state == "done")
         await settle(pilot)
 
-        fleet = bench.spend.fleet()
+        fleet = bench.view.spend.fleet()
         assert fleet.usd > 0 and fleet.tokens.cache_read > 0
         cost = strip(app)[3]
         saved = money(fleet.uncached_usd - fleet.usd)
         assert cost == f"cost {money(fleet.usd)} · cached {fleet.tokens.cache_read_share:.0%} · saved {saved}"
         pane = app.query_one(AgentsPane)
-        assert money(bench.spend.own("primary").usd) in str(pane.label(pane.rows["primary"], 80))
-        assert money(bench.spend.own("agent-1").usd) in str(pane.label(pane.rows["agent-1"], 80))
+        assert money(bench.view.spend.own("primary").usd) in str(pane.label(pane.rows["primary"], 80))
+        assert money(bench.view.spend.own("agent-1").usd) in str(pane.label(pane.rows["agent-1"], 80))
         detail = str(app.query_one("#agent-detail").visual)
-        own, subtree = money(bench.spend.own("primary").usd), money(bench.spend.subtree("primary").usd)
+        own, subtree = money(bench.view.spend.own("primary").usd), money(bench.view.spend.subtree("primary").usd)
         assert f"cost {own} own · {subtree} with 1 sub-agent" in detail
         assert "⟲ cached " in budget_text(app)
 
@@ -96,7 +96,7 @@ async def test_the_offline_brain_says_it_has_no_exact_count(make_app) -> None:
 async def test_a_cap_pauses_with_a_notice_and_budget_raises_it(make_app, server: FakeAnthropicServer) -> None:
     async with make_app(brain=claude(server)).run_test(size=WIDE) as pilot:
         app = await engine_ready(pilot)
-        bench = app.main_screen.bench
+        bench = engine_of(app)
         await type_and_send(pilot, "/budget 0.0001")
         await until(pilot, lambda: any(isinstance(e, SpendCap) for e in bench.events))
         await type_and_send(pilot, "what does README.md say?")
@@ -119,7 +119,13 @@ def test_snapshot_costs_and_the_cache(snap_compare, make_app) -> None:
         await type_and_send(pilot, "what does README.md say?")
         await settle(pilot)
         await type_and_send(pilot, "/background read README.md")
-        await until(pilot, lambda: pilot.app.main_screen.bench.agent("agent-1").state == "done")
+        await until(
+            pilot,
+            lambda: (
+                engine_of(pilot.app).agent("agent-1") is not None
+                and engine_of(pilot.app).agent("agent-1").state == "done"
+            ),
+        )
         await settle(pilot)
         pilot.app.clear_notifications()
         await pilot.pause(0.2)

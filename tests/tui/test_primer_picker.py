@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input, OptionList, Static
 
+from tests.tui.helpers import engine_of
 from workbench.frontends.tui.screens.primer_picker import PrimerPicker
 from workbench.frontends.tui.widgets.prompt import PromptArea
 from workbench.protocol.events import Primed
@@ -83,7 +84,7 @@ def status(screen: PrimerPicker) -> str:
 
 
 def primed(app) -> list[Primed]:
-    return [e for e in app.main_screen.bench.events if isinstance(e, Primed)]
+    return [e for e in engine_of(app).events if isinstance(e, Primed)]
 
 
 async def test_primers_are_listed_in_lookup_order_with_what_shadows_what(make_app, primers: Path) -> None:
@@ -116,7 +117,7 @@ async def test_primers_are_listed_in_lookup_order_with_what_shadows_what(make_ap
 async def test_the_previewed_token_count_is_what_lands_in_the_primers_budget(make_app, primers: Path) -> None:
     async with make_app().run_test(size=(160, 48)) as pilot:
         app = await engine_ready(pilot)
-        bench = app.main_screen.bench
+        bench = engine_of(app)
         before = bench.budget("primary").estimates["primers"]
         screen = await open_picker(pilot, "Ada", highlight="hello")
         await until(pilot, lambda: screen.state == "ready")  # no commands: previewed without asking

@@ -21,7 +21,6 @@ from pydantic import BaseModel, Field
 from workbench.engine.context.fold import primer_text, summary_text
 from workbench.protocol.content import RedactedThinkingBlock, TextBlock, ThinkingBlock, ToolUseBlock
 from workbench.protocol.events import (
-    AgentSpawned,
     AssistantMessage,
     Compaction,
     Event,
@@ -71,6 +70,11 @@ def default_counter() -> TokenCounter:
 
 
 DEFAULT_WINDOW = 200_000
+
+
+def tool_tokens(counter: TokenCounter, tools: list[dict[str, Any]]) -> int:
+    """What the tool definitions an agent is offered cost in every request."""
+    return counter.count(json.dumps(tools)) if tools else 0
 
 
 def consumed_tokens(events: list[Event]) -> int:
@@ -185,13 +189,10 @@ class TokenLedger:
         self.cache = CacheFigures()
         self._read_before = False  # an earlier request read from the cache
 
-    def set_fixed(self, system: str, tools: list[dict]) -> None:
-        """System prompt and tool definitions: sent with every request."""
+    def set_fixed(self, system: str, tools_tokens: int) -> None:
+        """System prompt and tool definitions (counted when the agent spawned): sent with every request."""
         self._set("system", self.counter.count(system))
-        self.set_tools(tools)
-
-    def set_tools(self, tools: list[dict]) -> None:
-        self._set("tools", self.counter.count(json.dumps(tools)) if tools else 0)
+        self._set("tools", tools_tokens)
 
     def _set(self, category: Category, tokens: int) -> None:
         self.categories[category] = tokens
@@ -204,9 +205,7 @@ class TokenLedger:
 
     def observe(self, event: Event) -> None:
         count = self.counter.count
-        if isinstance(event, AgentSpawned):
-            self._set("system", count(event.system))
-        elif isinstance(event, UserMessage):
+        if isinstance(event, UserMessage):
             self._add(event.seq, "history", count(event.text))
         elif isinstance(event, Primed):
             category: Category = "memory" if event.primer == MEMORY_PRIMER else "primers"

@@ -27,17 +27,17 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from workbench.protocol.modes import PermissionMode, RuleList
+
 # the tools (and through them the brains' and content models) load only when a call is judged:
 # the config, which validates rules with this module, must stay cheap to import
 if TYPE_CHECKING:
     from workbench.tools.base import Tool, ToolKind
 
-PermissionMode = Literal["default", "acceptEdits", "plan", "bypass"]
 # the mode-cycling key's order; bypass is only ever set explicitly
 MODE_CYCLE: tuple[PermissionMode, ...] = ("default", "acceptEdits", "plan")
 
 Verdict = Literal["allow", "ask", "deny"]
-RuleListName = Literal["allow", "ask", "deny"]
 
 # a rule naming the key also governs these tools, as in Claude Code
 RULE_COVERS: dict[str, frozenset[str]] = {
@@ -181,7 +181,7 @@ class PermissionPolicy:
         self.ask: list[Rule] = [_as_rule(rule) for rule in ask]
         self.deny: list[Rule] = [_as_rule(rule) for rule in deny]
 
-    def add_rule(self, list_name: RuleListName, text: str) -> Rule:
+    def add_rule(self, list_name: RuleList, text: str) -> Rule:
         rules = {"allow": self.allow, "ask": self.ask, "deny": self.deny}.get(list_name)
         if rules is None:
             raise ValueError(f"No rule list named {list_name!r}; use allow, ask or deny")

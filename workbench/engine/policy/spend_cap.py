@@ -36,7 +36,8 @@ class SpendCaps:
         self.reached = asyncio.Event()  # some agent was held (a headless run stops there)
         self.reason = ""  # why the last agent held was
 
-    def observe(self, event: Event) -> None:
+    def apply(self, event: Event) -> bool:
+        """Fold one event in (the caps the log set, the agents' modes, which agents a cap holds)."""
         if isinstance(event, SpendCap):
             self.logged[event.agent] = event.max_usd
         elif isinstance(event, AgentSpawned):
@@ -46,6 +47,9 @@ class SpendCaps:
                 self.held.add(event.agent)
             else:
                 self.held.discard(event.agent)
+        else:
+            return False
+        return True
 
     def cap(self, scope: str) -> float | None:
         """The cap on ``scope`` (the session, or an agent with its descendants); None: no cap."""

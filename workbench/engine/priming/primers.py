@@ -40,10 +40,11 @@ from pydantic import BaseModel, ConfigDict
 from workbench.engine.config import user_config_path
 from workbench.engine.context.fold import primer_text
 from workbench.engine.context.tokens import TokenCounter
-from workbench.engine.policy.permissions import ApprovalRequest, Approver, PermissionPolicy, PermissionRuleError, Rule
+from workbench.engine.policy.permissions import PermissionPolicy, PermissionRuleError, Rule
 from workbench.engine.priming.checkpoints import checkpoint_instructions
 from workbench.engine.priming.front_matter import FrontMatterError, list_field, split_front_matter, string_field
 from workbench.engine.priming.syntax import segments, split_arguments, substitute, unparse
+from workbench.engine.runtime.requests import Approvals
 from workbench.protocol.events import Primed
 from workbench.tools.base import ToolContext, ToolFailure
 from workbench.tools.bash import MAX_TIMEOUT_S, Bash, BashInput
@@ -320,7 +321,7 @@ async def resolve(
     counter: TokenCounter,
     budget_left: int | None = None,
     *,
-    approver: Approver | None = None,
+    approver: Approvals | None = None,
     timeout: float | None = None,
     agent_id: str = "",
 ) -> ResolvedPrimer:
@@ -363,7 +364,7 @@ class _Resolution:
         arguments: str,
         workspace: Path,
         policy: PermissionPolicy,
-        approver: Approver | None,
+        approver: Approvals | None,
         agent_id: str,
         timeout: float,
     ) -> None:
@@ -494,20 +495,19 @@ class _Resolution:
                 "or in the permissions settings."
             )
         suggested = self.policy.suggest_rule(_BASH, params)
-        answer = await self.approver(
-            ApprovalRequest(
-                agent_id=f"primer {self.primer.name}" + (f" for {self.agent_id}" if self.agent_id else ""),
-                tool="Bash",
-                input={"command": command},
-                subject=command,
-                suggested_rule=suggested,
-            )
+        answer = await self.approver.approval(
+            self.agent_id or "primary",
+            tool="Bash",
+            input={"command": command},
+            subject=command,
+            preview=f"The primer {self.primer.name} runs this command to build its text.",
+            suggested_rule=suggested,
         )
         if answer.choice == "deny":
             why = f": {answer.reason}" if answer.reason else ""
             raise CommandDenied(f"!`{command}` was denied{why}")
         if answer.choice == "allow_always":
-            self.policy.add_rule("allow", suggested)
+            await self.approver.remember(suggested, "primer")
 
 
 def _read_text(real: Path, shown: str) -> str:

@@ -8,12 +8,45 @@ writes). ``fleet_spend(events, prices)`` folds a whole log at once.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import assert_never
 
 from pydantic import BaseModel, Field
 
 from workbench.engine.pricing import PriceTable
 from workbench.log.usage_totals import TokenTotals
-from workbench.protocol.events import AgentSpawned, Event, Usage
+from workbench.protocol.events import (
+    AgentFinished,
+    AgentSpawned,
+    ApprovalDecided,
+    ApprovalRequested,
+    AssistantMessage,
+    ChildResult,
+    Compaction,
+    Delegated,
+    DelegationDecided,
+    DelegationProposed,
+    Error,
+    Event,
+    ModeChanged,
+    OpaqueEvent,
+    PauseChanged,
+    PermissionDecision,
+    Primed,
+    PromptQueued,
+    QuestionAnswered,
+    QuestionAsked,
+    Reduction,
+    Remounted,
+    RuleAdded,
+    SessionRenamed,
+    SessionStarted,
+    SpendCap,
+    Status,
+    ToolCall,
+    ToolResult,
+    Usage,
+    UserMessage,
+)
 
 
 def money(usd: float) -> str:
@@ -57,13 +90,51 @@ class Spend:
         self.models: dict[str, str] = {}  # each agent's model, for usage that does not name one
         self.totals: dict[str, dict[str, TokenTotals]] = {}  # agent → model → tokens
 
-    def observe(self, event: Event) -> None:
-        if isinstance(event, AgentSpawned):
-            self.parents[event.agent] = event.parent
-            self.models[event.agent] = event.model
-        elif isinstance(event, Usage) and event.agent:
-            model = event.model or self.models.get(event.agent, "")
-            self.totals.setdefault(event.agent, {}).setdefault(model, TokenTotals()).add(event)
+    def apply(self, event: Event) -> bool:
+        """Fold one event in; True when a cost changed."""
+        match event:
+            case AgentSpawned():
+                self.parents[event.agent] = event.parent
+                self.models[event.agent] = event.model
+            case Usage():
+                if not event.agent:
+                    return False
+                model = event.model or self.models.get(event.agent, "")
+                self.totals.setdefault(event.agent, {}).setdefault(model, TokenTotals()).add(event)
+            case (
+                SessionStarted()
+                | UserMessage()
+                | AssistantMessage()
+                | ToolCall()
+                | PermissionDecision()
+                | ToolResult()
+                | Compaction()
+                | Reduction()
+                | Primed()
+                | Delegated()
+                | ChildResult()
+                | Status()
+                | Error()
+                | Remounted()
+                | AgentFinished()
+                | PromptQueued()
+                | ModeChanged()
+                | RuleAdded()
+                | ApprovalRequested()
+                | ApprovalDecided()
+                | QuestionAsked()
+                | QuestionAnswered()
+                | DelegationProposed()
+                | DelegationDecided()
+                | PauseChanged()
+                | SessionRenamed()
+                | SpendCap()
+                | OpaqueEvent()
+            ):
+                return False
+            case _:
+                assert_never(event)
+        return True
 
     def own(self, agent: str) -> Cost:
         """What the agent's own requests cost."""
@@ -103,7 +174,7 @@ def fleet_spend(events: Iterable[Event], prices: PriceTable) -> Spend:
     """The spend of a whole log: ``.own(agent)``, ``.subtree(agent)`` and ``.fleet()`` are its costs."""
     spend = Spend(prices)
     for event in events:
-        spend.observe(event)
+        spend.apply(event)
     return spend
 
 

@@ -9,44 +9,16 @@ from typing import TextIO
 
 from workbench.engine.brain_factory import choose_brain, make_brain
 from workbench.engine.config import Config
-from workbench.engine.engine import Workbench, store_for
-from workbench.engine.policy.permissions import ApprovalAnswer, ApprovalRequest
+from workbench.engine.engine import Engine, store_for
 from workbench.engine.pricing import PriceTable
 from workbench.engine.views.spend import Spend, cost_report, cost_text
+from workbench.frontends.cli.terminal import TerminalApprover, TerminalAsker, TerminalDesk
 from workbench.log.bundle import BundleError
-from workbench.log.transcript import brain_label, describe, one_line, transcript
+from workbench.log.transcript import brain_label, describe, transcript
 from workbench.protocol.brain_io import BrainError
+from workbench.protocol.commands import Close, Send
 from workbench.protocol.events import AgentFinished, AssistantMessage, Error, Event, ToolCall, ToolResult
 from workbench.protocol.signals import Live, TextStreamed
-from workbench.tools.ask_user import TerminalAsker
-
-
-class TerminalApprover:
-    """Asks on the terminal; with ``--yes`` (or no terminal to ask on) answers by itself."""
-
-    def __init__(self, yes: bool, stdin: TextIO, stderr: TextIO) -> None:
-        self.yes = yes
-        self.stdin = stdin
-        self.stderr = stderr
-
-    async def __call__(self, request: ApprovalRequest) -> ApprovalAnswer:
-        if self.yes:
-            return ApprovalAnswer(choice="allow_once")
-        if not self.stdin.isatty():
-            return ApprovalAnswer(choice="deny", reason="no terminal to ask on; run with --yes to allow")
-        if request.preview:
-            print(request.preview, file=self.stderr)
-        prompt = (
-            f"\nAllow {request.tool}({request.subject or one_line(request.input, 60)})? "
-            f"[y] once  [a] always ({request.suggested_rule})  [n] no: "
-        )
-        print(prompt, end="", file=self.stderr, flush=True)
-        reply = (await asyncio.to_thread(self.stdin.readline)).strip().lower()
-        if reply in ("y", "yes"):
-            return ApprovalAnswer(choice="allow_once")
-        if reply in ("a", "always"):
-            return ApprovalAnswer(choice="allow_always")
-        return ApprovalAnswer(choice="deny", reason="denied at the terminal")
 
 
 class _Printer:
@@ -87,49 +59,45 @@ async def run_headless(
     if choice.offline_reason:
         print(f"[{choice.offline_reason}]", file=stderr)
     try:
-        bench = await Workbench.open(
-            config,
-            Path.cwd(),
-            brain,
-            approver=TerminalApprover(yes, stdin, stderr),
-            ask_user=TerminalAsker(stdin, stderr),
-            offline_reason=choice.offline_reason,
-        )
+        engine = await Engine.open(config, Path.cwd(), brain, offline_reason=choice.offline_reason)
     except (BundleError, OSError) as exc:
         print(f"workbench: cannot open the bundle store: {exc}", file=stderr)
         return 1
-    bench.bus.subscribe(_Printer("primary", stdout, stderr))
+    desk = TerminalDesk(engine.submit, TerminalApprover(yes, stdin, stderr), TerminalAsker(stdin, stderr))
+    engine.subscribe(desk.hear)
+    engine.subscribe(_Printer("primary", stdout, stderr))
     failed = False
     try:
-        await bench.start_mcp()
-        if bench.mcp is not None:
-            await bench.mcp.settled()
-        if await _until_capped(bench, prompt):
-            print(f"workbench: {bench.caps.reason}; stopped there, nothing lost.", file=stderr)
+        await engine.start_mcp()
+        if engine.mcp is not None:
+            await engine.mcp.settled()
+        if await _until_capped(engine, prompt):
+            print(f"workbench: {engine.view.caps.reason}; stopped there, nothing lost.", file=stderr)
             print("  Resume the session in the app and raise the cap with /budget <usd>.", file=stderr)
             failed = True
         else:
-            failed = any(isinstance(e, Error) and not e.retryable for e in bench.events)
+            failed = any(isinstance(e, Error) and not e.retryable for e in engine.events)
     except BrainError as exc:  # defensive: brains report through events, but never crash the CLI
         print(f"workbench: {exc}", file=stderr)
         failed = True
     finally:
-        await bench.close()
-    for line in cost_report(bench.events, bench.spend.prices):
+        await engine.submit(Close())
+    for line in cost_report(engine.events, engine.view.spend.prices):
         print(line, file=stderr)
-    print(f"session {bench.session.id}", file=stderr)
+    print(f"session {engine.session.id}", file=stderr)
     return 1 if failed else 0
 
 
-async def _until_capped(bench: Workbench, prompt: str) -> bool:
+async def _until_capped(engine: Engine, prompt: str) -> bool:
     """Run the prompt and every agent it starts to the end; True when a spend cap stopped them first."""
 
     async def work() -> None:
-        await bench.ask(prompt)
-        await bench.wait_all()
+        await engine.submit(Send(text=prompt))
+        await engine.settled()
+        await engine.wait_all()
 
     running = asyncio.ensure_future(work())
-    capped = asyncio.ensure_future(bench.caps.reached.wait())
+    capped = asyncio.ensure_future(engine.view.caps.reached.wait())
     await asyncio.wait({running, capped}, return_when=asyncio.FIRST_COMPLETED)
     capped.cancel()
     if running.done():

@@ -104,8 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             config.permissions.mode = args.mode
         return asyncio.run(run_headless(config, args.prompt, yes=args.yes, script=args.script))
     if args.command == "primers":
-        from workbench.frontends.cli.headless import TerminalApprover
         from workbench.frontends.cli.primers import list_primers, show_primer
+        from workbench.frontends.cli.terminal import TerminalApprover
 
         if args.primers_command == "ls":
             return asyncio.run(list_primers(config, Path.cwd()))

@@ -10,8 +10,9 @@ from typing import TextIO
 
 from workbench.engine.config import Config
 from workbench.engine.context.tokens import TokenCounter, default_counter
-from workbench.engine.policy.permissions import Approver, PermissionPolicy
+from workbench.engine.policy.permissions import PermissionPolicy
 from workbench.engine.priming.primers import PrimerError, find_primer, primer_catalog, primer_dirs, resolve
+from workbench.engine.runtime.requests import Approvals
 
 
 async def list_primers(
@@ -46,7 +47,7 @@ async def show_primer(
     out: TextIO = sys.stdout,
     err: TextIO = sys.stderr,
     *,
-    approver: Approver | None = None,
+    approver: Approvals | None = None,
     counter: TokenCounter | None = None,
     environ: dict[str, str] | None = None,
 ) -> int:

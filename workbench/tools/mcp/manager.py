@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from workbench.protocol.mcp import McpReport, McpServerInfo, McpToolInfo
 from workbench.tools.mcp.config import McpConfigError, McpServerEntry, McpSettings, merge_entries, project_entries
 from workbench.tools.mcp.server import McpServer, McpServerStatus
 from workbench.tools.mcp.tool import McpTool
@@ -95,6 +96,34 @@ class McpManager:
 
     def statuses(self) -> list[McpServerStatus]:
         return [server.status for server in self.servers.values()]
+
+    def report(self) -> McpReport:
+        """What the screens show of every server."""
+        return McpReport(servers=[self._info(server) for server in self.servers.values()], problems=self.problems)
+
+    def _info(self, server: McpServer) -> McpServerInfo:
+        status, config = server.status, server.entry.config
+        launch = ""
+        if config is not None:
+            if config.type == "http":
+                launch = config.url
+            else:
+                program = Path(config.command).name if "/" in config.command else config.command
+                launch = " ".join([program, *config.args])
+        return McpServerInfo(
+            name=status.name,
+            state=status.state,
+            transport=status.transport,
+            source=status.source,
+            launch=launch,
+            error=status.error,
+            tool_names=list(status.tools),
+            tools=[
+                McpToolInfo(name=tool.name, kind=tool.kind, description=tool.description)
+                for tool in self.tools(status.name)
+            ],
+            fixable="" if config is not None else server.entry.problem or "its entry is not valid",
+        )
 
     def tools(self, server: str | None = None) -> list[McpTool]:
         return [tool for tool in self._tools.values() if server is None or tool.server.name == server]

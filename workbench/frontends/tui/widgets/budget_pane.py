@@ -12,13 +12,13 @@ from textual.containers import Vertical
 from textual.reactive import reactive
 
 from workbench.engine.policy.spend_cap import CAP_REACHED
-from workbench.frontends.tui.delegation_proposals import Proposal
-from workbench.frontends.tui.delegation_rollup import DelegationRollup
+from workbench.engine.views.kept_out import KeptOut
+from workbench.engine.views.proposals import Proposal
 from workbench.frontends.tui.messages import BudgetChanged, EventLogged
 from workbench.frontends.tui.stylesheet import css_beside
 from workbench.frontends.tui.widgets.context_budget import ContextBudget
 from workbench.frontends.tui.widgets.session_strip import SessionStrip, Stats
-from workbench.protocol.events import Status
+from workbench.protocol.events import ChildResult, Status
 
 if TYPE_CHECKING:
     from workbench.engine.context.tokens import BudgetSnapshot, ContextCount
@@ -35,7 +35,7 @@ class BudgetPane(Vertical):
         super().__init__(id=id)
         self.clock = clock
         self.accept_key = accept_key
-        self.rollup: DelegationRollup | None = None
+        self.kept_out: KeptOut | None = None
 
     def compose(self) -> ComposeResult:
         yield ContextBudget(self.accept_key)
@@ -44,9 +44,9 @@ class BudgetPane(Vertical):
     def on_mount(self) -> None:
         self.border_title = "Context"
 
-    def follow_session(self, stats: Stats, rollup: DelegationRollup) -> None:
-        """The engine is open: the session's figures and the delegation rollup can be shown."""
-        self.rollup = rollup
+    def follow_session(self, stats: Stats, kept_out: KeptOut) -> None:
+        """The engine is open: the session's figures and the tokens delegation kept out can be shown."""
+        self.kept_out = kept_out
         self.query_one(SessionStrip).stats = stats
         self.query_one(SessionStrip).changed()
 
@@ -70,8 +70,8 @@ class BudgetPane(Vertical):
         self.query_one(ContextBudget).count = count
 
     def _show_kept_out(self) -> None:
-        if self.rollup is not None:
-            self.query_one(ContextBudget).kept_out = (self.rollup.of(self.agent_id), self.rollup.session)
+        if self.kept_out is not None:
+            self.query_one(ContextBudget).kept_out = (self.kept_out.of(self.agent_id), self.kept_out.session)
 
     @on(BudgetChanged)
     def _changed(self, message: BudgetChanged) -> None:
@@ -81,7 +81,7 @@ class BudgetPane(Vertical):
     @on(EventLogged)
     def _logged(self, message: EventLogged) -> None:
         event = message.event
-        if self.rollup is not None and self.rollup.observe(event):
+        if isinstance(event, ChildResult):  # the owner of the view has folded it in already
             self._show_kept_out()
         if isinstance(event, Status) and event.state == "paused" and event.detail.startswith(CAP_REACHED):
             reason = event.detail.removeprefix(CAP_REACHED).lstrip(": ")

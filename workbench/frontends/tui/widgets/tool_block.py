@@ -8,9 +8,9 @@ from typing import Any
 from textual.content import Content
 from textual.widgets import Collapsible, Static
 
+from workbench.engine.views.tool_subject import subject_of
 from workbench.frontends.tui.humanize import clip
 from workbench.frontends.tui.stylesheet import css_beside
-from workbench.frontends.tui.tool_subject import subject_of
 from workbench.protocol.events import PermissionDecision, ToolCall, ToolResult
 
 ARGUMENT_LINES = 12
