@@ -36,10 +36,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from tests.engine_driver import ask  # noqa: E402
 from tests.fake_api import FakeAnthropicServer, Reply, ToolCall  # noqa: E402
 from workbench.brains.anthropic import AnthropicBrain  # noqa: E402
 from workbench.engine.config import CacheSettings, Config, LimitsConfig  # noqa: E402
-from workbench.engine.engine import Workbench  # noqa: E402
+from workbench.engine.engine import Engine  # noqa: E402
 from workbench.engine.pricing import PriceTable  # noqa: E402
 from workbench.engine.views.spend import fleet_spend  # noqa: E402
 
@@ -132,13 +133,13 @@ async def run(case: str, workspace: Path, bundles: Path, cache: CacheSettings, p
     )
     async with FakeAnthropicServer(responder=replies) as server:
         brain = AnthropicBrain(MODEL, base_url=server.base_url, api_key="bench-key")
-        bench = await Workbench.open(config, workspace, brain)
+        bench = await Engine.open(config, workspace, brain)
         started = time.perf_counter()
         if case == "session":
             for i in range(prompts):
-                await bench.ask(f"What does module {i % FILES} do?")
+                await ask(bench, f"What does module {i % FILES} do?")
         else:
-            await bench.ask("Inspect every module, one sub-agent each.")
+            await ask(bench, "Inspect every module, one sub-agent each.")
             await bench.wait_all()
         seconds = time.perf_counter() - started
         await bench.close()

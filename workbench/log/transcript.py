@@ -21,6 +21,7 @@ from workbench.protocol.events import (
     Reduction,
     Remounted,
     SessionStarted,
+    SpendCap,
     ToolCall,
     ToolResult,
     Usage,
@@ -98,6 +99,9 @@ def describe(event: Event) -> str:
         return f"remounted from {event.source_session} up to seq {event.up_to_seq}"
     if isinstance(event, AgentFinished):
         return f"{event.state}: {one_line(event.result, 80)}"
+    if isinstance(event, SpendCap):
+        whose = f"{event.agent} and its sub-agents" if event.agent else "the session"
+        return f"spend cap of {whose}: " + (f"${event.max_usd:,.4g}" if event.max_usd is not None else "none")
     if isinstance(event, OpaqueEvent):
         return f"(unknown to this version) {one_line(event.data, 80)}"
     return getattr(event, "state", "") or event.kind
@@ -137,6 +141,7 @@ def transcript(events: Iterable[Event]) -> Iterator[str]:
                 AgentFinished,
                 SessionStarted,
                 Remounted,
+                SpendCap,
                 OpaqueEvent,
             ),
         ):
