@@ -119,13 +119,8 @@ def test_snapshot_costs_and_the_cache(snap_compare, make_app) -> None:
         await type_and_send(pilot, "what does README.md say?")
         await settle(pilot)
         await type_and_send(pilot, "/background read README.md")
-        await until(
-            pilot,
-            lambda: (
-                engine_of(pilot.app).agent("agent-1") is not None
-                and engine_of(pilot.app).agent("agent-1").state == "done"
-            ),
-        )
+        # its completion notice comes a moment after its end: wait for it, so it can be cleared
+        await until(pilot, lambda: any(n.startswith("agent-1 done") for n in notices(pilot.app)))
         await settle(pilot)
         pilot.app.clear_notifications()
         await pilot.pause(0.2)
