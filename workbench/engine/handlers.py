@@ -122,8 +122,8 @@ async def pause(engine: Engine, command: Pause) -> Outcome:
         return Outcome.refused(f"{agent.id} has finished; there is nothing to pause.")
     if agent.paused:
         return Outcome.refused(f"{agent.id} is paused already.")
+    agent.pause()  # at once: while the request is being logged, the agent must not start a step
     await agent.append(PauseChanged(paused=True))
-    agent.pause()
     return Outcome(agent=agent.id)
 
 
