@@ -13,6 +13,9 @@ breakpoints over some 20 blocks. At most four breakpoints, in this order of valu
 4. **standing**: the end of the standing primer (the memory files), shared by the agents that
    start with it;
 5. **tools**: the end of the tool list, shared by agents whose system prompts differ.
+
+The lifetime is the marker's ``ttl`` (``"1h"``; the 5-minute default is left unsaid), a
+field of ``cache_control`` in the current API and SDK: no beta header is sent for it.
 """
 
 from __future__ import annotations
