@@ -18,7 +18,7 @@ from workbench.brains.scripted import ScriptedBrain
 from workbench.engine.brain_factory import BrainChoice, make_brain
 from workbench.engine.config import Config, ConfigError, LimitsConfig, load_config
 from workbench.engine.engine import Engine
-from workbench.engine.models import DEFAULT_ALIASES, model_aliases, resolve_model
+from workbench.engine.models import MODEL_ALIASES, resolve_model
 from workbench.engine.policy.spend_cap import CAP_REACHED
 from workbench.engine.pricing import DEFAULT_PRICES, ModelPrice, PriceTable
 from workbench.engine.views.spend import cost_report, fleet_spend, money
@@ -145,10 +145,10 @@ def test_each_agent_its_subtree_and_the_fleet_cost_what_their_requests_did() -> 
 
 
 def test_aliases_resolve_to_model_ids_and_the_config_can_change_them() -> None:
-    assert resolve_model("opus", model_aliases()) == DEFAULT_ALIASES["opus"]
-    assert resolve_model(" Sonnet ", model_aliases()) == DEFAULT_ALIASES["sonnet"]
-    assert resolve_model("claude-opus-4-1", model_aliases()) == "claude-opus-4-1"
-    assert resolve_model("haiku", model_aliases({"HAIKU": "claude-haiku-5-5"})) == "claude-haiku-5-5"
+    assert resolve_model("opus") == MODEL_ALIASES["opus"]
+    assert resolve_model(" Sonnet ") == MODEL_ALIASES["sonnet"]
+    assert resolve_model("claude-opus-4-1") == "claude-opus-4-1"
+    assert resolve_model("haiku", {"HAIKU": "claude-haiku-5-5"}) == "claude-haiku-5-5"
 
 
 def test_the_brain_and_agent_types_get_model_ids_not_aliases(tmp_path: Path) -> None:
@@ -168,7 +168,7 @@ async def test_a_sub_agent_of_a_type_naming_an_alias_runs_on_the_model_id(tmp_pa
     await bench.wait_all()
     await bench.close()
     spawned = next(e for e in bench.events if isinstance(e, AgentSpawned) and e.agent == child.id)
-    assert spawned.model == DEFAULT_ALIASES["haiku"]
+    assert spawned.model == MODEL_ALIASES["haiku"]
 
 
 # -- caps -------------------------------------------------------------------------------------

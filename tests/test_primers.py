@@ -124,12 +124,12 @@ def test_claude_code_front_matter_that_strict_yaml_rejects_still_reads() -> None
     assert [r.text for r in p.command_rules()] == ["Bash(git add:*)", "Bash(git status:*)"]
 
 
-def test_tools_and_allowed_tools_are_merged_and_a_bare_bash_approves_no_command() -> None:
+def test_tools_and_allowed_tools_are_merged_and_a_bare_bash_approves_every_command() -> None:
     p = primer("x", "tools: Read, Bash\nallowed-tools: Grep, Bash(npm run lint *)")
     assert p.tool_names == ["Read", "Bash", "Grep"]
     assert p.offered_tools(["Read", "Write", "Grep", "Bash", "Task"]) == ["Read", "Grep", "Bash"]
-    # Claude Code's newer "Bash(cmd *)" is read as our prefix rule; the bare Bash approves nothing
-    assert [r.text for r in p.command_rules()] == ["Bash(npm run lint:*)"]
+    # Claude Code's newer "Bash(cmd *)" is read as our prefix rule; a bare Bash, as there, allows every command
+    assert [r.text for r in p.command_rules()] == ["Bash", "Bash(npm run lint:*)"]
 
 
 def test_no_front_matter_means_no_restrictions_and_the_first_line_describes() -> None:
@@ -243,12 +243,21 @@ def test_a_broken_primer_fails_alone(workspace: Path, environ: dict[str, str]) -
 # --- placeholders ------------------------------------------------------------------------
 
 
-async def test_arguments_and_positional_words_are_substituted(workspace: Path) -> None:
-    p = primer("all=[$ARGUMENTS] one=[$1] two=[$2] three=[$3] nine=[$9] ten=[$10]")
-    resolved = await run(p, 'tests/test_x.py "login fails" now', workspace)
+async def test_arguments_and_positional_words_are_substituted_counting_from_zero(workspace: Path) -> None:
+    # as Claude Code 2.1 documents it: $0 is the first word, the same as $ARGUMENTS[0]; quotes group words
+    p = primer("all=[$ARGUMENTS] first=[$0] second=[$1] third=[$ARGUMENTS[2]] missing=[$3] far=[$10]")
+    resolved = await run(p, 'tests/test_x.py "feature flag" now', workspace)
     assert resolved.text == (
-        'all=[tests/test_x.py "login fails" now] one=[tests/test_x.py] two=[login fails] three=[now] nine=[] ten=[$10]'
+        'all=[tests/test_x.py "feature flag" now] first=[tests/test_x.py] second=[feature flag] third=[now] '
+        "missing=[] far=[]"
     )
+
+
+async def test_a_body_without_a_placeholder_gets_the_arguments_appended(workspace: Path) -> None:
+    resolved = await run(primer("Review the open pull request."), "123 high", workspace)
+    assert resolved.text == "Review the open pull request.\n\nARGUMENTS: 123 high"
+    assert (await run(primer("Review the open pull request."), "", workspace)).text == "Review the open pull request."
+    assert (await run(primer("Review #$0."), "123 high", workspace)).text == "Review #123."
 
 
 async def test_arguments_are_data_never_directives(workspace: Path) -> None:
@@ -268,7 +277,7 @@ async def test_at_path_includes_the_file(workspace: Path) -> None:
 
 async def test_at_positional_includes_the_named_file(workspace: Path) -> None:
     (workspace / "notes.md").write_text("the notes")
-    resolved = await run(primer("Read @$1 for $2"), "notes.md context", workspace)
+    resolved = await run(primer("Read @$0 for $1"), "notes.md context", workspace)
     assert resolved.text == 'Read <file path="notes.md">\nthe notes\n</file> for context'
 
 
@@ -295,7 +304,7 @@ async def test_at_arguments_includes_every_argument_that_names_a_file(workspace:
 
 
 async def test_command_output_is_included_and_arguments_are_quoted(workspace: Path) -> None:
-    p = primer("Out: !`printf '%s|' $ARGUMENTS` and !`echo $1`")
+    p = primer("Out: !`printf '%s|' $ARGUMENTS` and !`echo $0`")
     resolved = await run(p, "a 'b c' ;touch pwned", workspace)
     assert resolved.text == "Out: a|b c|;touch|pwned| and a"
     assert not (workspace / "pwned").exists()
@@ -351,16 +360,34 @@ async def test_includes_nested_too_deep_are_an_error(workspace: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("body", "arguments", "complaint"),
+    ("body", "arguments", "note"),
     [
-        ("@missing.md", "", "does not exist"),
+        ("@missing.md", "", "@missing.md was left as text: it is not a file of the workspace"),
         ("@../outside.txt", "", "outside the workspace"),
         ("@/etc/hostname", "", "outside the workspace"),
-        ("@sub", "", "is a folder"),
+        ("@sub", "", "@sub was left as text: it is a folder, not a file"),
+        ("@/components/Button", "", "@/components/Button was left as text"),  # a TypeScript path alias
+        ("@types/node", "", "@types/node was left as text"),
+        ("@$0", "nothere.py", "@nothere.py was left as text"),
+    ],
+)
+async def test_an_at_that_names_no_file_is_left_as_text_with_a_note(
+    workspace: Path, body: str, arguments: str, note: str
+) -> None:
+    (workspace.parent / "outside.txt").write_text("x")
+    (workspace / "sub").mkdir()
+    resolved = await run(primer(f"Before {body} after"), arguments, workspace)
+    shown = body.replace("$0", arguments)
+    assert resolved.text == f"Before {shown} after" and resolved.includes == []
+    assert len(resolved.notes) == 1 and note in resolved.notes[0]
+
+
+@pytest.mark.parametrize(
+    ("body", "arguments", "complaint"),
+    [
         ("@blob.bin", "", "binary"),
         ("@latin1.txt", "", "not UTF-8"),
-        ("@$1", "", "no argument was given"),
-        ("@$1", "nothere.py", "does not exist"),
+        ("@$0", "", "no argument was given"),
     ],
 )
 async def test_include_failures_are_clear_errors(workspace: Path, body: str, arguments: str, complaint: str) -> None:
@@ -435,9 +462,11 @@ async def test_the_primers_own_bash_rules_pre_approve_its_commands(workspace: Pa
     policy = PermissionPolicy(mode="default", workspace=workspace)
     approved = primer("!`echo hello`", "tools: Read, Bash(echo:*)")
     assert (await run(approved, "", workspace, policy)).text == "hello"
-    # a bare Bash lets the agent use the tool, but pre-approves no command
-    with pytest.raises(CommandDenied):
-        await run(primer("!`echo hello`", "tools: Bash"), "", workspace, policy)
+    # a bare Bash, as in Claude Code's allowed-tools, pre-approves every command of the primer
+    assert (await run(primer("!`echo hello`", "allowed-tools: Bash"), "", workspace, policy)).text == "hello"
+    # without a Bash entry the command goes through the permission policy, which asks here
+    with pytest.raises(CommandDenied, match="needs approval"):
+        await run(primer("!`echo hello`", "allowed-tools: Read"), "", workspace, policy)
     # the user's own ask and deny rules still win over the primer's
     asking = PermissionPolicy(mode="default", ask=["Bash(echo:*)"], workspace=workspace)
     approver = Approver("allow_once")
@@ -492,7 +521,7 @@ async def test_a_result_over_the_budget_is_refused_with_its_size(workspace: Path
 
 async def test_the_token_count_is_what_the_ledger_counts_and_what_fold_sends(workspace: Path) -> None:
     (workspace / "notes.md").write_text("Some notes about the parser.\n" * 20)
-    p = primer("Fix $1 using @notes.md and !`echo ready`", "checkpoints: [a, b]", name="bug")
+    p = primer("Fix $0 using @notes.md and !`echo ready`", "checkpoints: [a, b]", name="bug")
     resolved = await run(p, "parser.py", workspace)
     counter = default_counter()
     event = resolved.event().model_copy(update={"seq": 2, "agent": "primary"})
@@ -509,7 +538,7 @@ async def test_the_token_count_is_what_the_ledger_counts_and_what_fold_sends(wor
 
 
 async def test_the_primed_event_reproduces_exactly_what_was_injected(workspace: Path) -> None:
-    resolved = await run(primer("Hello $1 !`echo there`", "checkpoints: [one, two]"), "world", workspace)
+    resolved = await run(primer("Hello $0 !`echo there`", "checkpoints: [one, two]"), "world", workspace)
     assert resolved.sha256 == hashlib.sha256(resolved.text.encode()).hexdigest()
     event = resolved.event()
     assert (event.primer, event.arguments, event.text, event.tokens) == ("p", "world", resolved.text, resolved.tokens)

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from workbench.brains.base import Brain
 from workbench.engine.config import Config
-from workbench.engine.models import model_aliases, resolve_model
+from workbench.engine.models import resolve_model
 
 OFFLINE_NO_KEY = "offline · scripted brain — set ANTHROPIC_API_KEY to use Claude"
 OFFLINE_CHOSEN = "offline · scripted brain"
@@ -38,7 +38,7 @@ def make_brain(choice: BrainChoice, config: Config, script: Path | None = None) 
     if choice.name == "anthropic":
         from workbench.brains.hosted import HostedBrain
 
-        model = resolve_model(config.model, model_aliases(config.aliases))
+        model = resolve_model(config.model, config.aliases)
         brain = HostedBrain(model=model, max_tokens=config.max_tokens, base_url=config.base_url)
         brain.prepare()
         return brain

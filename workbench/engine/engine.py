@@ -20,13 +20,12 @@ from pydantic import BaseModel
 from workbench import __version__
 from workbench.brains.base import Brain, CountsTokens
 from workbench.engine import handlers
+from workbench.engine.agent_types import load_agent_types
 from workbench.engine.config import Config
 from workbench.engine.context.reduce import reduce_context
 from workbench.engine.context.tokens import BudgetSnapshot, ContextCount, TokenCounter, default_counter, tool_tokens
-from workbench.engine.models import model_aliases
 from workbench.engine.policy.budget import DelegationWatch, reducing_suffices, should_compact
 from workbench.engine.policy.hooks import HookRunner, SessionStartPayload, load_hooks
-from workbench.engine.policy.permissions import PermissionPolicy
 from workbench.engine.pricing import PriceTable
 from workbench.engine.priming.memory import logged_standing_primer, standing_primer
 from workbench.engine.priming.primers import PrimerEntry, ResolvedPrimer, find_primer, primer_catalog, primer_dirs
@@ -102,6 +101,7 @@ class SessionInfo(BaseModel):
     delegate_at: float
     compact_at: float
     depth: int
+    restricted: bool = False  # the project's own hooks, servers and wider settings were left out (not trusted)
 
 
 class Engine:
@@ -124,13 +124,7 @@ class Engine:
         self.bus = session.bus
         self.offline_reason = offline_reason
         self.counter = counter or default_counter()
-        policy = PermissionPolicy(
-            mode=config.permissions.mode,
-            allow=config.permissions.allow,
-            ask=config.permissions.ask,
-            deny=config.permissions.deny,
-            workspace=cwd,
-        )
+        policy = config.policy(cwd)
         self.view = SessionView(
             self.counter,
             window=config.window,
@@ -141,7 +135,8 @@ class Engine:
             limits=config.limits,
         )
         self.requests = RequestBroker(session.submit, self._asked)
-        tools = ToolRegistry([*builtin_tools(), Task(), TodoWrite(), AskUserQuestion()])
+        agent_types = load_agent_types(cwd).listing()
+        tools = ToolRegistry([*builtin_tools(), Task(agent_types), TodoWrite(), AskUserQuestion()])
         self.services = AgentServices(
             session=session,
             brain=brain,
@@ -152,7 +147,10 @@ class Engine:
             max_tokens=config.max_tokens,
             thinking=config.thinking_for(brain.model),
             hooks=HookRunner(
-                load_hooks(cwd, config.hooks), cwd=cwd, session_id=session.id, transcript_path=session.path
+                load_hooks(cwd, config.hooks, project=config.project_trusted),
+                cwd=cwd,
+                session_id=session.id,
+                transcript_path=session.path,
             ),
             tool_tokens=lambda specs: tool_tokens(self.counter, specs),
             cache=config.cache,
@@ -164,7 +162,7 @@ class Engine:
             model=brain.model,
             window=config.window,
             auto_delegate=config.auto_delegate,
-            aliases=model_aliases(config.aliases),
+            aliases=config.aliases,
         )
         self.streams = Streams()
         self.closed = False
@@ -205,6 +203,8 @@ class Engine:
         if remount is not None:
             # right after the spawn, before anything else the primary logs: its fold starts from the source's
             await primary.append(remount)
+            if remount.messages and remount.messages[-1].get("role") == "user":
+                primary.owe_reply()  # continued at a prompt: that prompt is answered, not merged with the next
         engine.services.standing = memory.primed
         for problem in memory.problems:
             await primary.append(Error(message=problem, error_type="memory"))
@@ -251,12 +251,13 @@ class Engine:
 
     async def start_mcp(self) -> None:
         """Start the configured MCP servers in the background (the SDK loads only if any exist)."""
-        if self.mcp is not None or not (self.config.mcp.servers or (self.cwd / ".mcp.json").is_file()):
+        project = self.config.project_trusted  # an untrusted folder's .mcp.json starts nothing
+        if self.mcp is not None or not (self.config.mcp.servers or (project and (self.cwd / ".mcp.json").is_file())):
             return
         from workbench.tools.mcp.manager import McpManager
 
         self.mcp = McpManager.from_settings(
-            self.config.mcp, self.cwd, registry=self.services.tools, on_change=self._mcp_changed
+            self.config.mcp, self.cwd, registry=self.services.tools, on_change=self._mcp_changed, project=project
         )
         self.mcp.start()
 
@@ -363,6 +364,7 @@ class Engine:
             delegate_at=self.config.thresholds.delegate,
             compact_at=self.config.thresholds.auto_compact,
             depth=self.config.limits.depth,
+            restricted=not self.config.project_trusted,
         )
 
     @property
@@ -396,6 +398,7 @@ class Engine:
             budget_left,
             approver=self.requests,
             agent_id=agent,
+            project_approvals=self.config.project_trusted,
         )
 
     async def count_context(self, agent: str = "primary") -> ContextCount:
@@ -437,7 +440,9 @@ class Engine:
     async def wait_all(self) -> None:
         """Wait for every one-shot agent, and what their commands set going, to finish."""
         while True:
-            pending = [t for a, t in self.supervisor.tasks.items() if a != "primary" and not t.done()]
+            pending: list[asyncio.Future[Any]] = [
+                t for a, t in self.supervisor.tasks.items() if a != "primary" and not t.done()
+            ]
             pending += [t for t in self._follow_ups if not t.done()]
             if not pending:
                 return

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
-from workbench.engine.agent_types import UnknownAgentType, find_agent_type
+from workbench.engine.agent_types import AgentTypeError, find_agent_type
 from workbench.engine.context.brief import brief
 from workbench.engine.context.compaction import CompactionFailed, NothingToCompact
 from workbench.engine.context.compaction import compact as compact_events
@@ -177,7 +177,7 @@ async def spawn(engine: Engine, command: Spawn) -> Outcome:
             child = await _background(engine, command)
         else:
             child = await delegate(engine, parent, command.task, command.primer, command.agent_type)
-    except (SpawnRefused, PrimerError, UnknownAgentType) as exc:
+    except (SpawnRefused, PrimerError, AgentTypeError) as exc:
         return Outcome.refused(str(exc))
     if command.mode == "delegated" and engine.view.proposals.pending(parent.id) is not None:
         await parent.append(DelegationDecided(decision="accepted", child=child.id))
@@ -380,9 +380,9 @@ async def set_spend_cap(engine: Engine, command: SetSpendCap) -> Outcome:
         await engine.session.append(cap)
     freed: list[str] = []
     for held in sorted(engine.view.caps.held):  # the agents this cap held, now that it holds them no more
-        agent = engine.agent(held)
-        if agent is not None and agent.paused and engine.view.caps.exceeded(held) is None:
-            agent.resume()
+        waiting = engine.agent(held)
+        if waiting is not None and waiting.paused and engine.view.caps.exceeded(held) is None:
+            waiting.resume()
             freed.append(held)
     whose = command.agent or "The session"
     what = f"{whose} is capped at {money(command.max_usd)}" if command.max_usd is not None else f"{whose} has no cap"

@@ -20,7 +20,7 @@ from pydantic import (
     ValidationError,
 )
 
-from workbench.protocol.content import ContentBlock
+from workbench.protocol.content import ContentBlock, ImageBlock
 from workbench.protocol.interaction import ApprovalChoice, AskQuestion
 from workbench.protocol.modes import PermissionMode, RuleList
 
@@ -71,6 +71,8 @@ class SessionStarted(EventBase):
     brain: str = ""
     model: str = ""
     app_version: str = ""
+    # an imported session's origin (``claude-code:<session uuid>``, ``codex:<rollout id>``): importing it again updates
+    source: str = ""
 
 
 class AgentSpawned(EventBase):
@@ -93,6 +95,7 @@ class UserMessage(EventBase):
     text: str
     queued: bool = False
     prompt_id: str = ""  # the prompt_queued event this message delivers, if it waited
+    images: list[ImageBlock] = Field(default_factory=list)  # shown to the model after the text
 
 
 class AssistantMessage(EventBase):
@@ -128,6 +131,7 @@ class ToolResult(EventBase):
     content: str
     is_error: bool = False
     truncated_chars: int = 0
+    images: list[ImageBlock] = Field(default_factory=list)  # a screenshot, an image file read
 
 
 class CacheCreation(BaseModel):
@@ -422,8 +426,10 @@ def decode_event(line: str | bytes) -> Event:
         failure = exc
     try:
         raw = json.loads(raw_line)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise UnreadableLine(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+    except ValueError as exc:  # not even text (bytes that are not UTF-8, numbers too long to read)
+        raise UnreadableLine(f"not valid JSON ({exc})") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("kind"), str):
         raise UnreadableLine("not an event object (no 'kind')")
     newer = isinstance(raw.get("v"), int) and raw["v"] > SCHEMA_VERSION

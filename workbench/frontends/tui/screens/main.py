@@ -23,7 +23,7 @@ from workbench.frontends.tui.messages import (
     RetryScheduled,
 )
 from workbench.frontends.tui.notices import Notice, finished_notice, proposal_notice
-from workbench.frontends.tui.slash import parse
+from workbench.frontends.tui.slash import parse, parse_delegate
 from workbench.frontends.tui.spend_actions import SpendActions
 from workbench.frontends.tui.widgets.agents_pane import AgentsPane, AgentTree
 from workbench.frontends.tui.widgets.budget_pane import BudgetPane
@@ -32,6 +32,7 @@ from workbench.frontends.tui.widgets.log_pane import LogPane, LogTable
 from workbench.frontends.tui.widgets.prompt import PromptArea, PromptBox
 from workbench.frontends.tui.widgets.session_header import McpTally, SessionHeader
 from workbench.frontends.tui.widgets.transcript_blocks import ErrorNote
+from workbench.frontends.tui.worker_failures import ReportsFailedWorkers
 from workbench.protocol.commands import (
     Answer,
     Approve,
@@ -64,7 +65,7 @@ from workbench.protocol.events import (
     QuestionAsked,
     Status,
 )
-from workbench.protocol.modes import PermissionMode
+from workbench.protocol.modes import PermissionMode, next_mode
 
 if TYPE_CHECKING:
     from workbench.engine.client import EngineClient
@@ -78,7 +79,6 @@ PANES: tuple[tuple[type[Widget], type[Widget]], ...] = (
     (LogPane, LogTable),
 )
 MODES: tuple[PermissionMode, ...] = ("default", "acceptEdits", "plan", "bypass")
-MODE_CYCLE: tuple[PermissionMode, ...] = ("default", "acceptEdits", "plan")  # bypass is only set by name
 BUSY_STATES = frozenset({"queued", "thinking", "tool", "awaiting_approval"})
 # actions that need the engine open (their keys show disabled until it is)
 ENGINE_ACTIONS = frozenset({"background", "delegate", "compact", "prime", "interrupt", "cancel_agent",
@@ -89,7 +89,7 @@ FINISHED_BATCH_S = 0.3
 DENSE_BELOW = 40  # terminal rows under which the budget pane keeps to the essentials
 
 
-class MainScreen(SpendActions):
+class MainScreen(ReportsFailedWorkers, SpendActions):
     BINDINGS = bindings("main")
     AUTO_FOCUS = "#prompt"
 
@@ -138,14 +138,29 @@ class MainScreen(SpendActions):
         header.brain = info.brain
         header.offline_reason = info.offline_reason
         header.mode = client.view.policy.mode
+        header.restricted = info.restricted
         panes = [self.query_one(t) for t in (Conversation, AgentsPane, BudgetPane, LogPane)]
         self.query_one(BudgetPane).follow_session(client.view.stats.snapshot, client.view.kept_out)
         self.query_one(AgentsPane).follow(client.view)
         self.bridge = BusBridge([*panes, self], client, watching=lambda agent: agent == self.agent_id)
         self.bridge.attach()
         self._present(self.agent_id)
-        for asked in [*client.view.pending.approvals.values(), *client.view.pending.questions.values()]:
+        waiting: list[ApprovalRequested | QuestionAsked] = [*client.view.pending.approvals.values()]
+        for asked in [*waiting, *client.view.pending.questions.values()]:
             self._ask_person(asked)  # asked before this screen was there (a resumed session, an attach)
+        self._learn_primers()
+
+    @work(group="primers", exit_on_error=False)
+    async def _learn_primers(self) -> None:
+        """The primers' names, for /<name> and the menu; a name a built-in command takes is said once."""
+        from workbench.frontends.tui.slash import clashes
+
+        assert self.client is not None
+        names = list(dict.fromkeys(entry.file.name for entry in await self.client.primer_catalog()))
+        self.query_one(PromptArea).primers = names
+        if taken := clashes(names):
+            shown = ", ".join(f"/prime-{name}" for name in taken)
+            self.notify(f"A built-in command has the same name; run them as {shown}.", title="Primers renamed")
 
     @on(EngineFailed)
     async def _failed(self, message: EngineFailed) -> None:
@@ -303,7 +318,8 @@ class MainScreen(SpendActions):
         box = self.query_one(PromptBox)
         state = self._state(self.agent_id).replace("_", " ")
         box.border_title = f"› {self.agent_id} · {state}"
-        box.border_subtitle = "enter send · ctrl+j new line · / commands"
+        send, newline = self._key("send"), key_of(BY_NAME["newline"], self.app.config.keys).split(",")[-1]  # type: ignore[attr-defined]
+        box.border_subtitle = f"{send} send · {newline} new line · / commands"
 
     # ---------------------------------------------------------------- sending
 
@@ -350,7 +366,7 @@ class MainScreen(SpendActions):
         self._submit(Send(agent=self.agent_id, text=text))
 
     def run_slash(self, text: str) -> None:
-        slash = parse(text)
+        slash = parse(text, self.query_one(PromptArea).primers)
         if slash.command is None:
             self.notify(f"No command {slash.word}; type / to see them.", severity="warning")
         elif slash.primer:
@@ -361,7 +377,8 @@ class MainScreen(SpendActions):
     def run_named(self, action: Action, argument: str = "") -> None:
         """Run an action by its table entry (from a slash command or the palette), with an argument."""
         if action.scope == "app":
-            self.app.call_later(self.app.run_action, action.textual_action)
+            call = f"{action.textual_action}({argument!r})" if argument else action.textual_action
+            self.app.call_later(self.app.run_action, call)
             return
         method = getattr(self, f"action_{action.textual_action}")
         if argument:
@@ -397,21 +414,27 @@ class MainScreen(SpendActions):
 
     def action_background(self, task: str = "") -> None:
         task = self._prompt_or(task)
-        if self._engine_or_explain(task) and self._has_text(task, "the task", "ctrl+b", "/background <task>"):
+        if self._engine_or_explain(task) and self._has_text(
+            task, "the task", self._key("background"), "/background <task>"
+        ):
             self._spawn("background", task)
 
     def action_delegate(self, task: str = "") -> None:
-        task = self._prompt_or(task)
-        if self._engine_or_explain(task) and self._has_text(task, "the task", "ctrl+t", "/delegate <task>"):
-            self._spawn("delegated", task)
+        asked = parse_delegate(self._prompt_or(task))
+        if asked.error:
+            self.notify(asked.error, severity="warning")
+        elif self._engine_or_explain(asked.task) and self._has_text(
+            asked.task, "the task", self._key("delegate"), "/delegate [--agent NAME] <task>"
+        ):
+            self._spawn("delegated", asked.task, asked.agent_type)
 
     def _has_text(self, text: str, what: str, key: str, slash: str) -> bool:
         if not text.strip():
             self.notify(f"Type {what} in the prompt first, then {key} (or {slash}).", severity="warning")
         return bool(text.strip())
 
-    def _spawn(self, mode: Literal["background", "delegated"], task: str) -> None:
-        command = Spawn(mode=mode, task=task, parent=self.agent_id)
+    def _spawn(self, mode: Literal["background", "delegated"], task: str, agent_type: str | None = None) -> None:
+        command = Spawn(mode=mode, task=task, parent=self.agent_id, agent_type=agent_type)
         self._submit(command, "{message}", f"{mode.capitalize()} agent", refused_title="No agent started")
 
     def action_orchestrate(self, goal: str = "") -> None:
@@ -528,14 +551,11 @@ class MainScreen(SpendActions):
         if self.client is None:
             return
         if not mode:
-            current = self.client.view.policy.mode
-            cycle = MODE_CYCLE
-            chosen = cycle[(cycle.index(current) + 1) % len(cycle)] if current in cycle else "default"  # type: ignore[arg-type]
-            self._submit(SetMode(mode=chosen))
+            self._submit(SetMode(mode=next_mode(self.client.view.policy.mode)))  # type: ignore[arg-type]
         elif mode not in MODES:
             self.notify(f"No mode {mode!r}; the modes are {', '.join(MODES)}.", severity="warning")
         else:
-            self._submit(SetMode(mode=mode))  # type: ignore[arg-type]
+            self._submit(SetMode(mode=mode))
 
     def action_focus_primary(self) -> None:
         self.show_agent("primary")
@@ -551,7 +571,7 @@ class MainScreen(SpendActions):
         if state and state not in FILTERS:
             self.notify(f"No state {state!r}; the filters are {', '.join(FILTERS)}.", severity="warning")
             return
-        screen = TasksScreen(self.clock, self.client.view.roster, state or "all")  # type: ignore[arg-type]
+        screen = TasksScreen(self.clock, self.client.view.roster, state or "all")
         unfollow = self.bridge.follow(screen)
 
         def closed(agent_id: str | None) -> None:

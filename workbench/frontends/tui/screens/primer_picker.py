@@ -35,9 +35,10 @@ from workbench.engine.priming.primers import (
     ResolvedPrimer,
     primer_dirs,
 )
-from workbench.engine.priming.syntax import segments
+from workbench.engine.priming.syntax import has_placeholder, segments
 from workbench.frontends.tui.actions import BY_NAME, bindings, key_of
 from workbench.frontends.tui.humanize import clip
+from workbench.frontends.tui.worker_failures import ReportsFailedWorkers
 
 if TYPE_CHECKING:
     from workbench.engine.client import EngineClient
@@ -46,7 +47,6 @@ ORIGINS = ("project", "claude", "user", "builtin")
 ORIGIN_NAMES = {"project": "project", "claude": "Claude Code commands", "user": "your primers", "builtin": "built-in"}
 LIST_WIDTH = 44  # the list's widest text (descriptions are clipped to it), as in primer_picker.tcss
 AUTO_PREVIEW_S = 0.2  # a primer without commands is previewed this long after the cursor stops
-_USES_ARGUMENTS = re.compile(r"\$(?:ARGUMENTS\b|[1-9])")
 _FILE_PREFIX = re.compile(r"^Primer '[^']*' \([^)]*\):? ")  # the file is named in the details
 
 PreviewState = Literal["idle", "resolving", "ready", "failed"]
@@ -105,7 +105,7 @@ def argument_placeholder(entry: PrimerEntry) -> str:
         return ""
     if entry.primer.argument_hint:
         return entry.primer.argument_hint
-    return "$ARGUMENTS" if _USES_ARGUMENTS.search(entry.primer.body) else "(this primer uses no arguments)"
+    return "$ARGUMENTS" if has_placeholder(entry.primer.body) else "(arguments are appended as ARGUMENTS: …)"
 
 
 def shadowed_prompt(name: str, by: str) -> Content:
@@ -146,7 +146,7 @@ def _shown(path: Path, cwd: Path) -> str:
     return str(path)
 
 
-class PrimerPicker(ModalScreen[PrimerChoice | None]):
+class PrimerPicker(ReportsFailedWorkers, ModalScreen[PrimerChoice | None]):
     CSS_PATH = "primer_picker.tcss"
     BINDINGS = [*bindings("primers"), *bindings("dialog")]
 
@@ -206,7 +206,7 @@ class PrimerPicker(ModalScreen[PrimerChoice | None]):
                 (ORIGIN_NAMES[folder.origin].upper(), "bold $primary"), (f"  {where}" if where else "", "$primary 70%")
             )
             options.append(Option(heading, disabled=True))
-            options.extend(sorted(rows[folder.origin], key=lambda option: str(option.prompt)))
+            options.extend(sorted(rows[folder.origin], key=lambda option: str(option.prompt) if option else ""))
         return options
 
     def _keys(self) -> Content:
@@ -365,5 +365,7 @@ class PrimerPicker(ModalScreen[PrimerChoice | None]):
         if resolved.commands:
             ran = len(resolved.commands)
             parts.append(Content.styled(f" · ran {ran} command{'s' if ran > 1 else ''}", "$foreground-muted"))
+        for note in resolved.notes:
+            parts.append(Content.styled(f"\nnote: {note}", "$warning"))
         parts.append(Content.styled(f"\n{enter} loads exactly this text:", "$foreground-muted"))
         return Content.assemble(*parts)

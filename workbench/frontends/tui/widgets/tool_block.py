@@ -50,6 +50,7 @@ def result_view(result: ToolResult) -> Content:
         notes.append(f"… {more} more lines")
     if result.truncated_chars:
         notes.append(f"({result.truncated_chars:,} characters cut by the tool)")
+    notes += [image.placeholder() for image in result.images]
     if notes:
         body = Content.assemble(body, "\n", (" ".join(notes), "$foreground-muted"))
     return body
