@@ -2,8 +2,9 @@
 
     .venv/bin/python bundles/generate_samples.py [--out DIR]
 
-The engine runs on the scripted brain with a fixed clock, fixed session ids and
-a fixed workspace path (it is in the system prompt), so the same code always
+The engine runs on the scripted brain with a fixed clock, fixed session ids,
+a fixed workspace path (it is in the system prompt) and a home folder of its own
+(the user's memory file would be read from it), so the same code always
 writes the same bytes. No two agents run at once (delegation goes down a chain,
 not out to parallel siblings): concurrent agents would interleave their events
 in an order that varies from run to run. The samples folder is a store: ``workbench --bundles
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import shutil
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -28,7 +30,9 @@ from workbench.protocol.commands import Close, Send
 
 SAMPLES = Path(__file__).resolve().parent / "samples"
 WORKSPACE = Path("/tmp/workbench-samples/demo")
+HOME = Path("/tmp/workbench-samples/home")  # no ~/.claude/CLAUDE.md: only the project's memory file is read
 FILES = {
+    "CLAUDE.md": "# Greeter\n\n- Keep greetings to one line.\n- Try a change with `python greet.py NAME`.\n",
     "README.md": "# Greeter\n\nA tiny project that prints greetings.\n\n## Usage\n\nRun `python greet.py NAME`.\n",
     "greet.py": 'import sys\n\n\ndef greeting(name: str) -> str:\n    return f"Hello, {name}!"\n\n\n'
     'if __name__ == "__main__":\n    print(greeting(sys.argv[1]))\n',
@@ -37,7 +41,7 @@ FILES = {
 READING = "20260101T090000Z-read"
 DELEGATION = "20260101T091500Z-dlgt"
 REMOUNT = "20260101T093000Z-rmnt"
-REMOUNT_AT = 12  # the first reply of the reading session
+REMOUNT_AT = 13  # the first answer of the reading session (after its Read)
 
 
 def clock_from(start: datetime, step_s: float = 0.75) -> Callable[[], datetime]:
@@ -82,6 +86,19 @@ async def session(
 
 async def generate(out: Path) -> list[str]:
     """Write the samples into ``out`` (their old folders are replaced); returns their ids."""
+    home = os.environ.get("HOME")
+    HOME.mkdir(parents=True, exist_ok=True)
+    os.environ["HOME"] = str(HOME)
+    try:
+        return await _generate(out)
+    finally:
+        if home is None:
+            del os.environ["HOME"]
+        else:
+            os.environ["HOME"] = home
+
+
+async def _generate(out: Path) -> list[str]:
     make_workspace()
     store = BundleStore(out)
     for session_id in (READING, DELEGATION, REMOUNT):

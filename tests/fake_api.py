@@ -30,11 +30,14 @@ import json
 import re
 import signal
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple, Union
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from tests.prompt_cache import CacheRequestError, CacheUsage, PromptCache, count_tokens
 
 
 class ToolCall(BaseModel):
@@ -62,10 +65,11 @@ class Reply(BaseModel):
     redacted_thinking: str | None = None  # the opaque ``data`` of a redacted_thinking block
     other_blocks: list[dict[str, Any]] = Field(default_factory=list)  # sent whole, e.g. server_tool_use
     stop_reason: str | None = None  # None: "tool_use" when there are tool calls, else "end_turn"
-    input_tokens: int | None = None  # None: estimate_tokens(request)
+    # None: as the prompt cache accounts the request (see tests/prompt_cache.py)
+    input_tokens: int | None = None
     output_tokens: int | None = None  # None: the number of delta events
-    cache_creation_input_tokens: int = 0
-    cache_read_input_tokens: int = 0
+    cache_creation_input_tokens: int | None = None
+    cache_read_input_tokens: int | None = None
     token_delay_s: float = 0.0  # pause before every delta event: "slow tokens"
     json_pieces: int = 3  # how many input_json_delta pieces each tool input is split into
     cut_after: int | None = None  # close the connection abruptly after this many events
@@ -118,12 +122,12 @@ class RecordedRequest(BaseModel):
     path: str
     headers: dict[str, str]  # names lower-cased
     body: Any = None  # parsed JSON, or None
+    usage: dict[str, Any] | None = None  # what a message request was answered with
 
 
 def estimate_tokens(body: dict[str, Any]) -> int:
-    """A deterministic stand-in for the tokenizer: about four characters a token."""
-    counted = {key: body.get(key) for key in ("system", "messages", "tools")}
-    return max(1, len(json.dumps(counted, sort_keys=True)) // 4)
+    """A deterministic stand-in for the tokenizer (about four characters a token): the input a request counts."""
+    return count_tokens(body)
 
 
 def echo_responder(body: dict[str, Any]) -> Response:
@@ -197,10 +201,12 @@ class FakeAnthropicServer:
         responder: Responder = echo_responder,
         host: str = "127.0.0.1",
         port: int = 0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.queue: deque[Response] = deque(responses)
         self.responder = responder
         self.requests: list[RecordedRequest] = []
+        self.cache = PromptCache(clock)
         self._host = host
         self._port = port
         self._server: asyncio.Server | None = None
@@ -287,7 +293,8 @@ class FakeAnthropicServer:
         raw = await reader.readexactly(int(headers.get("content-length", "0")))
         body = json.loads(raw) if raw else None
         path = target.split("?", 1)[0]
-        self.requests.append(RecordedRequest(method=method, path=path, headers=headers, body=body))
+        recorded = RecordedRequest(method=method, path=path, headers=headers, body=body)
+        self.requests.append(recorded)
 
         if method == "POST" and path == "/v1/messages/count_tokens":
             await self._send_json(writer, 200, {"input_tokens": estimate_tokens(body or {})})
@@ -295,10 +302,20 @@ class FakeAnthropicServer:
             response = self._next_response(body or {})
             if isinstance(response, HttpError):
                 await self._send_error(writer, response)
-            elif (body or {}).get("stream"):
-                await self._send_stream(writer, response, body or {})
+                return headers.get("connection", "").lower() != "close"
+            try:
+                cached = self.cache.account(body or {})
+            except CacheRequestError as exc:
+                invalid = HttpError(status=400, error_type="invalid_request_error", message=str(exc))
+                await self._send_error(writer, invalid)
+                return headers.get("connection", "").lower() != "close"
+            blocks = self._content(response)
+            message = self._message_json(response, body or {}, blocks, cached)
+            recorded.usage = message["usage"]
+            if (body or {}).get("stream"):
+                await self._send_stream(writer, response, message, blocks)
             else:
-                await self._send_json(writer, 200, self._message_json(response, body or {}, self._content(response)))
+                await self._send_json(writer, 200, message)
         else:
             await self._send_json(
                 writer, 404, {"type": "error", "error": {"type": "not_found_error", "message": f"Not found: {path}"}}
@@ -328,11 +345,13 @@ class FakeAnthropicServer:
         payload = {"type": "error", "error": {"type": error.error_type, "message": error.message}}
         await self._send_json(writer, error.status, payload, extra)
 
-    async def _send_stream(self, writer: asyncio.StreamWriter, reply: Reply, body: dict[str, Any]) -> None:
+    async def _send_stream(
+        self, writer: asyncio.StreamWriter, reply: Reply, message: dict[str, Any], blocks: list[_Block]
+    ) -> None:
         headers = {"content-type": "text/event-stream", "cache-control": "no-cache", "transfer-encoding": "chunked"}
         self._send_head(writer, 200, headers)
         sent = 0
-        for name, data, delay in self._events(reply, body):
+        for name, data, delay in self._events(reply, message, blocks):
             if reply.cut_after is not None and sent >= reply.cut_after:
                 await writer.drain()
                 raise _Disconnect
@@ -389,10 +408,21 @@ class FakeAnthropicServer:
             )
         return blocks
 
-    def _message_json(self, reply: Reply, body: dict[str, Any], blocks: list[_Block]) -> dict[str, Any]:
+    def _message_json(
+        self, reply: Reply, body: dict[str, Any], blocks: list[_Block], cached: CacheUsage
+    ) -> dict[str, Any]:
         output_tokens = reply.output_tokens
         if output_tokens is None:
             output_tokens = sum(len(b.deltas) for b in blocks)
+        usage = cached.fields()
+        for name in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"):
+            if getattr(reply, name) is not None:  # scripted figures win over the cache's own
+                usage[name] = getattr(reply, name)
+        if reply.cache_creation_input_tokens is not None:
+            usage["cache_creation"] = {
+                "ephemeral_5m_input_tokens": reply.cache_creation_input_tokens,
+                "ephemeral_1h_input_tokens": 0,
+            }
         return {
             "id": f"msg_fake_{next(self._ids)}",
             "type": "message",
@@ -401,18 +431,13 @@ class FakeAnthropicServer:
             "content": [b.final for b in blocks],
             "stop_reason": reply.stop_reason or ("tool_use" if reply.tool_calls else "end_turn"),
             "stop_sequence": None,
-            "usage": {
-                "input_tokens": reply.input_tokens if reply.input_tokens is not None else estimate_tokens(body),
-                "cache_creation_input_tokens": reply.cache_creation_input_tokens,
-                "cache_read_input_tokens": reply.cache_read_input_tokens,
-                "output_tokens": output_tokens,
-            },
+            "usage": {**usage, "output_tokens": output_tokens},
         }
 
-    def _events(self, reply: Reply, body: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any], float]]:
+    def _events(
+        self, reply: Reply, message: dict[str, Any], blocks: list[_Block]
+    ) -> Iterator[tuple[str, dict[str, Any], float]]:
         """The SSE events of a streamed reply: (event name, data, delay before it)."""
-        blocks = self._content(reply)
-        message = self._message_json(reply, body, blocks)
         start = {**message, "content": [], "stop_reason": None, "usage": {**message["usage"], "output_tokens": 1}}
         yield "message_start", {"type": "message_start", "message": start}, 0.0
         yield "ping", {"type": "ping"}, 0.0

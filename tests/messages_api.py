@@ -72,3 +72,16 @@ def results_of(messages: list[dict[str, Any]]) -> dict[str, Any]:
         for block in message["content"]
         if block["type"] == "tool_result"
     }
+
+
+def without_cache_control(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The messages as they read without their prompt-cache breakpoints (a string content stays a string)."""
+    return [
+        {
+            **message,
+            "content": message["content"]
+            if isinstance(message["content"], str)
+            else [{k: v for k, v in block.items() if k != "cache_control"} for block in message["content"]],
+        }
+        for message in messages
+    ]

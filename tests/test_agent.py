@@ -10,7 +10,7 @@ import pytest
 from tests.engine_driver import Answers, ask, next_event, run, spawn
 from tests.fake_api import FakeAnthropicServer, Reply, rate_limited
 from tests.fake_api import ToolCall as FakeToolCall
-from tests.messages_api import assert_valid_messages
+from tests.messages_api import assert_valid_messages, without_cache_control
 from workbench.brains.anthropic import AnthropicBrain
 from workbench.brains.scripted import ScriptedBrain
 from workbench.engine.config import Config
@@ -58,7 +58,7 @@ async def test_two_step_tool_task_through_the_real_sdk_folds_back(workspace: Pat
         bench = await open_bench(workspace, brain)
         answer = await ask(bench, "what does README.md say?")
         await bench.close()
-        sent = server.message_requests[-1].body["messages"]
+        sent = without_cache_control(server.message_requests[-1].body["messages"])
     assert answer == "It prints greetings."
     events = await reread(bench)
     result = next(e for e in events if isinstance(e, ToolResult))
@@ -68,7 +68,8 @@ async def test_two_step_tool_task_through_the_real_sdk_folds_back(workspace: Pat
     assert final[:-1] == sent
     assert final[-1] == {"role": "assistant", "content": [{"type": "text", "text": "It prints greetings."}]}
     usages = [e for e in events if isinstance(e, Usage)]
-    assert len(usages) == 2 and all(u.input_tokens > 0 and u.output_tokens > 0 for u in usages)
+    assert len(usages) == 2 and all(u.context_tokens > u.output_tokens > 0 for u in usages)
+    assert usages[1].cache_read_input_tokens > 0  # the second step read the first step's prefix from the cache
 
 
 async def test_rate_limit_is_retried_then_succeeds(workspace: Path) -> None:

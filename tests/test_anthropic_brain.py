@@ -43,6 +43,7 @@ from workbench.protocol.brain_io import (
     UsageReport,
 )
 from workbench.protocol.content import RedactedThinkingBlock, TextBlock, ThinkingBlock, ToolUseBlock
+from workbench.protocol.events import CacheCreation
 
 MODEL = "claude-sonnet-4-6"
 BACKOFF = 0.01
@@ -107,7 +108,12 @@ async def test_text_streams_as_deltas_then_usage_then_one_message_done(server: F
     assert [type(e) for e in events[-2:]] == [UsageReport, MessageDone]
     assert len(of_type(events, MessageDone)) == 1
     assert events[-2] == UsageReport(
-        input_tokens=42, output_tokens=7, cache_creation_input_tokens=3, cache_read_input_tokens=5, model=MODEL
+        input_tokens=42,
+        output_tokens=7,
+        cache_creation_input_tokens=3,
+        cache_read_input_tokens=5,
+        cache_creation=CacheCreation(ephemeral_5m_input_tokens=3),
+        model=MODEL,
     )
     assert events[-1] == MessageDone(content=[TextBlock(text="Hello, world")], stop_reason="end_turn")
 

@@ -147,7 +147,7 @@ async def test_progress_through_the_real_loop_and_a_bundle_round_trip(tmp_path: 
     # the primer reached the model as the first user text, and the gauge counts what the preview said
     first = fold(bench.events, agent="primary").messages[0]["content"]
     assert first[0]["text"].startswith('<primer name="bug-smash">\nFix README.md') and first[1]["text"] == "go"
-    assert bench.budget("primary").categories["primers"] == resolved.tokens
+    assert bench.budget("primary").estimates["primers"] == resolved.tokens
     expected = {"reproduce": "done", "diagnose": "done", "fix": "done", "validate": "active"}
     assert statuses(bench.events, "primary") == expected
     reread = (await BundleStore(tmp_path / "bundles").read(bench.session.id)).events

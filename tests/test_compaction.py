@@ -25,13 +25,19 @@ from workbench.engine.context.fold import fold, summary_text
 from workbench.engine.context.reduce import context_tokens
 from workbench.engine.context.tokens import BudgetSnapshot, TokenLedger, default_counter
 from workbench.engine.engine import Engine
-from workbench.engine.policy.budget import DelegationWatch, should_compact, should_propose_delegation
+from workbench.engine.policy.budget import (
+    DelegationWatch,
+    reducing_suffices,
+    should_compact,
+    should_propose_delegation,
+)
 from workbench.protocol.brain_io import BrainEvent, BrainRequest, MessageDone, TextDelta, ToolSpec
 from workbench.protocol.content import TextBlock, ToolUseBlock
 from workbench.protocol.events import (
     AgentSpawned,
     AssistantMessage,
     Event,
+    Reduction,
     Remounted,
     ToolResult,
     UserMessage,
@@ -309,3 +315,31 @@ def test_delegation_is_proposed_once_per_crossing() -> None:
     assert [watch.check(snapshot(used)) for used in shares] == [False, True, False, False, False, True, False]
     other = BudgetSnapshot(agent="agent-1", window=1000, used=500, exact=True)
     assert watch.check(other)  # each agent crosses on its own
+
+
+def test_past_the_threshold_reductions_apply_only_when_they_spare_the_compaction() -> None:
+    past = snapshot(850)
+    enough = Reduction(strategy="stale", tokens_before=850, tokens_after=600)
+    a_few = Reduction(strategy="superseded", tokens_before=850, tokens_after=800)  # 800 of 1000: still past 80 %
+    assert reducing_suffices(past, [enough])
+    assert reducing_suffices(past, [a_few, enough])
+    assert not reducing_suffices(past, [a_few])  # the compaction re-writes the cache anyway: reduce for nothing
+    assert not reducing_suffices(past, [])
+
+
+async def test_a_reduction_that_suffices_spares_the_automatic_compaction(tmp_path: Path) -> None:
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    (workspace / "big.md").write_text("# big\n\n" + "A line that takes some room in the context.\n" * 400)
+    config = Config(bundles=tmp_path / "bundles", fsync="never", window=12_000)
+    bench = await Engine.open(config, workspace, ScriptedBrain())
+    try:
+        await ask(bench, "read big.md")
+        # the second copy takes the context past 80 %; the request after it stubs the first copy
+        # (superseded), which is enough: no compaction, and the cache is re-written from that result only
+        await ask(bench, "read big.md")
+        kinds = [e.kind for e in bench.session.events_of("primary")]
+        assert kinds.count("reduction") == 1 and "compaction" not in kinds
+        assert not should_compact(bench.budget("primary"))
+    finally:
+        await bench.close()

@@ -115,6 +115,8 @@ async def test_detaching_leaves_agents_running_and_a_waiting_one_waits(daemon: D
     (live,) = sessions
     assert live["clients"] == 0
     assert {a["id"]: a["state"] for a in live["agents"]}["agent-1"] == "awaiting_approval"
+    costs = {a["id"]: a["cost"] for a in live["agents"]}
+    assert live["cost"] == costs["agent-1"] == "n/a" and costs["primary"] == "$0.00"  # the offline brain has no price
 
     again = await DaemonClient.attach(daemon.socket, session[:18])  # a prefix will do
     (request_id,) = again.view.pending.approvals

@@ -171,3 +171,34 @@ async def test_a_host_that_speaks_nonsense_is_stopped_with_a_clear_error(server:
         assert caught.value.message.startswith("The brain host sent what this app cannot read")
     finally:
         await hosted.aclose()
+
+
+async def test_the_host_counts_a_requests_tokens_and_caches_its_prefix(
+    server: FakeAnthropicServer, brain: HostedBrain
+) -> None:
+    from tests.prompt_cache import count_tokens
+    from workbench.protocol.brain_io import PromptCache
+
+    long_ask = BrainRequest(
+        model=MODEL,
+        system="Be brief. " * 600,
+        messages=[{"role": "user", "content": "hello"}],
+        cache=PromptCache(ttl="1h"),
+    )
+    counted = await brain.count_tokens(long_ask)
+    assert server.requests[-1].path == "/v1/messages/count_tokens"
+    assert counted == count_tokens(server.requests[-1].body)
+    first = next(e for e in await run(brain, long_ask) if isinstance(e, UsageReport))
+    second = next(e for e in await run(brain, long_ask) if isinstance(e, UsageReport))
+    assert first.cache_creation is not None and first.cache_creation.ephemeral_1h_input_tokens > 0
+    assert second.cache_read_input_tokens == first.cache_creation_input_tokens  # the cache fields cross the pipe
+
+
+async def test_a_count_that_cannot_reach_the_api_is_a_brain_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
+    stray = HostedBrain(MODEL, base_url="http://127.0.0.1:9")  # nothing listens there
+    try:
+        with pytest.raises(BrainError):
+            await stray.count_tokens(ask())
+    finally:
+        await stray.aclose()

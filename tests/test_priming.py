@@ -33,7 +33,7 @@ async def open_bench(workspace: Path) -> Engine:
 
 async def test_prime_logs_the_resolved_text_and_its_cost_lands_in_the_budget(workspace: Path) -> None:
     bench = await open_bench(workspace)
-    before = bench.budget("primary").categories["primers"]
+    before = bench.budget("primary").estimates["primers"]
     resolved = await bench.preview_primer("release", "v2.0")
     await run(bench, Prime(primer="release", arguments="v2.0"))
     await bench.settled()
@@ -42,7 +42,7 @@ async def test_prime_logs_the_resolved_text_and_its_cost_lands_in_the_budget(wor
     assert len(primed) == 1 and primed[0].primer == "release" and primed[0].arguments == "v2.0"
     assert "Release v2.0." in primed[0].text and "Release on Friday." in primed[0].text
     assert primed[0].sha256 == resolved.sha256
-    assert bench.budget("primary").categories["primers"] - before == resolved.tokens == primed[0].tokens
+    assert bench.budget("primary").estimates["primers"] - before == resolved.tokens == primed[0].tokens
     assert fold(bench.events).messages[0]["content"][0]["text"] == primer_text(primed[0])
 
 

@@ -170,6 +170,7 @@ def test_snapshot_the_delegation_proposal(snap_compare, make_app) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
         await engine_ready(pilot)
         await send_all(pilot, "read big.py")
+        await until(pilot, lambda: proposals(pilot.app) == 1)  # the proposal's notice, not a moment too soon
         pilot.app.query_one(PromptArea).load_text("write the changelog")
         await pilot.pause(0.2)
 

@@ -62,7 +62,8 @@ async def mixed_states(pilot: Pilot[Any], brain: MoodyBrain) -> None:
     await until(pilot, lambda: bench.agent("agent-8").state == "queued")
     await run(bench, Cancel(agent="agent-8"))
     await until(pilot, lambda: bench.agent("agent-8").state == "cancelled")
-    await pilot.pause(0.4)
+    # the ending is announced a moment later (endings close together share a notice): wait for it, then clear it
+    await until(pilot, lambda: any("agent-8's result" in n for n in notices(app)))
     app.clear_notifications()
     await pilot.pause()
 

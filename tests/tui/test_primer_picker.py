@@ -119,7 +119,7 @@ async def test_the_previewed_token_count_is_what_lands_in_the_primers_budget(mak
     async with make_app().run_test(size=(160, 48)) as pilot:
         app = await engine_ready(pilot)
         bench = engine_of(app)
-        before = bench.budget("primary").categories["primers"]
+        before = bench.budget("primary").estimates["primers"]
         screen = await open_picker(pilot, "Ada", highlight="hello")
         await until(pilot, lambda: screen.state == "ready")  # no commands: previewed without asking
         preview = screen.preview
@@ -134,7 +134,7 @@ async def test_the_previewed_token_count_is_what_lands_in_the_primers_budget(mak
         await settle(pilot)
         (event,) = primed(app)
         assert (event.text, event.sha256, event.tokens) == (preview.text, preview.sha256, preview.tokens)
-        assert bench.budget("primary").categories["primers"] - before == preview.tokens
+        assert bench.budget("primary").estimates["primers"] - before == preview.tokens
         assert any(f"Primer hello loaded: {preview.tokens:,} tokens into primary" in n for n in notices(app))
 
 

@@ -258,7 +258,7 @@ async def test_continue_remounts_the_session_with_the_same_context(make_app, sto
         assert [e.kind for e in first] == ["session_started", "agent_spawned", "remounted"]
         remounted = first[2]
         assert isinstance(remounted, Remounted)
-        assert (remounted.source_session, remounted.source_agent, remounted.up_to_seq) == (READ, "primary", 31)
+        assert (remounted.source_session, remounted.source_agent, remounted.up_to_seq) == (READ, "primary", 32)
         source = await store.read(READ)
         assert fold(bench.events, agent="primary").messages == fold(source.events, agent="primary").messages
         assert first[0].title == "↻ read README.md"  # type: ignore[union-attr]

@@ -21,6 +21,7 @@ import httpx2  # the SDK's HTTP transport: its errors surface raw when a stream 
 from anthropic.lib.streaming import AsyncMessageStream
 from pydantic import BaseModel, TypeAdapter
 
+from workbench.brains.cache_breakpoints import with_breakpoints
 from workbench.protocol.brain_io import (
     BrainError,
     BrainEvent,
@@ -33,6 +34,7 @@ from workbench.protocol.brain_io import (
     UsageReport,
 )
 from workbench.protocol.content import ContentBlock
+from workbench.protocol.events import CacheCreation
 
 _CONTENT = TypeAdapter(ContentBlock)
 _KNOWN_BLOCKS = {"text", "tool_use", "thinking", "redacted_thinking"}
@@ -136,7 +138,7 @@ class AnthropicBrain:
     async def count_tokens(self, request: BrainRequest) -> int:
         """The API's exact input-token count for ``request`` (no reply is generated)."""
         self._require_credentials()
-        params = self._params(request)
+        params = self._params(request, cached=False)
         del params["max_tokens"]
         try:
             result = await self.client.messages.count_tokens(**params)
@@ -174,17 +176,20 @@ class AnthropicBrain:
     def _finish(stream: AsyncMessageStream[Any]) -> tuple[UsageReport, MessageDone]:
         message = stream.current_message_snapshot
         usage = message.usage
+        split = usage.cache_creation
         report = UsageReport(
             input_tokens=usage.input_tokens,
             output_tokens=usage.output_tokens,
             cache_creation_input_tokens=usage.cache_creation_input_tokens or 0,
             cache_read_input_tokens=usage.cache_read_input_tokens or 0,
+            cache_creation=CacheCreation.model_validate(split.model_dump()) if split is not None else None,
             model=message.model,
         )
         content = [_CONTENT.validate_python(b.model_dump()) for b in message.content if b.type in _KNOWN_BLOCKS]
         return report, MessageDone(content=content, stop_reason=message.stop_reason)
 
-    def _params(self, request: BrainRequest) -> dict[str, Any]:
+    def _params(self, request: BrainRequest, *, cached: bool = True) -> dict[str, Any]:
+        """The request as the SDK takes it; with ``cached``, its prompt-cache breakpoints placed."""
         params: dict[str, Any] = {
             "model": request.model or self.model,
             "max_tokens": min(request.max_tokens, self.max_tokens),
@@ -196,6 +201,8 @@ class AnthropicBrain:
             params["tools"] = [tool.model_dump() for tool in request.tools]
         if request.thinking.enabled:
             params["thinking"] = {"type": "enabled", "budget_tokens": request.thinking.budget_tokens}
+        if cached and request.cache is not None:
+            return with_breakpoints(params, request.cache)
         return params
 
     def _require_credentials(self) -> None:

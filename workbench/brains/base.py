@@ -25,3 +25,12 @@ class Brain(Protocol):
     async def aclose(self) -> None:
         """Release what the brain holds (connections, a host process); a later request takes them again."""
         ...
+
+
+@runtime_checkable
+class CountsTokens(Protocol):
+    """A brain that can say exactly how many input tokens a request holds (the API's ``count_tokens``)."""
+
+    async def count_tokens(self, request: BrainRequest) -> int:
+        """The exact input tokens of ``request``, no reply generated; raises BrainError."""
+        ...

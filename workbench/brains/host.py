@@ -17,16 +17,16 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, TypeAdapter
 
-from workbench.brains.base import Brain
+from workbench.brains.base import Brain, CountsTokens
 from workbench.protocol.brain_io import BrainError, BrainEvent, BrainRequest, TextDelta, ThinkingDelta
 
 COALESCE_S = 0.03
 
 
 class HostRequest(BaseModel):
-    """From the app: stream a reply for ``request`` under ``id``, or stop streaming ``id``."""
+    """From the app: stream a reply for ``request`` under ``id``, count its input tokens, or stop streaming ``id``."""
 
-    op: Literal["stream", "cancel"]
+    op: Literal["stream", "cancel", "count"]
     id: int
     request: BrainRequest | None = None
 
@@ -38,12 +38,13 @@ class HostFailure(BaseModel):
 
 
 class HostReply(BaseModel):
-    """To the app, about stream ``id``: one event, or its failure, or its end."""
+    """To the app, about stream ``id``: one event, or its failure, or its end; or the count asked for."""
 
     id: int
     event: BrainEvent | None = Field(default=None, discriminator="type")
     error: HostFailure | None = None
     end: bool = False
+    count: int | None = None
 
 
 host_reply = TypeAdapter(HostReply)
@@ -63,8 +64,20 @@ class BrainHost:
             if task := self.streams.pop(order.id, None):
                 task.cancel()
             self._pending.pop(order.id, None)
+        elif order.op == "count" and order.request is not None:
+            self.streams[order.id] = asyncio.create_task(self._count(order.id, order.request))
         elif order.request is not None:
             self.streams[order.id] = asyncio.create_task(self._relay(order.id, order.request))
+
+    async def _count(self, stream_id: int, request: BrainRequest) -> None:
+        try:
+            if not isinstance(self.brain, CountsTokens):
+                raise BrainError("this brain cannot count tokens", error_type="bad_request")
+            self._send(HostReply(id=stream_id, count=await self.brain.count_tokens(request)))
+        except BrainError as err:
+            self._send(HostReply(id=stream_id, error=HostFailure(message=err.message, error_type=err.error_type)))
+        finally:
+            self.streams.pop(stream_id, None)
 
     async def _relay(self, stream_id: int, request: BrainRequest) -> None:
         try:

@@ -84,6 +84,23 @@ class HostedBrain:
             if not ended and self._writer is not None and not self._writer.is_closing():
                 self._send(HostRequest(op="cancel", id=stream_id))
 
+    async def count_tokens(self, request: BrainRequest) -> int:
+        """The API's exact input-token count for ``request``, asked through the host."""
+        await self._connect()
+        stream_id = next(self._ids)
+        replies: asyncio.Queue[HostReply] = asyncio.Queue()
+        self._streams[stream_id] = replies
+        self._send(HostRequest(op="count", id=stream_id, request=request))
+        try:
+            reply = await replies.get()
+        finally:
+            self._streams.pop(stream_id, None)
+        if reply.error is not None:
+            raise BrainError(reply.error.message, error_type=reply.error.error_type, retryable=reply.error.retryable)
+        if reply.count is None:
+            raise BrainError("the brain host answered a count without one", error_type="connection")
+        return reply.count
+
     async def aclose(self) -> None:
         if self._writer is not None:
             self._writer.close()

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from workbench.brains.base import Brain
 from workbench.engine.config import Config
+from workbench.engine.models import resolve_model
 
 # Brain is the type front ends name when they hand the engine a brain of their own
 __all__ = ["Brain", "BrainChoice", "OFFLINE_CHOSEN", "OFFLINE_NO_KEY", "choose_brain", "make_brain"]
@@ -40,7 +41,8 @@ def make_brain(choice: BrainChoice, config: Config, script: Path | None = None) 
     if choice.name == "anthropic":
         from workbench.brains.hosted import HostedBrain
 
-        brain = HostedBrain(model=config.model, max_tokens=config.max_tokens, base_url=config.base_url)
+        model = resolve_model(config.model, config.aliases)
+        brain = HostedBrain(model=model, max_tokens=config.max_tokens, base_url=config.base_url)
         brain.prepare()
         return brain
     from workbench.brains.scripted import ScriptedBrain

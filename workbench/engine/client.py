@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal, Protocol
 
+from workbench.engine.context.tokens import ContextCount
 from workbench.engine.engine import Engine, SessionInfo
 from workbench.engine.priming.primers import PrimerEntry, ResolvedPrimer
 from workbench.engine.views.session_view import SessionView
@@ -61,6 +62,10 @@ class EngineClient(Protocol):
 
     async def mcp_report(self) -> McpReport: ...
 
+    async def count_context(self, agent: str) -> ContextCount:
+        """The exact count of what the agent's next request would send (the API's ``count_tokens``)."""
+        ...
+
     async def leave(self, how: Literal["detach", "stop", "cancel"]) -> None:
         """The screen goes: detach from a session the daemon keeps, or close it (``stop``, ``cancel``)."""
         ...
@@ -108,6 +113,9 @@ class LocalClient:
 
     async def mcp_report(self) -> McpReport:
         return self.engine.mcp_report()
+
+    async def count_context(self, agent: str) -> ContextCount:
+        return await self.engine.count_context(agent)
 
     async def leave(self, how: Literal["detach", "stop", "cancel"]) -> None:
         await self.engine.submit(Close(how="cancel" if how == "cancel" else "stop"))

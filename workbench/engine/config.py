@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 
 from workbench.engine.policy.hooks import HooksConfig
 from workbench.engine.policy.permissions import PermissionPolicy, PermissionRuleError, Rule
+from workbench.engine.pricing import ModelPrice
 from workbench.protocol.modes import PermissionMode
 from workbench.tools.mcp.config import McpSettings
 
@@ -79,6 +80,28 @@ class LimitsConfig(_Section):
     children_per_agent: int = Field(default=3, ge=1)
     concurrency: int = Field(default=20, ge=1)
     depth: int = Field(default=3, ge=1, le=3)
+    # spending caps in USD: the whole session's, and each background agent's (with what it starts)
+    max_budget_usd: float | None = Field(default=None, gt=0)
+    max_budget_usd_background: float | None = Field(default=None, gt=0)
+
+
+CacheTtl = Literal["5m", "1h"]
+
+
+class CacheSettings(_Section):
+    """Prompt caching: on, and how long an agent's cache entries live (foreground, background and delegated)."""
+
+    enabled: bool = True
+    ttl_foreground: CacheTtl = "5m"
+    ttl_background: CacheTtl = "1h"
+
+
+class MemorySettings(_Section):
+    """The memory files (CLAUDE.md, AGENTS.md) loaded at session start as a standing primer."""
+
+    enabled: bool = True
+    # more than this (the files and their imports together) and none is loaded, with a message saying so
+    max_tokens: int = Field(default=20_000, ge=1)
 
 
 class ThinkingSettings(_Section):
@@ -115,6 +138,10 @@ class Config(_Section):
     mcp: McpSettings = Field(default_factory=McpSettings)
     hooks: HooksConfig = Field(default_factory=HooksConfig)
     web: WebSettings = Field(default_factory=WebSettings)
+    cache: CacheSettings = Field(default_factory=CacheSettings)
+    memory: MemorySettings = Field(default_factory=MemorySettings)
+    aliases: dict[str, str] = Field(default_factory=dict)  # [aliases] opus = "claude-opus-4-8"
+    prices: dict[str, ModelPrice] = Field(default_factory=dict)  # [prices."claude-x"] input = 3.0, USD per MTok
     # hosts (host or host:port) a project's base_url may name and still get your API key; read from your
     # own config only
     api_hosts: list[str] = Field(default_factory=list)

@@ -18,13 +18,16 @@ from typing import TYPE_CHECKING, Any, Literal, assert_never
 from pydantic import BaseModel
 
 from workbench import __version__
-from workbench.brains.base import Brain
+from workbench.brains.base import Brain, CountsTokens
 from workbench.engine import handlers
 from workbench.engine.agent_types import load_agent_types
 from workbench.engine.config import Config
-from workbench.engine.context.tokens import BudgetSnapshot, TokenCounter, default_counter, tool_tokens
-from workbench.engine.policy.budget import DelegationWatch, should_compact
+from workbench.engine.context.reduce import reduce_context
+from workbench.engine.context.tokens import BudgetSnapshot, ContextCount, TokenCounter, default_counter, tool_tokens
+from workbench.engine.policy.budget import DelegationWatch, reducing_suffices, should_compact
 from workbench.engine.policy.hooks import HookRunner, SessionStartPayload, load_hooks
+from workbench.engine.pricing import PriceTable
+from workbench.engine.priming.memory import logged_standing_primer, standing_primer
 from workbench.engine.priming.primers import PrimerEntry, ResolvedPrimer
 from workbench.engine.priming.primers import resolve as resolve_primer
 from workbench.engine.priming.skills import find_primer_or_skill, primers_and_skills
@@ -38,6 +41,7 @@ from workbench.engine.views.session_view import SessionView
 from workbench.log.bundle import BundleStore, default_store_root
 from workbench.log.bus import Listener
 from workbench.log.session import Session
+from workbench.protocol.brain_io import BrainError
 from workbench.protocol.commands import (
     AddRule,
     Answer,
@@ -60,6 +64,7 @@ from workbench.protocol.commands import (
     Resume,
     Send,
     SetMode,
+    SetSpendCap,
     Spawn,
     StopShell,
 )
@@ -130,6 +135,8 @@ class Engine:
             delegate_at=config.thresholds.delegate,
             compact_at=config.thresholds.auto_compact,
             policy=policy,
+            prices=PriceTable(config.prices),
+            limits=config.limits,
         )
         self.requests = RequestBroker(session.submit, self._asked)
         agent_types = load_agent_types(cwd).listing()
@@ -150,6 +157,7 @@ class Engine:
                 transcript_path=session.path,
             ),
             tool_tokens=lambda specs: tool_tokens(self.counter, specs),
+            cache=config.cache,
         )
         self.mcp: McpManager | None = None
         self.supervisor = Supervisor(
@@ -158,12 +166,13 @@ class Engine:
             model=brain.model,
             window=config.window,
             auto_delegate=config.auto_delegate,
+            aliases=config.aliases,
         )
         self.streams = Streams()
         self.closed = False
         self._follow_ups: set[asyncio.Future[Any]] = set()  # work a command set going (summaries on their way)
         self._delegation_watch = DelegationWatch()
-        self.services.before_request = self._auto_compact
+        self.services.before_request = self._before_request
         self.toolbox = Toolbox(self)
         self.services.tool_extras = self.toolbox.extras()
         session.fold_in = self._fold_in
@@ -193,12 +202,18 @@ class Engine:
         await session.append(
             SessionStarted(title=title, cwd=str(cwd), brain=brain.name, model=brain.model, app_version=__version__)
         )
+        memory = await asyncio.to_thread(standing_primer, config.memory, cwd, engine.counter)
+        # a remounted primary has the source's memory in its messages already; its children get it anew
+        engine.services.standing = memory.primed if remount is None else None
         primary = await engine.supervisor.spawn(mode="foreground")
         if remount is not None:
             # right after the spawn, before anything else the primary logs: its fold starts from the source's
             await primary.append(remount)
             if remount.messages and remount.messages[-1].get("role") == "user":
                 primary.owe_reply()  # continued at a prompt: that prompt is answered, not merged with the next
+        engine.services.standing = memory.primed
+        for problem in memory.problems:
+            await primary.append(Error(message=problem, error_type="memory"))
         await engine._session_start_hook(primary, "resume" if remount is not None else "startup")
         return engine
 
@@ -220,6 +235,8 @@ class Engine:
         store = store or store_for(config)
         session = await Session.resume(store, session_id, fsync=config.fsync, clock=clock)
         engine = cls(config, cwd, brain, session, counter=counter, offline_reason=offline_reason)
+        # the standing primer the session started with, for the agents it starts from now on
+        engine.services.standing = logged_standing_primer(session.events_of("primary"))
         for event in session.events:
             engine.view.apply(event)
         await engine.toolbox.resumed()
@@ -332,6 +349,8 @@ class Engine:
                 return await handlers.rename(self, command)
             case RestartMcp():
                 return await handlers.restart_mcp(self, command)
+            case SetSpendCap():
+                return await handlers.set_spend_cap(self, command)
             case Close():
                 await self.close(command.how)
                 return Outcome()
@@ -394,6 +413,21 @@ class Engine:
             project_approvals=self.config.project_trusted,
         )
 
+    async def count_context(self, agent: str = "primary") -> ContextCount:
+        """The API's exact count of the agent's next request (``count_tokens``), beside the budget's figure."""
+        live = self.agent(agent)
+        figure = self.budget(agent).used
+        if live is None:
+            return ContextCount(agent=agent, budget=figure, note=f"there is no agent {agent!r}")
+        if not isinstance(self.brain, CountsTokens):
+            note = f"{self.brain.label} has no exact count: only Claude's API counts tokens"
+            return ContextCount(agent=agent, budget=figure, note=note)
+        try:
+            exact = await self.brain.count_tokens(live.request())
+        except BrainError as exc:
+            return ContextCount(agent=agent, budget=figure, note=f"count_tokens failed: {exc.message}")
+        return ContextCount(agent=agent, budget=figure, exact=exact)
+
     def primer_catalog(self) -> list[PrimerEntry]:
         return primers_and_skills(self.cwd)
 
@@ -446,11 +480,20 @@ class Engine:
         row = self.view.roster.get(agent_id)
         return row is not None and not row.ended and row.level < self.config.limits.depth
 
+    async def _before_request(self, agent: Agent) -> None:
+        await self.view.caps.hold(agent)
+        await self._auto_compact(agent)
+
     async def _auto_compact(self, agent: Agent) -> None:
-        if should_compact(self.budget(agent.id)):
-            await handlers.reduce_context(self, agent)  # the cheap pass first
-            if should_compact(self.budget(agent.id)):
-                await handlers.compact_context(self, agent, automatic=True)
+        budget = self.budget(agent.id)
+        if not should_compact(budget):
+            return
+        reductions = reduce_context(self.session.events_of(agent.id), agent.id, self.counter)
+        if reducing_suffices(budget, reductions):  # the cheap pass, when it spares the compaction's re-write
+            for reduction in reductions:
+                await agent.append(reduction)
+        else:
+            await handlers.compact_context(self, agent, automatic=True)
 
 
 def new_prompt_id() -> str:

@@ -21,7 +21,7 @@ from workbench.engine.prompts import orchestration_prompt, returned_result
 from workbench.engine.runtime.agent import Agent
 from workbench.engine.runtime.supervisor import SpawnRefused
 from workbench.log.catalog import rename as rename_session
-from workbench.protocol.brain_io import BrainError
+from workbench.protocol.brain_io import BrainError, UsageReport
 from workbench.protocol.commands import (
     AddRule,
     Answer,
@@ -42,6 +42,7 @@ from workbench.protocol.commands import (
     Resume,
     Send,
     SetMode,
+    SetSpendCap,
     Spawn,
     StopShell,
 )
@@ -60,6 +61,8 @@ from workbench.protocol.events import (
     Reduction,
     RuleAdded,
     SessionRenamed,
+    SpendCap,
+    Usage,
 )
 
 if TYPE_CHECKING:
@@ -121,8 +124,8 @@ async def pause(engine: Engine, command: Pause) -> Outcome:
         return Outcome.refused(f"{agent.id} has finished; there is nothing to pause.")
     if agent.paused:
         return Outcome.refused(f"{agent.id} is paused already.")
+    agent.pause()  # at once: while the request is being logged, the agent must not start a step
     await agent.append(PauseChanged(paused=True))
-    agent.pause()
     return Outcome(agent=agent.id)
 
 
@@ -300,6 +303,7 @@ async def compact_context(
     reason there was none, is logged."""
     trigger = "auto" if automatic else "manual"
     await agent.hook(PreCompactPayload(trigger=trigger, custom_instructions=instructions))
+    spent: list[UsageReport] = []
     try:
         compaction = await compact_events(
             engine.session.events_of(agent.id),
@@ -309,6 +313,7 @@ async def compact_context(
             counter=engine.counter,
             automatic=automatic,
             tools=[t.spec() for t in agent.tools()],
+            on_usage=spent.append,
         )
     except NothingToCompact as exc:
         if not automatic:
@@ -317,6 +322,9 @@ async def compact_context(
     except (BrainError, CompactionFailed) as exc:
         await agent.append(Error(message=f"compaction failed: {exc}", error_type="compaction"))
         return None
+    finally:  # the summary request is paid for, whether or not its summary is used
+        for usage in spent:
+            await agent.append(Usage(**usage.model_dump(exclude={"type"}), purpose="compaction"))
     return await agent.append(compaction)
 
 
@@ -366,6 +374,29 @@ async def rename(engine: Engine, command: Rename) -> Outcome:
     title = await rename_session(engine.session.store, engine.session.id, command.title)
     await engine.session.append(SessionRenamed(title=title))
     return Outcome(message=title)
+
+
+async def set_spend_cap(engine: Engine, command: SetSpendCap) -> Outcome:
+    from workbench.engine.views.spend import money
+
+    cap = SpendCap(max_usd=command.max_usd)
+    if command.agent:
+        agent = _agent(engine, command.agent)
+        if isinstance(agent, Outcome):
+            return agent
+        await agent.append(cap)
+    else:
+        await engine.session.append(cap)
+    freed: list[str] = []
+    for held in sorted(engine.view.caps.held):  # the agents this cap held, now that it holds them no more
+        waiting = engine.agent(held)
+        if waiting is not None and waiting.paused and engine.view.caps.exceeded(held) is None:
+            waiting.resume()
+            freed.append(held)
+    whose = command.agent or "The session"
+    what = f"{whose} is capped at {money(command.max_usd)}" if command.max_usd is not None else f"{whose} has no cap"
+    going_on = f"; {', '.join(freed)} go{'es' if len(freed) == 1 else ''} on" if freed else ""
+    return Outcome(agent=command.agent or None, message=f"{what}{going_on}.")
 
 
 async def restart_mcp(engine: Engine, command: RestartMcp) -> Outcome:

@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Literal
 
-from workbench.engine.context.tokens import TokenCounter
+from workbench.engine.context.tokens import ContextCount, TokenCounter
 from workbench.engine.engine import SessionInfo
 from workbench.engine.priming.primers import PrimerEntry, PrimerError, ResolvedPrimer
 from workbench.engine.views.session_view import SessionView
@@ -128,6 +128,10 @@ class ReplayClient:
 
     async def mcp_report(self) -> McpReport:
         return McpReport()
+
+    async def count_context(self, agent: str) -> ContextCount:
+        budget = self.view.budget(agent).used
+        return ContextCount(agent=agent, budget=budget, note="a replay sends nothing: there is nothing to count")
 
     async def leave(self, how: Literal["detach", "stop", "cancel"]) -> None:
         """The recorded session is only read: nothing to close."""

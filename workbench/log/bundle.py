@@ -150,7 +150,7 @@ class BundleWriter:
         self.redact = redactor or Redactor()
         self.on_written = on_written
         self.clock = clock
-        self.meta = meta or SessionMeta(id=session_id)
+        self.meta = meta or SessionMeta.new(session_id)
         self.last_seq = self.meta.last_seq
         self._queue: asyncio.Queue[tuple[Event, asyncio.Future[Event]] | _Close] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
@@ -391,7 +391,7 @@ class BundleStore:
         try:
             async with aiofiles.open(folder / META_FILE, encoding="utf-8") as f:
                 meta = SessionMeta.model_validate_json(await f.read())
-            if meta.bytes == size:
+            if meta.describes(size):
                 return meta
         except (OSError, ValueError):
             pass

@@ -60,7 +60,7 @@ def _fresh_entry(folder: Path) -> SessionEntry | None:
         meta = SessionMeta.model_validate_json((folder / META_FILE).read_bytes())
     except (OSError, ValidationError):
         return None
-    if meta.bytes != size:
+    if not meta.describes(size):
         return None
     return SessionEntry(meta=meta, holder=lock_holder(folder))
 

@@ -7,7 +7,7 @@ encodes it, so reading the export (or importing it) gives the same events back.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Literal
 
 from workbench.log.bundle import BundleStore
@@ -49,7 +49,11 @@ def _quote(text: str) -> str:
     return "\n".join("> " + line if line else ">" for line in text.rstrip().splitlines())
 
 
-def markdown(meta: SessionMeta, events: Iterable[Event]) -> Iterator[str]:
+# lines a front end adds to the Markdown header from the events (what the session cost, say)
+Summary = Callable[[Sequence[Event]], list[str]]
+
+
+def markdown(meta: SessionMeta, events: Sequence[Event], summary: Summary | None = None) -> Iterator[str]:
     """The session as a Markdown document: a header, then each message, call and result in order."""
     yield f"# {meta.title or meta.id}\n\n"
     yield f"- session: `{meta.id}`\n"
@@ -57,6 +61,8 @@ def markdown(meta: SessionMeta, events: Iterable[Event]) -> Iterator[str]:
         yield f"- created: {meta.created:%Y-%m-%d %H:%M:%S} UTC\n"
     yield f"- brain: {meta.brain} {meta.model}".rstrip() + "\n"
     yield f"- events: {meta.events}, tokens in {meta.input_tokens:,} · out {meta.output_tokens:,}\n"
+    for line in summary(events) if summary is not None else []:
+        yield f"{'  ' if line.startswith(' ') else ''}- {line.strip()}\n"
     names: dict[str, str] = {}
     for event in events:
         if isinstance(event, AgentSpawned):
@@ -91,12 +97,14 @@ def markdown(meta: SessionMeta, events: Iterable[Event]) -> Iterator[str]:
             yield f"\n*{event.kind}: {describe(event)}* <sub>{stamp}</sub>\n"
 
 
-async def export(store: BundleStore, session_id: str, fmt: ExportFormat) -> Iterator[str]:
+async def export(
+    store: BundleStore, session_id: str, fmt: ExportFormat, summary: Summary | None = None
+) -> Iterator[str]:
     """The session in ``fmt``, every piece masked of secrets (a bundle written before a rule existed, or a
-    title, may still hold one)."""
+    title, may still hold one); ``summary`` adds lines to a Markdown export's header."""
     contents = await store.read(session_id)
     if fmt == "jsonl":
         return map(redact, jsonl(contents.events))
     meta = await store.meta(session_id)
     meta.title = user_title(store.folder(session_id)) or meta.title
-    return map(redact, markdown(meta, contents.events))
+    return map(redact, markdown(meta, contents.events, summary))

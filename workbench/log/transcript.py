@@ -21,6 +21,7 @@ from workbench.protocol.events import (
     Reduction,
     Remounted,
     SessionStarted,
+    SpendCap,
     ToolCall,
     ToolResult,
     Usage,
@@ -77,7 +78,11 @@ def describe(event: Event) -> str:
         flag = "error: " if event.is_error else ""
         return f"{event.name} → {flag}{one_line(event.content, 80)} ({len(event.content):,} chars)"
     if isinstance(event, Usage):
-        return f"in {event.input_tokens:,} · out {event.output_tokens:,} · cache {event.cache_read_input_tokens:,}"
+        cache = f" · cache read {event.cache_read_input_tokens:,}" if event.cache_read_input_tokens else ""
+        if event.cache_creation_input_tokens:
+            cache += f" · cache write {event.cache_creation_input_tokens:,}"
+        purpose = "" if event.purpose == "reply" else f" ({event.purpose})"
+        return f"in {event.input_tokens:,} · out {event.output_tokens:,}{cache}{purpose}"
     if isinstance(event, Compaction):
         tokens = f": {event.tokens_before:,} → {event.tokens_after:,} tokens" if event.tokens_before else ""
         return f"compacted seq {event.from_seq}–{event.to_seq}{tokens}"
@@ -95,6 +100,9 @@ def describe(event: Event) -> str:
         return f"remounted from {event.source_session} up to seq {event.up_to_seq}"
     if isinstance(event, AgentFinished):
         return f"{event.state}: {one_line(event.result, 80)}"
+    if isinstance(event, SpendCap):
+        whose = f"{event.agent} and its sub-agents" if event.agent else "the session"
+        return f"spend cap of {whose}: " + (f"${event.max_usd:,.4g}" if event.max_usd is not None else "none")
     if isinstance(event, OpaqueEvent):
         return f"(unknown to this version) {one_line(event.data, 80)}"
     return getattr(event, "state", "") or event.kind
@@ -142,6 +150,7 @@ def transcript(events: Iterable[Event]) -> Iterator[str]:
                 AgentFinished,
                 SessionStarted,
                 Remounted,
+                SpendCap,
                 OpaqueEvent,
             ),
         ):

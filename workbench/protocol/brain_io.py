@@ -7,6 +7,7 @@ from typing import Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field
 
 from workbench.protocol.content import ContentBlock
+from workbench.protocol.events import CacheCreation
 
 
 class ToolSpec(BaseModel):
@@ -22,6 +23,19 @@ class ThinkingConfig(BaseModel):
     budget_tokens: int = 4096
 
 
+class PromptCache(BaseModel):
+    """Prompt caching for a request: how long its cache entries live, and what every request of its agent repeats.
+
+    ``standing_blocks``: the leading content blocks of the first message that stand for the whole
+    session (the memory files): a breakpoint after them is a prefix that agents share.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    ttl: Literal["5m", "1h"] = "5m"
+    standing_blocks: int = 0
+
+
 class BrainRequest(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -33,6 +47,8 @@ class BrainRequest(BaseModel):
     thinking: ThinkingConfig = Field(default_factory=ThinkingConfig)
     # who is asking: lets rule-based brains tell a primary from a tertiary
     agent_level: int = 1
+    # None: no prompt caching
+    cache: PromptCache | None = None
 
 
 class TextDelta(BaseModel):
@@ -59,6 +75,7 @@ class UsageReport(BaseModel):
     output_tokens: int = 0
     cache_creation_input_tokens: int = 0
     cache_read_input_tokens: int = 0
+    cache_creation: CacheCreation | None = None
     model: str = ""
     source: Literal["api", "scripted"] = "api"
 

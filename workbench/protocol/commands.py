@@ -192,6 +192,15 @@ class Close(_Command):
     how: Literal["stop", "cancel"] = "stop"
 
 
+class SetSpendCap(_Command):
+    """Set, raise or lift (``max_usd`` None) a spending cap: the session's (``agent`` empty) or an agent's,
+    with everything it starts. The agents the cap held paused go on once it no longer holds them."""
+
+    op: Literal["set_spend_cap"] = "set_spend_cap"
+    agent: str = ""
+    max_usd: float | None = Field(default=None, gt=0)
+
+
 Command = Annotated[
     Union[
         Send,
@@ -215,6 +224,7 @@ Command = Annotated[
         Close,
         StopShell,
         DecidePlan,
+        SetSpendCap,
     ],
     Field(discriminator="op"),
 ]

@@ -134,14 +134,27 @@ class ToolResult(EventBase):
     images: list[ImageBlock] = Field(default_factory=list)  # a screenshot, an image file read
 
 
+class CacheCreation(BaseModel):
+    """Tokens a request wrote to the prompt cache, by how long they live (the API's ``usage.cache_creation``)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    ephemeral_5m_input_tokens: int = 0
+    ephemeral_1h_input_tokens: int = 0
+
+
 class Usage(EventBase):
     kind: Literal["usage"] = "usage"
     input_tokens: int = 0
     output_tokens: int = 0
     cache_creation_input_tokens: int = 0
     cache_read_input_tokens: int = 0
+    # None: the split by lifetime was not reported (older logs): every write counts as a 5-minute one
+    cache_creation: CacheCreation | None = None
     model: str = ""
     source: Literal["api", "scripted"] = "api"
+    # "reply": a turn of the agent; "compaction": the request that summarised its older turns
+    purpose: str = "reply"
 
     @property
     def context_tokens(self) -> int:
@@ -370,6 +383,13 @@ class PlanDecided(EventBase):
     withdrawn: bool = False
 
 
+class SpendCap(EventBase):
+    """A spending limit set or changed: the session's (agent ``""``) or one agent's, with its descendants."""
+
+    kind: Literal["spend_cap"] = "spend_cap"
+    max_usd: float | None = Field(default=None, ge=0)  # None: no limit
+
+
 KnownEvent = Annotated[
     Union[
         SessionStarted,
@@ -404,6 +424,7 @@ KnownEvent = Annotated[
         ShellEnded,
         PlanProposed,
         PlanDecided,
+        SpendCap,
     ],
     Field(discriminator="kind"),
 ]

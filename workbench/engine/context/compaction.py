@@ -12,16 +12,16 @@ touched, the error lines still open) and appends whatever the summary left out.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from workbench.brains.base import Brain
 from workbench.engine.context.fold import fold
 from workbench.engine.context.reduce import context_tokens, describe, error_lines, memo_counter
-from workbench.engine.context.tokens import TokenCounter
-from workbench.protocol.brain_io import BrainRequest, MessageDone, ToolSpec
+from workbench.engine.context.tokens import MEMORY_PRIMER, TokenCounter
+from workbench.protocol.brain_io import BrainRequest, MessageDone, ToolSpec, UsageReport
 from workbench.protocol.content import text_of, tool_uses
-from workbench.protocol.events import AssistantMessage, Compaction, Event, ToolResult, UserMessage
+from workbench.protocol.events import AssistantMessage, Compaction, Event, Primed, ToolResult, UserMessage
 from workbench.protocol.markers import COMPACTION_MARKER, SUMMARY_REQUEST
 
 # The scripted brain answers a request whose system prompt carries the marker with an extractive summary.
@@ -60,12 +60,15 @@ def compaction_range(events: Sequence[Event], agent: str, keep_turns: int = DEFA
 
     A turn starts at a user message. When the context holds too few turns
     (one long delegated task), steps (assistant replies) stand in for turns.
-    The boundary moves back past any tool call whose result comes after it.
+    The boundary moves back past any tool call whose result comes after it. The standing primer
+    (the memory files) is never summarised: it stays verbatim, and so does the cached prefix it ends.
     """
     mine = [e for e in events if e.agent == agent]
     earlier = [e for e in mine if isinstance(e, Compaction)]
     covered_to = max((c.to_seq for c in earlier), default=0)
-    shaping = [e.seq for e in mine if e.kind in _CONTEXT_KINDS]
+    shaping = [
+        e.seq for e in mine if e.kind in _CONTEXT_KINDS and not (isinstance(e, Primed) and e.primer == MEMORY_PRIMER)
+    ]
     if not shaping:
         raise NothingToCompact("the context is empty")
     start = min([shaping[0], *(c.from_seq for c in earlier)])
@@ -132,10 +135,12 @@ async def compact(
     *,
     automatic: bool = False,
     tools: Sequence[ToolSpec] = (),
+    on_usage: Callable[[UsageReport], None] | None = None,
 ) -> Compaction:
     """Summarise all but the last ``keep_turns`` turns of ``agent``; the Compaction to append.
 
-    Raises NothingToCompact, CompactionFailed, or the brain's BrainError.
+    ``on_usage`` is told what the summary request cost. Raises NothingToCompact, CompactionFailed,
+    or the brain's BrainError.
     """
     counter = memo_counter(counter)  # before and after share most blocks
     mine = [e for e in events if e.agent == agent]
@@ -145,6 +150,8 @@ async def compact(
     async for item in brain.stream(request):
         if isinstance(item, MessageDone):
             done = item
+        elif isinstance(item, UsageReport) and on_usage is not None:
+            on_usage(item)
     summary = text_of(done.content).strip() if done is not None else ""
     if not summary:
         raise CompactionFailed("the brain's reply held no summary")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from workbench.engine.context.fold import Context, fold
-from workbench.engine.context.tokens import TokenCounter, default_counter
+from workbench.engine.context.tokens import TokenCounter, block_tokens, default_counter
 from workbench.protocol.events import AgentSpawned, Event, Reduction, SessionStarted, ToolResult, UserMessage
 from workbench.tools.read import DEFAULT_LIMIT
 
@@ -89,23 +89,8 @@ def context_tokens(context: Context, counter: TokenCounter) -> int:
     total = counter.count(context.system)
     for message in context.messages:
         for block in message["content"]:
-            total += _block_tokens(block, counter)
+            total += block_tokens(block, counter)
     return total
-
-
-def _block_tokens(block: dict[str, Any], counter: TokenCounter) -> int:
-    kind = block["type"]
-    if kind == "text":
-        return counter.count(block["text"])
-    if kind == "tool_use":
-        return counter.count(block["name"]) + counter.count(json.dumps(block["input"]))
-    if kind == "tool_result":
-        return counter.count(block["content"])
-    if kind == "thinking":
-        return counter.count(block["thinking"])
-    if kind == "redacted_thinking":
-        return len(block["data"]) // 4
-    return 0
 
 
 def _agent_of(events: Sequence[Event], agent: str | None) -> str:
@@ -127,7 +112,7 @@ def _scan(events: Sequence[Event], agent: str | None, counter: TokenCounter) -> 
     exchanges: list[Exchange] = []
     for message in context.messages:
         for block in message["content"]:
-            tokens = _block_tokens(block, counter)
+            tokens = block_tokens(block, counter)
             total += tokens
             if block["type"] == "tool_use":
                 calls[block["id"]] = (block["name"], block["input"], len(calls))

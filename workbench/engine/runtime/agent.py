@@ -16,6 +16,8 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from workbench.brains.base import Brain
+from workbench.engine.config import CacheSettings
+from workbench.engine.context.cache_plan import prompt_cache
 from workbench.engine.context.fold import INTERRUPTED_RESULT, fold
 from workbench.engine.policy.hooks import (
     HookOutcome,
@@ -58,6 +60,7 @@ from workbench.protocol.events import (
     ToolResult,
     Usage,
     UserMessage,
+    utc_now,
 )
 from workbench.protocol.signals import Retrying, TextStreamed, ThinkingStreamed, ToolInputStreaming
 from workbench.tools.ask_user import ASK_USER, AskUserAnswer, AskUserRequest
@@ -117,6 +120,9 @@ class AgentServices:
     tool_tokens: Callable[[list[dict[str, Any]]], int] = lambda tools: 0
     # what the engine hands tools (ToolContext.extras), made per call from the agent and the call's id
     tool_extras: dict[str, Callable[[Agent, str], Any]] = field(default_factory=dict)
+    cache: CacheSettings = field(default_factory=CacheSettings)
+    # the standing primer (the memory files) every agent starts with, logged right after its spawn
+    standing: Primed | None = None
 
 
 TurnEnd = Literal["done", "error", "interrupted"]
@@ -217,6 +223,10 @@ class Agent:
         """Wait until every message sent so far has been answered (or the agent ended)."""
         await self._settled.wait()
 
+    async def resumed(self) -> None:
+        """Wait until the agent is not paused."""
+        await self._resumed.wait()
+
     # ---------------------------------------------------------------- the loop
 
     async def append(self, event: Event) -> Event:
@@ -243,6 +253,8 @@ class Agent:
         tools = self.tools()
         offered = self.services.tool_tokens([t.spec().model_dump() for t in tools])
         await self.append(AgentSpawned(**recorded, tools=[t.name for t in tools], tools_tokens=offered))
+        if self.services.standing is not None:
+            await self.append(self.services.standing.model_copy(update={"ts": utc_now()}))
         if primed is not None:
             await self.append(primed)
             self.owes_reply = True
@@ -391,6 +403,8 @@ class Agent:
             # MCP servers register their tools after agents spawn: admit them unless the list names its own
             open_to_mcp = not any(n.startswith(MCP_PREFIX) for n in wanted)
             names = [n for n in registry.names if n in wanted or (open_to_mcp and n.startswith(MCP_PREFIX))]
+        # one order all session, whichever MCP server came up first: the cached prefix starts with the tools
+        names = sorted(names, key=lambda n: (n.startswith(MCP_PREFIX), n if n.startswith(MCP_PREFIX) else ""))
         return [tool for tool in map(registry.get, names) if tool is not None]
 
     def request(self) -> BrainRequest:
@@ -403,6 +417,7 @@ class Agent:
             max_tokens=self.services.max_tokens,
             thinking=self.services.thinking,
             agent_level=self.spec.level,
+            cache=prompt_cache(self.services.cache, self.spec.mode, context.messages),
         )
 
     async def _reply(self) -> AssistantMessage | None:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from workbench.engine.agent_types import AgentType, UnknownAgentType, find_agent_type
 from workbench.engine.config import LimitsConfig
 from workbench.engine.context.tokens import consumed_tokens
+from workbench.engine.models import resolve_model
 from workbench.engine.priming.primers import ResolvedPrimer
 from workbench.engine.prompts import system_prompt
 from workbench.engine.runtime.agent import Agent, AgentServices, AgentSpec
@@ -41,8 +42,10 @@ class Supervisor:
         window: int,
         auto_delegate: bool = False,
         ids: Callable[[int], str] | None = None,
+        aliases: dict[str, str] | None = None,
     ) -> None:
         self.services = services
+        self.aliases = aliases or {}
         self.limits = limits
         self.model = model
         self.window = window
@@ -127,7 +130,9 @@ class Supervisor:
             task=task,
             primer=primed.primer.name if primed else None,
             system=system,
-            model=(primed and primed.primer.model) or (agent_type and agent_type.model) or self.model,
+            model=resolve_model(
+                (primed and primed.primer.model) or (agent_type and agent_type.model) or self.model, self.aliases
+            ),
             window=self.window,
             tools=tools,
         )

@@ -34,6 +34,7 @@ from workbench.engine.priming.primers import PrimerError
 from workbench.engine.transports import wire
 from workbench.engine.transports.locations import daemon_dir, make_private_dir, socket_path
 from workbench.engine.trust import TrustStore, survey, trust_store_path
+from workbench.engine.views.spend import cost_text
 from workbench.log.bundle import BundleError, BundleStore
 from workbench.protocol.commands import Close
 from workbench.protocol.events import Event, EventBase, SessionStarted, encode_event
@@ -198,7 +199,15 @@ class Daemon:
         for session_id, hosted in sorted(self.sessions.items()):
             view = hosted.engine.view
             agents = [
-                {"id": row.id, "name": row.name, "mode": row.mode, "state": row.state, "level": row.level}
+                {
+                    "id": row.id,
+                    "name": row.name,
+                    "mode": row.mode,
+                    "state": row.state,
+                    "level": row.level,
+                    "cost": cost_text(view.spend.own(row.id)),
+                    "cost_with_descendants": cost_text(view.spend.subtree(row.id)),
+                }
                 for row in view.roster.rows.values()
             ]
             listed.append(
@@ -208,6 +217,7 @@ class Daemon:
                     "cwd": str(hosted.engine.cwd),
                     "clients": len(hosted.clients),
                     "agents": agents,
+                    "cost": cost_text(view.spend.fleet()),
                 }
             )
         return listed
@@ -379,6 +389,8 @@ class Connection:
             return resolved.model_dump(mode="json")
         if request.query == "primer_catalog":
             return [entry.model_dump(mode="json") for entry in engine.primer_catalog()]
+        if request.query == "count_context":
+            return (await engine.count_context(**request.args)).model_dump(mode="json")
         return engine.mcp_report().model_dump(mode="json")
 
 

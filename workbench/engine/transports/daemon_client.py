@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
-from workbench.engine.context.tokens import TokenCounter, default_counter
+from workbench.engine.context.tokens import ContextCount, TokenCounter, default_counter
 from workbench.engine.engine import SessionInfo
 from workbench.engine.priming.primers import PrimerEntry, PrimerError, ResolvedPrimer
 from workbench.engine.transports import wire
@@ -206,6 +206,9 @@ class DaemonClient:
 
     async def mcp_report(self) -> McpReport:
         return McpReport.model_validate(await self._query("mcp_report"))
+
+    async def count_context(self, agent: str) -> ContextCount:
+        return ContextCount.model_validate(await self._query("count_context", agent=agent))
 
     async def leave(self, how: Literal["detach", "stop", "cancel"]) -> None:
         with contextlib.suppress(DaemonRefused, DaemonUnavailable, ConnectionError, OSError):

@@ -35,6 +35,7 @@ from workbench.protocol.events import (
     SessionStarted,
     ShellEnded,
     ShellStarted,
+    SpendCap,
     Status,
     ToolCall,
     ToolResult,
@@ -102,6 +103,7 @@ class Budgets:
                 | ShellEnded()
                 | PlanProposed()
                 | PlanDecided()
+                | SpendCap()
                 | OpaqueEvent()
             ):
                 return False

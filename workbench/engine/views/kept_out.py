@@ -39,6 +39,7 @@ from workbench.protocol.events import (
     SessionStarted,
     ShellEnded,
     ShellStarted,
+    SpendCap,
     Status,
     ToolCall,
     ToolResult,
@@ -99,6 +100,7 @@ class KeptOut:
                 | ShellEnded()
                 | PlanProposed()
                 | PlanDecided()
+                | SpendCap()
                 | OpaqueEvent()
             ):
                 return False

@@ -34,6 +34,7 @@ from workbench.protocol.events import (
     SessionStarted,
     ShellEnded,
     ShellStarted,
+    SpendCap,
     Status,
     ToolCall,
     ToolResult,
@@ -105,6 +106,7 @@ class Pending:
                 | SessionRenamed()
                 | ShellStarted()
                 | ShellEnded()
+                | SpendCap()
                 | OpaqueEvent()
             ):
                 return False

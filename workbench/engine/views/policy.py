@@ -37,6 +37,7 @@ from workbench.protocol.events import (
     SessionStarted,
     ShellEnded,
     ShellStarted,
+    SpendCap,
     Status,
     ToolCall,
     ToolResult,
@@ -95,6 +96,7 @@ class PolicyView:
                 | ShellEnded()
                 | PlanProposed()
                 | PlanDecided()
+                | SpendCap()
                 | OpaqueEvent()
             ):
                 return False

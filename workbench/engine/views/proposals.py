@@ -36,6 +36,7 @@ from workbench.protocol.events import (
     SessionStarted,
     ShellEnded,
     ShellStarted,
+    SpendCap,
     Status,
     ToolCall,
     ToolResult,
@@ -111,6 +112,7 @@ class Proposals:
                 | ShellEnded()
                 | PlanProposed()
                 | PlanDecided()
+                | SpendCap()
                 | OpaqueEvent()
             ):
                 return False

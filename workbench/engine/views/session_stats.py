@@ -8,6 +8,7 @@ from typing import assert_never
 
 from pydantic import BaseModel
 
+from workbench.engine.views.spend import Cost, Spend
 from workbench.protocol.events import (
     AgentFinished,
     AgentSpawned,
@@ -38,6 +39,7 @@ from workbench.protocol.events import (
     SessionStarted,
     ShellEnded,
     ShellStarted,
+    SpendCap,
     Status,
     ToolCall,
     ToolResult,
@@ -61,10 +63,13 @@ class StatsSnapshot(BaseModel):
     tokens_in: int
     tokens_out: int
     tokens_per_s: float
+    cost: Cost = Cost()  # the whole fleet's
 
 
 class SessionStats:
-    def __init__(self) -> None:
+    def __init__(self, spend: Spend | None = None) -> None:
+        """``spend``: the session's spend projection (folded beside this one), whose fleet total the snapshot shows."""
+        self.spend = spend
         self.states: dict[str, str] = {}
         self.tokens_in = 0
         self.tokens_out = 0
@@ -109,6 +114,7 @@ class SessionStats:
                 | ShellEnded()
                 | PlanProposed()
                 | PlanDecided()
+                | SpendCap()
                 | OpaqueEvent()
             ):
                 return False
@@ -133,5 +139,6 @@ class SessionStats:
             tokens_in=self.tokens_in,
             tokens_out=self.tokens_out,
             tokens_per_s=recent / RATE_WINDOW.total_seconds(),
+            cost=self.spend.fleet() if self.spend is not None else Cost(),
             **counts,
         )

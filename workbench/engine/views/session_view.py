@@ -11,8 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from workbench.engine.config import LimitsConfig
 from workbench.engine.context.tokens import BudgetSnapshot, TokenCounter
 from workbench.engine.policy.permissions import PermissionPolicy
+from workbench.engine.policy.spend_cap import SpendCaps
+from workbench.engine.pricing import PriceTable
 from workbench.engine.views.budgets import Budgets
 from workbench.engine.views.checkpoints import Checkpoints
 from workbench.engine.views.kept_out import KeptOut
@@ -22,6 +25,7 @@ from workbench.engine.views.proposals import Proposals
 from workbench.engine.views.roster import Roster
 from workbench.engine.views.session_stats import SessionStats
 from workbench.engine.views.shells import Shells
+from workbench.engine.views.spend import Spend
 from workbench.engine.views.todos import Todos
 from workbench.protocol.events import Event, SessionRenamed, SessionStarted
 
@@ -39,6 +43,7 @@ class Changes:
     kept_out: bool = False
     stats: bool = False
     shells: bool = False
+    cost: bool = False  # what an agent (and so the fleet) cost
 
 
 class SessionView:
@@ -50,13 +55,17 @@ class SessionView:
         delegate_at: float,
         compact_at: float,
         policy: PermissionPolicy | None = None,
+        prices: PriceTable | None = None,
+        limits: LimitsConfig | None = None,
     ) -> None:
         self.counter = counter
         self.roster = Roster()
         self.budgets = Budgets(counter, window=window, delegate_at=delegate_at, compact_at=compact_at)
         self.todos = Todos()
         self.checkpoints = Checkpoints()
-        self.stats = SessionStats()
+        self.spend = Spend(prices or PriceTable())
+        self.caps = SpendCaps(self.spend, limits or LimitsConfig())
+        self.stats = SessionStats(self.spend)
         self.kept_out = KeptOut(counter)
         self.proposals = Proposals()
         self.policy = PolicyView(policy or PermissionPolicy())
@@ -82,6 +91,7 @@ class SessionView:
             kept_out=self.kept_out.apply(event),
             stats=self.stats.apply(event),
             shells=self.shells.apply(event),
+            cost=self.spend.apply(event) | self.caps.apply(event),
         )
 
     def budget(self, agent: str) -> BudgetSnapshot:

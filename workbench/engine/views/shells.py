@@ -36,6 +36,7 @@ from workbench.protocol.events import (
     SessionStarted,
     ShellEnded,
     ShellStarted,
+    SpendCap,
     Status,
     ToolCall,
     ToolResult,
@@ -131,6 +132,7 @@ class Shells:
                 | SessionRenamed()
                 | PlanProposed()
                 | PlanDecided()
+                | SpendCap()
                 | OpaqueEvent()
             ):
                 return False

@@ -158,12 +158,15 @@ async def export_command(
     err: TextIO = sys.stderr,
 ) -> int:
     from workbench.engine.engine import store_for
+    from workbench.engine.pricing import PriceTable
+    from workbench.engine.views.spend import cost_report
     from workbench.log.bundle import BundleError
     from workbench.log.export import export
 
     store = store_for(config)
+    prices = PriceTable(config.prices)
     try:
-        chunks = await export(store, store.resolve(session), fmt)  # type: ignore[arg-type]
+        chunks = await export(store, store.resolve(session), fmt, lambda events: cost_report(events, prices))  # type: ignore[arg-type]
     except BundleError as exc:
         print(f"workbench: {exc}", file=err)
         return 1

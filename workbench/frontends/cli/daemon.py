@@ -50,11 +50,14 @@ async def ps(config: Config, out: TextIO = sys.stdout, err: TextIO = sys.stderr)
         watchers = session["clients"]
         watched = f"{watchers} screen{'s' if watchers != 1 else ''} attached" if watchers else "no screen attached"
         title = f"  {session['title']}" if session["title"] else ""
-        print(f"{session['session']}{title}  ({session['cwd']}; {watched})", file=out)
+        print(f"{session['session']}{title}  ({session['cwd']}; {watched}; cost {session['cost']})", file=out)
         for agent in session["agents"]:
             indent = "  " * agent["level"]
             state = agent["state"].replace("_", " ")
-            print(f"{indent}{agent['id']:<10} {state:<18} {agent['mode']:<10} {agent['name']}", file=out)
+            spent = agent["cost"]
+            if agent["cost_with_descendants"] != spent:
+                spent += f" ({agent['cost_with_descendants']} with its sub-agents)"
+            print(f"{indent}{agent['id']:<10} {state:<18} {agent['mode']:<10} {spent:<10} {agent['name']}", file=out)
     return 0
 
 

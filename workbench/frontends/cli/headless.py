@@ -10,6 +10,8 @@ from typing import TextIO
 from workbench.engine.brain_factory import choose_brain, make_brain
 from workbench.engine.config import Config
 from workbench.engine.engine import Engine, store_for
+from workbench.engine.pricing import PriceTable
+from workbench.engine.views.spend import Spend, cost_report, cost_text
 from workbench.frontends.cli.terminal import TerminalApprover, TerminalAsker, TerminalDesk
 from workbench.log.bundle import BundleError
 from workbench.log.transcript import brain_label, describe, transcript
@@ -83,17 +85,40 @@ async def run_headless(
         await engine.start_mcp()
         if engine.mcp is not None:
             await engine.mcp.settled()
-        await engine.submit(Send(text=prompt))
-        await engine.settled()
-        await engine.wait_all()
-        failed = any(isinstance(e, Error) and not e.retryable for e in engine.events)
+        if await _until_capped(engine, prompt):
+            print(f"workbench: {engine.view.caps.reason}; stopped there, nothing lost.", file=stderr)
+            print("  Resume the session in the app and raise the cap with /budget <usd>.", file=stderr)
+            failed = True
+        else:
+            failed = any(isinstance(e, Error) and not e.retryable for e in engine.events)
     except BrainError as exc:  # defensive: brains report through events, but never crash the CLI
         print(f"workbench: {exc}", file=stderr)
         failed = True
     finally:
         await engine.submit(Close())
+    for line in cost_report(engine.events, engine.view.spend.prices):
+        print(line, file=stderr)
     print(f"session {engine.session.id}", file=stderr)
     return 1 if failed else 0
+
+
+async def _until_capped(engine: Engine, prompt: str) -> bool:
+    """Run the prompt and every agent it starts to the end; True when a spend cap stopped them first."""
+
+    async def work() -> None:
+        await engine.submit(Send(text=prompt))
+        await engine.settled()
+        await engine.wait_all()
+
+    running = asyncio.ensure_future(work())
+    capped = asyncio.ensure_future(engine.view.caps.reached.wait())
+    await asyncio.wait({running, capped}, return_when=asyncio.FIRST_COMPLETED)
+    capped.cancel()
+    if running.done():
+        running.result()
+        return False
+    running.cancel()
+    return True
 
 
 async def list_bundles(config: Config, out: TextIO = sys.stdout) -> int:
@@ -104,14 +129,16 @@ async def list_bundles(config: Config, out: TextIO = sys.stdout) -> int:
     if not entries:
         print(f"no sessions in {store.root}", file=out)
         return 0
+    spend = Spend(PriceTable(config.prices))
     for entry in entries:
         meta = entry.meta
         when = f"{meta.created:%Y-%m-%d %H:%M}" if meta.created else "?"
         tokens = meta.input_tokens + meta.output_tokens
         live = f"  [open in {entry.holder}]" if entry.holder else ""
+        cost = cost_text(spend.cost_of(meta.usage)) if meta.usage else "$0.00"
         print(
             f"{meta.id}  {when}  {len(meta.agents)} agent(s)  {meta.events} events  "
-            f"{tokens:,} tokens  {brain_label(meta.brain, meta.model)}  {meta.title}{live}",
+            f"{tokens:,} tokens  {cost}  {brain_label(meta.brain, meta.model)}  {meta.title}{live}",
             file=out,
         )
     return 0
@@ -127,6 +154,8 @@ async def show_bundle(config: Config, session: str, out: TextIO = sys.stdout, er
         return 1
     print(f"session {session_id}  ({len(contents.events)} events)", file=out)
     for line in transcript(contents.events):
+        print(line, file=out)
+    for line in cost_report(contents.events, PriceTable(config.prices)):
         print(line, file=out)
     for problem in contents.problems:
         print(f"warning: skipped {problem}", file=err)

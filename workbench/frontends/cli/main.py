@@ -28,6 +28,16 @@ if TYPE_CHECKING:
     from workbench.frontends.tui.session_start import SessionStart
 
 
+def _usd(text: str) -> float:
+    try:
+        value = float(text.lstrip("$"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not an amount in dollars (say 5 or 0.50)") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError("the cap must be more than $0")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     # SUPPRESS: a subcommand's own default must not erase a --bundles given before it
@@ -43,6 +53,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--brain", choices=["auto", "scripted", "anthropic"], help="which brain to use")
     parser.add_argument("--script", type=Path, help="a script file for the scripted brain")
+    budget_help = "pause the agents once the session has spent this many dollars ([limits] max_budget_usd)"
+    parser.add_argument("--max-budget-usd", type=_usd, help=budget_help)
     parser.add_argument("--version", action="version", version=f"workbench {__version__}")
     opening = parser.add_mutually_exclusive_group()
     opening.add_argument("--continue", dest="continue_latest", action="store_true",
@@ -57,6 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--script", type=Path, help="a script file for the scripted brain")
     run.add_argument("--yes", action="store_true", help="allow every tool call that would ask")
     run.add_argument("--mode", choices=["default", "acceptEdits", "plan", "bypass"], help="permission mode")
+    run.add_argument("--max-budget-usd", type=_usd, default=argparse.SUPPRESS, help=budget_help)
     run.add_argument("--detach", action="store_true",
                      help="start the prompt as a background agent in the daemon and return at once")  # fmt: skip
 
@@ -110,6 +123,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = config.model_copy(update={"bundles": args.bundles})
     if getattr(args, "brain", None):
         config = config.model_copy(update={"brain": args.brain})
+    if getattr(args, "max_budget_usd", None):
+        config.limits.max_budget_usd = args.max_budget_usd
 
     if args.command == "run":
         if args.detach:

@@ -9,6 +9,7 @@ EIGHTHS = " ▏▎▍▌▋▊▉█"
 CATEGORY_STYLES: dict[str, str] = {
     "system": "$secondary",
     "tools": "$secondary-lighten-2",
+    "memory": "$success-darken-2",
     "primers": "$success",
     "history": "$primary",
     "tool_results": "$accent",
@@ -48,8 +49,7 @@ def stacked_bar(
 ) -> Content:
     """One row: ``used`` out of ``window``, split in the categories' proportions, ticks at the thresholds.
 
-    The split is scaled to ``used`` because the total may be exact (from the API)
-    while the categories are local estimates.
+    The categories add up to ``used`` (the ledger scales its local estimates to the total).
     """
     if width <= 0 or window <= 0:
         return Content("")

@@ -10,7 +10,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
-from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer
 from textual.worker import Worker
@@ -25,6 +24,7 @@ from workbench.frontends.tui.messages import (
 )
 from workbench.frontends.tui.notices import Notice, finished_notice, proposal_notice
 from workbench.frontends.tui.slash import parse, parse_delegate
+from workbench.frontends.tui.spend_actions import SpendActions
 from workbench.frontends.tui.widgets.agents_pane import AgentsPane, AgentTree
 from workbench.frontends.tui.widgets.budget_pane import BudgetPane
 from workbench.frontends.tui.widgets.conversation import Conversation
@@ -92,7 +92,7 @@ FINISHED_BATCH_S = 0.3
 DENSE_BELOW = 40  # terminal rows under which the budget pane keeps to the essentials
 
 
-class MainScreen(ReportsFailedWorkers, Screen[None]):
+class MainScreen(ReportsFailedWorkers, SpendActions):
     BINDINGS = bindings("main")
     AUTO_FOCUS = "#prompt"
 

@@ -1,4 +1,7 @@
-"""Every agent of the session as a tree: state, name, budget gauge, elapsed time, tokens.
+"""Every agent of the session as a tree: state, name, budget gauge, elapsed time, tokens, cost.
+
+An agent's row shows what its own requests cost; a folded row, what its whole subtree
+cost (``Σ``); the detail line under the tree, both.
 
 Under each agent come its todo items, then the agents it started. Subtrees fold
 (space), and a state filter (the same letters as in the task list) keeps the
@@ -23,6 +26,7 @@ from textual.widgets import Static, Tree
 from textual.widgets.tree import NodeID, TreeNode
 
 from workbench.engine.views.roster import AgentRow
+from workbench.engine.views.spend import Spend, cost_text
 from workbench.frontends.tui.actions import bindings
 from workbench.frontends.tui.agent_filters import StateFilter, matches
 from workbench.frontends.tui.agent_glyphs import glyph
@@ -37,6 +41,7 @@ from workbench.frontends.tui.progress_marks import (
     todo_tally,
 )
 from workbench.frontends.tui.stylesheet import css_beside
+from workbench.protocol.events import Usage
 from workbench.protocol.interaction import TodoItem
 
 if TYPE_CHECKING:
@@ -44,7 +49,7 @@ if TYPE_CHECKING:
     from workbench.engine.views.session_view import SessionView
 
 GAUGE_CELLS = 6
-COLUMN_DROP_ORDER = ("level", "tokens", "elapsed", "gauge", "share")
+COLUMN_DROP_ORDER = ("level", "tokens", "elapsed", "gauge", "cost", "share")
 STATE_STYLES: dict[str, str] = {
     "thinking": "$primary",
     "tool": "$accent",
@@ -121,6 +126,10 @@ class AgentsPane(Vertical):
         self._rebuild_pending = False
 
     @property
+    def spend(self) -> Spend | None:
+        return self.view.spend if self.view is not None else None
+
+    @property
     def rows(self) -> dict[str, AgentRow]:
         return self.view.roster.rows if self.view is not None else {}
 
@@ -151,6 +160,11 @@ class AgentsPane(Vertical):
         row = self.rows.get(message.event.agent)
         if row is None:
             return
+        if isinstance(message.event, Usage):  # the subtree costs of its ancestors moved too
+            parent = row.parent
+            while parent in self.rows:
+                self._relabel(parent)
+                parent = self.rows[parent].parent
         if self.state_filter != "all" or (row.id not in self.nodes and row.parent and row.parent not in self.nodes):
             self._rebuild_soon()
         elif row.id not in self.nodes:
@@ -267,6 +281,11 @@ class AgentsPane(Vertical):
         count = f"{len(self.rows)} agent{'s' if len(self.rows) != 1 else ''}"
         return f"{count} · {running} busy" if running else count
 
+    def descendant_count(self, agent_id: str) -> int:
+        """How many agents descend from this one."""
+        children = [row.id for row in self.rows.values() if row.parent == agent_id]
+        return len(children) + sum(self.descendant_count(child) for child in children)
+
     def depth(self, row: AgentRow) -> int:
         depth = 0
         parent = row.parent
@@ -290,8 +309,10 @@ class AgentsPane(Vertical):
             "share": Content(f"{share:>4.0%}"),
             "elapsed": Content.styled(f"{duration(row.elapsed_s(self.clock())):>5}", "$foreground-muted"),
             "tokens": Content.styled(f"{token_count(row.tokens):>5}", "$foreground-muted"),
-            "level": Content.styled(f"L{row.level}", "$foreground-muted"),
         }
+        if (cost := self._cost_column(row.id, subtree=bool(folded))) is not None:
+            columns["cost"] = cost
+        columns["level"] = Content.styled(f"L{row.level}", "$foreground-muted")
         # columns go when the pane is narrow (the share last); the name keeps at least 12 characters
         drop = iter(COLUMN_DROP_ORDER)
         while columns and 2 + 12 + sum(len(c) + 1 for c in columns.values()) > width:
@@ -309,6 +330,29 @@ class AgentsPane(Vertical):
             " " if columns else "",
             right,
         )
+
+    def _cost_column(self, agent_id: str, subtree: bool) -> Content | None:
+        """What the agent (or its folded subtree) cost; None when nothing of it was priced (the offline brain)."""
+        if self.spend is None:
+            return None
+        cost = self.spend.subtree(agent_id) if subtree else self.spend.own(agent_id)
+        if not cost.usd:
+            return None
+        return Content.styled(f"{'Σ' if subtree else ''}{cost_text(cost):>6}", "$foreground-muted")
+
+    def _cost_line(self, agent_id: str) -> Content | None:
+        """``cost $0.12 own · $0.40 with 3 sub-agents`` (None when nothing of it was priced)."""
+        if self.spend is None or not (subtree := self.spend.subtree(agent_id)).usd:
+            return None
+        parts = [
+            ("cost ", "$foreground-muted"),
+            (cost_text(self.spend.own(agent_id)), "bold"),
+            (" own", "$foreground-muted"),
+        ]
+        if below := self.descendant_count(agent_id):
+            parts += [(" · ", ""), (cost_text(subtree), "bold")]
+            parts.append((f" with {below} sub-agent{'s' if below != 1 else ''}", "$foreground-muted"))
+        return Content.assemble(*parts)
 
     def _relabel(self, agent_id: str) -> None:
         if node := self.nodes.get(agent_id):
@@ -344,6 +388,8 @@ class AgentsPane(Vertical):
             return
         facts = f"{row.id} · {row.state.replace('_', ' ')} · {row.mode} · level {row.level}"
         lines = [Content.styled(facts, "bold")]
+        if (spent := self._cost_line(row.id)) is not None:
+            lines.append(spent)
         if row.task:
             lines.append(Content.assemble(("task ", "$foreground-muted"), clip(row.task, 200)))
         if row.last_action:

@@ -11,16 +11,17 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.reactive import reactive
 
+from workbench.engine.policy.spend_cap import CAP_REACHED
 from workbench.engine.views.kept_out import KeptOut
 from workbench.engine.views.proposals import Proposal
 from workbench.frontends.tui.messages import BudgetChanged, EventLogged
 from workbench.frontends.tui.stylesheet import css_beside
 from workbench.frontends.tui.widgets.context_budget import ContextBudget
 from workbench.frontends.tui.widgets.session_strip import SessionStrip, Stats
-from workbench.protocol.events import ChildResult
+from workbench.protocol.events import ChildResult, Status
 
 if TYPE_CHECKING:
-    from workbench.engine.context.tokens import BudgetSnapshot
+    from workbench.engine.context.tokens import BudgetSnapshot, ContextCount
 
 
 class BudgetPane(Vertical):
@@ -64,6 +65,10 @@ class BudgetPane(Vertical):
     def show_proposal(self, proposal: Proposal | None) -> None:
         self.query_one(ContextBudget).proposal = proposal
 
+    def show_count(self, count: ContextCount) -> None:
+        """The exact count of an agent's context (/context), shown beside its budget."""
+        self.query_one(ContextBudget).count = count
+
     def _show_kept_out(self) -> None:
         if self.kept_out is not None:
             self.query_one(ContextBudget).kept_out = (self.kept_out.of(self.agent_id), self.kept_out.session)
@@ -75,6 +80,16 @@ class BudgetPane(Vertical):
 
     @on(EventLogged)
     def _logged(self, message: EventLogged) -> None:
-        if isinstance(message.event, ChildResult):  # the owner of the view has folded it in already
+        event = message.event
+        if isinstance(event, ChildResult):  # the owner of the view has folded it in already
             self._show_kept_out()
+        if isinstance(event, Status) and event.state == "paused" and event.detail.startswith(CAP_REACHED):
+            reason = event.detail.removeprefix(CAP_REACHED).lstrip(": ")
+            self.notify(
+                f"{reason[:1].upper()}{reason[1:]}. Nothing is lost: /budget <usd> raises the cap and it goes on.",
+                title=f"{event.agent} paused: spend cap reached",
+                severity="warning",
+                timeout=15,
+                markup=False,
+            )
         self.query_one(SessionStrip).changed()

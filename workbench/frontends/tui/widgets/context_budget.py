@@ -11,11 +11,12 @@ from textual.widget import Widget
 
 from workbench.engine.views.proposals import Proposal
 from workbench.frontends.tui.budget_bars import CATEGORY_LABELS, CATEGORY_STYLES, stacked_bar, threshold_row
+from workbench.frontends.tui.cache_lines import cache_lines, count_lines
 from workbench.frontends.tui.humanize import token_count
 from workbench.frontends.tui.savings import savings_lines
 
 if TYPE_CHECKING:
-    from workbench.engine.context.tokens import BudgetSnapshot
+    from workbench.engine.context.tokens import BudgetSnapshot, ContextCount
 
 
 def kept_out_lines(here: int, session: int, dense: bool) -> list[Content]:
@@ -48,6 +49,7 @@ class ContextBudget(Widget):
     kept_out: reactive[tuple[int, int]] = reactive((0, 0), layout=True)  # this agent's, the session's
     proposal: reactive[Proposal | None] = reactive(None, layout=True)
     dense: reactive[bool] = reactive(False, layout=True)  # a short terminal: the essentials only
+    count: reactive[ContextCount | None] = reactive(None, layout=True)  # the last exact count asked for (/context)
 
     def __init__(self, accept_key: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -66,7 +68,10 @@ class ContextBudget(Widget):
                 (f" of {budget.window:,} · ", "$foreground-muted"),
                 (f"{budget.share:.1%}", "bold"),
             ),
+            *cache_lines(budget),
         ]
+        if self.count is not None and self.count.agent == budget.agent:
+            lines.extend(count_lines(self.count))
         counted = sum(budget.categories.values()) or 1
         filled = {name: tokens for name, tokens in budget.categories.items() if tokens}
         label_width = max((len(CATEGORY_LABELS.get(name, name)) for name in filled), default=0)

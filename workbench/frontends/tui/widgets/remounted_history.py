@@ -8,6 +8,7 @@ last messages only: the rest is in the source session.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from textual.app import ComposeResult
@@ -24,6 +25,8 @@ from workbench.protocol.events import Remounted
 
 SHOWN_MESSAGES = 40
 USER_LINES = 12
+# a primer the fold wrapped into a user message (engine/context/fold.py primer_text): shown as a note, not typed text
+PRIMER = re.compile(r'<primer name="([^"]*)">\n')
 
 
 def _clipped(text: str, lines: int = USER_LINES) -> str:
@@ -47,7 +50,12 @@ def message_blocks(message: dict[str, Any]) -> list[Widget]:
         kind = block.get("type")
         if kind == "text" and block.get("text", "").strip():
             text = block["text"]
-            shown.append(UserTurn(_clipped(text)) if message.get("role") == "user" else AssistantReply(text))
+            primer = PRIMER.match(text) if message.get("role") == "user" else None
+            if primer is not None:
+                lines = text.count("\n") - 1
+                shown.append(Static(Content(f"◆ primed with {primer[1]} ({lines} lines)"), classes="history-call"))
+            else:
+                shown.append(UserTurn(_clipped(text)) if message.get("role") == "user" else AssistantReply(text))
         elif kind == "tool_use":
             call = f"→ {block.get('name', '')} {one_line(block.get('input', {}), 90)}"
             shown.append(Static(Content(call), classes="history-call"))

@@ -1,4 +1,4 @@
-"""Session-wide figures under the budget: agents by state, tokens in and out, tokens per second now.
+"""Session-wide figures under the budget: agents by state, tokens in and out, tokens per second now, the fleet's cost.
 
 Refreshed when events arrive (once per burst) and every second, from the
 engine's running totals at the injected clock's time.
@@ -13,6 +13,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from workbench.engine.views.session_stats import StatsSnapshot
+from workbench.engine.views.spend import Cost, cost_text, money
 from workbench.frontends.tui.agent_glyphs import STATE_GLYPHS
 from workbench.frontends.tui.humanize import token_count
 from workbench.frontends.tui.stylesheet import css_beside
@@ -49,14 +50,24 @@ def count_line(stats: StatsSnapshot, counts: tuple[Count, ...], width: int) -> C
     )
 
 
+def cost_line(cost: Cost) -> Content:
+    """The fleet's cost, the share of input read from the prompt cache, and what the cache saved."""
+    parts = [("cost ", "$foreground-muted"), (cost_text(cost), "bold")]
+    if cost.tokens.cache_read or cost.tokens.cache_write:
+        parts += [(" · cached ", "$foreground-muted"), (f"{cost.tokens.cache_read_share:.0%}", "bold")]
+        if cost.uncached_usd > cost.usd:
+            parts += [(" · saved ", "$foreground-muted"), (money(cost.uncached_usd - cost.usd), "bold $success")]
+    return Content.assemble(*parts)
+
+
 def strip_lines(stats: StatsSnapshot, width: int) -> list[Content]:
-    """Active and finished agents on a line each, then the tokens."""
+    """Active and finished agents on a line each, then the tokens, then what the fleet cost."""
     tokens = Content.assemble(
         ("in ", "$foreground-muted"), (token_count(stats.tokens_in), "bold"),
         (" · out ", "$foreground-muted"), (token_count(stats.tokens_out), "bold"),
         (" · ", "$foreground-muted"), (rate(stats.tokens_per_s), "bold"), (" tok/s", "$foreground-muted"),
     )  # fmt: skip
-    return [count_line(stats, ACTIVE, width), count_line(stats, FINISHED, width), tokens]
+    return [count_line(stats, ACTIVE, width), count_line(stats, FINISHED, width), tokens, cost_line(stats.cost)]
 
 
 class SessionStrip(Static):
