@@ -14,14 +14,13 @@ from workbench.brains.scripted import COMPACTION_MARKER as SCRIPTED_MARKER
 from workbench.brains.scripted import ScriptedBrain
 from workbench.engine.config import Config
 from workbench.engine.context.compaction import (
-    PINNED_HEADING,
+    LEDGER_HEADING,
     CompactionFailed,
     NothingToCompact,
     compact,
     compaction_range,
-    missing_facts,
 )
-from workbench.engine.context.fold import fold, summary_text
+from workbench.engine.context.fold import facts_text, fold, summary_text
 from workbench.engine.context.reduce import context_tokens
 from workbench.engine.context.tokens import BudgetSnapshot, TokenLedger, default_counter
 from workbench.engine.engine import Engine
@@ -116,7 +115,15 @@ async def test_fold_after_compaction_equals_a_remount_of_the_summary_and_the_kep
             seq=2,
             source_session="s",
             up_to_seq=compaction.to_seq,
-            messages=[{"role": "user", "content": [{"type": "text", "text": summary_text(compaction.summary)}]}],
+            messages=[
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "text", "text": facts_text(compaction.facts)},
+                        {"type": "text", "text": summary_text(compaction.summary)},
+                    ],
+                }
+            ],
         ),
         *kept,
     ]
@@ -199,30 +206,36 @@ async def test_a_second_compaction_swallows_the_first() -> None:
     assert_valid_messages(context.messages)
 
 
-async def test_what_the_summary_leaves_out_the_engine_appends() -> None:
+async def test_the_ledger_goes_to_the_brain_and_ahead_of_its_summary_verbatim() -> None:
     log = four_turns()
     log.user("Also never push to main.")
     log.call("Read", "File not found: gone.py", is_error=True, file_path="gone.py")
     log.call("Bash", "AssertionError: 8 != 7\n[exit code 1]", is_error=True, command="make test")
-    log.call("Bash", "OK\n[exit code 0]", command="make test")  # fixed later: not open
+    log.call("Bash", "OK\n[exit code 0]", command="make test")  # fixed later: resolved
     log.reply("ok")
     for turn in range(2):
         log.user(f"later {turn}")
         log.reply("ok")
+    brain = RecordingBrain("Fixing billing.")
 
-    terse = await compact(log.events, "primary", RecordingBrain("Fixing billing."), keep_turns=2)
+    terse = await compact(log.events, "primary", brain, keep_turns=2)
 
-    pinned = terse.summary.removeprefix("Fixing billing.")
-    assert pinned.startswith(f"\n\n{PINNED_HEADING}\n")
-    assert "- Fix the billing bug in a.py. Never touch vendor/.\n" in pinned
-    assert "- Also never push to main.\n" in pinned and "- turn 4: carry on\n" in pinned
-    assert "Files touched:\n- a.py\n- b2.py\n- b3.py\n- b4.py\n- gone.py\n" in pinned
-    assert "- Bash `python -m unittest`: KeyError: 'currency' | [exit code 1]" in pinned
-    assert "- Read of gone.py: File not found: gone.py" in pinned
-    assert "AssertionError: 8 != 7" not in pinned
-
-    complete = terse.summary.replace(PINNED_HEADING, "Everything:")
-    assert missing_facts(log.events, terse.from_seq, terse.to_seq, complete) == ""
+    assert terse.summary == "Fixing billing."  # the brain writes the rest; the engine keeps the facts apart
+    facts = terse.facts
+    assert f"{LEDGER_HEADING}\n{facts_text(facts)}" in brain.requests[0].system
+    assert "## Goal" in brain.requests[0].system and "## Next steps" in brain.requests[0].system
+    for said in ("Fix the billing bug in a.py. Never touch vendor/.", "Also never push to main.", "turn 4: carry on"):
+        assert f"- {said}\n" in facts
+    for path in ("a.py: read", "b2.py: read", "b4.py: read", "gone.py: not found"):
+        assert f"- {path}\n" in facts
+    assert "- `make test` ×2: ok" in facts
+    assert "Open errors:\n- Bash `python -m unittest` (exit 1): KeyError: 'currency'\n" in facts
+    assert "- Read gone.py: File not found: gone.py" in facts
+    assert "Resolved errors:\n- Bash `make test`: AssertionError: 8 != 7" in facts
+    assert "Decisions:\n- We'll store amounts as integer cents instead of floats." in facts
+    context = fold([*log.events, terse])
+    first = context.messages[0]["content"]
+    assert [b["text"] for b in first[:2]] == [facts_text(facts), summary_text("Fixing billing.")]
 
 
 async def test_too_few_turns_or_no_summary_raise() -> None:
@@ -239,10 +252,11 @@ async def test_the_scripted_brain_summarises_extractively() -> None:
     log = four_turns()
     compaction = await compact(log.events, "primary", ScriptedBrain(), keep_turns=2)
 
-    assert "Fix the billing bug in a.py. Never touch vendor/." in compaction.summary
-    assert "`a.py` (Read)" in compaction.summary
-    assert "KeyError: 'currency'" in compaction.summary
-    assert "integer cents instead of floats" in compaction.summary
+    assert compaction.summary.startswith("## Goal\nFix the billing bug in a.py. Never touch vendor/.\n")
+    assert "Latest request: turn 2: carry on" in compaction.summary
+    assert "## State\ndone with turn 2" in compaction.summary and "## Next steps\n" in compaction.summary
+    assert "a.py: read" in compaction.facts and "KeyError: 'currency'" in compaction.facts
+    assert "integer cents instead of floats" in compaction.facts
     assert compaction.tokens_after < compaction.tokens_before
 
 
@@ -272,7 +286,10 @@ async def test_compaction_in_a_live_session_with_the_real_engine(tmp_path: Path)
     assert "a.md" in answer
     request = agent.request()
     assert_valid_messages(request.messages)
-    assert request.messages[0]["content"][0]["text"].startswith("<conversation-summary>")
+    assert [b["text"][:22] for b in request.messages[0]["content"][:2]] == [
+        "<facts>\nFacts the engi",
+        "<conversation-summary>",
+    ]
 
 
 # --- budget policy ---------------------------------------------------------------------------

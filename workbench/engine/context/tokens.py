@@ -13,7 +13,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
-from workbench.engine.context.fold import primer_text, summary_text
+from workbench.engine.context.fold import facts_text, primer_text, summary_text
 from workbench.protocol.content import RedactedThinkingBlock, TextBlock, ThinkingBlock, ToolUseBlock
 from workbench.protocol.events import (
     AssistantMessage,
@@ -84,6 +84,7 @@ class BudgetSnapshot(BaseModel):
     delegate_at: float = 0.30
     compact_at: float = 0.80
     saved: dict[str, int] = Field(default_factory=dict)
+    facts: int = 0  # tokens of the agent's facts ledger in its compact form
 
     @property
     def share(self) -> float:
@@ -112,6 +113,7 @@ class TokenLedger:
         self._result_seq: dict[str, int] = {}
         self._exact: int | None = None
         self._since_exact = 0
+        self._facts: tuple[int, int] | None = None  # seq and tokens of the facts ledger the context shows
 
     def set_fixed(self, system: str, tools_tokens: int) -> None:
         """System prompt and tool definitions (counted when the agent spawned): sent with every request."""
@@ -160,10 +162,13 @@ class TokenLedger:
                 self.categories[category] -= tokens
                 removed += tokens
             summary = count(summary_text(event.summary))
-            self._add(event.seq, "summaries", summary)
-            self.saved["compaction"] = self.saved.get("compaction", 0) + max(0, removed - summary)
+            facts, added = self._show_facts(event.seq, event.facts)
+            self._add(event.seq, "summaries", summary + facts)
+            self.saved["compaction"] = self.saved.get("compaction", 0) + max(0, removed - summary - added)
             self._exact = None
         elif isinstance(event, Reduction):
+            if event.facts:
+                self._add(event.seq, "summaries", self._show_facts(event.seq, event.facts)[0])
             for tool_use_id, stub in event.replacements.items():
                 result_seq = self._result_seq.get(tool_use_id)
                 if result_seq is None or result_seq not in self._by_seq:
@@ -178,6 +183,21 @@ class TokenLedger:
             self._exact = None
         elif isinstance(event, Remounted):
             self._add(event.seq, "history", count(json.dumps(event.messages)))
+
+    def _show_facts(self, seq: int, facts: str) -> tuple[int, int]:
+        """The context now shows this ledger (if any) instead of the one it showed: its tokens, and
+        what that adds to the context."""
+        if not facts:
+            return 0, 0
+        dropped = 0
+        if self._facts is not None and self._facts[0] in self._by_seq:
+            shown_at, dropped = self._facts
+            category, held = self._by_seq[shown_at]
+            self._by_seq[shown_at] = (category, held - dropped)
+            self.categories[category] -= dropped
+        tokens = self.counter.count(facts_text(facts))
+        self._facts = (seq, tokens)
+        return tokens, tokens - dropped
 
     @property
     def exact(self) -> bool:

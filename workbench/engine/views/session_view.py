@@ -15,6 +15,7 @@ from workbench.engine.context.tokens import BudgetSnapshot, TokenCounter
 from workbench.engine.policy.permissions import PermissionPolicy
 from workbench.engine.views.budgets import Budgets
 from workbench.engine.views.checkpoints import Checkpoints
+from workbench.engine.views.facts import Facts
 from workbench.engine.views.kept_out import KeptOut
 from workbench.engine.views.pending import Pending
 from workbench.engine.views.policy import PolicyView
@@ -37,6 +38,7 @@ class Changes:
     proposal: bool = False
     kept_out: bool = False
     stats: bool = False
+    facts: bool = False
 
 
 class SessionView:
@@ -59,6 +61,7 @@ class SessionView:
         self.proposals = Proposals()
         self.policy = PolicyView(policy or PermissionPolicy())
         self.pending = Pending()
+        self.facts = Facts()
         self.title = ""
         self.last_seq = 0
 
@@ -78,7 +81,10 @@ class SessionView:
             proposal=self.proposals.apply(event),
             kept_out=self.kept_out.apply(event),
             stats=self.stats.apply(event),
+            facts=self.facts.apply(event),
         )
 
     def budget(self, agent: str) -> BudgetSnapshot:
-        return self.budgets.snapshot(agent)
+        """The agent's budget, with the size of its facts ledger (what every reduction carries)."""
+        snapshot = self.budgets.snapshot(agent)
+        return snapshot.model_copy(update={"facts": self.facts.tokens(agent, self.counter)})
