@@ -83,7 +83,7 @@ async def test_compaction_summarises_all_but_the_last_turns() -> None:
     log = four_turns()
     brain = RecordingBrain()
 
-    compaction = await compact(log.events, "primary", brain, keep_turns=2)
+    compaction = await compact(log.events, "primary", brain, keep_turns=2, max_kept_share=1.0)
 
     turns = user_seqs(log.events)
     assert (compaction.from_seq, compaction.to_seq) == (turns[0], turns[-2] - 1)
@@ -105,7 +105,7 @@ async def test_compaction_summarises_all_but_the_last_turns() -> None:
 
 async def test_fold_after_compaction_equals_a_remount_of_the_summary_and_the_kept_turns() -> None:
     log = four_turns()
-    compaction = await compact(log.events, "primary", RecordingBrain(), keep_turns=2)
+    compaction = await compact(log.events, "primary", RecordingBrain(), keep_turns=2, max_kept_share=1.0)
 
     kept = [e for e in log.events if e.seq > compaction.to_seq]
     remounted = [
@@ -162,8 +162,8 @@ async def test_the_boundary_never_splits_a_tool_call_from_its_result() -> None:
 
     turns = user_seqs(log.events)
     # keeping 2 turns would cut at the queued message; the boundary moves back to "turn 2"
-    assert compaction_range(log.events, "primary", keep_turns=2) == (turns[0], turns[2] - 1)
-    compaction = await compact(log.events, "primary", RecordingBrain(), keep_turns=2)
+    assert compaction_range(log.events, "primary", keep_turns=2, max_kept_share=1.0) == (turns[0], turns[2] - 1)
+    compaction = await compact(log.events, "primary", RecordingBrain(), keep_turns=2, max_kept_share=1.0)
     results = [b for m in fold([*log.events, compaction]).messages for b in m["content"] if b["type"] == "tool_result"]
     assert [b["tool_use_id"] for b in results] == ["toolu_slow"] and results[0]["content"] == "done"
 
@@ -174,7 +174,7 @@ async def test_a_single_long_turn_is_compacted_at_step_boundaries() -> None:
     ids = [log.call("Read", FILE, file_path=f"f{n}.py") for n in range(6)]
     log.reply("Audit done.")
 
-    compaction = await compact(log.events, "primary", RecordingBrain(), keep_turns=2)
+    compaction = await compact(log.events, "primary", RecordingBrain(), keep_turns=2, max_kept_share=1.0)
 
     steps = [e.seq for e in log.events if isinstance(e, AssistantMessage)]
     assert compaction.to_seq == steps[-2] - 1  # the last two steps stay verbatim
@@ -183,9 +183,27 @@ async def test_a_single_long_turn_is_compacted_at_step_boundaries() -> None:
     assert [b["tool_use_id"] for m in context.messages for b in m["content"] if b["type"] == "tool_result"] == ids[-1:]
 
 
+def test_the_turns_kept_hold_at_most_a_share_of_the_context() -> None:
+    log = Log()
+    for turn in range(4):
+        log.user(f"turn {turn}")
+        log.reply("ok")
+    log.user("read the big ones")
+    log.call("Read", FILE * 3, file_path="big.py")
+    log.call("Read", FILE * 3, file_path="bigger.py")
+    log.reply("Both read.")
+    last_turn = user_seqs(log.events)[-2]
+    steps = [e.seq for e in log.events if isinstance(e, AssistantMessage)]
+
+    # the last two turns hold nearly all the context: the boundary moves on, step by step, to the last one
+    assert compaction_range(log.events, "primary", keep_turns=2) == (3, steps[-1] - 1)
+    assert compaction_range(log.events, "primary", keep_turns=2, max_kept_share=0.99) == (3, steps[-2] - 1)
+    assert compaction_range(log.events, "primary", keep_turns=2, max_kept_share=1.0) == (3, last_turn - 1)
+
+
 async def test_a_second_compaction_swallows_the_first() -> None:
     log = four_turns()
-    first = await compact(log.events, "primary", RecordingBrain("first summary"), keep_turns=2)
+    first = await compact(log.events, "primary", RecordingBrain("first summary"), keep_turns=2, max_kept_share=1.0)
     log.add(first)
     for turn in range(5, 8):
         log.user(f"turn {turn}")
@@ -193,7 +211,7 @@ async def test_a_second_compaction_swallows_the_first() -> None:
         log.reply("ok")
     brain = RecordingBrain("second summary")
 
-    second = await compact(log.events, "primary", brain, keep_turns=2)
+    second = await compact(log.events, "primary", brain, keep_turns=2, max_kept_share=1.0)
 
     assert second.from_seq == first.from_seq and second.to_seq > first.seq
     # the brain summarises the first summary, not the turns it replaced
@@ -218,7 +236,7 @@ async def test_the_ledger_goes_to_the_brain_and_ahead_of_its_summary_verbatim() 
         log.reply("ok")
     brain = RecordingBrain("Fixing billing.")
 
-    terse = await compact(log.events, "primary", brain, keep_turns=2)
+    terse = await compact(log.events, "primary", brain, keep_turns=2, max_kept_share=1.0)
 
     assert terse.summary == "Fixing billing."  # the brain writes the rest; the engine keeps the facts apart
     facts = terse.facts
@@ -243,14 +261,14 @@ async def test_too_few_turns_or_no_summary_raise() -> None:
     log.user("only turn")
     log.reply("ok")
     with pytest.raises(NothingToCompact):
-        await compact(log.events, "primary", RecordingBrain(), keep_turns=2)
+        await compact(log.events, "primary", RecordingBrain(), keep_turns=2, max_kept_share=1.0)
     with pytest.raises(CompactionFailed):
         await compact(four_turns().events, "primary", RecordingBrain(summary=""))
 
 
 async def test_the_scripted_brain_summarises_extractively() -> None:
     log = four_turns()
-    compaction = await compact(log.events, "primary", ScriptedBrain(), keep_turns=2)
+    compaction = await compact(log.events, "primary", ScriptedBrain(), keep_turns=2, max_kept_share=1.0)
 
     assert compaction.summary.startswith("## Goal\nFix the billing bug in a.py. Never touch vendor/.\n")
     assert "Latest request: turn 2: carry on" in compaction.summary

@@ -13,6 +13,8 @@ import re
 from collections import Counter
 from typing import Any
 
+from workbench.protocol.slash_command import as_typed
+
 _STOPWORDS = frozenset(
     """a about above after again all also am an and any are as at be because been
     before being below between both but by can could did do does doing down during
@@ -187,7 +189,7 @@ def compaction_summary(messages: list[dict[str, Any]]) -> str:
     state (the agent's last reply), the next steps (what that reply or the open request says)."""
     said = [m for m in messages if m.get("role") == "user" and message_text(m).strip()]
     earlier = next((g["goal"] for m in said if (g := _SUMMARY_GOAL.search(message_text(m)))), "")
-    requests = [t for m in said if (t := INJECTED.sub("", message_text(m)).strip())]
+    requests = [as_typed(t) for m in said if (t := INJECTED.sub("", message_text(m)).strip())]
     goal = clip(earlier, 600) if earlier.strip() else clip(requests[0], 400) if requests else "(no request yet)"
     if len(requests) > 1 or (earlier.strip() and requests):
         goal += f"\nLatest request: {clip(requests[-1], 400)}"

@@ -13,6 +13,7 @@ state, next steps).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,7 +24,7 @@ from workbench.engine.context.tokens import TokenCounter
 from workbench.engine.views.facts import ledger_of, ledger_text
 from workbench.protocol.brain_io import BrainRequest, MessageDone, ToolSpec
 from workbench.protocol.content import text_of, tool_uses
-from workbench.protocol.events import AssistantMessage, Compaction, Event, ToolResult, UserMessage
+from workbench.protocol.events import AssistantMessage, Compaction, Event, Primed, Reduction, ToolResult, UserMessage
 from workbench.protocol.markers import COMPACTION_MARKER, SUMMARY_REQUEST
 
 # The scripted brain answers a request whose system prompt carries the marker with an extractive summary.
@@ -43,6 +44,7 @@ LEDGER_HEADING = "The facts ledger (kept verbatim ahead of your summary):"
 USER_INSTRUCTIONS = "Instructions from the user for this summary (they take precedence):"
 
 DEFAULT_KEEP_TURNS = 2
+MAX_KEPT_SHARE = 0.25  # of the context, for the turns a compaction keeps verbatim
 SUMMARY_MAX_TOKENS = 4096
 
 # kinds whose events become part of the messages fold builds
@@ -58,12 +60,16 @@ class CompactionFailed(Exception):
     """The brain's reply held no summary."""
 
 
-def compaction_range(events: Sequence[Event], agent: str, keep_turns: int = DEFAULT_KEEP_TURNS) -> tuple[int, int]:
+def compaction_range(
+    events: Sequence[Event], agent: str, keep_turns: int = DEFAULT_KEEP_TURNS, max_kept_share: float = MAX_KEPT_SHARE
+) -> tuple[int, int]:
     """The seq range to summarise: from the first context event up to the last ``keep_turns`` turns.
 
     A turn starts at a user message. When the context holds too few turns
-    (one long delegated task), steps (assistant replies) stand in for turns.
-    The boundary moves back past any tool call whose result comes after it.
+    (one long delegated task), steps (assistant replies) stand in for turns;
+    when the turns kept would hold more than ``max_kept_share`` of the context,
+    the boundary moves on to a later step. The boundary moves back past any tool
+    call whose result comes after it.
     """
     mine = [e for e in events if e.agent == agent]
     earlier = [e for e in mine if isinstance(e, Compaction)]
@@ -85,8 +91,43 @@ def compaction_range(events: Sequence[Event], agent: str, keep_turns: int = DEFA
         if not fresh:
             break
         if not _splits_a_call(mine, boundary, result_at):
-            return start, boundary - 1
+            return start, _within_share(mine, boundary, result_at, max_kept_share) - 1
     raise NothingToCompact(f"fewer than {keep_turns + 1} turns to compact")
+
+
+def _within_share(mine: Sequence[Event], boundary: int, result_at: dict[str, int], share: float) -> int:
+    """The boundary, or the first later step from which the rest holds at most ``share`` of the context
+    (the last step when none does)."""
+    sizes = _sizes(mine)
+    total = sum(sizes.values()) or 1
+    kept = sum(size for seq, size in sizes.items() if seq >= boundary)
+    if kept / total <= share:
+        return boundary
+    steps = [e.seq for e in mine if isinstance(e, AssistantMessage) and e.seq > boundary]
+    valid = [step for step in steps if not _splits_a_call(mine, step, result_at)]
+    for step in valid:
+        if sum(size for seq, size in sizes.items() if seq >= step) / total <= share:
+            return step
+    return valid[-1] if valid else boundary
+
+
+def _sizes(mine: Sequence[Event]) -> dict[int, int]:
+    """Roughly what each event puts into the context (characters), stubs standing in for reduced results."""
+    stubs = {i: stub for e in mine if isinstance(e, Reduction) for i, stub in e.replacements.items()}
+    covered = [(c.from_seq, c.to_seq) for c in mine if isinstance(c, Compaction)]
+    sizes: dict[int, int] = {}
+    for e in mine:
+        if any(low <= e.seq <= high for low, high in covered):
+            continue
+        if isinstance(e, UserMessage):
+            sizes[e.seq] = len(e.text)
+        elif isinstance(e, Primed):
+            sizes[e.seq] = len(e.text)
+        elif isinstance(e, AssistantMessage):
+            sizes[e.seq] = len(json.dumps([b.model_dump() for b in e.content]))
+        elif isinstance(e, ToolResult):
+            sizes[e.seq] = len(stubs.get(e.tool_use_id, e.content))
+    return sizes
 
 
 def _splits_a_call(mine: Sequence[Event], boundary: int, result_at: dict[str, int]) -> bool:
@@ -138,6 +179,7 @@ async def compact(
     *,
     automatic: bool = False,
     tools: Sequence[ToolSpec] = (),
+    max_kept_share: float = MAX_KEPT_SHARE,
 ) -> Compaction:
     """Summarise all but the last ``keep_turns`` turns of ``agent``; the Compaction to append.
 
@@ -145,7 +187,7 @@ async def compact(
     """
     counter = memo_counter(counter)  # before and after share most blocks
     mine = [e for e in events if e.agent == agent]
-    from_seq, to_seq = compaction_range(mine, agent, keep_turns)
+    from_seq, to_seq = compaction_range(mine, agent, keep_turns, max_kept_share)
     facts = ledger_text(ledger_of(events, agent))
     request = compaction_request(
         mine, agent, to_seq, instructions=instructions, model=brain.model, tools=tools, facts=facts

@@ -25,7 +25,6 @@ from workbench.engine.context.tool_facts import CallFacts, call_facts, covers, e
 from workbench.engine.views.facts import ledger_of, ledger_text
 from workbench.protocol.events import (
     AgentSpawned,
-    AssistantMessage,
     Event,
     Reduction,
     SessionStarted,
@@ -38,7 +37,8 @@ SUPERSEDED = "superseded"
 STALE = "stale"
 
 DEFAULT_KEEP_TURNS = 3
-DEFAULT_KEEP_STEPS = 8
+# the results of the last calls stay (Anthropic's clear_tool_uses keeps 3 by default)
+DEFAULT_KEEP_CALLS = 4
 DEFAULT_MIN_TOKENS = 400
 
 
@@ -65,7 +65,6 @@ class _Scan:
     context_tokens: int
     exchanges: list[Exchange]
     turn_starts: list[int]  # seqs of the agent's user messages
-    step_starts: list[int]  # seqs of its replies
     ledger: FactLedger
     shown_facts: str  # the ledger text the context shows now
 
@@ -162,7 +161,6 @@ def _scan(events: Sequence[Event], agent: str | None, counter: TokenCounter) -> 
         context_tokens=total,
         exchanges=exchanges,
         turn_starts=[e.seq for e in mine if isinstance(e, UserMessage)],
-        step_starts=[e.seq for e in mine if isinstance(e, AssistantMessage)],
         ledger=ledger,
         shown_facts=carrier.facts if carrier is not None else "",
     )
@@ -281,25 +279,23 @@ def elide_stale(
     counter: TokenCounter | None = None,
     *,
     keep_turns: int = DEFAULT_KEEP_TURNS,
-    keep_steps: int = DEFAULT_KEEP_STEPS,
+    keep_calls: int = DEFAULT_KEEP_CALLS,
     min_tokens: int = DEFAULT_MIN_TOKENS,
 ) -> Reduction | None:
-    """Stub results of at least ``min_tokens`` from before the last ``keep_turns`` turns or ``keep_steps`` steps.
+    """Stub results of at least ``min_tokens`` from before the last ``keep_turns`` turns, or older than the
+    last ``keep_calls`` calls.
 
-    A turn starts at a user message, a step at a reply: one long turn (a task
-    given once, worked through in many steps) has stale results too.
+    A turn starts at a user message: one long turn (a task given once, worked
+    through in many steps) has stale results too, past its last few calls.
     """
     counter = memo_counter(counter)
     scan = _scan(events, agent, counter)
-    turns = scan.turn_starts[-keep_turns] if keep_turns and len(scan.turn_starts) > keep_turns else 0
-    steps = scan.step_starts[-keep_steps] if keep_steps and len(scan.step_starts) > keep_steps else 0
-    boundary = max(turns, steps)
-    if not boundary:
-        return None
+    boundary = scan.turn_starts[-keep_turns] if keep_turns and len(scan.turn_starts) > keep_turns else 0
+    recent = {x.tool_use_id for x in scan.exchanges[-keep_calls:]} if keep_calls else set()
     stubs = {
         x.tool_use_id: stub(x, scan.ledger, "elided to save context")
         for x in scan.exchanges
-        if x.seq < boundary and x.tokens >= min_tokens
+        if (x.seq < boundary or x.tool_use_id not in recent) and x.tokens >= min_tokens
     }
     return _reduction(scan, STALE, stubs, counter)
 
@@ -313,7 +309,7 @@ def reduce_context(
     counter: TokenCounter | None = None,
     *,
     keep_turns: int = DEFAULT_KEEP_TURNS,
-    keep_steps: int = DEFAULT_KEEP_STEPS,
+    keep_calls: int = DEFAULT_KEEP_CALLS,
     min_tokens: int = DEFAULT_MIN_TOKENS,
 ) -> list[Reduction]:
     """Superseded results first, then stale ones: the Reductions to append, in order."""
@@ -322,6 +318,6 @@ def reduce_context(
     superseded = supersede(events, agent, counter)
     found = [superseded] if superseded is not None else []
     stale = elide_stale(
-        [*events, *found], agent, counter, keep_turns=keep_turns, keep_steps=keep_steps, min_tokens=min_tokens
+        [*events, *found], agent, counter, keep_turns=keep_turns, keep_calls=keep_calls, min_tokens=min_tokens
     )
     return found + ([stale] if stale is not None else [])

@@ -53,13 +53,14 @@ _TIMED_OUT = re.compile(r"^\[timed out\b|^Command timed out\b|\btimed out after\
 _CODEX_HEADER = re.compile(r"\A(?:(?:Command|Chunk ID|Wall time|Process exited with code|Exit code|Original token count)"
                            r"[^\n]*\n)+Output:\n")  # fmt: skip
 _TOOL_ERROR = re.compile(r"</?tool_use_error>")
-# lines that say what went wrong: an exception, a test verdict, a compiler's or linter's error,
-# a failed test's heading, a missing file or program
+# lines that say what went wrong: an exception, a test verdict, a compiler's error, a linter's finding
+# (``path:line:col: F401 …``, eslint's ``12:7  error  …``), a failed test's heading, a missing file or program
 _ERROR_LINE = re.compile(
     r"^\s*(?:E\s+)?[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Failure)\b(?::|$)"
     r"|^\s*(?:Uncaught\s+)?Error\b:"
     r"|^(?:FAILED|FAIL|ERROR)\b|^\s*--- FAIL\b|^panic:|^npm ERR!"
     r"|(?:^|\s)(?:error|fatal)(?:\[\w+\])?:\s|\berror TS\d+:|\berror\[E\d+\]"
+    r"|^\S+:\d+(?::\d+)?: [A-Z]{1,4}\d{3,4}\b|^\s*\d+:\d+\s+error\s"
     r"|^\s*●\s|No such file or directory|command not found|Permission denied|^\[timed out"
 )
 

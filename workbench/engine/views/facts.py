@@ -52,6 +52,7 @@ from workbench.protocol.events import (
 )
 from workbench.protocol.facts import CommandFact, ErrorFact, FactLedger, FileFact
 from workbench.protocol.markers import RETURNED_RESULT_PREFIX
+from workbench.protocol.slash_command import as_typed, slash_command
 
 MAX_INSTRUCTION_CHARS = 1200
 MAX_DECISIONS = 20
@@ -60,8 +61,6 @@ HEADING = "Facts the engine keeps from this conversation's log (exact; the rest 
 
 # what Claude Code writes into user lines besides the user's words
 _REMINDER = re.compile(r"<system-reminder>.*?</system-reminder>", re.S)
-_COMMAND_NAME = re.compile(r"<command-name>\s*/?(?P<name>[^<\s]+)\s*</command-name>")
-_COMMAND_ARGS = re.compile(r"<command-args>(?P<args>.*?)</command-args>", re.S)
 _NOT_SAID = re.compile(r"^\s*(?:<local-command-std(?:out|err)>|\[Request interrupted by user)")
 _FENCE = re.compile(r"```.*?(?:```|\Z)", re.S)
 _CUE = re.compile(
@@ -162,10 +161,8 @@ def instruction_of(text: str) -> str:
     if text.startswith(RETURNED_RESULT_PREFIX) or _NOT_SAID.match(text):
         return ""
     text = _REMINDER.sub("", text)
-    command = _COMMAND_NAME.search(text)
-    if command is not None:
-        args = _COMMAND_ARGS.search(text)
-        return f"/{command['name']} {args['args'].strip() if args else ''}".strip()
+    if slash_command(text) is not None:
+        return as_typed(text)
     flat = " ".join(text.split())
     if len(flat) <= MAX_INSTRUCTION_CHARS:
         return flat
