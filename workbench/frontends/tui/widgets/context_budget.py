@@ -37,11 +37,7 @@ def facts_line(tokens: int, dense: bool) -> Content:
     """The size of the facts ledger every reduction and compaction carries into the context."""
     if dense:
         return Content.assemble(("≡ facts ", "$accent"), (token_count(tokens), "bold"))
-    return Content.assemble(
-        ("≡ facts ledger ", "$accent"),
-        (f"{tokens:,}", "bold"),
-        (" tokens, kept exact through reductions", "$foreground-muted"),
-    )
+    return Content.assemble(("≡ facts ledger ", "$accent"), (f"{tokens:,}", "bold"), (" tokens", "$foreground-muted"))
 
 
 def proposal_line(proposal: Proposal, accept_key: str) -> Content:
