@@ -13,12 +13,21 @@ from workbench.brains.scripted import ScriptedBrain
 from workbench.engine.context.brief import brief
 from workbench.engine.context.compaction import compact
 from workbench.engine.context.fold import facts_text, fold
-from workbench.engine.context.reduce import elide_stale, reduce_context
+from workbench.engine.context.reduce import context_tokens, elide_stale, reduce_context
 from workbench.engine.context.tokens import default_counter
 from workbench.engine.remount import plan_remount, remount
-from workbench.engine.views.facts import Facts, ledger_of, ledger_text
+from workbench.engine.views.budgets import Budgets
+from workbench.engine.views.facts import FOLDED_KINDS, Facts, ledger_of, ledger_text
 from workbench.protocol.content import TextBlock
-from workbench.protocol.events import AssistantMessage, Event, Remounted, ToolCall, ToolResult, UserMessage
+from workbench.protocol.events import (
+    KNOWN_EVENT_TYPES,
+    AssistantMessage,
+    Event,
+    Remounted,
+    ToolCall,
+    ToolResult,
+    UserMessage,
+)
 from workbench.protocol.facts import CommandFact, ErrorFact, FactLedger, FileFact
 
 COUNTER = default_counter()
@@ -230,6 +239,7 @@ def test_a_stale_stub_keeps_every_open_error_line_and_only_those() -> None:
     assert reduction is not None
     stub = reduction.replacements[run]
     assert stub.startswith("[elided to save context: Bash `pytest -q` → exit 1: FAILED tests/test_m0.py::test_0")
+    assert stub.endswith("KeyError: 'k11'; repeat the call to see it]")  # the lines it needs, nothing else
     for n in range(12):
         assert f"FAILED tests/test_m{n}.py::test_{n} - KeyError: 'k{n}'" in stub
     assert stub.count("KeyError: 'k0'") == 1  # the E line is inside its FAILED line: kept once
@@ -302,6 +312,24 @@ def test_a_remount_logged_without_a_ledger_gets_one_from_its_messages() -> None:
     assert facts.of("primary") == FactLedger(files=[FileFact(path="a.py", state="read")], instructions=["fix a.py"])
 
 
+async def test_the_budget_counts_the_one_ledger_the_context_shows() -> None:
+    budgets = Budgets(COUNTER, window=200_000, delegate_at=0.3, compact_at=0.8)
+    log = long_session()
+    events = list(log.events)
+    events += reduce_context(events, keep_turns=2, keep_calls=2, min_tokens=100)
+    events.append(await compact(events, "primary", ScriptedBrain(), keep_turns=2))
+    log.events = events
+    log.user("one more")
+    for name in ("x.py", "y.py", "z.py"):
+        log.call("Read", FILE, file_path=name)
+    later = elide_stale(log.events, keep_turns=2, keep_calls=1, min_tokens=100)
+    assert later is not None and later.facts  # a new ledger: the compaction's is no longer shown
+    for event in [*log.events, later]:
+        budgets.apply(event)
+    after = fold([*log.events, later], agent="primary")
+    assert budgets.snapshot("primary").used == context_tokens(after, COUNTER) == later.tokens_after
+
+
 # --- the budget pane and delegation briefs ----------------------------------------------------
 
 
@@ -365,3 +393,11 @@ def test_decisions_come_from_the_agents_words() -> None:
         agent="primary", content=[TextBlock(text="I read it. Instead of floats we decided to use cents.")]
     )
     assert facts.apply(reply) and facts.of("primary").decisions == ["Instead of floats we decided to use cents."]
+
+
+def test_only_the_folded_kinds_change_a_ledger() -> None:
+    facts = Facts()
+    for kind in KNOWN_EVENT_TYPES:
+        if not issubclass(kind, FOLDED_KINDS):
+            assert facts.apply(kind.model_construct(agent="primary")) is False, kind
+    assert facts.of("primary") == FactLedger()

@@ -205,12 +205,10 @@ def test_stale_large_results_become_stubs_that_say_what_was_there() -> None:
     assert reduction is not None and reduction.strategy == STALE
     assert set(reduction.replacements) == {big_read, failed}  # small is too small, recent too recent
     assert small not in reduction.replacements and recent not in reduction.replacements
-    assert reduction.replacements[big_read] == (
-        "[elided to save context: Read src/app.py; 120 lines, repeat the call to see them]"
-    )
+    assert reduction.replacements[big_read] == ("[elided to save context: Read src/app.py; repeat the call to see it]")
     assert reduction.replacements[failed] == (
         "[elided to save context: Bash `python -m unittest` → exit 1: KeyError: 'currency' | FAILED (errors=1); "
-        "65 lines, repeat the call to see them]"
+        "repeat the call to see it]"
     )
     assert_measured(reduction, log.events)
 

@@ -259,6 +259,8 @@ def _open_errors(messages: list[dict[str, Any]]) -> list[str]:
 
 def decisions_in(text: str) -> list[str]:
     """The sentences of a text that state a decision ("we decided …", "instead of …"), verbatim."""
+    if not _DECISION.search(text):
+        return []
     return [clip(sentence, MAX_SENTENCE_CHARS) for sentence in prose_sentences(text) if _DECISION.search(sentence)]
 
 

@@ -197,10 +197,6 @@ def _reduction(scan: _Scan, strategy: str, stubs: dict[str, str], counter: Token
 # --- what a stub keeps --------------------------------------------------------------------
 
 
-def _line_count(content: str) -> int:
-    return content.count("\n") + 1 if content else 0
-
-
 def kept_errors(x: Exchange, ledger: FactLedger) -> tuple[list[str], int]:
     """The error lines of a result the ledger still holds open, and how many others it shows resolved."""
     ended = outcome(x.content, x.is_error)
@@ -218,7 +214,7 @@ def stub(x: Exchange, ledger: FactLedger, why: str, *, hint: bool = True) -> str
     kept, resolved = kept_errors(x, ledger)
     errors = ": " + " | ".join(kept) if kept else ""
     later = f" ({resolved} error line{'s' if resolved != 1 else ''} resolved since)" if resolved else ""
-    again = f"; {_line_count(x.content)} lines, repeat the call to see them" if hint else ""
+    again = "; repeat the call to see it" if hint else ""
     return f"[{why}: {x.call.label}{end}{errors}{later}{again}]"
 
 

@@ -54,15 +54,26 @@ _CODEX_HEADER = re.compile(r"\A(?:(?:Command|Chunk ID|Wall time|Process exited w
                            r"[^\n]*\n)+Output:\n")  # fmt: skip
 _TOOL_ERROR = re.compile(r"</?tool_use_error>")
 # lines that say what went wrong: an exception, a test verdict, a compiler's error, a linter's finding
-# (``path:line:col: F401 …``, eslint's ``12:7  error  …``), a failed test's heading, a missing file or program
-_ERROR_LINE = re.compile(
-    r"^\s*(?:E\s+)?[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Failure)\b(?::|$)"
-    r"|^\s*(?:Uncaught\s+)?Error\b:"
-    r"|^(?:FAILED|FAIL|ERROR)\b|^\s*--- FAIL\b|^panic:|^npm ERR!"
-    r"|(?:^|\s)(?:error|fatal)(?:\[\w+\])?:\s|\berror TS\d+:|\berror\[E\d+\]"
-    r"|^\S+:\d+(?::\d+)?: [A-Z]{1,4}\d{3,4}\b|^\s*\d+:\d+\s+error\s"
-    r"|^\s*●\s|No such file or directory|command not found|Permission denied|^\[timed out"
+# (``path:line:col: F401 …``, eslint's ``12:7  error  …``), a failed test's heading, a missing file or program.
+# Most are known by how the line starts; the rest by words a line holds, looked for before the pattern.
+_ERROR_START = re.compile(
+    r"\s*(?:E\s+)?[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Failure)\b(?::|$)"
+    r"|\s*(?:Uncaught\s+)?Error\b:"
+    r"|(?:FAILED|FAIL|ERROR)\b|\s*--- FAIL\b|panic:|npm ERR!"
+    r"|\S+:\d+(?::\d+)?: [A-Z]{1,4}\d{3,4}\b|\s*\d+:\d+\s+error\s"
+    r"|\s*●\s|\[timed out"
 )
+_ERROR_WORDS = ("error", "fatal", "No such file or directory", "command not found", "Permission denied")
+_ERROR_ANYWHERE = re.compile(
+    r"(?:^|\s)(?:error|fatal)(?:\[\w+\])?:\s|\berror TS\d+:|\berror\[E\d+\]"
+    r"|No such file or directory|command not found|Permission denied"
+)
+
+
+def _says_what_went_wrong(line: str) -> bool:
+    if _ERROR_START.match(line):
+        return True
+    return any(word in line for word in _ERROR_WORDS) and _ERROR_ANYWHERE.search(line) is not None
 
 
 @dataclass(frozen=True)
@@ -366,7 +377,7 @@ def error_lines(content: str, *, fallback: bool = True) -> list[str]:
     body = _CODEX_HEADER.sub("", _TOOL_ERROR.sub("", content), count=1)
     found: list[str] = []
     for line in body.splitlines():
-        if _ERROR_LINE.search(line) and not _EXIT_CODE.match(line.strip()):
+        if _says_what_went_wrong(line) and not _EXIT_CODE.match(line.strip()):
             text = one_line(line.strip().removeprefix("E ").strip(), MAX_ERROR_LINE_CHARS)
             if text not in found:
                 found.append(text)

@@ -16,7 +16,7 @@ from typing import Any, assert_never
 
 from workbench.brains.extractive import decisions_in, prose_sentences
 from workbench.engine.context.tokens import TokenCounter
-from workbench.engine.context.tool_facts import CallFacts, call_facts, error_lines, one_line, outcome
+from workbench.engine.context.tool_facts import CallFacts, Outcome, call_facts, error_lines, one_line, outcome
 from workbench.protocol.content import TextBlock, tool_uses
 from workbench.protocol.events import (
     AgentFinished,
@@ -79,7 +79,7 @@ class _Ledger:
     files: dict[str, FileFact] = field(default_factory=dict)
     commands: dict[str, CommandFact] = field(default_factory=dict)
     errors: dict[str, ErrorFact] = field(default_factory=dict)
-    instructions: list[str] = field(default_factory=list)
+    instructions: dict[str, None] = field(default_factory=dict)  # in order, each once
     decisions: list[str] = field(default_factory=list)
     version: int = 0
 
@@ -89,7 +89,7 @@ class _Ledger:
             files={f.path: f for f in ledger.files},
             commands={c.command: c for c in ledger.commands},
             errors={e.key: e for e in ledger.errors},
-            instructions=list(ledger.instructions),
+            instructions=dict.fromkeys(ledger.instructions),
             decisions=list(ledger.decisions),
         )
 
@@ -106,7 +106,7 @@ class _Ledger:
         words = instruction_of(text)
         if not words or words in self.instructions:
             return False
-        self.instructions.append(words)
+        self.instructions[words] = None
         return True
 
     def decided(self, text: str) -> bool:
@@ -115,7 +115,8 @@ class _Ledger:
         return bool(found)
 
     def ran(self, call: CallFacts, content: str, is_error: bool) -> None:
-        ended = outcome(content, is_error)
+        # a command says how it ended in its output; any other call's result is an error or not
+        ended = outcome(content, is_error) if call.command else Outcome(failed=is_error)
         failed = ended.failed
         if call.runs_something:
             text = one_line(call.command, MAX_COMMAND_CHARS)
@@ -222,6 +223,31 @@ class Facts:
 
     def _apply(self, event: Event) -> bool:
         match event:
+            case (
+                AgentSpawned()
+                | PermissionDecision()
+                | Usage()
+                | Compaction()
+                | Reduction()
+                | Delegated()
+                | ChildResult()
+                | Status()
+                | Error()
+                | AgentFinished()
+                | PromptQueued()
+                | ModeChanged()
+                | RuleAdded()
+                | ApprovalRequested()
+                | ApprovalDecided()
+                | QuestionAsked()
+                | QuestionAnswered()
+                | DelegationProposed()
+                | DelegationDecided()
+                | PauseChanged()
+                | SessionRenamed()
+                | OpaqueEvent()
+            ):
+                return False
             case SessionStarted():
                 self.cwd = event.cwd or self.cwd
                 return False
@@ -251,31 +277,6 @@ class Facts:
                     self._ledgers[event.agent] = _Ledger.adopt(event.facts)
                     return True
                 return self._replay(event.agent, event.messages)
-            case (
-                AgentSpawned()
-                | PermissionDecision()
-                | Usage()
-                | Compaction()
-                | Reduction()
-                | Delegated()
-                | ChildResult()
-                | Status()
-                | Error()
-                | AgentFinished()
-                | PromptQueued()
-                | ModeChanged()
-                | RuleAdded()
-                | ApprovalRequested()
-                | ApprovalDecided()
-                | QuestionAsked()
-                | QuestionAnswered()
-                | DelegationProposed()
-                | DelegationDecided()
-                | PauseChanged()
-                | SessionRenamed()
-                | OpaqueEvent()
-            ):
-                return False
             case _:
                 assert_never(event)
 
@@ -301,11 +302,15 @@ class Facts:
         return True
 
 
+# the kinds ``Facts.apply`` folds in; every other kind leaves ledgers as they are
+FOLDED_KINDS = (SessionStarted, UserMessage, Primed, AssistantMessage, ToolCall, ToolResult, Remounted)
+
+
 def ledger_of(events: Iterable[Event], agent: str) -> FactLedger:
     """The ledger of ``agent`` after ``events`` (the session's start included, for its cwd)."""
     facts = Facts()
     for event in events:
-        if event.agent in (agent, ""):
+        if isinstance(event, FOLDED_KINDS) and event.agent in (agent, ""):
             facts.apply(event)
     return facts.of(agent)
 
