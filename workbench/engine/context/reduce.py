@@ -199,7 +199,7 @@ def _reduction(scan: _Scan, strategy: str, stubs: dict[str, str], counter: Token
 
 def kept_errors(x: Exchange, ledger: FactLedger) -> tuple[list[str], int]:
     """The error lines of a result the ledger still holds open, and how many others it shows resolved."""
-    ended = outcome(x.content, x.is_error)
+    ended = outcome(x.call, x.content, x.is_error)
     failed = ended.failed and not x.call.search
     lines = error_lines(x.content, fallback=failed) if failed or x.call.runs_something else []
     still = {line for fact in ledger.errors for line in fact.open}
@@ -209,7 +209,7 @@ def kept_errors(x: Exchange, ledger: FactLedger) -> tuple[list[str], int]:
 
 def stub(x: Exchange, ledger: FactLedger, why: str, *, hint: bool = True) -> str:
     """``[why: the call → how it ended: open error lines]``: what the ledger needs, nothing else."""
-    ended = outcome(x.content, x.is_error)
+    ended = outcome(x.call, x.content, x.is_error)
     end = f" → {ended.label}" if x.call.command or ended.failed else ""
     kept, resolved = kept_errors(x, ledger)
     errors = ": " + " | ".join(kept) if kept else ""
@@ -233,7 +233,7 @@ def _superseder(x: Exchange, later: list[Exchange]) -> str | None:
                     continue
                 if touch.action == "read" and y.call.reads_only and covers(touch.span, pending[touch.path]):
                     del pending[touch.path]
-                elif touch.action != "read" and not outcome(y.content, y.is_error).failed:
+                elif touch.action != "read" and not outcome(y.call, y.content, y.is_error).failed:
                     return f"superseded: {touch.path} was changed later ({y.call.label})"
             if not pending:
                 return f"superseded by a later read ({y.call.label})"

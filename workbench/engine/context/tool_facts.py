@@ -352,8 +352,13 @@ def _changes(program: str, words: tuple[str, ...], cwd: str, workdir: str) -> li
 # --- results --------------------------------------------------------------------------------
 
 
-def outcome(content: str, is_error: bool) -> Outcome:
-    """How a call ended: its exit code where the tool wrote one, else whether it failed."""
+def outcome(call: CallFacts, content: str, is_error: bool) -> Outcome:
+    """How a call ended: a command's exit code where the tool wrote one, else whether it failed.
+
+    Only a command's output is read for an exit code: a file's text may say anything.
+    """
+    if not call.command:
+        return Outcome(failed=is_error)
     found = _EXIT_CODE.search(content[-400:]) or _EXIT_CODE.search(content[:400])
     code = None
     if found is not None:

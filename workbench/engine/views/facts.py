@@ -16,7 +16,7 @@ from typing import Any, assert_never
 
 from workbench.brains.extractive import decisions_in, prose_sentences
 from workbench.engine.context.tokens import TokenCounter
-from workbench.engine.context.tool_facts import CallFacts, Outcome, call_facts, error_lines, one_line, outcome
+from workbench.engine.context.tool_facts import CallFacts, call_facts, error_lines, one_line, outcome
 from workbench.protocol.content import TextBlock, tool_uses
 from workbench.protocol.events import (
     AgentFinished,
@@ -115,8 +115,7 @@ class _Ledger:
         return bool(found)
 
     def ran(self, call: CallFacts, content: str, is_error: bool) -> None:
-        # a command says how it ended in its output; any other call's result is an error or not
-        ended = outcome(content, is_error) if call.command else Outcome(failed=is_error)
+        ended = outcome(call, content, is_error)
         failed = ended.failed
         if call.runs_something:
             text = one_line(call.command, MAX_COMMAND_CHARS)
