@@ -4,9 +4,9 @@ The logs hold Workbench's own tools, Claude Code's (the same names: Read, Write,
 Edit, MultiEdit, NotebookEdit, Glob, Grep, Bash, Task …) and Codex CLI's: ``shell``
 (an argv, often ``bash -lc "…"``), ``exec_command``/``shell_command`` (a command
 line), ``local_shell`` (an exec action) and ``apply_patch`` (a patch, as a custom
-tool or through the shell). A command line is split as a shell splits it, and the
-common ways of reading a file with one (``cat``, ``sed -n 'A,Bp'``, ``nl -ba``,
-``head``, ``tail``) count as reads of that file.
+tool or through the shell). A command line is parsed as bash parses it (the
+parser the permission rules use), and the common ways of reading a file with one
+(``cat``, ``sed -n 'A,Bp'``, ``nl -ba``, ``head``, ``tail``) count as reads of that file.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from workbench.engine.shell import analyse
+from workbench.engine.policy.shell import analyse
 from workbench.tools.read import DEFAULT_LIMIT
 
 Action = Literal["read", "change", "create", "delete", "missing"]
@@ -261,7 +261,11 @@ def _command_facts(name: str, command: str, cwd: str, workdir: str) -> CallFacts
     touches: list[Touch] = []
     searching = running = False
     previous_read: int | None = None  # the touch a following `| sed -n 'A,Bp'` narrows
-    for words in shell.parts:
+    for command_words in shell.commands:
+        # what runs past any wrapper (sudo, env, timeout …); a word known only at run time reads as ""
+        words = tuple(word or "" for word in command_words.layers[-1].words)
+        if not words:
+            continue
         program = posixpath.basename(words[0])
         if program == "git" and len(words) > 1 and words[1] in ("grep", "ls-files", "status", "log", "diff", "show"):
             searching = True
@@ -286,7 +290,7 @@ def _command_facts(name: str, command: str, cwd: str, workdir: str) -> CallFacts
             continue
         running = True
         touches += _changes(program, words, cwd, workdir)
-    touches += [Touch(workspace_path(w, cwd, workdir), "change", how="shell") for w in shell.writes]
+    touches += [Touch(workspace_path(w.written, cwd, workdir), "change", how="shell") for w in shell.writes]
     flat = " ".join(command.split())
     if running or shell.writes:
         return CallFacts(name, command, tuple(touches), False, f"run:{flat}", label)
