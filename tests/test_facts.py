@@ -401,3 +401,15 @@ def test_only_the_folded_kinds_change_a_ledger() -> None:
         if not issubclass(kind, FOLDED_KINDS):
             assert facts.apply(kind.model_construct(agent="primary")) is False, kind
     assert facts.of("primary") == FactLedger()
+
+
+def test_a_long_message_keeps_the_users_words_and_drops_what_they_pasted() -> None:
+    log_lines = "\n".join(f"E   KeyError: 'k{n}'" for n in range(80))
+    code = "```\n" + "\n".join(f"def f{n}(): pass" for n in range(80)) + "\n```"
+    text = f"CI fails with this:\n{log_lines}\n{code}\nFix it without touching the tests. Then tell me what broke."
+    assert len(text) > 1200
+    facts = Facts()
+    facts.apply(UserMessage(agent="primary", text=text))
+    assert facts.of("primary").instructions == [
+        "CI fails with this: Fix it without touching the tests. Then tell me what broke."
+    ]

@@ -155,9 +155,10 @@ class _Ledger:
 
 
 def instruction_of(text: str) -> str:
-    """The user's own words in a user message ("" when it holds none): Claude Code's reminders,
-    command wrappers and local command output left out; a long message's pasted code and logs
-    dropped, its instructions kept verbatim."""
+    """The user's own words in a user message ("" when it holds none), verbatim: Claude Code's
+    reminders, command wrappers and local command output left out. A long message loses its pasted
+    code and logs; when its prose alone is still long, its first sentences and those that instruct
+    (must, don't, never, only, instead …) are kept."""
     if text.startswith(RETURNED_RESULT_PREFIX) or _NOT_SAID.match(text):
         return ""
     text = _REMINDER.sub("", text)
@@ -169,6 +170,8 @@ def instruction_of(text: str) -> str:
     prose = " ".join(
         line for line in _FENCE.sub(" ", text).splitlines() if line.strip() and not error_lines(line, fallback=False)
     )
+    if len(" ".join(prose.split())) <= MAX_INSTRUCTION_CHARS:
+        return " ".join(prose.split()) or flat[:MAX_INSTRUCTION_CHARS]
     sentences = prose_sentences(prose)
     kept = [s for i, s in enumerate(sentences) if i < 2 or _CUE.search(s)]
     return " ".join(" ".join(kept).split()) or flat[:MAX_INSTRUCTION_CHARS]
@@ -273,7 +276,9 @@ class Facts:
                 return True
             case Remounted():
                 if event.facts is not None:
-                    self._ledgers[event.agent] = _Ledger.adopt(event.facts)
+                    adopted = _Ledger.adopt(event.facts)
+                    adopted.version = self._ledger(event.agent).version  # what was cached of it is stale
+                    self._ledgers[event.agent] = adopted
                     return True
                 return self._replay(event.agent, event.messages)
             case _:
