@@ -14,14 +14,13 @@ from workbench.brains.scripted import COMPACTION_MARKER as SCRIPTED_MARKER
 from workbench.brains.scripted import ScriptedBrain
 from workbench.engine.config import Config
 from workbench.engine.context.compaction import (
-    PINNED_HEADING,
+    LEDGER_HEADING,
     CompactionFailed,
     NothingToCompact,
     compact,
     compaction_range,
-    missing_facts,
 )
-from workbench.engine.context.fold import fold, summary_text
+from workbench.engine.context.fold import facts_text, fold, summary_text
 from workbench.engine.context.reduce import context_tokens
 from workbench.engine.context.tokens import BudgetSnapshot, TokenLedger, default_counter
 from workbench.engine.engine import Engine
@@ -90,7 +89,7 @@ async def test_compaction_summarises_all_but_the_last_turns() -> None:
     log = four_turns()
     brain = RecordingBrain()
 
-    compaction = await compact(log.events, "primary", brain, keep_turns=2)
+    compaction = await compact(log.events, "primary", brain, keep_turns=2, max_kept_share=1.0)
 
     turns = user_seqs(log.events)
     assert (compaction.from_seq, compaction.to_seq) == (turns[0], turns[-2] - 1)
@@ -112,7 +111,7 @@ async def test_compaction_summarises_all_but_the_last_turns() -> None:
 
 async def test_fold_after_compaction_equals_a_remount_of_the_summary_and_the_kept_turns() -> None:
     log = four_turns()
-    compaction = await compact(log.events, "primary", RecordingBrain(), keep_turns=2)
+    compaction = await compact(log.events, "primary", RecordingBrain(), keep_turns=2, max_kept_share=1.0)
 
     kept = [e for e in log.events if e.seq > compaction.to_seq]
     remounted = [
@@ -122,7 +121,15 @@ async def test_fold_after_compaction_equals_a_remount_of_the_summary_and_the_kep
             seq=2,
             source_session="s",
             up_to_seq=compaction.to_seq,
-            messages=[{"role": "user", "content": [{"type": "text", "text": summary_text(compaction.summary)}]}],
+            messages=[
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "text", "text": facts_text(compaction.facts)},
+                        {"type": "text", "text": summary_text(compaction.summary)},
+                    ],
+                }
+            ],
         ),
         *kept,
     ]
@@ -161,8 +168,8 @@ async def test_the_boundary_never_splits_a_tool_call_from_its_result() -> None:
 
     turns = user_seqs(log.events)
     # keeping 2 turns would cut at the queued message; the boundary moves back to "turn 2"
-    assert compaction_range(log.events, "primary", keep_turns=2) == (turns[0], turns[2] - 1)
-    compaction = await compact(log.events, "primary", RecordingBrain(), keep_turns=2)
+    assert compaction_range(log.events, "primary", keep_turns=2, max_kept_share=1.0) == (turns[0], turns[2] - 1)
+    compaction = await compact(log.events, "primary", RecordingBrain(), keep_turns=2, max_kept_share=1.0)
     results = [b for m in fold([*log.events, compaction]).messages for b in m["content"] if b["type"] == "tool_result"]
     assert [b["tool_use_id"] for b in results] == ["toolu_slow"] and results[0]["content"] == "done"
 
@@ -173,7 +180,7 @@ async def test_a_single_long_turn_is_compacted_at_step_boundaries() -> None:
     ids = [log.call("Read", FILE, file_path=f"f{n}.py") for n in range(6)]
     log.reply("Audit done.")
 
-    compaction = await compact(log.events, "primary", RecordingBrain(), keep_turns=2)
+    compaction = await compact(log.events, "primary", RecordingBrain(), keep_turns=2, max_kept_share=1.0)
 
     steps = [e.seq for e in log.events if isinstance(e, AssistantMessage)]
     assert compaction.to_seq == steps[-2] - 1  # the last two steps stay verbatim
@@ -182,9 +189,27 @@ async def test_a_single_long_turn_is_compacted_at_step_boundaries() -> None:
     assert [b["tool_use_id"] for m in context.messages for b in m["content"] if b["type"] == "tool_result"] == ids[-1:]
 
 
+def test_the_turns_kept_hold_at_most_a_share_of_the_context() -> None:
+    log = Log()
+    for turn in range(4):
+        log.user(f"turn {turn}")
+        log.reply("ok")
+    log.user("read the big ones")
+    log.call("Read", FILE * 3, file_path="big.py")
+    log.call("Read", FILE * 3, file_path="bigger.py")
+    log.reply("Both read.")
+    last_turn = user_seqs(log.events)[-2]
+    steps = [e.seq for e in log.events if isinstance(e, AssistantMessage)]
+
+    # the last two turns hold nearly all the context: the boundary moves on, step by step, to the last one
+    assert compaction_range(log.events, "primary", keep_turns=2) == (3, steps[-1] - 1)
+    assert compaction_range(log.events, "primary", keep_turns=2, max_kept_share=0.99) == (3, steps[-2] - 1)
+    assert compaction_range(log.events, "primary", keep_turns=2, max_kept_share=1.0) == (3, last_turn - 1)
+
+
 async def test_a_second_compaction_swallows_the_first() -> None:
     log = four_turns()
-    first = await compact(log.events, "primary", RecordingBrain("first summary"), keep_turns=2)
+    first = await compact(log.events, "primary", RecordingBrain("first summary"), keep_turns=2, max_kept_share=1.0)
     log.add(first)
     for turn in range(5, 8):
         log.user(f"turn {turn}")
@@ -192,7 +217,7 @@ async def test_a_second_compaction_swallows_the_first() -> None:
         log.reply("ok")
     brain = RecordingBrain("second summary")
 
-    second = await compact(log.events, "primary", brain, keep_turns=2)
+    second = await compact(log.events, "primary", brain, keep_turns=2, max_kept_share=1.0)
 
     assert second.from_seq == first.from_seq and second.to_seq > first.seq
     # the brain summarises the first summary, not the turns it replaced
@@ -205,30 +230,36 @@ async def test_a_second_compaction_swallows_the_first() -> None:
     assert_valid_messages(context.messages)
 
 
-async def test_what_the_summary_leaves_out_the_engine_appends() -> None:
+async def test_the_ledger_goes_to_the_brain_and_ahead_of_its_summary_verbatim() -> None:
     log = four_turns()
     log.user("Also never push to main.")
     log.call("Read", "File not found: gone.py", is_error=True, file_path="gone.py")
     log.call("Bash", "AssertionError: 8 != 7\n[exit code 1]", is_error=True, command="make test")
-    log.call("Bash", "OK\n[exit code 0]", command="make test")  # fixed later: not open
+    log.call("Bash", "OK\n[exit code 0]", command="make test")  # fixed later: resolved
     log.reply("ok")
     for turn in range(2):
         log.user(f"later {turn}")
         log.reply("ok")
+    brain = RecordingBrain("Fixing billing.")
 
-    terse = await compact(log.events, "primary", RecordingBrain("Fixing billing."), keep_turns=2)
+    terse = await compact(log.events, "primary", brain, keep_turns=2, max_kept_share=1.0)
 
-    pinned = terse.summary.removeprefix("Fixing billing.")
-    assert pinned.startswith(f"\n\n{PINNED_HEADING}\n")
-    assert "- Fix the billing bug in a.py. Never touch vendor/.\n" in pinned
-    assert "- Also never push to main.\n" in pinned and "- turn 4: carry on\n" in pinned
-    assert "Files touched:\n- a.py\n- b2.py\n- b3.py\n- b4.py\n- gone.py\n" in pinned
-    assert "- Bash `python -m unittest`: KeyError: 'currency' | [exit code 1]" in pinned
-    assert "- Read of gone.py: File not found: gone.py" in pinned
-    assert "AssertionError: 8 != 7" not in pinned
-
-    complete = terse.summary.replace(PINNED_HEADING, "Everything:")
-    assert missing_facts(log.events, terse.from_seq, terse.to_seq, complete) == ""
+    assert terse.summary == "Fixing billing."  # the brain writes the rest; the engine keeps the facts apart
+    facts = terse.facts
+    assert f"{LEDGER_HEADING}\n{facts_text(facts)}" in brain.requests[0].system
+    assert "## Goal" in brain.requests[0].system and "## Next steps" in brain.requests[0].system
+    for said in ("Fix the billing bug in a.py. Never touch vendor/.", "Also never push to main.", "turn 4: carry on"):
+        assert f"- {said}\n" in facts
+    for path in ("a.py: read", "b2.py: read", "b4.py: read", "gone.py: not found"):
+        assert f"- {path}\n" in facts
+    assert "- `make test` ×2: ok" in facts
+    assert "Open errors:\n- Bash `python -m unittest` (exit 1): KeyError: 'currency'\n" in facts
+    assert "- Read gone.py: File not found: gone.py" in facts
+    assert "Resolved errors:\n- Bash `make test`: AssertionError: 8 != 7" in facts
+    assert "Decisions:\n- We'll store amounts as integer cents instead of floats." in facts
+    context = fold([*log.events, terse])
+    first = context.messages[0]["content"]
+    assert [b["text"] for b in first[:2]] == [facts_text(facts), summary_text("Fixing billing.")]
 
 
 async def test_too_few_turns_or_no_summary_raise() -> None:
@@ -236,19 +267,20 @@ async def test_too_few_turns_or_no_summary_raise() -> None:
     log.user("only turn")
     log.reply("ok")
     with pytest.raises(NothingToCompact):
-        await compact(log.events, "primary", RecordingBrain(), keep_turns=2)
+        await compact(log.events, "primary", RecordingBrain(), keep_turns=2, max_kept_share=1.0)
     with pytest.raises(CompactionFailed):
         await compact(four_turns().events, "primary", RecordingBrain(summary=""))
 
 
 async def test_the_scripted_brain_summarises_extractively() -> None:
     log = four_turns()
-    compaction = await compact(log.events, "primary", ScriptedBrain(), keep_turns=2)
+    compaction = await compact(log.events, "primary", ScriptedBrain(), keep_turns=2, max_kept_share=1.0)
 
-    assert "Fix the billing bug in a.py. Never touch vendor/." in compaction.summary
-    assert "`a.py` (Read)" in compaction.summary
-    assert "KeyError: 'currency'" in compaction.summary
-    assert "integer cents instead of floats" in compaction.summary
+    assert compaction.summary.startswith("## Goal\nFix the billing bug in a.py. Never touch vendor/.\n")
+    assert "Latest request: turn 2: carry on" in compaction.summary
+    assert "## State\ndone with turn 2" in compaction.summary and "## Next steps\n" in compaction.summary
+    assert "a.py: read" in compaction.facts and "KeyError: 'currency'" in compaction.facts
+    assert "integer cents instead of floats" in compaction.facts
     assert compaction.tokens_after < compaction.tokens_before
 
 
@@ -278,7 +310,10 @@ async def test_compaction_in_a_live_session_with_the_real_engine(tmp_path: Path)
     assert "a.md" in answer
     request = agent.request()
     assert_valid_messages(request.messages)
-    assert request.messages[0]["content"][0]["text"].startswith("<conversation-summary>")
+    assert [b["text"][:22] for b in request.messages[0]["content"][:2]] == [
+        "<facts>\nFacts the engi",
+        "<conversation-summary>",
+    ]
 
 
 # --- budget policy ---------------------------------------------------------------------------

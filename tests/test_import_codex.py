@@ -315,3 +315,27 @@ async def test_a_legacy_rollout_without_instructions_is_recognised(tmp_path: Pat
     _, events = await imported(store, path)
     assert [e.text for e in events if isinstance(e, UserMessage)] == ["what is in here?"]
     assert next(e for e in events if isinstance(e, AgentSpawned)).system == ""
+
+
+async def test_plain_text_outputs_say_whether_the_command_failed(tmp_path: Path, store: BundleStore) -> None:
+    r = Rollout()
+    r.add("session_meta", {"id": "plain-outputs", "cwd": "/ws"})
+    r.message("user", "run the tests and patch the bug")
+    outputs = {
+        "c1": "Chunk ID: 4c5113\nWall time: 0.0781 seconds\nProcess exited with code 1\nOriginal token count: 9\n"
+        "Output:\nFAILED t.py::x - KeyError: 'k'\n",
+        "c2": "Chunk ID: 40c68c\nWall time: 0.0082 seconds\nProcess exited with code 0\nOriginal token count: 1\n"
+        "Output:\nExit code: 1 is what the test prints\n",
+        "c3": "Exit code: 2\nWall time: 0.1 seconds\nOutput:\napply_patch verification failed\n",
+        "c4": "Exit code: 0\nWall time: 0.1 seconds\nOutput:\nSuccess. Updated the following files:\nM a.py\n",
+    }
+    for call_id in outputs:
+        r.item(type="function_call", name="exec_command", arguments='{"cmd": "pytest -q"}', call_id=call_id)
+    for call_id, output in outputs.items():
+        r.item(type="function_call_output", call_id=call_id, output=output)
+
+    _, events = await imported(store, r.write(tmp_path / "rollout-plain.jsonl"))
+
+    failed = {e.tool_use_id: e.is_error for e in events if isinstance(e, ToolResult)}
+    assert failed == {"c1": True, "c2": False, "c3": True, "c4": False}  # the header, not the output, decides
+    assert next(e for e in events if isinstance(e, ToolResult)).content == outputs["c1"]  # kept as written

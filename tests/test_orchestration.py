@@ -221,6 +221,8 @@ async def test_manual_compaction_through_the_facade_shrinks_the_context(workspac
     from workbench.engine.context.fold import fold
     from workbench.protocol.events import Compaction
 
+    guide = "\n".join(f"Step {n}: start Kite with `kite run --model m{n}` and watch the gauge." for n in range(80))
+    (workspace / "docs" / "guide.md").write_text(f"# Guide\n\n{guide}\n")
     bench = await open_bench(workspace)
     for prompt in ("read README.md", "read docs/guide.md", "read app.py", "list python files"):
         await ask(bench, prompt)
@@ -230,7 +232,8 @@ async def test_manual_compaction_through_the_facade_shrinks_the_context(workspac
     compaction = next(e for e in bench.events if isinstance(e, Compaction))
     assert compaction.instructions == "keep the file names"
     assert bench.budget("primary").used < before
-    assert "conversation-summary" in fold(bench.events).messages[0]["content"][0]["text"]
+    first = fold(bench.events).messages[0]["content"]
+    assert [b["text"].split("\n")[0] for b in first[:2]] == ["<facts>", "<conversation-summary>"]
 
 
 async def test_auto_compaction_fires_past_the_threshold_and_not_before(workspace: Path) -> None:

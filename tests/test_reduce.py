@@ -8,17 +8,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.messages_api import assert_valid_messages
-from workbench.engine.context.fold import Context, fold
+from workbench.engine.context.fold import Context, facts_text, fold
 from workbench.engine.context.reduce import (
     STALE,
     SUPERSEDED,
     context_tokens,
     elide_stale,
-    error_lines,
     reduce_context,
     supersede,
 )
 from workbench.engine.context.tokens import TokenLedger, default_counter
+from workbench.engine.context.tool_facts import error_lines
 from workbench.protocol.content import TextBlock, ToolUseBlock
 from workbench.protocol.events import (
     AgentSpawned,
@@ -84,9 +84,15 @@ def with_stubs(context: Context, stubs: dict[str, str]) -> Context:
 
 
 def assert_measured(reduction: Reduction, before: list[Event]) -> None:
-    """Fold swaps exactly the stubs in, and the figures the event carries are that context's, recounted."""
+    """Fold swaps exactly the stubs in and shows the ledger the reduction carries, and the figures the
+    event carries are that context's, recounted."""
     after = fold([*before, reduction])
-    assert after == with_stubs(fold(before), reduction.replacements)
+    stubs_only = fold([*before, reduction.model_copy(update={"facts": ""})])
+    assert stubs_only == with_stubs(fold(before), reduction.replacements)
+    shown = [b["text"] for m in after.messages for b in m["content"] if b.get("text", "").startswith("<facts>")]
+    assert len(shown) <= 1  # only the latest ledger
+    if reduction.facts:
+        assert shown == [facts_text(reduction.facts)]
     assert_valid_messages(after.messages)
     assert reduction.tokens_before == context_tokens(fold(before), COUNTER)
     assert reduction.tokens_after == context_tokens(after, COUNTER)
@@ -105,10 +111,8 @@ def test_a_file_read_again_supersedes_the_older_read() -> None:
     reduction = supersede(log.events)
 
     assert reduction is not None and reduction.strategy == SUPERSEDED and reduction.agent == "primary"
-    assert reduction.replacements == {
-        first: f"[Superseded by a later Read of a.py ({second}); "
-        "this older copy (120 lines) was removed to save context.]"
-    }
+    assert reduction.replacements == {first: "[superseded by a later read (Read a.py): Read a.py]"}
+    assert second not in reduction.replacements
     assert_measured(reduction, log.events)
 
 
@@ -125,7 +129,8 @@ def test_a_write_or_edit_after_a_read_supersedes_it_but_a_failed_edit_does_not()
 
     assert reduction is not None
     assert list(reduction.replacements) == [read_a]
-    assert f"a.py was changed by Edit ({edit}) after this Read" in reduction.replacements[read_a]
+    assert reduction.replacements[read_a] == "[superseded: a.py was changed later (Edit a.py): Read a.py]"
+    assert edit not in reduction.replacements
     assert read_b not in reduction.replacements
     assert_measured(reduction, log.events)
 
@@ -163,7 +168,13 @@ def test_an_identical_grep_or_bash_call_supersedes_the_older_output() -> None:
     reduction = supersede(log.events)
 
     assert reduction is not None and set(reduction.replacements) == {failing, grep}
-    assert f"identical call ({last_run}): Bash `python -m unittest`" in reduction.replacements[failing]
+    # that run passed when run again, but `-v` still shows the same errors: they stay in the stub
+    assert reduction.replacements[failing] == (
+        "[superseded by a later identical call: Bash `python -m unittest` → exit 1: KeyError: 'currency' | "
+        "FAILED (errors=1)]"
+    )
+    assert last_run not in reduction.replacements
+    assert "Resolved errors:\n- Bash `python -m unittest`: KeyError: 'currency' | FAILED (errors=1)" in reduction.facts
     assert_measured(reduction, log.events)
 
 
@@ -194,12 +205,10 @@ def test_stale_large_results_become_stubs_that_say_what_was_there() -> None:
     assert reduction is not None and reduction.strategy == STALE
     assert set(reduction.replacements) == {big_read, failed}  # small is too small, recent too recent
     assert small not in reduction.replacements and recent not in reduction.replacements
-    read_stub = reduction.replacements[big_read]
-    assert read_stub.startswith("[Elided to save context: Read of src/app.py, 120 lines (")
-    assert read_stub.endswith(" tokens) from 2 turns ago; call Read again if you need it.]")
-    assert reduction.replacements[failed].startswith(
-        "[Elided to save context: Bash `python -m unittest` failed: KeyError: 'currency' | FAILED (errors=1) | "
-        "[exit code 1]; 65 lines ("
+    assert reduction.replacements[big_read] == ("[elided to save context: Read src/app.py; repeat the call to see it]")
+    assert reduction.replacements[failed] == (
+        "[elided to save context: Bash `python -m unittest` → exit 1: KeyError: 'currency' | FAILED (errors=1); "
+        "repeat the call to see it]"
     )
     assert_measured(reduction, log.events)
 
@@ -272,7 +281,7 @@ def test_other_agents_are_untouched() -> None:
 
 
 def test_error_lines_pick_the_exception_and_the_verdict() -> None:
-    assert error_lines(FAILURE) == ["KeyError: 'currency'", "FAILED (errors=1)", "[exit code 1]"]
+    assert error_lines(FAILURE) == ["KeyError: 'currency'", "FAILED (errors=1)"]
     assert error_lines("File not found: a.py") == ["File not found: a.py"]
     assert error_lines("E       AssertionError: 3 != 4\n") == ["AssertionError: 3 != 4"]
 

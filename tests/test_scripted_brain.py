@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from workbench.brains.base import Brain
-from workbench.brains.extractive import paths_in, summarise_conversation, summarise_text
+from workbench.brains.extractive import compaction_summary, paths_in, summarise_conversation, summarise_text
 from workbench.brains.scripted import COMPACTION_MARKER, ScriptedBrain
 from workbench.protocol.brain_io import (
     BrainError,
@@ -365,11 +365,24 @@ def test_empty_sections_say_none() -> None:
     assert "## Open errors\n- none" in summary and "## Files touched\n- none" in summary
 
 
-async def test_compaction_request_gets_the_extractive_summary() -> None:
+async def test_compaction_request_gets_goal_state_and_next_steps_quoted_from_the_conversation() -> None:
     system = f"You are summarising. {COMPACTION_MARKER}"
     reply = done(await collect(ScriptedBrain(), request(CONVERSATION, system=system)))
-    assert text_of(reply.content) == summarise_conversation(CONVERSATION)
+    assert text_of(reply.content) == compaction_summary(CONVERSATION)
     assert tool_uses(reply.content) == []
+    assert text_of(reply.content) == (
+        "## Goal\nAdd a dark theme to the settings screen.\nLatest request: Now write the docs.\n\n"
+        "## State\nWe'll keep colours in themes/dark.toml. Reading the screen.\n\n"
+        "## Next steps\n- Answer the latest request: Now write the docs."
+    )
+
+
+def test_a_compaction_summary_keeps_the_goal_an_earlier_summary_gave() -> None:
+    earlier = "<conversation-summary>\n## Goal\nShip the dark theme.\n\n## State\nhalf done\n</conversation-summary>"
+    reply = {"role": "assistant", "content": [{"type": "text", "text": "Tests pass. I will write the docs next."}]}
+    summary = compaction_summary([user(earlier), reply])
+    assert summary.startswith("## Goal\nShip the dark theme.\n")
+    assert summary.endswith("## Next steps\n- I will write the docs next.")
 
 
 async def test_asking_for_a_summary_summarises_what_came_before() -> None:

@@ -13,6 +13,8 @@ import re
 from collections import Counter
 from typing import Any
 
+from workbench.protocol.slash_command import as_typed
+
 _STOPWORDS = frozenset(
     """a about above after again all also am an and any are as at be because been
     before being below between both but by can could did do does doing down during
@@ -88,7 +90,7 @@ def key_sentences(text: str, max_sentences: int) -> list[str]:
     Informative = many of the text's frequent content words (Luhn's measure),
     with a bonus for the opening sentence, which usually says what the text is.
     """
-    sentences = [s for s in _prose_sentences(text) if _is_sentence(s)]
+    sentences = [s for s in prose_sentences(text) if _is_sentence(s)]
     if not sentences or max_sentences <= 0:
         return []
     frequency = Counter(w for s in sentences for w in _content_words(s))
@@ -173,6 +175,39 @@ def summarise_conversation(messages: list[dict[str, Any]]) -> str:
     return "\n\n".join(f"## {title}\n{body}" for title, body in sections)
 
 
+# context the engine put into the conversation (primers, summaries, the facts ledger): not the user's words
+INJECTED = re.compile(r"<(primer|conversation-summary|facts)\b[^>]*>.*?</\1>", re.S)
+_SUMMARY_GOAL = re.compile(
+    r"<conversation-summary>.*?^## Goal\s*\n(?P<goal>.*?)(?:^## |</conversation-summary>)", re.S | re.M
+)
+_PLAN = re.compile(r"\b(?:next|then|will|going to|remaining|still|todo|need to|plan)\b", re.IGNORECASE)
+
+
+def compaction_summary(messages: list[dict[str, Any]]) -> str:
+    """What a compaction keeps besides the engine's facts ledger, quoted from the conversation:
+    the goal (the first request, or the one an earlier summary gave) and the latest request, the
+    state (the agent's last reply), the next steps (what that reply or the open request says)."""
+    said = [m for m in messages if m.get("role") == "user" and message_text(m).strip()]
+    earlier = next((g["goal"] for m in said if (g := _SUMMARY_GOAL.search(message_text(m)))), "")
+    requests = [as_typed(t) for m in said if (t := INJECTED.sub("", message_text(m)).strip())]
+    goal = clip(earlier, 600) if earlier.strip() else clip(requests[0], 400) if requests else "(no request yet)"
+    if len(requests) > 1 or (earlier.strip() and requests):
+        goal += f"\nLatest request: {clip(requests[-1], 400)}"
+    replies = [t for m in messages if m.get("role") == "assistant" and (t := message_text(m).strip())]
+    state = clip(replies[-1], 600) if replies else "(no reply yet)"
+    if messages and messages[-1].get("role") == "user" and requests:
+        steps = [f"Answer the latest request: {clip(requests[-1], 300)}"]
+    else:
+        steps = [clip(s, 300) for s in prose_sentences(replies[-1] if replies else "") if _PLAN.search(s)][-3:]
+    return "\n\n".join(
+        [
+            f"## Goal\n{goal}",
+            f"## State\n{state}",
+            f"## Next steps\n{_bullets(steps or ['Continue with the latest request.'])}",
+        ]
+    )
+
+
 def _bullets(items: list[str], omitted: int = 0) -> str:
     if not items:
         return "- none"
@@ -222,12 +257,17 @@ def _open_errors(messages: list[dict[str, Any]]) -> list[str]:
     return [error for error in latest.values() if error is not None]
 
 
+def decisions_in(text: str) -> list[str]:
+    """The sentences of a text that state a decision ("we decided …", "instead of …"), verbatim."""
+    if not _DECISION.search(text):
+        return []
+    return [clip(sentence, MAX_SENTENCE_CHARS) for sentence in prose_sentences(text) if _DECISION.search(sentence)]
+
+
 def _decisions(messages: list[dict[str, Any]]) -> list[str]:
     found: list[str] = []
     for m in messages:
-        for sentence in _prose_sentences(message_text(m)):
-            if _DECISION.search(sentence) and (quoted := clip(sentence, MAX_SENTENCE_CHARS)) not in found:
-                found.append(quoted)
+        found += [decision for decision in decisions_in(message_text(m)) if decision not in found]
     return found[-8:]
 
 
@@ -288,7 +328,8 @@ def _code_prose(lines: list[str]) -> list[str]:
     return prose
 
 
-def _prose_sentences(text: str) -> list[str]:
+def prose_sentences(text: str) -> list[str]:
+    """The sentences of a text's paragraphs and list items (for code, of its docstrings and comments)."""
     return [s.strip() for block in _prose_blocks(text) for s in _SENTENCE_END.split(block) if s.strip()]
 
 

@@ -18,8 +18,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from workbench.brains.extractive import (
+    INJECTED,
     blocks_of,
     clip,
+    compaction_summary,
     message_text,
     paths_in,
     result_text,
@@ -225,21 +227,17 @@ def rule_reply(request: BrainRequest) -> Reply:
     """Answer the latest user turn: report any tool results, then act on any text."""
     messages = request.messages
     if COMPACTION_MARKER in request.system:
-        return Reply(summarise_conversation(_without_summary_request(messages)))
+        return Reply(compaction_summary(_without_summary_request(messages)))
     last = messages[-1] if messages and messages[-1].get("role") == "user" else {}
     results = blocks_of(last, "tool_result") if last else []
     if len(results) > 1 and _orchestrating(messages):
         return Reply(aggregate(results, messages))
     report = report_results(results, messages) if last else ""
-    said = _INJECTED.sub("", message_text(last)).strip() if last else ""
+    said = INJECTED.sub("", message_text(last)).strip() if last else ""
     if not said:
         return Reply(report or help_text(request.agent_level))
     answer = respond(said, request)
     return Reply("\n\n".join(p for p in (report, answer.text) if p), answer.calls)
-
-
-# context the engine injected (primers, summaries) is not what the user asked for
-_INJECTED = re.compile(r"<(primer|conversation-summary)\b[^>]*>.*?</\1>", re.S)
 
 
 def _without_summary_request(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -208,7 +208,7 @@ async def delegate(
     kind = find_agent_type(agent_type, engine.cwd) if agent_type else None
     child = await engine.supervisor.spawn(
         mode="delegated",
-        task=brief(engine.session.events_of(parent.id), task),
+        task=brief(engine.view.facts.of(parent.id), task),
         parent=parent,
         name=task.split("\n")[0][:48],
         primed=primed,

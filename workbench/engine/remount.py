@@ -1,7 +1,7 @@
 """Remount: a new agent that continues from a chosen point of an old session.
 
-The plan is ``fold`` of the source (one agent of it, up to a seq) frozen into a
-``Remounted`` event. The new session's primary appends that event right after
+The plan is ``fold`` of the source (one agent of it, up to a seq) and its facts
+ledger at that point, frozen into a ``Remounted`` event. The new session's primary appends that event right after
 its ``agent_spawned``, so its own fold starts from exactly the source's context,
 and its bundle stands on its own. The source bundle is only read. Forking at
 event N is remounting up to N.
@@ -12,9 +12,11 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from workbench.engine.context.fold import Context, fold
+from workbench.engine.views.facts import ledger_of
 from workbench.log.bundle import BundleError, BundleStore
 from workbench.log.meta import TITLE_CHARS
 from workbench.protocol.events import AgentSpawned, Event, Remounted, SessionStarted, UserMessage
+from workbench.protocol.facts import FactLedger
 
 
 class RemountError(BundleError):
@@ -26,6 +28,7 @@ class RemountPlan(BaseModel):
     source_agent: str
     up_to_seq: int
     context: Context
+    facts: FactLedger
     # a title for the new session, from the source's
     title: str
 
@@ -39,6 +42,7 @@ class RemountPlan(BaseModel):
             up_to_seq=self.up_to_seq,
             system=self.context.system,
             messages=self.context.messages,
+            facts=self.facts,
         )
 
 
@@ -72,6 +76,7 @@ def plan_remount(
         source_agent=agent,
         up_to_seq=up_to_seq,
         context=fold(prefix, agent=agent),
+        facts=ledger_of(prefix, agent),
         title=_title(events, source_id, up_to_seq, last_seq),
     )
 

@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from workbench.protocol.content import ContentBlock, ImageBlock
+from workbench.protocol.facts import FactLedger
 from workbench.protocol.interaction import ApprovalChoice, AskQuestion
 from workbench.protocol.modes import PermissionMode, RuleList
 
@@ -171,6 +172,7 @@ class Compaction(EventBase):
     tokens_after: int = 0
     instructions: str = ""
     automatic: bool = False
+    facts: str = ""  # the facts ledger in its compact form, shown ahead of the summary
 
 
 class Reduction(EventBase):
@@ -180,6 +182,7 @@ class Reduction(EventBase):
     tokens_after: int = 0
     # tool_use_id -> the stub that now stands in for that tool result
     replacements: dict[str, str] = Field(default_factory=dict)
+    facts: str = ""  # the facts ledger in its compact form, carried into the context where the reduction is
 
 
 class Primed(EventBase):
@@ -230,6 +233,7 @@ class Remounted(EventBase):
     system: str = ""
     # the folded messages of the source, so the new bundle stands on its own
     messages: list[dict[str, Any]] = Field(default_factory=list)
+    facts: FactLedger | None = None  # the source agent's facts ledger at that point
 
 
 class AgentFinished(EventBase):

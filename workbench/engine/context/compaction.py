@@ -4,9 +4,11 @@
 summary where the summarised range was. The boundary is always a turn start
 (a step start inside a single long turn), never between a tool call and its result.
 
-Summaries drop details, whoever writes them, so the engine checks the brain's
-summary for what it can compute exactly (the user's own messages, the files
-touched, the error lines still open) and appends whatever the summary left out.
+Summaries drop details, whoever writes them, so a compaction starts from the
+agent's facts ledger (the files, commands, errors, the user's instructions and
+the decisions, exactly as the log has them): the ledger goes to the brain with
+the request and into the event verbatim, and the brain writes the rest (goal,
+state, next steps).
 """
 
 from __future__ import annotations
@@ -16,52 +18,59 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from workbench.brains.base import Brain
-from workbench.engine.context.fold import fold
-from workbench.engine.context.reduce import context_tokens, describe, error_lines, memo_counter
+from workbench.engine.context.fold import facts_text, fold
+from workbench.engine.context.reduce import context_tokens, memo_counter
 from workbench.engine.context.tokens import MEMORY_PRIMER, TokenCounter
+from workbench.engine.views.facts import ledger_of, ledger_text
 from workbench.protocol.brain_io import BrainRequest, MessageDone, ToolSpec, UsageReport
 from workbench.protocol.content import text_of, tool_uses
-from workbench.protocol.events import AssistantMessage, Compaction, Event, Primed, ToolResult, UserMessage
+from workbench.protocol.events import AssistantMessage, Compaction, Event, Primed, Reduction, ToolResult, UserMessage
 from workbench.protocol.markers import COMPACTION_MARKER, SUMMARY_REQUEST
 
 # The scripted brain answers a request whose system prompt carries the marker with an extractive summary.
 SUMMARY_PROMPT = f"""{COMPACTION_MARKER}
 You are compacting an agent's conversation so that it can go on in a fresh context.
-Write one summary of the conversation above that replaces it entirely. Keep, under these headings:
-## Goal — what the user wants overall
-## Instructions — every explicit instruction and constraint the user gave, verbatim where short
-## Decisions — what was decided, and why
-## Files touched — each path read, written or edited, and what changed
-## Open errors — errors not yet resolved, with their exact messages
-## Next steps — what remains to do
-Be specific: exact paths, names, commands and error messages. Do not call tools. Reply with the summary only."""
+The engine keeps a ledger of the conversation's facts, exact, from its log: the user's instructions, the
+files read and changed, the commands run and how they ended, the errors (open and resolved) and the
+decisions. It is below, and it goes verbatim ahead of your summary: do not repeat it. Write the rest of
+what the agent needs to go on, under exactly these headings:
+## Goal — what the user wants overall, and what they asked for last
+## State — where the work stands: what is done, what was tried and failed, what the agent was doing
+## Next steps — what remains to do, in order
+Be specific and brief: exact names, no narration of the conversation. Do not call tools. Reply with the summary
+only."""
+LEDGER_HEADING = "The facts ledger (kept verbatim ahead of your summary):"
 
 USER_INSTRUCTIONS = "Instructions from the user for this summary (they take precedence):"
 
 DEFAULT_KEEP_TURNS = 2
+MAX_KEPT_SHARE = 0.25  # of the context, for the turns a compaction keeps verbatim
 SUMMARY_MAX_TOKENS = 4096
-PINNED_HEADING = "## Kept verbatim by the engine (missing from the summary above)"
-MAX_PINNED_MESSAGE_CHARS = 1000
 
 # kinds whose events become part of the messages fold builds
 _CONTEXT_KINDS = frozenset({"user_message", "primed", "assistant_message", "tool_result", "remounted"})
 
 
 class NothingToCompact(Exception):
-    """Every turn of the context is among those to keep (or already summarised)."""
+    """Every turn of the context is among those to keep (or already summarised), or what the summary
+    would replace is smaller than the summary."""
 
 
 class CompactionFailed(Exception):
     """The brain's reply held no summary."""
 
 
-def compaction_range(events: Sequence[Event], agent: str, keep_turns: int = DEFAULT_KEEP_TURNS) -> tuple[int, int]:
+def compaction_range(
+    events: Sequence[Event], agent: str, keep_turns: int = DEFAULT_KEEP_TURNS, max_kept_share: float = MAX_KEPT_SHARE
+) -> tuple[int, int]:
     """The seq range to summarise: from the first context event up to the last ``keep_turns`` turns.
 
     A turn starts at a user message. When the context holds too few turns
-    (one long delegated task), steps (assistant replies) stand in for turns.
-    The boundary moves back past any tool call whose result comes after it. The standing primer
-    (the memory files) is never summarised: it stays verbatim, and so does the cached prefix it ends.
+    (one long delegated task), steps (assistant replies) stand in for turns;
+    when the turns kept would hold more than ``max_kept_share`` of the context,
+    the boundary moves on to a later step. The boundary moves back past any tool
+    call whose result comes after it. The standing primer (the memory files) is never
+    summarised: it stays verbatim, and so does the cached prefix it ends.
     """
     mine = [e for e in events if e.agent == agent]
     earlier = [e for e in mine if isinstance(e, Compaction)]
@@ -85,8 +94,43 @@ def compaction_range(events: Sequence[Event], agent: str, keep_turns: int = DEFA
         if not fresh:
             break
         if not _splits_a_call(mine, boundary, result_at):
-            return start, boundary - 1
+            return start, _within_share(mine, boundary, result_at, max_kept_share) - 1
     raise NothingToCompact(f"fewer than {keep_turns + 1} turns to compact")
+
+
+def _within_share(mine: Sequence[Event], boundary: int, result_at: dict[str, int], share: float) -> int:
+    """The boundary, or the first later step from which the rest holds at most ``share`` of the context
+    (the last step when none does)."""
+    sizes = _sizes(mine)
+    total = sum(sizes.values()) or 1
+    kept = sum(size for seq, size in sizes.items() if seq >= boundary)
+    if kept / total <= share:
+        return boundary
+    steps = [e.seq for e in mine if isinstance(e, AssistantMessage) and e.seq > boundary]
+    valid = [step for step in steps if not _splits_a_call(mine, step, result_at)]
+    for step in valid:
+        if sum(size for seq, size in sizes.items() if seq >= step) / total <= share:
+            return step
+    return valid[-1] if valid else boundary
+
+
+def _sizes(mine: Sequence[Event]) -> dict[int, int]:
+    """Roughly what each event puts into the context (characters), stubs standing in for reduced results."""
+    stubs = {i: stub for e in mine if isinstance(e, Reduction) for i, stub in e.replacements.items()}
+    covered = [(c.from_seq, c.to_seq) for c in mine if isinstance(c, Compaction)]
+    sizes: dict[int, int] = {}
+    for e in mine:
+        if any(low <= e.seq <= high for low, high in covered):
+            continue
+        if isinstance(e, UserMessage):
+            sizes[e.seq] = len(e.text)
+        elif isinstance(e, Primed):
+            sizes[e.seq] = len(e.text)
+        elif isinstance(e, AssistantMessage):
+            sizes[e.seq] = len(json.dumps([b.model_dump() for b in e.content]))
+        elif isinstance(e, ToolResult):
+            sizes[e.seq] = len(stubs.get(e.tool_use_id, e.content))
+    return sizes
 
 
 def _splits_a_call(mine: Sequence[Event], boundary: int, result_at: dict[str, int]) -> bool:
@@ -107,12 +151,15 @@ def compaction_request(
     model: str = "",
     tools: Sequence[ToolSpec] = (),
     max_tokens: int = SUMMARY_MAX_TOKENS,
+    facts: str = "",
 ) -> BrainRequest:
-    """The request that asks the brain to summarise the context up to ``to_seq``."""
+    """The request that asks the brain to summarise the context up to ``to_seq``, the ledger ``facts`` aside."""
     # earlier compactions apply wherever they were logged: their ranges end before to_seq
     prefix = [e for e in events if e.agent == agent and (e.seq <= to_seq or isinstance(e, Compaction))]
     context = fold(prefix, agent=agent)
     system = SUMMARY_PROMPT
+    if facts:
+        system += f"\n\n{LEDGER_HEADING}\n{facts_text(facts)}"
     if instructions.strip():
         system += f"\n\n{USER_INSTRUCTIONS}\n{instructions.strip()}"
     messages: list[dict[str, Any]] = [*context.messages]
@@ -136,6 +183,7 @@ async def compact(
     automatic: bool = False,
     tools: Sequence[ToolSpec] = (),
     on_usage: Callable[[UsageReport], None] | None = None,
+    max_kept_share: float = MAX_KEPT_SHARE,
 ) -> Compaction:
     """Summarise all but the last ``keep_turns`` turns of ``agent``; the Compaction to append.
 
@@ -144,8 +192,11 @@ async def compact(
     """
     counter = memo_counter(counter)  # before and after share most blocks
     mine = [e for e in events if e.agent == agent]
-    from_seq, to_seq = compaction_range(mine, agent, keep_turns)
-    request = compaction_request(mine, agent, to_seq, instructions=instructions, model=brain.model, tools=tools)
+    from_seq, to_seq = compaction_range(mine, agent, keep_turns, max_kept_share)
+    facts = ledger_text(ledger_of(events, agent))
+    request = compaction_request(
+        mine, agent, to_seq, instructions=instructions, model=brain.model, tools=tools, facts=facts
+    )
     done: MessageDone | None = None
     async for item in brain.stream(request):
         if isinstance(item, MessageDone):
@@ -155,7 +206,6 @@ async def compact(
     summary = text_of(done.content).strip() if done is not None else ""
     if not summary:
         raise CompactionFailed("the brain's reply held no summary")
-    summary += missing_facts(mine, from_seq, to_seq, summary)
     compaction = Compaction(
         agent=agent,
         summary=summary,
@@ -163,83 +213,12 @@ async def compact(
         to_seq=to_seq,
         instructions=instructions,
         automatic=automatic,
+        facts=facts,
     )
-    return compaction.model_copy(
-        update={
-            "tokens_before": context_tokens(fold(mine, agent=agent), counter),
-            "tokens_after": context_tokens(fold([*mine, compaction], agent=agent), counter),
-        }
-    )
-
-
-# --- what the summary must not lose -------------------------------------------------------
-
-
-def _flat(text: str) -> str:
-    return " ".join(text.split())
-
-
-def missing_facts(events: Sequence[Event], from_seq: int, to_seq: int, summary: str) -> str:
-    """A section listing the user messages, paths and open error lines of the range that ``summary`` lacks.
-
-    Empty when the summary holds them all.
-    """
-    held = _flat(summary)
-    calls = _calls(events)
-    sections = [
-        ("User messages", [m for m in _user_messages(events, from_seq, to_seq) if m not in held]),
-        ("Files touched", [p for p in _paths(calls, from_seq, to_seq) if p not in held]),
-        ("Errors still open", _open_errors(events, calls, from_seq, to_seq, held)),
-    ]
-    body = [f"{title}:\n" + "\n".join(f"- {item}" for item in items) for title, items in sections if items]
-    return f"\n\n{PINNED_HEADING}\n" + "\n".join(body) if body else ""
-
-
-_Call = tuple[str, dict[str, Any], int]  # tool name, input, seq of the reply that made the call
-
-
-def _calls(events: Sequence[Event]) -> dict[str, _Call]:
-    return {
-        block.id: (block.name, block.input, e.seq)
-        for e in events
-        if isinstance(e, AssistantMessage)
-        for block in tool_uses(e.content)
-    }
-
-
-def _user_messages(events: Sequence[Event], from_seq: int, to_seq: int) -> list[str]:
-    texts = (
-        _flat(e.text)[:MAX_PINNED_MESSAGE_CHARS]
-        for e in events
-        if isinstance(e, UserMessage) and from_seq <= e.seq <= to_seq
-    )
-    return [text for text in dict.fromkeys(texts) if text]
-
-
-def _paths(calls: dict[str, _Call], from_seq: int, to_seq: int) -> list[str]:
-    found = (
-        value
-        for _, tool_input, seq in calls.values()
-        if from_seq <= seq <= to_seq
-        for key, value in tool_input.items()
-        if key in ("file_path", "path") and isinstance(value, str) and value
-    )
-    return list(dict.fromkeys(found))
-
-
-def _open_errors(events: Sequence[Event], calls: dict[str, _Call], from_seq: int, to_seq: int, held: str) -> list[str]:
-    """Error lines of the range's failed calls whose latest result (same tool, same input) in the log failed."""
-    latest: dict[str, ToolResult] = {}
-    for e in events:
-        if isinstance(e, ToolResult) and e.tool_use_id in calls:
-            name, tool_input, _ = calls[e.tool_use_id]
-            latest[name + json.dumps(tool_input, sort_keys=True)] = e
-    found: list[str] = []
-    for result in latest.values():
-        if not result.is_error or not from_seq <= result.seq <= to_seq:
-            continue
-        name, tool_input, _ = calls[result.tool_use_id]
-        lines = [line for line in error_lines(result.content) if _flat(line) not in held]
-        if lines:
-            found.append(f"{describe(name, tool_input, result.content)}: " + " | ".join(lines))
-    return found
+    before = context_tokens(fold(mine, agent=agent), counter)
+    after = context_tokens(fold([*mine, compaction], agent=agent), counter)
+    if after >= before:
+        raise NothingToCompact(
+            f"the summary and the facts ledger ({after - before:+,} tokens) would not shrink the context"
+        )
+    return compaction.model_copy(update={"tokens_before": before, "tokens_after": after})

@@ -36,7 +36,16 @@ CONTINUED_NOTE = "(continuing the conversation)"
 
 # the only kinds fold looks at; the rest (status, usage, tool_call …) never change the messages
 _SHAPES_CONTEXT = frozenset(
-    {"agent_spawned", "remounted", "user_message", "primed", "assistant_message", "tool_result", "compaction"}
+    {
+        "agent_spawned",
+        "remounted",
+        "user_message",
+        "primed",
+        "assistant_message",
+        "tool_result",
+        "compaction",
+        "reduction",
+    }
 )
 
 
@@ -47,6 +56,22 @@ class Context(BaseModel):
 
 def summary_text(summary: str) -> str:
     return f"<conversation-summary>\n{summary}\n</conversation-summary>"
+
+
+def facts_text(facts: str) -> str:
+    return f"<facts>\n{facts}\n</facts>"
+
+
+def facts_carrier(events: Iterable[Event]) -> Compaction | Reduction | None:
+    """The reduction or compaction whose facts ledger the context shows: the latest that carries one
+    (each ledger holds all that earlier ones did) and that no later compaction summarised away."""
+    found: Compaction | Reduction | None = None
+    for e in events:
+        if isinstance(e, Compaction) and found is not None and e.from_seq <= found.seq <= e.to_seq:
+            found = None
+        if isinstance(e, (Compaction, Reduction)) and e.facts:
+            found = e
+    return found
 
 
 def primer_text(event: Primed) -> str:
@@ -154,6 +179,7 @@ def _fold(events: Iterable[Event], agent: str | None) -> Context:
             ranges.append(e)
         elif isinstance(e, Reduction):
             stubs.update(e.replacements)
+    carrier = facts_carrier(mine)
     summarised: set[int] = set()
 
     context = Context()
@@ -168,6 +194,8 @@ def _fold(events: Iterable[Event], agent: str | None) -> Context:
             if compaction.seq not in summarised:
                 summarised.add(compaction.seq)
                 builder.close_pending()
+                if compaction is carrier:
+                    builder.add_user_text(facts_text(compaction.facts))
                 builder.add_user_text(summary_text(compaction.summary))
             if covering is not None:
                 if isinstance(e, AgentSpawned):
@@ -187,5 +215,7 @@ def _fold(events: Iterable[Event], agent: str | None) -> Context:
         elif isinstance(e, ToolResult):
             stub = stubs.get(e.tool_use_id)
             builder.add_result(e.tool_use_id, stub or e.content, e.is_error, None if stub else e.images)
+        elif isinstance(e, Reduction) and e is carrier:
+            builder.add_user_text(facts_text(e.facts))
     context.messages = builder.finish()
     return context

@@ -18,7 +18,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
-from workbench.engine.context.fold import primer_text, summary_text
+from workbench.engine.context.fold import facts_text, primer_text, summary_text
 from workbench.protocol.content import RedactedThinkingBlock, TextBlock, ThinkingBlock, ToolUseBlock
 from workbench.protocol.events import (
     AssistantMessage,
@@ -150,6 +150,8 @@ class BudgetSnapshot(BaseModel):
         """The local count of the whole context."""
         return sum(self.estimates.values())
 
+    facts: int = 0  # tokens of the agent's facts ledger in its compact form
+
     @property
     def share(self) -> float:
         return self.used / self.window if self.window else 0.0
@@ -188,6 +190,7 @@ class TokenLedger:
         self._since_exact = 0
         self.cache = CacheFigures()
         self._read_before = False  # an earlier request read from the cache
+        self._facts: tuple[int, int] | None = None  # seq and tokens of the facts ledger the context shows
 
     def set_fixed(self, system: str, tools_tokens: int) -> None:
         """System prompt and tool definitions (counted when the agent spawned): sent with every request."""
@@ -245,17 +248,20 @@ class TokenLedger:
                     self.categories[category] -= tokens
                     removed += tokens
             summary = count(summary_text(event.summary))
-            self._add(event.seq, "summaries", summary)
-            self.saved["compaction"] = self.saved.get("compaction", 0) + max(0, removed - summary)
+            facts, added = self._show_facts(event.seq, event.facts)
+            self._add(event.seq, "summaries", summary + facts)
+            self.saved["compaction"] = self.saved.get("compaction", 0) + max(0, removed - summary - added)
             self._exact = None
         elif isinstance(event, Reduction):
+            if event.facts:
+                self._add(event.seq, "summaries", self._show_facts(event.seq, event.facts)[0])
             for tool_use_id, stub in event.replacements.items():
-                added = self._by_seq.get(self._result_seq.get(tool_use_id, -1), {})
-                if "tool_results" not in added:
+                held = self._by_seq.get(self._result_seq.get(tool_use_id, -1), {})
+                if "tool_results" not in held:
                     continue
                 new = count(stub)
-                self.categories["tool_results"] += new - added["tool_results"]
-                added["tool_results"] = new
+                self.categories["tool_results"] += new - held["tool_results"]
+                held["tool_results"] = new
             self.saved[event.strategy] = self.saved.get(event.strategy, 0) + max(
                 0, event.tokens_before - event.tokens_after
             )
@@ -265,6 +271,21 @@ class TokenLedger:
                 self._set("system", count(event.system))
             blocks = (b for m in event.messages if isinstance(m.get("content"), list) for b in m["content"])
             self._add(event.seq, "history", sum(block_tokens(b, self.counter) for b in blocks))
+
+    def _show_facts(self, seq: int, facts: str) -> tuple[int, int]:
+        """The context now shows this ledger (if any) instead of the one it showed: its tokens, and
+        what that adds to the context."""
+        if not facts:
+            return 0, 0
+        dropped = 0
+        if self._facts is not None and self._facts[0] in self._by_seq:
+            shown_at, dropped = self._facts
+            shown = self._by_seq[shown_at]  # the ledger counted under summaries where it was shown
+            shown["summaries"] = shown.get("summaries", 0) - dropped
+            self.categories["summaries"] -= dropped
+        tokens = self.counter.count(facts_text(facts))
+        self._facts = (seq, tokens)
+        return tokens, tokens - dropped
 
     @property
     def exact(self) -> bool:

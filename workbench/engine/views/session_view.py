@@ -18,6 +18,7 @@ from workbench.engine.policy.spend_cap import SpendCaps
 from workbench.engine.pricing import PriceTable
 from workbench.engine.views.budgets import Budgets
 from workbench.engine.views.checkpoints import Checkpoints
+from workbench.engine.views.facts import Facts
 from workbench.engine.views.kept_out import KeptOut
 from workbench.engine.views.pending import Pending
 from workbench.engine.views.policy import PolicyView
@@ -44,6 +45,7 @@ class Changes:
     stats: bool = False
     shells: bool = False
     cost: bool = False  # what an agent (and so the fleet) cost
+    facts: bool = False
 
 
 class SessionView:
@@ -71,6 +73,7 @@ class SessionView:
         self.policy = PolicyView(policy or PermissionPolicy())
         self.pending = Pending()
         self.shells = Shells()
+        self.facts = Facts()
         self.title = ""
         self.last_seq = 0
 
@@ -92,7 +95,10 @@ class SessionView:
             stats=self.stats.apply(event),
             shells=self.shells.apply(event),
             cost=self.spend.apply(event) | self.caps.apply(event),
+            facts=self.facts.apply(event),
         )
 
     def budget(self, agent: str) -> BudgetSnapshot:
-        return self.budgets.snapshot(agent)
+        """The agent's budget, with the size of its facts ledger (what every reduction carries)."""
+        snapshot = self.budgets.snapshot(agent)
+        return snapshot.model_copy(update={"facts": self.facts.tokens(agent, self.counter)})

@@ -78,6 +78,7 @@ from workbench.protocol.events import (
     Usage,
     UserMessage,
 )
+from workbench.protocol.slash_command import slash_command
 
 PRIMARY = "primary"
 CONVERSATION = frozenset({"user", "assistant"})
@@ -88,8 +89,6 @@ SKILL_TOOLS = frozenset({"Skill"})
 HELPER_FILES = {"agent-acompact-": "compaction helper files (agent-acompact-*, not sub-agents)"}
 HELPER_FILES["agent-aside_question-"] = "side-question helper files (agent-aside_question-*, not sub-agents)"
 NAME_CHARS = 48
-_COMMAND = re.compile(r"<command-name>\s*/?(?P<name>[^<\s]+)\s*</command-name>")
-_COMMAND_ARGS = re.compile(r"<command-args>(?P<args>.*?)</command-args>", re.DOTALL)
 _READ_CALL = re.compile(r"^Called the (?P<tool>\w+) tool with the following input: (?P<input>\{.*?\})\s*$", re.DOTALL)
 
 
@@ -386,7 +385,7 @@ class _Converter:
         for line in lines:
             if line.get("type") == "user" and _is_prompt(line) and not line.get("isMeta"):
                 text = _plain_text((line.get("message") or {}).get("content"))
-                command = _command(text)
+                command = slash_command(text)
                 shown = f"/{command[0]} {command[1]}" if command else text
                 if shown.strip():
                     return " ".join(shown.split())[:80]
@@ -508,7 +507,7 @@ class _Converter:
         if line.get("isMeta"):
             self.draft.add(self._meta(line, text, stream), stream.agent, ts)
             return
-        stream.command = _command(text)
+        stream.command = slash_command(text)
         self.draft.add(UserMessage(text=text, images=images), stream.agent, ts)
 
     def _meta(self, line: dict[str, Any], text: str, stream: _Stream) -> Primed:
@@ -675,15 +674,6 @@ def _plain_text(content: object) -> str:
         return content
     blocks = content if isinstance(content, list) else []
     return "\n".join(b["text"] for b in blocks if isinstance(b, dict) and isinstance(b.get("text"), str))
-
-
-def _command(text: str) -> tuple[str, str] | None:
-    """The slash command a user line ran, as ``(name, arguments)``."""
-    found = _COMMAND.search(text)
-    if found is None:
-        return None
-    args = _COMMAND_ARGS.search(text)
-    return found["name"], args["args"].strip() if args else ""
 
 
 def _attachment_text(content: object) -> str:

@@ -27,6 +27,7 @@ lines — import the same way.
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,8 @@ CALLS = frozenset({"function_call", "custom_tool_call", "local_shell_call"})
 OUTPUTS = frozenset({"function_call_output", "custom_tool_call_output"})
 INSTRUCTIONS = ("<user_instructions>", "# AGENTS.md instructions")
 ENVIRONMENT = "<environment_context>"
+# the header of a plain-text command output, before its "Output:" line
+_EXIT_HEADER = re.compile(r"^(?:Exit code:|Process exited with code) (?P<code>-?\d+)\s*$", re.MULTILINE)
 
 
 async def import_codex(store: BundleStore, path: Path, index: ImportIndex | None = None) -> ImportReport:
@@ -328,7 +331,11 @@ def _call_input(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def _output(output: object) -> tuple[str, bool]:
-    """A call's output text and whether it failed: plain text, content items, or JSON with an exit code."""
+    """A call's output text and whether it failed: plain text, content items, or JSON with an exit code.
+
+    Plain text may open with the header newer versions write (``Exit code: 1`` for ``shell``,
+    ``Process exited with code 1`` for ``exec_command``), which says how the command ended.
+    """
     if isinstance(output, list):
         return _texts(output), False
     if isinstance(output, dict):
@@ -338,7 +345,8 @@ def _output(output: object) -> tuple[str, bool]:
     try:
         parsed = json.loads(text)
     except ValueError:
-        return text, False
+        header = _EXIT_HEADER.search(text.split("\nOutput:", 1)[0])
+        return text, header is not None and int(header["code"]) != 0
     if isinstance(parsed, dict) and isinstance(parsed.get("output"), str):
         metadata = parsed.get("metadata")
         code = metadata.get("exit_code") if isinstance(metadata, dict) else None

@@ -34,6 +34,13 @@ def kept_out_lines(here: int, session: int, dense: bool) -> list[Content]:
     ]
 
 
+def facts_line(tokens: int, dense: bool) -> Content:
+    """The size of the facts ledger every reduction and compaction carries into the context."""
+    if dense:
+        return Content.assemble(("≡ facts ", "$accent"), (token_count(tokens), "bold"))
+    return Content.assemble(("≡ facts ledger ", "$accent"), (f"{tokens:,}", "bold"), (" tokens", "$foreground-muted"))
+
+
 def proposal_line(proposal: Proposal, accept_key: str) -> Content:
     if proposal.state == "proposed":
         return Content.assemble(
@@ -94,6 +101,8 @@ class ContextBudget(Widget):
                 )
             )
         lines.extend(savings_lines(budget))
+        if budget.facts:
+            lines.append(facts_line(budget.facts, self.dense))
         lines.extend(kept_out_lines(*self.kept_out, dense=self.dense))
         if self.proposal is not None:
             lines.append(proposal_line(self.proposal, self.accept_key))
