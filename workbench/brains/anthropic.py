@@ -303,3 +303,12 @@ def _retry_after(headers: httpx2.Headers) -> float | None:
 def _cause(err: Exception) -> str:
     cause = err.__cause__
     return str(cause) if cause is not None and str(cause) else str(err)
+
+
+def credentials_problem(base_url: str | None = None) -> str | None:
+    """What would stop every request from authenticating (no key, a broken credentials profile), or None."""
+    try:
+        AnthropicBrain("", base_url=base_url)._require_credentials()
+    except BrainError as err:
+        return err.message
+    return None

@@ -16,6 +16,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from workbench.frontends.cli.pipes import silence_stdout
+
 if TYPE_CHECKING:
     from workbench.engine.config import Config
 
@@ -108,9 +110,8 @@ def run_command(args: argparse.Namespace, config: Config) -> int | None:
         return None
     try:
         return asyncio.run(command)
-    except BrokenPipeError:
-        # the reader went away (``| head``): stop quietly; stdout goes to devnull so exiting cannot fail again
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except BrokenPipeError:  # the reader went away (``| head``): stop quietly
+        silence_stdout()
         return 1
 
 
@@ -123,16 +124,21 @@ async def import_command(config: Config, paths: list[Path], out: TextIO = sys.st
 
     store = store_for(config)
     sources: list[tuple[Path, ImportFormat | None]] = []
+    failed = False
     for path in paths or [Path.home()]:
         if path.is_dir():
             # a home folder holds .claude / .codex; any other folder is searched for files we can tell apart
             sources += [(s.path, s.format) for s in discover([path])] or [
                 (p, f) for p in sorted(path.rglob("*.jsonl")) if (f := detect(p)) is not None
             ]
-        else:
+        elif path.is_file():
             sources.append((path, None))  # the importer tells its format, or says it cannot
+        else:
+            print(f"workbench: cannot import {path}: {'no such file' if not path.exists() else 'not a file'}", file=err)
+            failed = True
     if not sources:
-        print("nothing to import: no Claude Code or Codex transcripts found", file=err)
+        if not failed:
+            print("nothing to import: no Claude Code or Codex transcripts found", file=err)
         return 1
     imported = 0
     for source, fmt in sources:
@@ -170,9 +176,13 @@ async def export_command(
     if output is None:
         out.writelines(chunks)
         return 0
-    fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # a transcript is as private as its bundle
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.writelines(chunks)
+    try:
+        fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # a transcript is as private as its bundle
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.writelines(chunks)
+    except OSError as exc:
+        print(f"workbench: cannot write {output}: {exc.strerror or exc}", file=err)
+        return 1
     print(f"wrote {output}", file=err)
     return 0
 
@@ -286,6 +296,9 @@ async def rename_command(
         shown = await rename(store, session_id, title)
     except BundleError as exc:
         print(f"workbench: {exc}", file=err)
+        return 1
+    except OSError as exc:
+        print(f"workbench: cannot rename {session}: {exc.strerror or exc} ({exc.filename or store.root})", file=err)
         return 1
     print(f"{session_id}  {shown}", file=out)
     return 0

@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TextIO
 
-from workbench.engine.brain_factory import choose_brain, make_brain
+from workbench.engine.brain_factory import choose_brain, credentials_problem, make_brain
 from workbench.engine.config import Config
 from workbench.engine.engine import Workbench, store_for
 from workbench.engine.policy.permissions import ApprovalAnswer, ApprovalRequest
+from workbench.frontends.cli.pipes import silence_stdout
 from workbench.log.bundle import BundleError
 from workbench.log.transcript import brain_label, describe, one_line, transcript
-from workbench.protocol.brain_io import BrainError
 from workbench.protocol.events import AgentFinished, AssistantMessage, Error, Event, ToolCall, ToolResult
 from workbench.protocol.signals import Live, TextStreamed
 from workbench.tools.ask_user import TerminalAsker
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
 
 class TerminalApprover:
@@ -48,15 +53,26 @@ class TerminalApprover:
 
 
 class _Printer:
-    """Reply text to stdout as it streams; tool activity and errors to stderr."""
+    """Reply text to stdout as it streams; tool activity and errors to stderr.
 
-    def __init__(self, agent: str, out: TextIO, err: TextIO) -> None:
-        self.agent, self.out, self.err = agent, out, err
+    When the reader of the output goes away (``| head``) it stops printing and calls ``gone``.
+    """
+
+    def __init__(self, agent: str, out: TextIO, err: TextIO, gone: Callable[[], None]) -> None:
+        self.agent, self.out, self.err, self.gone = agent, out, err, gone
         self.mid_line = False
+        self.closed = False
 
     def __call__(self, item: Event | Live) -> None:
-        if getattr(item, "agent", None) != self.agent:
+        if self.closed or getattr(item, "agent", None) != self.agent:
             return
+        try:
+            self._print(item)
+        except BrokenPipeError:
+            self.closed = True
+            self.gone()
+
+    def _print(self, item: Event | Live) -> None:
         if isinstance(item, TextStreamed):
             self.out.write(item.text)
             self.out.flush()
@@ -80,7 +96,13 @@ async def run_headless(
     stderr: TextIO = sys.stderr,
     stdin: TextIO = sys.stdin,
 ) -> int:
+    """Run the primary on ``prompt``. 0 when it answered; 1 when the turn failed for good (the API
+    unreachable, the log unwritable …); 128 + N when signal N stopped it. A warning (an MCP server
+    that failed, say) does not fail a run that was answered."""
     choice = choose_brain(config)
+    if (problem := credentials_problem(choice, config)) is not None:
+        print(f"workbench: {problem}", file=stderr)  # before any session: a refused run leaves nothing behind
+        return 1
     brain = make_brain(choice, config, script=script)
     if choice.offline_reason:
         print(f"[{choice.offline_reason}]", file=stderr)
@@ -94,24 +116,60 @@ async def run_headless(
             offline_reason=choice.offline_reason,
         )
     except (BundleError, OSError) as exc:
+        await brain.aclose()
         print(f"workbench: cannot open the bundle store: {exc}", file=stderr)
         return 1
-    bench.bus.subscribe(_Printer("primary", stdout, stderr))
-    failed = False
+
+    def reader_gone() -> None:
+        if stdout is sys.stdout:
+            silence_stdout()
+        bench.interrupt()  # nobody reads the answer: stop spending on it
+
+    bench.bus.subscribe(_Printer("primary", stdout, stderr, reader_gone))
+    stopped_by: list[signal.Signals] = []
     try:
-        await bench.start_mcp()
-        if bench.mcp is not None:
-            await bench.mcp.settled()
-        await bench.ask(prompt)
-        await bench.wait_all()
-        failed = any(isinstance(e, Error) and not e.retryable for e in bench.events)
-    except BrainError as exc:  # defensive: brains report through events, but never crash the CLI
-        print(f"workbench: {exc}", file=stderr)
-        failed = True
+        with _stopped_by_signals(stopped_by):
+            await bench.start_mcp()
+            if bench.mcp is not None:
+                await bench.mcp.settled()
+            await bench.ask(prompt)
+            await bench.wait_all()
+    except asyncio.CancelledError:
+        if not stopped_by:
+            raise
     finally:
         await bench.close()
     print(f"session {bench.session.id}", file=stderr)
-    return 1 if failed else 0
+    if stopped_by:
+        return 128 + stopped_by[0]
+    if (failure := bench.session.writer.failure) is not None:
+        print(f"workbench: the session log could not be written: {failure}", file=stderr)
+        return 1
+    return 0 if bench.primary.answered else 1
+
+
+@contextlib.contextmanager
+def _stopped_by_signals(stopped_by: list[signal.Signals]) -> Iterator[None]:
+    """SIGTERM and SIGHUP cancel the run, so that it ends as a closed app does: every agent stopped,
+    every command it ran killed, the log closed. The signal is recorded in ``stopped_by``."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    assert task is not None
+
+    def stop(sig: signal.Signals) -> None:
+        if not stopped_by:
+            stopped_by.append(sig)
+            task.cancel()
+
+    for sig in STOP_SIGNALS:
+        loop.add_signal_handler(sig, stop, sig)
+    try:
+        yield
+    finally:
+        for sig in STOP_SIGNALS:
+            loop.remove_signal_handler(sig)
+        if stopped_by:
+            task.uncancel()
 
 
 async def list_bundles(config: Config, out: TextIO = sys.stdout) -> int:

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from workbench import __version__
 from workbench.frontends.cli.bundles import add_commands as add_bundle_commands
 from workbench.frontends.cli.bundles import run_command as run_bundle_command
 
@@ -30,6 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="workbench", description="A terminal workbench for LLM agents.", parents=[common]
     )
+    parser.add_argument("--version", action="version", version=f"workbench {__version__}")
     parser.add_argument("--brain", choices=["auto", "scripted", "anthropic"], help="which brain to use")
     parser.add_argument("--script", type=Path, help="a script file for the scripted brain")
     sub = parser.add_subparsers(dest="command")

@@ -6,7 +6,6 @@ importable files under home folders, ``import_file`` runs the right importer.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from workbench.log.importers.base import ImportFormat, ImportReport
 from workbench.log.importers.claude_code import import_claude_code
 from workbench.log.importers.codex import import_codex
 from workbench.log.importers.native import import_native
+from workbench.protocol.json_line import UnreadableLine, json_value
 
 SNIFF_LINES = 20
 CODEX_TYPES = frozenset({"session_meta", "response_item", "event_msg", "turn_context", "compacted"})
@@ -41,8 +41,8 @@ def detect(path: Path) -> ImportFormat | None:
         return None
     for raw in head:
         try:
-            line = json.loads(raw)
-        except ValueError:
+            line = json_value(raw)
+        except UnreadableLine:
             continue
         if not isinstance(line, dict):
             continue

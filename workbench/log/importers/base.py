@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -13,7 +12,8 @@ import aiofiles
 from pydantic import BaseModel, Field
 
 from workbench.log.bundle import BundleStore, BundleWriter, new_session_id
-from workbench.protocol.events import Event, utc_now
+from workbench.protocol.events import Event, as_utc, utc_now
+from workbench.protocol.json_line import UnreadableLine, json_value
 
 ImportFormat = Literal["workbench", "claude-code", "codex"]
 
@@ -49,9 +49,9 @@ async def read_json_lines(path: Path) -> tuple[list[JsonLine], list[str]]:
         if not raw.strip():
             continue
         try:
-            value = json.loads(raw)
-        except ValueError as exc:
-            problems.append(f"line {number}: not valid JSON ({exc})")
+            value = json_value(raw)
+        except UnreadableLine as exc:
+            problems.append(f"line {number}: {exc}")
             continue
         if not isinstance(value, dict):
             problems.append(f"line {number}: not a JSON object")
@@ -68,7 +68,7 @@ def parse_ts(value: object) -> datetime | None:
         ts = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    ts = ts.replace(tzinfo=ts.tzinfo or UTC).astimezone(UTC)
+    ts = as_utc(ts)
     return ts.replace(microsecond=ts.microsecond // 1000 * 1000)
 
 

@@ -49,6 +49,7 @@ from workbench.protocol.events import (
     Usage,
     UserMessage,
 )
+from workbench.protocol.json_line import json_value
 
 CONVERSATION = frozenset({"user", "assistant", "system"})
 DELEGATING_TOOLS = frozenset({"Task", "Agent"})
@@ -63,7 +64,7 @@ def agent_files(path: Path, session_id: str) -> list[Path]:
     for candidate in sorted(candidates):
         try:
             with candidate.open("rb") as f:
-                first = json.loads(f.readline() or b"null")
+                first = json_value(f.readline() or b"null")
         except (OSError, ValueError):
             continue
         if isinstance(first, dict) and first.get("sessionId") == session_id:
