@@ -16,6 +16,7 @@ import pytest
 from tests.faults import read_only_run, with_file_size_limit
 from workbench.log.bundle import BundleError, BundleReader, BundleStore, BundleWriter, remove_leftovers
 from workbench.log.importers import import_file
+from workbench.log.session import Session
 from workbench.protocol.events import OpaqueEvent, ToolCall, ToolResult, UserMessage, decode_event, encode_event
 
 NOT_UTF8_NAME = os.fsdecode(b"caf\xe9.txt")  # a Latin-1 file name, as Glob finds it: 'caf\udce9.txt'
@@ -240,6 +241,16 @@ async def test_a_writer_starting_removes_what_a_killed_one_left(tmp_path: Path) 
     await writer.append(UserMessage(text="x"))
     await writer.close()
     assert sorted(p.name for p in folder.iterdir()) == ["events.jsonl", "lock", "meta.json"]
+
+
+async def test_starting_a_session_removes_what_killed_writers_left_in_any_session(tmp_path: Path) -> None:
+    store = BundleStore(tmp_path)
+    old = await store.create("20260101T000000Z-aaaa")
+    killed = subprocess.run([sys.executable, "-c", _KILLED_MID_META, str(store.folder(old))], timeout=60)
+    assert killed.returncode == -9 and list(store.folder(old).glob(".meta.json.*.tmp"))
+    session = await Session.create(store)
+    await session.close()
+    assert not list(tmp_path.glob("*/.*.tmp"))
 
 
 def test_a_failed_summary_write_leaves_no_temporary_file(tmp_path: Path) -> None:

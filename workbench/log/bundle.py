@@ -424,6 +424,12 @@ class BundleStore:
         await _make_private_dir(self.folder(session_id))
         return session_id
 
+    def remove_leftovers(self) -> int:
+        """Remove what killed writers left in every session (see ``remove_leftovers``); how many files."""
+        if not self.root.is_dir():
+            return 0
+        return sum(remove_leftovers(folder) for folder in self.root.iterdir() if folder.is_dir())
+
     def session_ids(self) -> list[str]:
         if not self.root.is_dir():
             return []
