@@ -317,7 +317,7 @@ async def test_stream_cut_after_content_is_not_retried(server: FakeAnthropicServ
     events, error = await run_until_error(make_brain(server.base_url))
 
     assert error.error_type == "stream_cut"
-    assert error.message == "Connection lost mid-reply: the stream ended after 4 events"  # pings are not counted
+    assert error.message == "The API closed the stream mid-reply: the stream ended after 4 events"  # pings not counted
     assert [e.text for e in of_type(events, TextDelta)] == ["one ", "two "]
     assert not of_type(events, MessageDone)
     assert len(server.message_requests) == 1
@@ -328,7 +328,7 @@ async def test_stream_cut_before_content_is_retried(server: FakeAnthropicServer)
     events = await run(make_brain(server.base_url))
 
     (notice,) = of_type(events, RetryNotice)
-    assert "Connection lost" in notice.message
+    assert "The API closed the stream mid-reply" in notice.message
     assert [e.text for e in of_type(events, TextDelta)] == ["second ", "try"]
     assert len(server.message_requests) == 2
 

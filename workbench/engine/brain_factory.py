@@ -48,7 +48,14 @@ def make_brain(choice: BrainChoice, config: Config, script: Path | None = None) 
     if choice.name == "anthropic":
         from workbench.brains.hosted import HostedBrain
 
-        brain = HostedBrain(model=config.model, max_tokens=config.max_tokens, base_url=config.base_url)
+        brain = HostedBrain(
+            model=config.model,
+            max_tokens=config.max_tokens,
+            base_url=config.base_url,
+            request_timeout_s=config.api.request_timeout_s,
+            stall_timeout_s=config.api.stall_timeout_s,
+            max_attempts=config.api.max_attempts,
+        )
         brain.prepare()
         return brain
     from workbench.brains.scripted import ScriptedBrain

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from workbench.brains.base import MAX_ATTEMPTS, REQUEST_TIMEOUT_S, STALL_TIMEOUT_S
 from workbench.engine.policy.hooks import HooksConfig
 from workbench.engine.policy.permissions import PermissionMode, PermissionRuleError, Rule
 from workbench.tools.mcp.config import McpSettings
@@ -60,6 +61,14 @@ class LimitsConfig(_Section):
     depth: int = Field(default=3, ge=1, le=3)
 
 
+class ApiConfig(_Section):
+    """How long a reply from the Messages API may keep an agent waiting."""
+
+    request_timeout_s: float = Field(default=REQUEST_TIMEOUT_S, gt=0)
+    stall_timeout_s: float = Field(default=STALL_TIMEOUT_S, gt=0)
+    max_attempts: int = Field(default=MAX_ATTEMPTS, ge=1)
+
+
 class ThinkingSettings(_Section):
     enabled: bool = False
     budget_tokens: int = Field(default=4096, ge=1024)  # the API's minimum
@@ -74,6 +83,7 @@ class Config(_Section):
     model: str = "claude-sonnet-4-6"
     max_tokens: int = Field(default=8192, ge=1)
     base_url: str | None = None
+    api: ApiConfig = Field(default_factory=ApiConfig)
     window: int = Field(default=200_000, ge=1000)
     bundles: Path | None = None
     fsync: FsyncPolicy = "interval"
