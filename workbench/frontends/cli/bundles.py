@@ -120,6 +120,7 @@ def run_command(args: argparse.Namespace, config: Config) -> int | None:
 
 async def import_command(config: Config, paths: list[Path], out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     from workbench.engine.engine import store_for
+    from workbench.log.bundle import BundleError
     from workbench.log.importers import ImportFormat, detect, discover, import_file
 
     store = store_for(config)
@@ -144,7 +145,7 @@ async def import_command(config: Config, paths: list[Path], out: TextIO = sys.st
     for source, fmt in sources:
         try:
             report = await import_file(store, source, fmt)
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, BundleError) as exc:
             print(f"workbench: cannot import {source}: {exc}", file=err)
             continue
         imported += report.session_id is not None

@@ -24,6 +24,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, ValidationError
+
 from workbench import __version__
 from workbench.log.bundle import BundleStore
 from workbench.log.importers.base import Draft, ImportReport, JsonLine, parse_ts, read_json_lines, write_session
@@ -72,12 +74,72 @@ def agent_files(path: Path, session_id: str) -> list[Path]:
     return found
 
 
+class _Message(BaseModel):
+    """The fields of a line's ``message`` the conversion reads, with the types Claude Code writes."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+    id: str | None = None
+    model: str | None = None
+    stop_reason: str | None = None
+    usage: dict[str, Any] | None = None
+    content: str | list[Any] | None = None
+
+
+class _CompactMetadata(BaseModel):
+    model_config = ConfigDict(extra="allow", strict=True)
+    preTokens: int | None = None
+    trigger: str | None = None
+
+
+class _Line(BaseModel):
+    """The fields of a transcript line the conversion reads: a line holding another type there is
+    reported and left out, rather than failing the import half-way."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+    type: str | None = None
+    uuid: str | None = None
+    parentUuid: str | None = None
+    logicalParentUuid: str | None = None
+    leafUuid: str | None = None
+    sessionId: str | None = None
+    agentId: str | None = None
+    timestamp: str | None = None
+    cwd: str = ""
+    summary: str | None = None
+    subtype: str | None = None
+    isSidechain: bool | None = None
+    isMeta: bool | None = None
+    isCompactSummary: bool | None = None
+    message: _Message | str | list[Any] | None = None  # only a dict is read, the rest is skipped as such
+    compactMetadata: _CompactMetadata | None = None
+
+
+def well_formed(lines: list[JsonLine]) -> tuple[list[JsonLine], list[str]]:
+    """The lines whose fields have the types Claude Code writes; a problem for each other one."""
+    kept: list[JsonLine] = []
+    problems: list[str] = []
+    for line in lines:
+        try:
+            _Line.model_validate(line.data)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"] if not str(p).startswith(("function-", "_")))
+            problems.append(f"line {line.number}: not a Claude Code line ({where}: {first['msg']})")
+            continue
+        kept.append(line)
+    return kept, problems
+
+
 async def import_claude_code(store: BundleStore, path: Path) -> ImportReport:
     lines, problems = await read_json_lines(path)
+    lines, misshapen = well_formed(lines)
+    problems += misshapen
     session_id = next((x.data["sessionId"] for x in lines if isinstance(x.data.get("sessionId"), str)), None)
     extras = agent_files(path, session_id) if session_id and not path.name.startswith("agent-") else []
     for extra in extras:
         more, more_problems = await read_json_lines(extra)
+        more, misshapen = well_formed(more)
+        more_problems += misshapen
         lines += more
         problems += [f"{extra.name} {p}" for p in more_problems]
     if extras:  # interleave by time; the sort is stable, so the main file's order wins ties
