@@ -10,6 +10,7 @@ import pytest
 from tests.fake_api import FakeAnthropicServer, Reply, rate_limited
 from tests.fake_api import ToolCall as FakeToolCall
 from tests.messages_api import assert_valid_messages
+from tests.processes import SAFETY_NET_S, Expected
 from workbench.brains.anthropic import AnthropicBrain
 from workbench.brains.scripted import ScriptedBrain
 from workbench.engine.config import Config
@@ -28,6 +29,7 @@ from workbench.protocol.events import (
     Usage,
     UserMessage,
 )
+from workbench.protocol.signals import TextStreamed
 
 
 @pytest.fixture
@@ -107,8 +109,9 @@ async def test_scripted_read_and_summarise(workspace: Path) -> None:
 
 async def test_a_message_sent_mid_turn_is_injected_at_the_next_step(workspace: Path) -> None:
     bench = await open_bench(workspace, ScriptedBrain(delay_s=0.01))
+    replying = Expected(bench.bus, lambda e: isinstance(e, TextStreamed))
     bench.send("read README.md")
-    await asyncio.sleep(0.03)
+    await replying  # the first turn is under way
     bench.send("list markdown files")
     await bench.primary.settled()
     await bench.close()
@@ -120,12 +123,9 @@ async def test_a_message_sent_mid_turn_is_injected_at_the_next_step(workspace: P
 
 async def test_interrupt_mid_stream_leaves_a_log_that_folds(workspace: Path) -> None:
     bench = await open_bench(workspace, ScriptedBrain(delay_s=0.05))
+    replying = Expected(bench.bus, lambda e: isinstance(e, TextStreamed))
     bench.send("hello there")
-    for _ in range(100):
-        await asyncio.sleep(0.01)
-        if bench.primary.state == "thinking":
-            break
-    await asyncio.sleep(0.12)
+    await replying  # some of the reply has streamed; the rest is yet to come
     assert bench.interrupt()
     await bench.primary.settled()
     await bench.close()
@@ -141,12 +141,9 @@ async def test_interrupt_while_a_tool_runs_answers_the_dangling_call(workspace: 
     async with FakeAnthropicServer(*replies) as server:
         brain = AnthropicBrain("claude-sonnet-4-6", base_url=server.base_url, api_key="k")
         bench = await open_bench(workspace, brain, approver=_always("allow_once"))
+        allowed = Expected(bench.bus, lambda e: isinstance(e, PermissionDecision))
         bench.send("sleep")
-        for _ in range(300):
-            await asyncio.sleep(0.01)
-            if any(isinstance(e, PermissionDecision) for e in bench.events):
-                break
-        await asyncio.sleep(0.1)
+        await allowed  # the call is about to run, or runs: either way it is answered as cancelled
         bench.interrupt()
         await bench.primary.settled()
         await bench.close()
@@ -246,13 +243,16 @@ async def test_a_crashing_agent_fails_alone(workspace: Path, monkeypatch) -> Non
 
 async def test_close_during_a_streaming_turn_returns_and_cancel_ends_a_busy_agent(workspace: Path) -> None:
     bench = await open_bench(workspace, ScriptedBrain(delay_s=0.05))
+    child_replying = Expected(bench.bus, lambda e: isinstance(e, TextStreamed) and e.agent != "primary")
+    primary_replying = Expected(bench.bus, lambda e: isinstance(e, TextStreamed) and e.agent == "primary")
     child = await bench.background("read README.md")
     bench.send("hello there")
-    await asyncio.sleep(0.15)
+    await child_replying
+    await primary_replying
     assert child.busy and bench.primary.busy
     bench.cancel(child.id)
     await bench.wait_all()
     assert child.state == "cancelled"
-    await asyncio.wait_for(bench.close(), timeout=5)
+    await asyncio.wait_for(bench.close(), timeout=SAFETY_NET_S)
     finished = [e for e in bench.session.events_of(child.id) if isinstance(e, AgentFinished)]
     assert finished and finished[0].state == "cancelled"

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC
 from pathlib import Path
 
 import pytest
 
+from tests.processes import Expected
 from workbench.brains.scripted import ScriptedBrain
 from workbench.engine.config import Config, LimitsConfig
 from workbench.engine.engine import Workbench
@@ -119,11 +119,9 @@ async def test_orchestration_fans_out_and_aggregates(workspace: Path) -> None:
 
 async def test_cancel_propagates_to_descendants(workspace: Path, tmp_path: Path) -> None:
     bench = await open_bench(workspace, ScriptedBrain(delay_s=0.2))
+    spawned = Expected(bench.bus, lambda e: isinstance(e, AgentSpawned) and e.level == 3)
     child = await bench.background("delegate: read README.md")
-    for _ in range(200):
-        await asyncio.sleep(0.01)
-        if bench.supervisor.children(child.id):
-            break
+    await spawned
     grandchild = bench.supervisor.children(child.id)[0]
     bench.cancel(child.id)
     await bench.wait_all()
@@ -136,11 +134,9 @@ async def test_pause_stops_at_a_safe_point_and_survives_a_restart(workspace: Pat
     config = Config(bundles=workspace.parent / "bundles", fsync="never")
     bench = await Workbench.open(config, workspace, ScriptedBrain(delay_s=0.05))
     child = await bench.background("read README.md")
+    paused = Expected(bench.bus, lambda e: isinstance(e, Status) and e.agent == child.id and e.state == "paused")
     bench.pause(child.id)
-    for _ in range(200):
-        await asyncio.sleep(0.01)
-        if child.state == "paused":
-            break
+    await paused
     assert child.state == "paused"
     session_id = bench.session.id
     await bench.close()

@@ -8,10 +8,11 @@ prompt, hence in the token counts, and in the log's first line).
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -45,13 +46,17 @@ def utc_local_time() -> Any:
 
 
 @pytest.fixture
-def workspace() -> Path:
-    """Always the same path, freshly filled."""
-    shutil.rmtree(WORKSPACE, ignore_errors=True)
-    WORKSPACE.mkdir(parents=True)
-    (WORKSPACE / "README.md").write_text(README)
-    (WORKSPACE / "app.py").write_text("def main():\n    print('hello')\n")
-    return WORKSPACE
+def workspace() -> Iterator[Path]:
+    """Always the same path, freshly filled, and this test's alone while it runs: a suite of
+    another checkout running beside this one waits for the lock rather than empty it mid-test."""
+    WORKSPACE.parent.mkdir(parents=True, exist_ok=True)
+    with open(WORKSPACE.parent / "lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, however the test ends
+        shutil.rmtree(WORKSPACE, ignore_errors=True)
+        WORKSPACE.mkdir()
+        (WORKSPACE / "README.md").write_text(README)
+        (WORKSPACE / "app.py").write_text("def main():\n    print('hello')\n")
+        yield WORKSPACE
 
 
 @pytest.fixture

@@ -12,8 +12,9 @@ from workbench.frontends.tui.app import WorkbenchApp
 from workbench.frontends.tui.widgets.prompt import PromptArea
 
 
-async def until(pilot: Pilot[Any], condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Let the app run until ``condition`` holds (the engine runs on the app's loop)."""
+async def until(pilot: Pilot[Any], condition: Callable[[], bool], timeout: float = 60.0) -> None:
+    """Let the app run until ``condition`` holds (the engine runs on the app's loop). The timeout is a
+    safety net against a hang, generous enough for a busy machine: never what a test waits for."""
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
@@ -37,7 +38,10 @@ async def settle(pilot: Pilot[Any]) -> None:
     assert isinstance(app, WorkbenchApp)
     bench = app.main_screen.bench
     if bench is not None:
-        await until(pilot, lambda: not any(a.busy for a in bench.supervisor.agents.values()))
+        # a message just sent waits in the agent's inbox until its turn starts: that is not settled
+        await until(
+            pilot, lambda: not any(a.busy or (a.inbox and not a.paused) for a in bench.supervisor.agents.values())
+        )
     await pilot.pause(0.15)  # the bridge flushes streamed text every 40 ms
     await pilot.wait_for_scheduled_animations()
     await pilot.pause()

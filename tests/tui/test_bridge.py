@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from textual.message import Message
 
+from tests.processes import SAFETY_NET_S
 from workbench.engine.context.tokens import BudgetSnapshot
 from workbench.frontends.tui.bridge import BusBridge
 from workbench.frontends.tui.messages import BudgetChanged, EventLogged, ReplyStreamed
@@ -18,10 +20,22 @@ from workbench.protocol.signals import TextStreamed
 class Inbox:
     def __init__(self) -> None:
         self.messages: list[Message] = []
+        self._arrived = asyncio.Event()
 
     def post_message(self, message: Message) -> bool:
         self.messages.append(message)
+        self._arrived.set()
         return True
+
+    async def until(self, condition: Callable[[list[Message]], bool]) -> None:
+        """Wait for the messages ``condition`` wants (the bridge's flush timer posts them)."""
+        while not condition(self.messages):
+            self._arrived.clear()
+            await asyncio.wait_for(self._arrived.wait(), SAFETY_NET_S)
+
+
+def replies(messages: list[Message]) -> list[ReplyStreamed]:
+    return [m for m in messages if isinstance(m, ReplyStreamed)]
 
 
 def budget(agent: str) -> BudgetSnapshot:
@@ -35,7 +49,7 @@ async def test_streamed_text_is_flushed_in_few_messages_and_before_the_logged_re
     for word in ("Hello", " there", ", friend"):
         bus.publish(TextStreamed(agent="primary", text=word))
     bus.publish(TextStreamed(agent="agent-1", text="Other"))
-    await asyncio.sleep(0.05)
+    await inbox.until(lambda messages: len(replies(messages)) == 2)  # one flush: both agents' text
     bus.publish(TextStreamed(agent="primary", text="."))
     bus.publish(AssistantMessage(seq=2, agent="primary", content=[TextBlock(text="Hello there, friend.")]))
 
@@ -65,14 +79,14 @@ async def test_only_the_watched_agents_text_is_posted_and_the_others_is_kept_for
     bridge.attach(bus, backlog=[])
     bus.publish(TextStreamed(agent="primary", text="Mine"))
     bus.publish(TextStreamed(agent="agent-1", text="Hidden "))
-    await asyncio.sleep(0.05)
-    assert [(m.agent, m.text) for m in inbox.messages if isinstance(m, ReplyStreamed)] == [("primary", "Mine")]
+    await inbox.until(lambda messages: len(replies(messages)) == 1)  # the flush, agent-1's text held back
+    assert [(m.agent, m.text) for m in replies(inbox.messages)] == [("primary", "Mine")]
 
     # the user opens agent-1: the screen shows its partial reply, then follows the stream from there
     assert bridge.partial("agent-1") == "Hidden "
     watched.add("agent-1")
     bus.publish(TextStreamed(agent="agent-1", text="more"))
-    await asyncio.sleep(0.05)
+    await inbox.until(lambda messages: len(replies(messages)) == 2)
     last = inbox.messages[-1]
     assert isinstance(last, ReplyStreamed) and (last.agent, last.text, last.start) == ("agent-1", "more", 7)
     bridge.detach()

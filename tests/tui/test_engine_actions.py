@@ -101,7 +101,8 @@ async def test_ctrl_s_pauses_and_resumes_the_focused_agent(make_app) -> None:
         await pilot.press("ctrl+s")
         await until(pilot, lambda: bench.primary.state == "paused")
         bench.send("read README.md")
-        await pilot.pause(0.3)
+        await pilot.pause()
+        assert bench.primary.inbox == ["read README.md"]  # held, not taken, while paused
         assert not [e for e in bench.events if e.kind == "assistant_message"]
         await pilot.press("ctrl+s")
         await settle(pilot)

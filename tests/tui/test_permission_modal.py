@@ -98,7 +98,7 @@ async def test_prompts_queue_and_a_waiting_agent_blocks_no_one(make_app) -> None
         app.main_screen.run_slash("/background run `ls`")
         app.main_screen.run_slash("/background run `pwd`")
         await until(pilot, lambda: len(app.modals.queue) == 2)
-        await pilot.pause(0.6)
+        await until(pilot, lambda: isinstance(app.screen, ApprovalScreen))
         screen = approval(app)
         assert screen.request.agent_id == "agent-1"
         assert "1 more waiting" in str(screen.query_one("#approval-queue").visual)
