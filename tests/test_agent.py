@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.fake_api import FakeAnthropicServer, Reply, rate_limited
 from tests.fake_api import ToolCall as FakeToolCall
@@ -256,3 +257,26 @@ async def test_close_during_a_streaming_turn_returns_and_cancel_ends_a_busy_agen
     await asyncio.wait_for(bench.close(), timeout=SAFETY_NET_S)
     finished = [e for e in bench.session.events_of(child.id) if isinstance(e, AgentFinished)]
     assert finished and finished[0].state == "cancelled"
+
+
+@pytest.mark.parametrize("how", ["a NUL byte in the path", "a permission check that raises"])
+async def test_bad_tool_input_is_a_tool_error_never_an_agent_crash(
+    workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    from workbench.tools.read import Read
+
+    path = "READ\x00ME.md" if how.startswith("a NUL") else "README.md"
+    if how.startswith("a permission"):
+
+        def subject(self, params):  # type: ignore[no-untyped-def]
+            raise ValueError("the check itself broke")
+
+        monkeypatch.setattr(Read, "subject", subject)
+    script = tmp_path / "script.yaml"
+    script.write_text(yaml.safe_dump([{"tool_use": {"name": "Read", "input": {"file_path": path}}}, "still here"]))
+    bench = await open_bench(workspace, ScriptedBrain(script))
+    answer = await bench.ask("read it")
+    await bench.close()
+    assert answer == "still here" and bench.primary.state == "idle"
+    result = [e for e in bench.events if isinstance(e, ToolResult)][0]
+    assert result.is_error

@@ -436,7 +436,16 @@ class Agent:
         try:
             runnable: list[tuple[ToolUseBlock, Tool[Any], BaseModel]] = []
             for call in calls:
-                ready = await self._authorise(call)
+                try:
+                    ready = await self._authorise(call)
+                except BundleError:
+                    raise  # the log itself failed: see run()
+                except Exception as exc:  # a check that raised on odd input refuses that call, not the agent
+                    log.warning("checking %s raised", call.name, exc_info=True)
+                    ready = ToolOutput(
+                        content=f"{call.name} was not run: its input could not be checked ({type(exc).__name__}: {exc})",
+                        is_error=True,
+                    )
                 if isinstance(ready, ToolOutput):
                     await self._record_result(call, ready)
                     answered.add(call.id)
