@@ -44,7 +44,7 @@ async def test_an_event_that_cannot_be_written_fails_its_own_append_only(tmp_pat
     await writer.start()
     await writer.append(UserMessage(text="before"))
     with pytest.raises(BundleError, match="nested"):
-        await writer.append(ToolCall(tool_use_id="t", name="X", input=deep))
+        await asyncio.wait_for(writer.append(ToolCall(tool_use_id="t", name="X", input=deep)), 30)
     after = await asyncio.wait_for(writer.append(UserMessage(text="after")), 30)
     await writer.close()
     assert after.seq == 2  # no seq was spent on the refused event: the log has no gap
