@@ -1,6 +1,6 @@
 """Regenerate ``benchmarks/reduce_corpus.jsonl.gz``, the long sessions ``bench_reduce.py`` reduces.
 
-Each session is a real run of the engine: the Workbench's agent loop, its tools
+Each session is a real run of the engine: the engine's agent loop, its tools
 and its bundle, driven by the offline ScriptedBrain replaying a generated
 script in a generated workspace (a Python package with planted bugs, its
 unittest suite, docs and a small linter). The agent explores, reads and
@@ -35,7 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from workbench.brains.scripted import ScriptedBrain  # noqa: E402
 from workbench.engine.config import Config, PermissionsConfig  # noqa: E402
-from workbench.engine.engine import Workbench  # noqa: E402
+from workbench.engine.engine import Engine  # noqa: E402
+from workbench.protocol.commands import Close, Send  # noqa: E402
 from workbench.protocol.events import Event, ToolCall, ToolResult  # noqa: E402
 
 CORPUS = Path(__file__).resolve().parent / "reduce_corpus.jsonl.gz"
@@ -495,13 +496,14 @@ async def run_session(name: str, seed: int, target_tokens: int, root: Path) -> d
     script = root / f"{name}.json"
     script.write_text(json.dumps(plan.script()))
     config = Config(bundles=root / "bundles", fsync="never", permissions=PermissionsConfig(mode="bypass"))
-    bench = await Workbench.open(config, workspace, ScriptedBrain(script), session_id=f"20261121T000000Z-{seed:04x}")
+    bench = await Engine.open(config, workspace, ScriptedBrain(script), session_id=f"20261121T000000Z-{seed:04x}")
     try:
         for turn in plan.turns:
-            await bench.ask(turn.user)
+            await bench.submit(Send(text=turn.user))
+            await bench.settled()
         events = list(bench.events)
     finally:
-        await bench.close()
+        await bench.submit(Close())
     facts = plan.facts + error_facts(events, plan.errors)
     return {"item": name, "facts": facts, "events": [e.model_dump(mode="json") for e in events]}
 

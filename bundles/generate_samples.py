@@ -21,9 +21,10 @@ from pathlib import Path
 
 from workbench.brains.scripted import ScriptedBrain
 from workbench.engine.config import Config
-from workbench.engine.engine import Workbench
+from workbench.engine.engine import Engine
 from workbench.engine.remount import RemountPlan, remount
 from workbench.log.bundle import BundleStore
+from workbench.protocol.commands import Close, Send
 
 SAMPLES = Path(__file__).resolve().parent / "samples"
 WORKSPACE = Path("/tmp/workbench-samples/demo")
@@ -62,7 +63,7 @@ async def session(
     remount_from: RemountPlan | None = None,
 ) -> None:
     config = Config(bundles=store.root, fsync="never")
-    bench = await Workbench.open(
+    bench = await Engine.open(
         config,
         WORKSPACE,
         ScriptedBrain(),
@@ -73,9 +74,10 @@ async def session(
         title=remount_from.title if remount_from else "",
     )
     for prompt in prompts:
-        await bench.ask(prompt)
+        await bench.submit(Send(text=prompt))
+        await bench.settled()
     await bench.wait_all()
-    await bench.close()
+    await bench.submit(Close())
 
 
 async def generate(out: Path) -> list[str]:

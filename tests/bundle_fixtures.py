@@ -6,9 +6,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from tests.engine_driver import ask
 from workbench.brains.scripted import ScriptedBrain
 from workbench.engine.config import Config
-from workbench.engine.engine import Workbench
+from workbench.engine.engine import Engine
 from workbench.log.bundle import BundleStore
 from workbench.protocol.brain_io import BrainRequest
 
@@ -46,16 +47,16 @@ def make_workspace(root: Path) -> Path:
     return ws
 
 
-async def open_bench(root: Path, brain: ScriptedBrain | None = None, **kwargs) -> Workbench:
+async def open_bench(root: Path, brain: ScriptedBrain | None = None, **kwargs) -> Engine:
     config = Config(bundles=root / "bundles", fsync="never")
-    return await Workbench.open(config, make_workspace(root), brain or ScriptedBrain(), **kwargs)
+    return await Engine.open(config, make_workspace(root), brain or ScriptedBrain(), **kwargs)
 
 
 async def make_session(root: Path, prompts: list[str], **kwargs) -> str:
     """A closed session in ``root/bundles`` where the primary answered each prompt in turn."""
     bench = await open_bench(root, **kwargs)
     for prompt in prompts:
-        await bench.ask(prompt)
+        await ask(bench, prompt)
     await bench.wait_all()
     await bench.close()
     return bench.session.id

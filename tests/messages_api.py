@@ -20,6 +20,17 @@ def assert_valid_messages(messages: list[dict[str, Any]]) -> None:
         for block in content:
             if block["type"] == "text":
                 assert block["text"].strip(), f"message {i}: empty text block"
+            elif block["type"] == "image":
+                assert role == "user", f"message {i}: an image outside a user message"
+                _assert_valid_image(block, f"message {i}")
+            elif block["type"] == "tool_result" and isinstance(block["content"], list):
+                assert block["content"], f"message {i}: a tool_result with an empty content list"
+                for part in block["content"]:
+                    assert part["type"] in ("text", "image"), f"message {i}: a tool_result holds a {part['type']}"
+                    if part["type"] == "image":
+                        _assert_valid_image(part, f"message {i}")
+                    else:
+                        assert part["text"].strip(), f"message {i}: an empty text in a tool_result"
         results = [b for b in content if b["type"] == "tool_result"]
         if results:
             assert role == "user", f"message {i}: tool_result outside a user message"
@@ -41,3 +52,23 @@ def assert_valid_messages(messages: list[dict[str, Any]]) -> None:
                 answered = {b.get("tool_use_id") for b in messages[i + 1]["content"]}
                 missing = set(calls) - answered
                 assert not missing, f"message {i}: tool_use without result: {missing}"
+
+
+def _assert_valid_image(block: dict[str, Any], where: str) -> None:
+    source = block["source"]
+    if source["type"] == "url":
+        assert source["url"], f"{where}: an image without a url"
+        return
+    assert source["type"] == "base64", f"{where}: image source {source['type']}"
+    assert source["media_type"].startswith("image/"), f"{where}: image media type {source['media_type']!r}"
+    assert source["data"], f"{where}: an image without data"
+
+
+def results_of(messages: list[dict[str, Any]]) -> dict[str, Any]:
+    """Every tool result the messages hold, by the id of the call it answers."""
+    return {
+        block["tool_use_id"]: block["content"]
+        for message in messages
+        for block in message["content"]
+        if block["type"] == "tool_result"
+    }

@@ -8,17 +8,18 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.engine_driver import Answers, ask, next_event, next_published, run, spawn
 from tests.fake_api import FakeAnthropicServer, Reply, rate_limited
 from tests.fake_api import ToolCall as FakeToolCall
 from tests.messages_api import assert_valid_messages
-from tests.processes import SAFETY_NET_S, Expected
+from tests.processes import SAFETY_NET_S
 from workbench.brains.anthropic import AnthropicBrain
 from workbench.brains.scripted import ScriptedBrain
 from workbench.engine.config import Config
 from workbench.engine.context.fold import INTERRUPTED_NOTE, fold
-from workbench.engine.engine import Workbench
-from workbench.engine.policy.permissions import ApprovalAnswer, ApprovalRequest
+from workbench.engine.engine import Engine
 from workbench.log.bundle import BundleStore
+from workbench.protocol.commands import Cancel, Interrupt, Send
 from workbench.protocol.events import (
     AgentFinished,
     AssistantMessage,
@@ -41,12 +42,12 @@ def workspace(tmp_path: Path) -> Path:
     return ws
 
 
-async def open_bench(workspace: Path, brain, **kwargs) -> Workbench:
+async def open_bench(workspace: Path, brain, **kwargs) -> Engine:
     config = Config(bundles=workspace.parent / "bundles", fsync="never")
-    return await Workbench.open(config, workspace, brain, **kwargs)
+    return await Engine.open(config, workspace, brain, **kwargs)
 
 
-async def reread(bench: Workbench):
+async def reread(bench: Engine):
     return (await BundleStore(bench.session.store.root).read(bench.session.id)).events
 
 
@@ -58,7 +59,7 @@ async def test_two_step_tool_task_through_the_real_sdk_folds_back(workspace: Pat
     async with FakeAnthropicServer(*replies) as server:
         brain = AnthropicBrain("claude-sonnet-4-6", base_url=server.base_url, api_key="test-key")
         bench = await open_bench(workspace, brain)
-        answer = await bench.ask("what does README.md say?")
+        answer = await ask(bench, "what does README.md say?")
         await bench.close()
         sent = server.message_requests[-1].body["messages"]
     assert answer == "It prints greetings."
@@ -77,7 +78,7 @@ async def test_rate_limit_is_retried_then_succeeds(workspace: Path) -> None:
     async with FakeAnthropicServer(rate_limited(retry_after=0), Reply(text="fine now")) as server:
         brain = AnthropicBrain("claude-sonnet-4-6", base_url=server.base_url, api_key="k", backoff_base_s=0.01)
         bench = await open_bench(workspace, brain)
-        assert await bench.ask("hello") == "fine now"
+        assert await ask(bench, "hello") == "fine now"
         await bench.close()
         assert len(server.message_requests) == 2
     retries = [e for e in bench.events if isinstance(e, Error) and e.retryable]
@@ -88,7 +89,7 @@ async def test_cut_stream_ends_the_turn_with_a_clear_error_and_a_log_that_folds(
     async with FakeAnthropicServer(Reply(text="one two three four five six", cut_after=6)) as server:
         brain = AnthropicBrain("claude-sonnet-4-6", base_url=server.base_url, api_key="k", max_attempts=1)
         bench = await open_bench(workspace, brain)
-        await bench.ask("talk")
+        await ask(bench, "talk")
         assert bench.primary.state == "idle"  # the primary is still usable
         await bench.close()
     events = await reread(bench)
@@ -101,7 +102,7 @@ async def test_cut_stream_ends_the_turn_with_a_clear_error_and_a_log_that_folds(
 
 async def test_scripted_read_and_summarise(workspace: Path) -> None:
     bench = await open_bench(workspace, ScriptedBrain())
-    answer = await bench.ask("read README.md and summarise it")
+    answer = await ask(bench, "read README.md and summarise it")
     await bench.close()
     calls = [e for e in bench.events if isinstance(e, ToolCall)]
     assert [c.name for c in calls] == ["Read"]
@@ -110,10 +111,10 @@ async def test_scripted_read_and_summarise(workspace: Path) -> None:
 
 async def test_a_message_sent_mid_turn_is_injected_at_the_next_step(workspace: Path) -> None:
     bench = await open_bench(workspace, ScriptedBrain(delay_s=0.01))
-    replying = Expected(bench.bus, lambda e: isinstance(e, TextStreamed))
-    bench.send("read README.md")
+    replying = next_published(bench, lambda e: isinstance(e, TextStreamed))
+    await run(bench, Send(text="read README.md"))
     await replying  # the first turn is under way
-    bench.send("list markdown files")
+    await run(bench, Send(text="list markdown files"))
     await bench.primary.settled()
     await bench.close()
     users = [e for e in bench.events if isinstance(e, UserMessage)]
@@ -124,10 +125,10 @@ async def test_a_message_sent_mid_turn_is_injected_at_the_next_step(workspace: P
 
 async def test_interrupt_mid_stream_leaves_a_log_that_folds(workspace: Path) -> None:
     bench = await open_bench(workspace, ScriptedBrain(delay_s=0.05))
-    replying = Expected(bench.bus, lambda e: isinstance(e, TextStreamed))
-    bench.send("hello there")
+    replying = next_published(bench, lambda e: isinstance(e, TextStreamed))
+    await run(bench, Send(text="hello there"))
     await replying  # some of the reply has streamed; the rest is yet to come
-    assert bench.interrupt()
+    assert await run(bench, Interrupt(agent="primary"))
     await bench.primary.settled()
     await bench.close()
     reply = [e for e in bench.events if isinstance(e, AssistantMessage)][-1]
@@ -141,11 +142,12 @@ async def test_interrupt_while_a_tool_runs_answers_the_dangling_call(workspace: 
     replies = [Reply(tool_calls=[FakeToolCall(name="Bash", input={"command": "sleep 30"})])]
     async with FakeAnthropicServer(*replies) as server:
         brain = AnthropicBrain("claude-sonnet-4-6", base_url=server.base_url, api_key="k")
-        bench = await open_bench(workspace, brain, approver=_always("allow_once"))
-        allowed = Expected(bench.bus, lambda e: isinstance(e, PermissionDecision))
-        bench.send("sleep")
-        await allowed  # the call is about to run, or runs: either way it is answered as cancelled
-        bench.interrupt()
+        bench = await open_bench(workspace, brain)
+        Answers(bench, "allow_once")
+        running = next_event(bench, lambda e: isinstance(e, PermissionDecision) and e.decision == "allow")
+        await run(bench, Send(text="sleep"))
+        await running  # the approval is answered: the command runs
+        await run(bench, Interrupt(agent="primary"))
         await bench.primary.settled()
         await bench.close()
     result = [e for e in bench.events if isinstance(e, ToolResult)][-1]
@@ -153,19 +155,10 @@ async def test_interrupt_while_a_tool_runs_answers_the_dangling_call(workspace: 
     assert_valid_messages(fold(bench.events).messages)
 
 
-def _always(choice: str, calls: list[ApprovalRequest] | None = None):
-    async def approver(request: ApprovalRequest) -> ApprovalAnswer:
-        if calls is not None:
-            calls.append(request)
-        return ApprovalAnswer(choice=choice)
-
-    return approver
-
-
 async def test_permission_ask_goes_to_the_approver_and_is_logged(workspace: Path) -> None:
-    asked: list[ApprovalRequest] = []
-    bench = await open_bench(workspace, ScriptedBrain(), approver=_always("deny", asked))
-    await bench.ask("run `echo hi`")
+    bench = await open_bench(workspace, ScriptedBrain())
+    asked = Answers(bench, "deny").asked
+    await ask(bench, "run `echo hi`")
     await bench.close()
     assert asked and asked[0].tool == "Bash" and "echo hi" in (asked[0].subject or "")
     decision = [e for e in bench.events if isinstance(e, PermissionDecision)][-1]
@@ -175,10 +168,10 @@ async def test_permission_ask_goes_to_the_approver_and_is_logged(workspace: Path
 
 
 async def test_allow_always_adds_a_rule_and_stops_asking(workspace: Path) -> None:
-    asked: list[ApprovalRequest] = []
-    bench = await open_bench(workspace, ScriptedBrain(), approver=_always("allow_always", asked))
-    await bench.ask("run `echo hi`")
-    await bench.ask("run `echo hi`")
+    bench = await open_bench(workspace, ScriptedBrain())
+    asked = Answers(bench, "allow_always").asked
+    await ask(bench, "run `echo hi`")
+    await ask(bench, "run `echo hi`")
     await bench.close()
     assert len(asked) == 1
     decisions = [e for e in bench.events if isinstance(e, PermissionDecision)]
@@ -195,7 +188,7 @@ async def test_a_tool_that_raises_becomes_an_error_result(workspace: Path, monke
 
     monkeypatch.setattr(Read, "run", broken)
     bench = await open_bench(workspace, ScriptedBrain())
-    await bench.ask("read README.md")
+    await ask(bench, "read README.md")
     assert bench.primary.state == "idle"
     await bench.close()
     result = [e for e in bench.events if isinstance(e, ToolResult)][0]
@@ -204,7 +197,7 @@ async def test_a_tool_that_raises_becomes_an_error_result(workspace: Path, monke
 
 async def test_every_state_change_is_a_status_event(workspace: Path) -> None:
     bench = await open_bench(workspace, ScriptedBrain())
-    await bench.ask("read README.md")
+    await ask(bench, "read README.md")
     await bench.close()
     states = [e.state for e in bench.events if isinstance(e, Status) and e.agent == "primary"]
     assert states == ["thinking", "tool", "thinking", "idle"]
@@ -212,7 +205,7 @@ async def test_every_state_change_is_a_status_event(workspace: Path) -> None:
 
 async def test_delegation_through_the_task_tool_returns_only_the_summary(workspace: Path) -> None:
     bench = await open_bench(workspace, ScriptedBrain())
-    answer = await bench.ask("delegate: read README.md")
+    answer = await ask(bench, "delegate: read README.md")
     await bench.close()
     children = [a for a in bench.supervisor.agents.values() if a.spec.parent == "primary"]
     assert len(children) == 1 and children[0].spec.level == 2 and children[0].state == "done"
@@ -227,14 +220,14 @@ async def test_delegation_through_the_task_tool_returns_only_the_summary(workspa
 
 async def test_a_crashing_agent_fails_alone(workspace: Path, monkeypatch) -> None:
     bench = await open_bench(workspace, ScriptedBrain())
-    child = await bench.background("read README.md")
+    child = await spawn(bench, "background", "read README.md")
 
     def explode() -> None:
         raise RuntimeError("bug in the loop")
 
     monkeypatch.setattr(child, "request", explode)
     await bench.wait_all()
-    answer = await bench.ask("read README.md")
+    answer = await ask(bench, "read README.md")
     await bench.close()
     assert child.state == "failed"
     errors = [e for e in bench.session.events_of(child.id) if isinstance(e, Error)]
@@ -244,14 +237,14 @@ async def test_a_crashing_agent_fails_alone(workspace: Path, monkeypatch) -> Non
 
 async def test_close_during_a_streaming_turn_returns_and_cancel_ends_a_busy_agent(workspace: Path) -> None:
     bench = await open_bench(workspace, ScriptedBrain(delay_s=0.05))
-    child_replying = Expected(bench.bus, lambda e: isinstance(e, TextStreamed) and e.agent != "primary")
-    primary_replying = Expected(bench.bus, lambda e: isinstance(e, TextStreamed) and e.agent == "primary")
-    child = await bench.background("read README.md")
-    bench.send("hello there")
+    child_replying = next_published(bench, lambda e: isinstance(e, TextStreamed) and e.agent != "primary")
+    primary_replying = next_published(bench, lambda e: isinstance(e, TextStreamed) and e.agent == "primary")
+    child = await spawn(bench, "background", "read README.md")
+    await run(bench, Send(text="hello there"))
     await child_replying
     await primary_replying
     assert child.busy and bench.primary.busy
-    bench.cancel(child.id)
+    await run(bench, Cancel(agent=child.id))
     await bench.wait_all()
     assert child.state == "cancelled"
     await asyncio.wait_for(bench.close(), timeout=SAFETY_NET_S)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from tests.engine_driver import Answers, ask
 from workbench.brains.scripted import ScriptedBrain
 from workbench.engine.config import Config
-from workbench.engine.engine import Workbench
-from workbench.engine.policy.permissions import ApprovalAnswer
+from workbench.engine.engine import Engine
 from workbench.protocol.events import Error, PermissionDecision, Primed, ToolCall, ToolResult, UserMessage
 
 
@@ -21,14 +21,10 @@ def command(matcher: str, script: str) -> list[dict]:
     return [{"matcher": matcher, "hooks": [{"type": "command", "command": script, "timeout": 5}]}]
 
 
-async def allow(request):
-    return ApprovalAnswer(choice="allow_once")
-
-
-async def open_bench(workspace: Path) -> Workbench:
-    return await Workbench.open(
-        Config(bundles=workspace.parent / "b", fsync="never"), workspace, ScriptedBrain(), approver=allow
-    )
+async def open_bench(workspace: Path) -> Engine:
+    engine = await Engine.open(Config(bundles=workspace.parent / "b", fsync="never"), workspace, ScriptedBrain())
+    Answers(engine, "allow_once")
+    return engine
 
 
 async def test_pre_tool_use_hook_blocks_with_its_reason(tmp_path: Path) -> None:
@@ -36,7 +32,7 @@ async def test_pre_tool_use_hook_blocks_with_its_reason(tmp_path: Path) -> None:
     ws.mkdir()
     settings(ws, {"PreToolUse": command("Bash", "cat > hook-input.json; echo 'no shell today' >&2; exit 2")})
     bench = await open_bench(ws)
-    await bench.ask("run `echo hi`")
+    await ask(bench, "run `echo hi`")
     await bench.close()
     decision = next(e for e in bench.events if isinstance(e, PermissionDecision))
     assert decision.decision == "deny" and decision.source == "hook" and "no shell today" in decision.reason
@@ -60,7 +56,7 @@ async def test_prompt_hook_adds_context_and_a_crashing_hook_is_logged_not_fatal(
         },
     )
     bench = await open_bench(ws)
-    answer = await bench.ask("read README.md")
+    answer = await ask(bench, "read README.md")
     await bench.close()
     primed = next(e for e in bench.events if isinstance(e, Primed))
     assert primed.primer == "hook:UserPromptSubmit" and "short answers" in primed.text
@@ -76,8 +72,8 @@ async def test_blocked_prompt_is_not_sent(tmp_path: Path) -> None:
         ws, {"UserPromptSubmit": command("", "grep -q secret && { echo 'contains a secret' >&2; exit 2; } || exit 0")}
     )
     bench = await open_bench(ws)
-    await bench.ask("my secret is 42")
-    await bench.ask("read nothing")
+    await ask(bench, "my secret is 42")
+    await ask(bench, "read nothing")
     await bench.close()
     texts = [e.text for e in bench.events if isinstance(e, UserMessage)]
     assert texts == ["read nothing"]

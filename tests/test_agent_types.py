@@ -51,7 +51,7 @@ def test_claude_code_agents_load_as_written(project: Path, environ: dict[str, st
     debugger = catalog.find("debugger")
     # an unquoted description full of colons and <example> tags, as Claude Code writes them
     assert 'Examples: <example>Context: a test fails. user: "the login test fails"' in debugger.description
-    assert debugger.model == "sonnet" and debugger.tools is None
+    assert debugger.model == "claude-sonnet-4-6" and debugger.tools is None  # the alias resolved
 
 
 def test_tools_narrow_what_the_level_offers_and_none_means_all(project: Path, environ: dict[str, str]) -> None:
@@ -85,7 +85,7 @@ def test_bad_files_are_reported_and_the_rest_still_load(project: Path, environ: 
     write(folder, "spaces.md", "---\nname: has spaces\n---\nx")
     write(folder, "zz-twin.md", "---\nname: debugger\n---\nA second debugger in the same folder.")
     catalog = load_agent_types(project, environ)
-    assert set(catalog.types) == {"code-reviewer", "debugger"}
+    assert set(catalog.types) == {"code-reviewer", "debugger", "general-purpose", "Explore", "Plan"}
     assert catalog.find("debugger").system.startswith("You are an expert debugger")
     problems = "\n".join(catalog.problems)
     assert "broken.md: the front matter is not valid YAML" in problems
@@ -103,11 +103,36 @@ def test_an_unknown_type_names_the_known_ones_and_the_unusable_files(project: Pa
     assert "broken.md" in message and "'tools' must be a list" in message
 
 
-def test_no_agent_folders_at_all(tmp_path: Path, environ: dict[str, str]) -> None:
+def test_without_agent_folders_claude_codes_built_in_types_exist(tmp_path: Path, environ: dict[str, str]) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
-    with pytest.raises(UnknownAgentType, match="none are defined"):
+    # what a Claude model asks for with no agent file written: it must not fail
+    general = find_agent_type("general-purpose", empty, environ)
+    assert general.origin == "builtin" and general.tools is None and general.model is None and general.system
+    explore = find_agent_type("Explore", empty, environ)
+    assert explore.tools == ["Read", "Glob", "Grep"] and explore.model == "claude-haiku-4-5"
+    assert find_agent_type("Plan", empty, environ).tools == ["Read", "Glob", "Grep"]
+    with pytest.raises(UnknownAgentType, match="Known agent types: Explore, Plan, general-purpose"):
         find_agent_type("x", empty, environ)
+
+
+def test_a_project_file_may_replace_a_built_in_type(tmp_path: Path, environ: dict[str, str]) -> None:
+    agents = tmp_path / ".claude" / "agents"
+    agents.mkdir(parents=True)
+    (agents / "gp.md").write_text("---\nname: general-purpose\ndescription: ours\n---\nOur own prompt.")
+    assert find_agent_type("general-purpose", tmp_path, environ).system == "Our own prompt."
+
+
+def test_agent_files_in_sub_folders_load_and_model_aliases_resolve(tmp_path: Path, environ: dict[str, str]) -> None:
+    nested = tmp_path / ".claude" / "agents" / "review" / "security"
+    nested.mkdir(parents=True)
+    (nested / "auditor.md").write_text("---\nname: auditor\nmodel: opus\ntools: Read, Grep\n---\nAudit.")
+    (nested / "quick.md").write_text("---\nname: quick\nmodel: haiku\n---\nQuick.")
+    (nested / "own.md").write_text("---\nname: own\nmodel: claude-opus-4-1\n---\nOwn.")
+    catalog = load_agent_types(tmp_path, environ)
+    assert catalog.find("auditor").model == "claude-opus-4-6" and catalog.find("auditor").tools == ["Read", "Grep"]
+    assert catalog.find("quick").model == "claude-haiku-4-5"
+    assert catalog.find("own").model == "claude-opus-4-1"  # an id is kept as written
 
 
 def test_parse_errors_are_agent_type_errors() -> None:

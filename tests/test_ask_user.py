@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.engine_driver import Answers, ask
 from workbench.brains.scripted import ScriptedBrain
 from workbench.engine.config import Config
-from workbench.engine.engine import Workbench
+from workbench.engine.engine import Engine
+from workbench.frontends.cli.terminal import TerminalAsker
 from workbench.protocol.events import PermissionDecision, ToolResult
 from workbench.tools.ask_user import (
     ASK_USER,
@@ -20,7 +22,6 @@ from workbench.tools.ask_user import (
     AskUserQuestion,
     AskUserQuestionInput,
     AskUserRequest,
-    TerminalAsker,
 )
 from workbench.tools.base import ToolContext
 from workbench.tools.registry import InvalidToolCall, ToolRegistry
@@ -108,8 +109,8 @@ def test_the_input_has_claude_codes_shape_and_limits() -> None:
 async def test_a_terminal_answers_by_number_several_numbers_or_own_words() -> None:
     out = io.StringIO()
     asker = TerminalAsker(io.StringIO("2\n1, 3\n"), out)
-    answer = await asker(AskUserRequest(agent_id="primary", questions=params().questions))
-    assert answer.answers == {
+    answer = await asker(params().questions)
+    assert answer == {
         "Which database should the app use?": ["Postgres"],
         "Which checks should run in CI?": ["Tests", "Lint"],
     }
@@ -118,22 +119,19 @@ async def test_a_terminal_answers_by_number_several_numbers_or_own_words() -> No
         "[Database] Which database should the app use?" in shown and "  2. Postgres — A server, more features" in shown
     )
 
-    own = await TerminalAsker(io.StringIO("DuckDB, please\n"), io.StringIO())(
-        AskUserRequest(agent_id="primary", questions=params().questions)
-    )
-    assert own.answers == {"Which database should the app use?": ["DuckDB, please"]}  # input ended after one
-    assert (
-        await TerminalAsker(io.StringIO(""), io.StringIO())(AskUserRequest(agent_id="p", questions=params().questions))
-    ).answers == {}
+    own = await TerminalAsker(io.StringIO("DuckDB, please\n"), io.StringIO())(params().questions)
+    assert own == {"Which database should the app use?": ["DuckDB, please"]}  # input ended after one
+    assert (await TerminalAsker(io.StringIO(""), io.StringIO())(params().questions)) == {}
 
 
 async def test_an_agent_asks_without_a_permission_prompt_and_gets_the_answer(tmp_path: Path) -> None:
     script = tmp_path / "script.yaml"
     script.write_text(yaml.safe_dump([{"tool_use": {"name": "AskUserQuestion", "input": QUESTIONS}}, "ok"]))
-    asker = TerminalAsker(io.StringIO("1\n2\n"), io.StringIO())
     config = Config(bundles=tmp_path / "bundles", fsync="never")
-    bench = await Workbench.open(config, tmp_path, ScriptedBrain(script), ask_user=asker)
-    await bench.ask("set it up")
+    bench = await Engine.open(config, tmp_path, ScriptedBrain(script))
+    answers = {"Which database should the app use?": ["SQLite"], "Which checks should run in CI?": ["Types"]}
+    Answers(bench, answers=answers)
+    await ask(bench, "set it up")
     await bench.close()
     decision = next(e for e in bench.events if isinstance(e, PermissionDecision))
     assert decision.decision == "allow" and decision.source == "mode"

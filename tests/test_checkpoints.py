@@ -7,11 +7,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.engine_driver import ask
 from workbench.brains.scripted import ScriptedBrain
 from workbench.engine.config import Config
 from workbench.engine.context.fold import fold
 from workbench.engine.context.tokens import default_counter
-from workbench.engine.engine import Workbench
+from workbench.engine.engine import Engine
 from workbench.engine.policy.permissions import PermissionPolicy
 from workbench.engine.priming.checkpoints import announced, checkpoint_instructions, checkpoint_progress, checkpoints_of
 from workbench.engine.priming.primers import parse_primer, resolve
@@ -131,7 +132,7 @@ async def test_progress_through_the_real_loop_and_a_bundle_round_trip(tmp_path: 
     ]
     script.write_text(yaml.safe_dump(turns))
     config = Config(bundles=tmp_path / "bundles", fsync="never")
-    bench = await Workbench.open(config, workspace, ScriptedBrain(script))
+    bench = await Engine.open(config, workspace, ScriptedBrain(script))
     primer = parse_primer(
         "---\ncheckpoints: [reproduce, diagnose, fix, validate]\n---\nFix $ARGUMENTS",
         name="bug-smash",
@@ -140,8 +141,8 @@ async def test_progress_through_the_real_loop_and_a_bundle_round_trip(tmp_path: 
     )
     resolved = await resolve(primer, "README.md", workspace, PermissionPolicy(workspace=workspace), default_counter())
     await bench.primary.append(resolved.event())
-    await bench.ask("go")
-    await bench.ask("carry on")
+    await ask(bench, "go")
+    await ask(bench, "carry on")
     await bench.close()
     # the primer reached the model as the first user text, and the gauge counts what the preview said
     first = fold(bench.events, agent="primary").messages[0]["content"]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.engine_driver import ask
 from tests.messages_api import assert_valid_messages
 from tests.test_reduce import FILE, Log
 from workbench.brains.scripted import COMPACTION_MARKER as SCRIPTED_MARKER
@@ -23,7 +24,7 @@ from workbench.engine.context.compaction import (
 from workbench.engine.context.fold import fold, summary_text
 from workbench.engine.context.reduce import context_tokens
 from workbench.engine.context.tokens import BudgetSnapshot, TokenLedger, default_counter
-from workbench.engine.engine import Workbench
+from workbench.engine.engine import Engine
 from workbench.engine.policy.budget import DelegationWatch, should_compact, should_propose_delegation
 from workbench.protocol.brain_io import BrainEvent, BrainRequest, MessageDone, TextDelta, ToolSpec
 from workbench.protocol.content import TextBlock, ToolUseBlock
@@ -251,10 +252,10 @@ async def test_compaction_in_a_live_session_with_the_real_engine(tmp_path: Path)
     for name in ("a.md", "b.md", "c.md"):
         (workspace / name).write_text(f"# {name}\n\n" + "This sentence explains the project in some detail. " * 200)
     brain = ScriptedBrain()
-    bench = await Workbench.open(Config(bundles=tmp_path / "bundles", fsync="never"), workspace, brain)
+    bench = await Engine.open(Config(bundles=tmp_path / "bundles", fsync="never"), workspace, brain)
     try:
         for name in ("a.md", "b.md", "c.md"):
-            await bench.ask(f"read {name}")
+            await ask(bench, f"read {name}")
         agent = bench.primary
         tools = [t.spec() for t in agent.tools()]
         before = bench.budget("primary").categories["tool_results"]
@@ -262,7 +263,7 @@ async def test_compaction_in_a_live_session_with_the_real_engine(tmp_path: Path)
         compaction = await compact(bench.events, "primary", brain, instructions="keep file names", tools=tools)
         await agent.append(compaction)
         budget = bench.budget("primary")
-        answer = await bench.ask("read a.md")
+        answer = await ask(bench, "read a.md")
     finally:
         await bench.close()
 

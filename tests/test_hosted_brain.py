@@ -132,13 +132,15 @@ async def test_no_api_key_is_reported_by_the_host(
 
 async def test_closing_the_session_ends_the_host(server: FakeAnthropicServer, brain: HostedBrain, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from workbench.engine.config import Config
-    from workbench.engine.engine import Workbench
+    from workbench.engine.engine import Engine
 
     workspace = tmp_path / "ws"
     workspace.mkdir()
-    bench = await Workbench.open(Config(bundles=tmp_path / "bundles", fsync="never"), workspace, brain)
+    bench = await Engine.open(Config(bundles=tmp_path / "bundles", fsync="never"), workspace, brain)
     server.enqueue(Reply(text="hi"))
-    assert await bench.ask("hello") == "hi"
+    from tests.engine_driver import ask as ask_engine
+
+    assert await ask_engine(bench, "hello") == "hi"
     host = brain._process
     assert host is not None and host.poll() is None
     await bench.close()

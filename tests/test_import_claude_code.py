@@ -1,4 +1,8 @@
-"""Importing Claude Code transcripts: every line kind, sidechains, compaction, branches, garbage."""
+"""Importing Claude Code transcripts: the tree of lines, commands, sub-agents, compaction, images, re-import.
+
+The first fixture has the older shape (one chain, sidechains inside the main file);
+``tests/claude_transcripts.modern_session`` has the 2.1 shapes.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +13,19 @@ from typing import Any
 
 import pytest
 
-from tests.messages_api import assert_valid_messages
+from tests.claude_transcripts import Transcript as TreeTranscript
+from tests.claude_transcripts import modern_session
+from tests.messages_api import assert_valid_messages, results_of
 from workbench.engine.config import Config
-from workbench.engine.context.fold import fold
+from workbench.engine.context.fold import INTERRUPTED_RESULT, fold
 from workbench.engine.remount import remount
 from workbench.frontends.cli.bundles import import_command
-from workbench.log.bundle import BundleStore
+from workbench.log.bundle import BundleStore, BundleWriter
+from workbench.log.catalog import list_sessions
+from workbench.log.export import export
 from workbench.log.importers import detect, discover, import_file
 from workbench.log.interruption import interruption
+from workbench.log.transcript import transcript
 from workbench.protocol.events import (
     AgentFinished,
     AgentSpawned,
@@ -24,6 +33,7 @@ from workbench.protocol.events import (
     ChildResult,
     Compaction,
     Delegated,
+    Primed,
     SessionStarted,
     ToolCall,
     ToolResult,
@@ -35,13 +45,11 @@ SESSION = "95e6f011-ec33-4b37-91ad-5d242b40ae3d"
 USAGE = {"input_tokens": 10, "cache_creation_input_tokens": 200, "cache_read_input_tokens": 3000, "output_tokens": 40}
 
 
-class Transcript:
-    """Builds Claude Code lines: each message names the previous one as its parent."""
+class Transcript(TreeTranscript):
+    """Builds Claude Code lines of the older shape: each message names the previous one of its chain."""
 
     def __init__(self) -> None:
-        self.lines: list[Any] = []
-        self.count = 0
-        self.last: str | None = None
+        super().__init__()
         self.side_last: str | None = None
 
     def _line(self, kind: str, message: dict | None, parent: str | None = "last", **extra: Any) -> str:
@@ -86,15 +94,6 @@ class Transcript:
             "usage": USAGE,
         }
         return self._line("assistant", message, **extra)
-
-    def raw(self, value: Any) -> None:
-        self.lines.append(value)
-
-    def write(self, path: Path, tail: str = "") -> Path:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        text = "\n".join(x if isinstance(x, str) else json.dumps(x) for x in self.lines) + "\n" + tail
-        path.write_text(text)
-        return path
 
 
 def text(t: str) -> dict:
@@ -141,7 +140,12 @@ def full_transcript() -> Transcript:
     t.user("Actually, rewrite it in Rust.")
     t.assistant("msg_x", text("Rewriting in Rust…"), stop="end_turn")
     t.last = fork
-    t.user([text("Find every caller of add."), {"type": "image", "source": {"type": "base64", "data": "AAAA"}}])
+    t.user(
+        [
+            text("Find every caller of add."),
+            {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "AAAA"}},
+        ]
+    )
     prompt = "Search the project for callers of add and list them."
     t.assistant("msg_4", tool_use("toolu_task", "Task", description="find callers", prompt=prompt), stop="tool_use")
     # the sub-agent's sidechain
@@ -201,7 +205,9 @@ async def test_every_line_kind_becomes_the_right_events(tmp_path: Path, store: B
 
     primary = [e for e in events if e.agent == "primary"]
     said = [e.text for e in primary if isinstance(e, UserMessage)]
-    assert said == ["What does math_utils.py do?", "Find every caller of add.\n[image]", "Now add a docstring."]
+    assert said == ["What does math_utils.py do?", "Find every caller of add.", "Now add a docstring."]
+    pasted = next(e for e in primary if isinstance(e, UserMessage) and e.images)
+    assert pasted.images[0].source.media_type == "image/png" and pasted.images[0].source.data == "AAAA"
     assert not any("Rust" in e.text for e in primary if isinstance(e, UserMessage))  # abandoned branch
     assert not any("Caveat" in s for s in said)
 
@@ -215,7 +221,8 @@ async def test_every_line_kind_becomes_the_right_events(tmp_path: Path, store: B
 
     results = {e.tool_use_id: e for e in events if isinstance(e, ToolResult)}
     assert results["toolu_bash"].content == "3 passed"  # from toolUseResult: the block itself was empty
-    assert results["toolu_glob"].content == "math_utils.py\ntest_math.py\n[image]"
+    # an image block without a source cannot be carried: it is said, not dropped silently
+    assert results["toolu_glob"].content == "math_utils.py\ntest_math.py\n[image left out: it could not be read]"
     assert results["toolu_read"].name == "Read" and "return a + b" in results["toolu_read"].content
     usage = next(e for e in primary if isinstance(e, Usage))
     assert (usage.input_tokens, usage.cache_read_input_tokens, usage.output_tokens) == (10, 3000, 40)
@@ -224,10 +231,12 @@ async def test_every_line_kind_becomes_the_right_events(tmp_path: Path, store: B
     assert "called from main.py only" in compaction.summary
     assert compaction.from_seq == 3 and compaction.to_seq == compaction.seq - 1
     assert compaction.automatic and compaction.tokens_before == 155000
+    assert report.kept["prompts"] == 4 and report.kept["sub-agents"] == 1 and report.kept["images"] == 1
 
-    assert report.skipped["lines on abandoned branches"] == 2
-    assert report.skipped["meta notices"] == 1
-    assert report.skipped["queue-operation lines"] == 1 and report.skipped["system notices"] == 1
+    assert report.skipped["lines of abandoned branches (a rewind restarted from an earlier message)"] == 2
+    assert next(e for e in primary if isinstance(e, Primed)).text.startswith("Caveat:")  # kept: the model saw it
+    assert report.skipped["queue-operation lines (Claude Code's bookkeeping, not the conversation)"] == 1
+    assert report.skipped["system notices (api_error: shown by Claude Code, not sent)"] == 1
     assert len(report.problems) == 3 and "not valid JSON" in report.problems[0]
     assert "not a JSON object" in report.problems[1]
 
@@ -334,8 +343,9 @@ async def test_the_import_command_finds_transcripts_under_a_home(tmp_path: Path)
     config = Config(bundles=tmp_path / "bundles")
     out, err = io.StringIO(), io.StringIO()
     assert await import_command(config, [home], out=out, err=err) == 0
-    assert "(claude-code): session 2026" in out.getvalue() and "nothing to import" in out.getvalue()
-    assert "1 session(s) imported" in err.getvalue() and "warning: skipped line" in err.getvalue()
+    assert "(claude-code): new session 2026" in out.getvalue() and "nothing to import" in out.getvalue()
+    assert "  kept: " in out.getvalue() and "  skipped: " in out.getvalue()
+    assert "1 new" in err.getvalue() and "warning: skipped line" in err.getvalue()
     assert len(BundleStore(tmp_path / "bundles").session_ids()) == 1
     assert await import_command(config, [tmp_path / "empty-dir-none"], out=out, err=err) == 1
 
@@ -348,4 +358,166 @@ async def test_a_broken_parent_chain_keeps_everything_before_the_break(tmp_path:
     t.assistant("msg_2", text("second answer"), stop="end_turn")
     report, events = await imported(store, t.write(tmp_path / "t.jsonl"))
     assert [e.text for e in events if isinstance(e, UserMessage)] == ["first question", "second question"]
-    assert "lines on abandoned branches" not in report.skipped
+    assert not any("abandoned" in why for why in report.skipped)
+
+
+# ------------------------------------------------------------------ Claude Code 2.1 shapes
+
+
+def every_fold_is_valid(events: list) -> None:
+    """Each agent's context is Messages-API input, and no result in it was made up by the import."""
+    for agent in {e.agent for e in events if isinstance(e, AgentSpawned)}:
+        messages = fold(events, agent=agent).messages
+        assert_valid_messages(messages)
+        assert INTERRUPTED_RESULT not in json.dumps(messages), f"{agent}: a result was invented"
+
+
+async def test_parallel_calls_with_per_result_parents_are_all_kept(tmp_path: Path, store: BundleStore) -> None:
+    report, events = await imported(store, modern_session(tmp_path / "proj"))
+    primary = [e for e in events if e.agent == "primary"]
+    calls = [e.name for e in primary if isinstance(e, ToolCall)]
+    assert calls == ["Read", "Grep", "Glob", "Task", "Edit"]  # the source's five calls, none lost
+    results = {e.tool_use_id: e for e in primary if isinstance(e, ToolResult)}
+    assert set(results) == {"toolu_read", "toolu_grep", "toolu_glob", "toolu_task", "toolu_edit"}
+    assert results["toolu_glob"].content == "src/app.py\nsrc/config.py"  # from toolUseResult: the block was empty
+    first = next(e for e in primary if isinstance(e, AssistantMessage))
+    assert [b.type for b in first.content] == ["thinking", "text", "tool_use", "tool_use", "tool_use"]
+    # the real results reach the model: none is replaced by an "interrupted" one
+    context = fold(events, agent="primary")
+    assert results_of(context.messages)["toolu_edit"] == "The file src/config.py has been updated."
+    every_fold_is_valid(events)
+    assert interruption(events) is None
+
+
+async def test_a_rewind_is_the_only_abandoned_branch(tmp_path: Path, store: BundleStore) -> None:
+    report, events = await imported(store, modern_session(tmp_path / "proj"))
+    said = [e.text for e in events if isinstance(e, UserMessage) and e.agent == "primary"]
+    assert said[1:] == [
+        "What does this screenshot show?",
+        "Instead, explain the stack trace.",
+        "Now make parse_config check the path.",
+    ]
+    assert said[0].startswith("<command-message>audit")
+    assert not any("delete" in e.text for e in events if isinstance(e, UserMessage))
+    assert report.skipped["lines of abandoned branches (a rewind restarted from an earlier message)"] == 2
+
+
+async def test_a_commands_expanded_prompt_is_kept_as_primed(tmp_path: Path, store: BundleStore) -> None:
+    _, events = await imported(store, modern_session(tmp_path / "proj"))
+    primed = [e for e in events if isinstance(e, Primed)]
+    audit = next(e for e in primed if e.primer == "audit")
+    assert audit.arguments == "src/config.py" and audit.text.startswith("Audit src/config.py for bugs.")
+    # a remount before the compaction gives the model what it followed, not only the command's name
+    compaction = next(e for e in events if isinstance(e, Compaction))
+    context = fold([e for e in events if e.seq < compaction.seq], agent="primary")
+    said = [b["text"] for m in context.messages for b in m["content"] if b["type"] == "text"]
+    assert '<primer name="audit">\nAudit src/config.py for bugs. List each with its line.\n</primer>' in said
+    started = events[0]
+    assert isinstance(started, SessionStarted) and started.title == "Audit of parse_config"
+
+
+async def test_the_sub_agent_file_is_a_child_written_after_its_task_call(tmp_path: Path, store: BundleStore) -> None:
+    report, events = await imported(store, modern_session(tmp_path / "proj"))
+    children = [e for e in events if isinstance(e, AgentSpawned) and e.parent]
+    assert len(children) == 1  # the compaction helper's file is not a sub-agent
+    child = children[0]
+    assert child.name.startswith("Explore") and child.level == 2 and child.mode == "delegated"
+    call = next(e for e in events if isinstance(e, ToolCall) and e.name == "Task")
+    delegated = next(e for e in events if isinstance(e, Delegated))
+    assert delegated.tool_use_id == "toolu_task" and call.seq < delegated.seq < child.seq
+    mine = [e for e in events if e.agent == child.agent]
+    assert [e.kind for e in mine if e.kind in ("user_message", "tool_call", "tool_result")] == [
+        "user_message",
+        "tool_call",
+        "tool_result",
+    ]
+    back = next(e for e in events if isinstance(e, ChildResult))
+    result = next(e for e in events if isinstance(e, ToolResult) and e.tool_use_id == "toolu_task")
+    assert back.summary.startswith("Two callers") and back.seq < result.seq
+    assert report.skipped["compaction helper files (agent-acompact-*, not sub-agents)"] == 1
+    assert report.kept["sub-agents"] == 1 and report.kept["tool calls"] == 6 and report.kept["tool results"] == 6
+
+
+async def test_a_compaction_keeps_its_tokens_and_the_messages_it_kept(tmp_path: Path, store: BundleStore) -> None:
+    _, events = await imported(store, modern_session(tmp_path / "proj"))
+    compaction = next(e for e in events if isinstance(e, Compaction))
+    assert (compaction.tokens_before, compaction.tokens_after, compaction.automatic) == (6390, 3240, False)
+    kept = next(e for e in events if isinstance(e, UserMessage) and e.text.startswith("Instead"))
+    assert compaction.to_seq < kept.seq < compaction.seq  # the kept exchange is not summarised away
+    messages = fold(events, agent="primary").messages
+    first = messages[0]["content"]
+    assert "<conversation-summary>" in first[0]["text"] and first[1]["text"] == "Instead, explain the stack trace."
+    assert "Deleting" not in json.dumps(messages) and "math" not in json.dumps(messages)
+    shown = "\n".join(transcript(events))
+    assert "6,390 → 3,240 tokens" in shown and "parse_config opens a path unchecked" in shown
+    session_id = (await store_sessions(store))[0]
+    exported = "".join(await export(store, session_id, "markdown"))
+    assert "## Compaction" in exported and "> Audited src/config.py" in exported
+
+
+async def store_sessions(store: BundleStore) -> list[str]:
+    return store.session_ids()
+
+
+async def test_a_pasted_image_is_an_image_block_the_model_is_sent(tmp_path: Path, store: BundleStore) -> None:
+    report, events = await imported(store, modern_session(tmp_path / "proj"))
+    pasted = next(e for e in events if isinstance(e, UserMessage) and e.images)
+    assert pasted.text == "What does this screenshot show?" and pasted.images[0].source.media_type == "image/png"
+    assert pasted.images[0].placeholder() == "[image image/png · 70 bytes]"
+    before_compaction = fold([e for e in events if e.seq < pasted.seq + 1], agent="primary").messages
+    last = before_compaction[-1]["content"]
+    assert last[-1]["type"] == "image" and last[-1]["source"]["type"] == "base64"
+    assert "[image image/png · 70 bytes]" in "\n".join(transcript(events))
+    assert report.kept["images"] == 1
+
+
+async def test_a_project_folder_imports_each_session_once_with_its_sub_agents(tmp_path: Path) -> None:
+    project = tmp_path / "proj"
+    modern_session(project)
+    config = Config(bundles=tmp_path / "bundles")
+    out, err = io.StringIO(), io.StringIO()
+    assert await import_command(config, [project], out=out, err=err) == 0
+    store = BundleStore(tmp_path / "bundles")
+    assert len(store.session_ids()) == 1  # not one more per sub-agent or helper file
+    assert "left out" in out.getvalue() and "agent-acompact-9f8e7d.jsonl" in out.getvalue()
+    assert "kept: 5 prompts" in out.getvalue() and "1 sub-agents" in out.getvalue()
+
+
+async def test_re_import_skips_an_unchanged_source_and_updates_a_grown_one(tmp_path: Path, store: BundleStore) -> None:
+    path = modern_session(tmp_path / "proj")
+    first = await import_file(store, path)
+    again = await import_file(store, path)
+    assert (again.outcome, again.session_id) == ("unchanged", first.session_id)
+    assert len(store.session_ids()) == 1
+    # the conversation went on in Claude Code: the same session is brought up to date
+    lines = path.read_text().splitlines()
+    leaf = json.loads(lines[-2])["uuid"]
+    more = TreeTranscript(start=90)
+    more.user("And add a test for it.", leaf)
+    more.block("msg_9", text("Added tests/test_config.py."), stop="end_turn")
+    path.write_text(path.read_text() + "\n".join(json.dumps(x) for x in more.lines) + "\n")
+    grown = await import_file(store, path)
+    assert (grown.outcome, grown.session_id) == ("updated", first.session_id) and grown.events > first.events
+    events = (await store.read(first.session_id)).events
+    replies = [e for e in events if isinstance(e, AssistantMessage)]
+    assert replies[-1].content[0].text == "Added tests/test_config.py." and len(store.session_ids()) == 1
+    # once continued in Workbench, the session is left as it is
+    writer = BundleWriter(store.folder(first.session_id), first.session_id, meta=await store.meta(first.session_id))
+    await writer.start()
+    await writer.append(UserMessage(text="continuing here", agent="primary"))
+    await writer.close()
+    path.write_text(path.read_text() + json.dumps({"type": "summary", "summary": "x", "leafUuid": "y"}) + "\n")
+    kept = await import_file(store, path)
+    assert kept.outcome == "kept" and "continued in Workbench" in str(kept)
+    assert (await store.read(first.session_id)).events[-1].kind == "user_message"
+
+
+async def test_a_session_with_only_a_command_is_listed(tmp_path: Path, store: BundleStore) -> None:
+    t = Transcript()
+    t.user("<command-name>/init</command-name>\n<command-args></command-args>")
+    t.user([text("Write a CLAUDE.md for this project.")], isMeta=True)
+    t.assistant("msg_1", text("Wrote CLAUDE.md."), stop="end_turn")
+    report = await import_file(store, t.write(tmp_path / "t.jsonl"))
+    listed = await list_sessions(store)
+    assert [entry.meta.id for entry in listed] == [report.session_id]
+    assert listed[0].meta.title == "/init"

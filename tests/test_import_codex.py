@@ -199,7 +199,8 @@ async def test_every_line_kind_becomes_the_right_events(tmp_path: Path, store: B
     assert any(isinstance(e, Status) and e.detail == "interrupted" for e in events)
 
     assert report.skipped["environment context messages"] == 1
-    assert report.skipped["user_message events"] == 1 and report.skipped["web_search_call items"] == 1
+    assert report.skipped["prompts recorded twice (as a response item and as an event)"] == 1
+    assert report.skipped["web_search_call items"] == 1
     assert report.skipped["token counts without usage"] == 1
     assert len(report.problems) == 3  # two garbage lines and the torn tail
 
@@ -259,3 +260,58 @@ async def test_an_empty_or_unknown_file(tmp_path: Path, store: BundleStore) -> N
     assert detect(unknown) is None
     with pytest.raises(ValueError, match="not a Workbench bundle"):
         await import_file(store, unknown)
+
+
+def meta(r: Rollout, **extra: Any) -> None:
+    r.add("session_meta", {"id": "019a-test", "cwd": "/home/me/proj", "cli_version": "0.135.0", **extra})
+
+
+async def test_a_prompt_only_in_an_event_msg_is_kept_and_the_model_comes_from_a_later_turn_context(
+    tmp_path: Path, store: BundleStore
+) -> None:
+    r = Rollout()
+    meta(r)
+    r.event(type="user_message", message="list the python files", images=[])
+    r.add("turn_context", {"cwd": "/home/me/proj", "model": "gpt-5.1-codex", "approval_policy": "never"})
+    r.item(type="function_call", name="shell", arguments='{"command":["ls"]}', call_id="c1")
+    # newer Codex gives a tool output as content items, an image among them
+    r.item(
+        type="function_call_output",
+        call_id="c1",
+        output=[
+            {"type": "input_text", "text": "a.py\nb.py"},
+            {"type": "input_image", "image_url": "data:image/png;base64,iVBORw0KGgo="},
+        ],
+    )
+    r.message("assistant", "Two files.")
+    r.event(type="user_message", message="thanks")
+    report, events = await imported(store, r.write(tmp_path / "rollout-2026-01-01T00-00-00-019a-test.jsonl"))
+    started = events[0]
+    assert isinstance(started, SessionStarted) and started.model == "gpt-5.1-codex"
+    assert started.title == "list the python files" and started.source == "codex:019a-test"
+    assert [e.text for e in events if isinstance(e, UserMessage)] == ["list the python files", "thanks"]
+    result = next(e for e in events if isinstance(e, ToolResult))
+    assert result.content == "a.py\nb.py" and result.images[0].source.media_type == "image/png"
+    assert report.kept["prompts"] == 2 and report.kept["tool calls"] == 1 and report.kept["images"] == 1
+    assert_valid_messages(fold(events).messages)
+    again = await import_file(store, tmp_path / "rollout-2026-01-01T00-00-00-019a-test.jsonl")
+    assert (again.outcome, again.session_id) == ("unchanged", report.session_id) and len(store.session_ids()) == 1
+
+
+async def test_a_legacy_rollout_without_instructions_is_recognised(tmp_path: Path, store: BundleStore) -> None:
+    # Codex wrote {id, timestamp} and left "instructions" out when there were none
+    lines = [
+        {"id": "5973b6c0-94b8-487b-a530-2aeb6098ae0e", "timestamp": "2025-05-07T17:24:21.123Z"},
+        {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "what is in here?"}]},
+        {"record_type": "state"},
+        {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "Two scripts."}]},
+    ]
+    path = tmp_path / "rollout-2025-05-07T17-24-21-5973b6c0-94b8-487b-a530-2aeb6098ae0e.jsonl"
+    path.write_text("\n".join(json.dumps(x) for x in lines) + "\n")
+    assert detect(path) == "codex"
+    elsewhere = tmp_path / "renamed.jsonl"
+    elsewhere.write_text(path.read_text())
+    assert detect(elsewhere) == "codex"  # the bare items tell it, whatever the file's name
+    _, events = await imported(store, path)
+    assert [e.text for e in events if isinstance(e, UserMessage)] == ["what is in here?"]
+    assert next(e for e in events if isinstance(e, AgentSpawned)).system == ""

@@ -16,12 +16,13 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.engine_driver import Answers, ask
 from tests.fake_api import FakeAnthropicServer, Reply
 from tests.fake_api import ToolCall as FakeToolCall
 from workbench.brains.anthropic import AnthropicBrain
 from workbench.brains.scripted import ScriptedBrain
 from workbench.engine.config import Config, PermissionsConfig
-from workbench.engine.engine import Workbench
+from workbench.engine.engine import Engine
 from workbench.frontends.cli.mcp import NO_SERVERS, list_servers
 from workbench.protocol.events import ToolResult
 from workbench.tools.mcp.config import (
@@ -38,6 +39,7 @@ from workbench.tools.mcp.manager import McpManager
 from workbench.tools.mcp.server import McpServerStatus
 
 DEMO = str(Path(__file__).parent / "mcp_servers" / "demo.py")
+LIAR = str(Path(__file__).parent / "mcp_servers" / "liar.py")
 
 
 def stdio(name: str, *flags: str) -> McpServerEntry:
@@ -55,13 +57,13 @@ def workspace(tmp_path: Path) -> Path:
 
 async def open_bench(
     workspace: Path, brain, entries: list[McpServerEntry], **timeouts: float
-) -> tuple[Workbench, McpManager]:
+) -> tuple[Engine, McpManager]:
     config = Config(
         bundles=workspace.parent / "bundles",
         fsync="never",
         permissions=PermissionsConfig(allow=["mcp__demo__*", "mcp__web"]),
     )
-    bench = await Workbench.open(config, workspace, brain)
+    bench = await Engine.open(config, workspace, brain)
     manager = McpManager(entries, cwd=workspace, registry=bench.services.tools, **timeouts)
     manager.start()
     await manager.settled()
@@ -74,7 +76,7 @@ def script(tmp_path: Path, *turns: dict) -> ScriptedBrain:
     return ScriptedBrain(path)
 
 
-def results(bench: Workbench) -> list[ToolResult]:
+def results(bench: Engine) -> list[ToolResult]:
     return [e for e in bench.events if isinstance(e, ToolResult)]
 
 
@@ -87,7 +89,7 @@ async def test_a_stdio_server_tool_is_offered_with_its_schema_and_called_in_a_tu
         brain = AnthropicBrain("claude-sonnet-4-6", base_url=api.base_url, api_key="k")
         bench, manager = await open_bench(workspace, brain, [stdio("demo")])
         try:
-            assert await bench.ask("add 2 and 3") == "2 + 3 = 5"
+            assert await ask(bench, "add 2 and 3") == "2 + 3 = 5"
         finally:
             await manager.close()
             await bench.close()
@@ -101,7 +103,7 @@ async def test_a_stdio_server_tool_is_offered_with_its_schema_and_called_in_a_tu
     assert result.name == "mcp__demo__add" and result.content == "5" and not result.is_error
 
 
-async def test_read_only_tools_run_unasked_and_the_rest_ask_first(workspace: Path, tmp_path: Path) -> None:
+async def test_only_tools_the_user_marks_read_only_run_unasked(workspace: Path, tmp_path: Path) -> None:
     brain = script(
         tmp_path,
         {
@@ -113,21 +115,69 @@ async def test_read_only_tools_run_unasked_and_the_rest_ask_first(workspace: Pat
         "done",
     )
     config = Config(bundles=workspace.parent / "bundles", fsync="never")  # no allow rule: the mode decides
-    bench = await Workbench.open(config, workspace, brain)
-    manager = McpManager([stdio("demo")], cwd=workspace, registry=bench.services.tools)
+    bench = await Engine.open(config, workspace, brain)
+    asked = Answers(bench, "deny").asked
+    settings = McpSettings(read_only=["mcp__demo__add"])
+    manager = McpManager(
+        [stdio("demo")], cwd=workspace, registry=bench.services.tools, read_only=settings.marks_read_only
+    )
     manager.start()
     await manager.settled()
     try:
-        assert {t.name: t.kind for t in manager.tools()}["mcp__demo__add"] == "read"  # readOnlyHint
-        assert {t.name: t.kind for t in manager.tools()}["mcp__demo__sleep"] == "exec"
-        await bench.ask("go")
+        kinds = {t.name: t.kind for t in manager.tools()}
+        assert kinds["mcp__demo__add"] == "read"  # the user's word
+        assert kinds["mcp__demo__sleep"] == "exec"
+        await ask(bench, "go")
     finally:
         await manager.close()
         await bench.close()
     by_name = {r.name: r for r in results(bench)}
     added, slept = by_name["mcp__demo__add"], by_name["mcp__demo__sleep"]
     assert added.content == "3" and not added.is_error
-    assert slept.is_error and "Permission denied" in slept.content  # it asked, and no one could answer
+    assert [a.tool for a in asked] == ["mcp__demo__sleep"]  # only the one that may change things asked
+    assert slept.is_error and "denied" in slept.content
+
+
+async def test_a_tool_claiming_to_be_read_only_cannot_write_in_plan_mode(workspace: Path, tmp_path: Path) -> None:
+    target = workspace / "planted.txt"
+    brain = script(
+        tmp_path, {"tool_use": [{"name": "mcp__liar__note", "input": {"path": str(target), "text": "x"}}]}, "done"
+    )
+    config = Config(
+        bundles=workspace.parent / "bundles",
+        fsync="never",
+        permissions=PermissionsConfig(mode="plan", allow=["mcp__liar__*"]),
+    )
+    bench = await Engine.open(config, workspace, brain)
+    liar = McpServerEntry(name="liar", source="config", config=StdioServerConfig(command=sys.executable, args=[LIAR]))
+    manager = McpManager([liar], cwd=workspace, registry=bench.services.tools)
+    manager.start()
+    await manager.settled()
+    try:
+        [note] = manager.tools()
+        assert note.claims_read_only and note.kind == "exec"  # readOnlyHint alone counts for nothing
+        await ask(bench, "go")
+    finally:
+        await manager.close()
+        await bench.close()
+    [result] = results(bench)
+    assert result.is_error and "Plan mode forbids" in result.content
+    assert not target.exists()
+
+
+def test_read_only_marks_are_mcp_tool_names() -> None:
+    settings = McpSettings(read_only=["mcp__a__x", "mcp__b__*", "mcp__c"])
+    assert [
+        settings.marks_read_only(n) for n in ("mcp__a__x", "mcp__a__y", "mcp__b__z", "mcp__c__w", "mcp__cc__w")
+    ] == [
+        True,
+        False,
+        True,
+        True,
+        False,
+    ]
+    with pytest.raises(ValueError, match="not an MCP tool name"):
+        McpSettings(read_only=["Read"])
 
 
 @pytest.fixture
@@ -162,11 +212,11 @@ async def test_a_streamable_http_server_tool_is_called_in_a_turn(
     bench, manager = await open_bench(workspace, brain, [web])
     try:
         assert manager.servers["web"].status.state == "ready"
-        await bench.ask("add")
+        await ask(bench, "add")
         assert results(bench)[-1].content == "42" and not results(bench)[-1].is_error
         process.kill()
         await process.wait()
-        assert await bench.ask("add again") == "gone"
+        assert await ask(bench, "add again") == "gone"
         assert results(bench)[-1].is_error and "The MCP server web is not available" in results(bench)[-1].content
         assert manager.servers["web"].status.state == "failed"
     finally:
@@ -190,7 +240,7 @@ async def test_servers_that_cannot_start_are_failed_with_the_reason_and_the_rest
         assert "demo: cannot start (as asked)" in status["crashy"].error  # the server's stderr is quoted
         assert status["demo"].state == "ready" and status["demo"].tools == ["add", "fail", "sleep", "die"]
         assert not any(name.startswith("mcp__crashy") for name in bench.services.tools.names)
-        await bench.ask("add")
+        await ask(bench, "add")
         assert results(bench)[-1].content == "2"
         assert (await manager.restart("missing")).state == "failed"
         assert [c.state for c in changes] == ["starting", "failed"]
@@ -210,14 +260,14 @@ async def test_a_server_that_dies_mid_session_is_a_tool_error_until_restarted(wo
     )
     bench, manager = await open_bench(workspace, brain, [stdio("demo")])
     try:
-        await bench.ask("die")
+        await ask(bench, "die")
         died, after = results(bench)
         assert died.is_error and "The MCP server demo is not available" in died.content
         assert after.is_error and "until it is restarted" in after.content
         assert manager.servers["demo"].status.state == "failed"
         assert bench.primary.state == "idle"
         assert (await manager.restart("demo")).state == "ready"
-        assert await bench.ask("again") == "back"
+        assert await ask(bench, "again") == "back"
         assert results(bench)[-1].content == "3" and not results(bench)[-1].is_error
     finally:
         await manager.close()
@@ -240,7 +290,7 @@ async def test_a_server_that_hangs_at_start_fails_and_a_hanging_call_times_out(w
     try:
         stuck = stuck_manager.servers["stuck"].status
         assert stuck.state == "failed" and stuck.error == "did not start within 1 s"
-        assert await bench.ask("sleep") == "survived"
+        assert await ask(bench, "sleep") == "survived"
         timed_out, raised, invalid = results(bench)
         assert timed_out.is_error and "timed out: sleep did not answer within 2 s" in timed_out.content
         assert manager.servers["demo"].status.state == "ready"

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.processes import Expected
+from tests.engine_driver import ask, next_event, run, spawn
 from workbench.brains.scripted import ScriptedBrain
 from workbench.engine.config import Config, LimitsConfig
-from workbench.engine.engine import Workbench
-from workbench.engine.runtime.supervisor import SpawnRefused
+from workbench.engine.engine import Engine
+from workbench.protocol.commands import Cancel, Compact, HandResult, Orchestrate, Pause, Resume, Send, Spawn
 from workbench.protocol.events import (
     AgentFinished,
     AgentSpawned,
@@ -33,16 +33,16 @@ def workspace(tmp_path: Path) -> Path:
     return ws
 
 
-async def open_bench(workspace: Path, brain=None, **limits) -> Workbench:
+async def open_bench(workspace: Path, brain=None, **limits) -> Engine:
     config = Config(bundles=workspace.parent / "bundles", fsync="never", limits=LimitsConfig(**limits))
-    return await Workbench.open(config, workspace, brain or ScriptedBrain())
+    return await Engine.open(config, workspace, brain or ScriptedBrain())
 
 
 async def test_background_agent_runs_while_the_primary_answers(workspace: Path) -> None:
     bench = await open_bench(workspace, ScriptedBrain(delay_s=0.005))
-    child = await bench.background("read docs/guide.md")
+    child = await spawn(bench, "background", "read docs/guide.md")
     assert child.spec.mode == "background" and child.spec.level == 2
-    answer = await bench.ask("read README.md")
+    answer = await ask(bench, "read README.md")
     await bench.wait_all()
     await bench.close()
     assert "flies small models" in answer
@@ -51,9 +51,9 @@ async def test_background_agent_runs_while_the_primary_answers(workspace: Path) 
 
 async def test_handing_a_background_result_to_the_primary(workspace: Path) -> None:
     bench = await open_bench(workspace)
-    child = await bench.background("read docs/guide.md")
+    child = await spawn(bench, "background", "read docs/guide.md")
     await bench.wait_all()
-    await bench.hand_result(child.id)
+    await run(bench, HandResult(agent=child.id))
     await bench.primary.settled()
     await bench.close()
     handed = [e for e in bench.session.events_of("primary") if isinstance(e, UserMessage)][-1]
@@ -64,8 +64,8 @@ async def test_handing_a_background_result_to_the_primary(workspace: Path) -> No
 
 async def test_concurrency_limit_queues_visibly(workspace: Path) -> None:
     bench = await open_bench(workspace, ScriptedBrain(delay_s=0.01), concurrency=1, children_per_agent=5)
-    first = await bench.background("read README.md")
-    second = await bench.background("read docs/guide.md")
+    first = await spawn(bench, "background", "read README.md")
+    second = await spawn(bench, "background", "read docs/guide.md")
     await bench.wait_all()
     await bench.close()
     states = [e.state for e in bench.session.events_of(second.id) if isinstance(e, Status)]
@@ -75,11 +75,20 @@ async def test_concurrency_limit_queues_visibly(workspace: Path) -> None:
 
 async def test_children_and_depth_limits(workspace: Path) -> None:
     bench = await open_bench(workspace, ScriptedBrain(delay_s=0.02), children_per_agent=1)
-    await bench.background("read README.md")
-    with pytest.raises(SpawnRefused, match="limit 1"):
-        await bench.background("read app.py")
+    await spawn(bench, "delegated", "read README.md")
+    refused = await bench.submit(Spawn(mode="delegated", task="read app.py"))
+    assert not refused.ok and "limit 1" in refused.message
     await bench.wait_all()
     await bench.close()
+
+
+async def test_the_users_background_agents_are_not_held_to_the_children_limit(workspace: Path) -> None:
+    bench = await open_bench(workspace, ScriptedBrain(delay_s=0.01), children_per_agent=1, concurrency=2)
+    started = [await spawn(bench, "background", f"read {name}") for name in ("README.md", "app.py", "docs/guide.md")]
+    await spawn(bench, "background", "list python files")
+    await bench.wait_all()
+    await bench.close()
+    assert all(agent.state == "done" for agent in started)
 
 
 async def test_a_tertiary_has_no_task_tool_and_is_refused_if_it_tries(workspace: Path, tmp_path: Path) -> None:
@@ -93,7 +102,7 @@ async def test_a_tertiary_has_no_task_tool_and_is_refused_if_it_tries(workspace:
         "- text: primary relays\n"
     )
     bench = await open_bench(workspace, ScriptedBrain(script=script))
-    await bench.ask("start")
+    await ask(bench, "start")
     await bench.close()
     spawned = [e for e in bench.events if isinstance(e, AgentSpawned)]
     assert [e.level for e in spawned] == [1, 2, 3]
@@ -104,7 +113,7 @@ async def test_a_tertiary_has_no_task_tool_and_is_refused_if_it_tries(workspace:
 
 async def test_orchestration_fans_out_and_aggregates(workspace: Path) -> None:
     bench = await open_bench(workspace)
-    bench.orchestrate("summarise the docs README.md and docs/guide.md; list python files")
+    await run(bench, Orchestrate(goal="summarise the docs README.md and docs/guide.md; list python files"))
     await bench.primary.settled()
     await bench.close()
     spawned = [e for e in bench.events if isinstance(e, AgentSpawned)]
@@ -119,11 +128,11 @@ async def test_orchestration_fans_out_and_aggregates(workspace: Path) -> None:
 
 async def test_cancel_propagates_to_descendants(workspace: Path, tmp_path: Path) -> None:
     bench = await open_bench(workspace, ScriptedBrain(delay_s=0.2))
-    spawned = Expected(bench.bus, lambda e: isinstance(e, AgentSpawned) and e.level == 3)
-    child = await bench.background("delegate: read README.md")
+    spawned = next_event(bench, lambda e: isinstance(e, AgentSpawned) and e.level == 3)
+    child = await spawn(bench, "background", "delegate: read README.md")
     await spawned
     grandchild = bench.supervisor.children(child.id)[0]
-    bench.cancel(child.id)
+    await run(bench, Cancel(agent=child.id))
     await bench.wait_all()
     await bench.close()
     assert child.state == "cancelled" and grandchild.state == "cancelled"
@@ -132,19 +141,19 @@ async def test_cancel_propagates_to_descendants(workspace: Path, tmp_path: Path)
 
 async def test_pause_stops_at_a_safe_point_and_survives_a_restart(workspace: Path) -> None:
     config = Config(bundles=workspace.parent / "bundles", fsync="never")
-    bench = await Workbench.open(config, workspace, ScriptedBrain(delay_s=0.05))
-    child = await bench.background("read README.md")
-    paused = Expected(bench.bus, lambda e: isinstance(e, Status) and e.agent == child.id and e.state == "paused")
-    bench.pause(child.id)
+    bench = await Engine.open(config, workspace, ScriptedBrain(delay_s=0.05))
+    child = await spawn(bench, "background", "read README.md")
+    paused = next_event(bench, lambda e: isinstance(e, Status) and e.agent == child.id and e.state == "paused")
+    await run(bench, Pause(agent=child.id))
     await paused
     assert child.state == "paused"
     session_id = bench.session.id
     await bench.close()
 
-    again = await Workbench.resume(config, workspace, ScriptedBrain(), session_id)
+    again = await Engine.resume(config, workspace, ScriptedBrain(), session_id)
     revived = again.agent(child.id)
     assert revived.state == "paused"
-    again.resume_agent(child.id)
+    await run(again, Resume(agent=child.id))
     await again.wait_all()
     await again.close()
     assert revived.state == "done" and "Kite flies small models" in revived.result
@@ -154,9 +163,9 @@ async def test_pause_stops_at_a_safe_point_and_survives_a_restart(workspace: Pat
 
 async def test_typing_into_a_finished_background_agent_revives_it(workspace: Path) -> None:
     bench = await open_bench(workspace)
-    child = await bench.background("read README.md")
+    child = await spawn(bench, "background", "read README.md")
     await bench.wait_all()
-    bench.send("read docs/guide.md", child.id)
+    await run(bench, Send(agent=child.id, text="read docs/guide.md"))
     await bench.wait_all()
     await bench.close()
     reads = [e.input["file_path"] for e in bench.session.events_of(child.id) if isinstance(e, ToolCall)]
@@ -165,8 +174,8 @@ async def test_typing_into_a_finished_background_agent_revives_it(workspace: Pat
 
 async def test_user_delegation_gets_a_brief_and_returns_only_the_summary(workspace: Path) -> None:
     bench = await open_bench(workspace)
-    await bench.ask("read app.py, and never touch the docs folder")
-    child = await bench.delegate("read README.md")
+    await ask(bench, "read app.py, and never touch the docs folder")
+    child = await spawn(bench, "delegated", "read README.md")
     await bench.wait_all()
     await bench.primary.settled()
     await bench.close()
@@ -191,11 +200,11 @@ def test_session_stats_count_states_and_rate() -> None:
 
     t0 = datetime(2026, 11, 21, tzinfo=UTC)
     stats = SessionStats()
-    stats.observe(AgentSpawned(agent="primary", ts=t0))
-    stats.observe(AgentSpawned(agent="agent-1", ts=t0))
-    stats.observe(Status(agent="agent-1", state="thinking", ts=t0))
-    stats.observe(Usage(agent="agent-1", input_tokens=100, output_tokens=50, ts=t0))
-    stats.observe(Usage(agent="agent-1", input_tokens=10, output_tokens=30, ts=t0 + timedelta(seconds=15)))
+    stats.apply(AgentSpawned(agent="primary", ts=t0))
+    stats.apply(AgentSpawned(agent="agent-1", ts=t0))
+    stats.apply(Status(agent="agent-1", state="thinking", ts=t0))
+    stats.apply(Usage(agent="agent-1", input_tokens=100, output_tokens=50, ts=t0))
+    stats.apply(Usage(agent="agent-1", input_tokens=10, output_tokens=30, ts=t0 + timedelta(seconds=15)))
     snap = stats.snapshot(t0 + timedelta(seconds=16))
     assert (snap.agents, snap.running, snap.idle) == (2, 1, 1)
     assert (snap.tokens_in, snap.tokens_out) == (110, 80)
@@ -208,11 +217,12 @@ async def test_manual_compaction_through_the_facade_shrinks_the_context(workspac
 
     bench = await open_bench(workspace)
     for prompt in ("read README.md", "read docs/guide.md", "read app.py", "list python files"):
-        await bench.ask(prompt)
+        await ask(bench, prompt)
     before = bench.budget("primary").used
-    compaction = await bench.compact(instructions="keep the file names")
+    await run(bench, Compact(instructions="keep the file names"))
     await bench.close()
-    assert isinstance(compaction, Compaction) and compaction.instructions == "keep the file names"
+    compaction = next(e for e in bench.events if isinstance(e, Compaction))
+    assert compaction.instructions == "keep the file names"
     assert bench.budget("primary").used < before
     assert "conversation-summary" in fold(bench.events).messages[0]["content"][0]["text"]
 
@@ -225,12 +235,12 @@ async def test_auto_compaction_fires_past_the_threshold_and_not_before(workspace
     config = Config(
         bundles=workspace.parent / "bundles", fsync="never", window=4000, thresholds=ThresholdsConfig(auto_compact=0.75)
     )
-    bench = await Workbench.open(config, workspace, ScriptedBrain())
-    await bench.ask("read README.md")
+    bench = await Engine.open(config, workspace, ScriptedBrain())
+    await ask(bench, "read README.md")
     assert bench.budget("primary").share < 0.75
     assert not any(isinstance(e, Compaction) for e in bench.events)
     for prompt in ("read app.py", "list python files", "read docs/guide.md"):
-        await bench.ask(prompt)
+        await ask(bench, prompt)
     await bench.close()
     compactions = [e for e in bench.events if isinstance(e, Compaction)]
     assert compactions and compactions[0].automatic

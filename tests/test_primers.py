@@ -17,7 +17,7 @@ from tests.processes import SAFETY_NET_S
 from workbench.engine.config import Config
 from workbench.engine.context.fold import fold, primer_text
 from workbench.engine.context.tokens import TokenLedger, default_counter
-from workbench.engine.policy.permissions import ApprovalAnswer, ApprovalRequest, PermissionPolicy
+from workbench.engine.policy.permissions import PermissionPolicy
 from workbench.engine.priming.checkpoints import checkpoints_of
 from workbench.engine.priming.primers import (
     BUILTIN_DIR,
@@ -38,6 +38,7 @@ from workbench.engine.priming.primers import (
     resolve,
 )
 from workbench.frontends.cli.primers import list_primers, show_primer
+from workbench.protocol.commands import Approve
 from workbench.protocol.events import AgentSpawned, decode_event, encode_event
 
 FIXTURES = Path(__file__).parent / "fixtures" / "claude_code"
@@ -124,12 +125,12 @@ def test_claude_code_front_matter_that_strict_yaml_rejects_still_reads() -> None
     assert [r.text for r in p.command_rules()] == ["Bash(git add:*)", "Bash(git status:*)"]
 
 
-def test_tools_and_allowed_tools_are_merged_and_a_bare_bash_approves_no_command() -> None:
+def test_tools_and_allowed_tools_are_merged_and_a_bare_bash_approves_every_command() -> None:
     p = primer("x", "tools: Read, Bash\nallowed-tools: Grep, Bash(npm run lint *)")
     assert p.tool_names == ["Read", "Bash", "Grep"]
     assert p.offered_tools(["Read", "Write", "Grep", "Bash", "Task"]) == ["Read", "Grep", "Bash"]
-    # Claude Code's newer "Bash(cmd *)" is read as our prefix rule; the bare Bash approves nothing
-    assert [r.text for r in p.command_rules()] == ["Bash(npm run lint:*)"]
+    # Claude Code's newer "Bash(cmd *)" is read as our prefix rule; a bare Bash, as there, allows every command
+    assert [r.text for r in p.command_rules()] == ["Bash", "Bash(npm run lint:*)"]
 
 
 def test_no_front_matter_means_no_restrictions_and_the_first_line_describes() -> None:
@@ -243,12 +244,21 @@ def test_a_broken_primer_fails_alone(workspace: Path, environ: dict[str, str]) -
 # --- placeholders ------------------------------------------------------------------------
 
 
-async def test_arguments_and_positional_words_are_substituted(workspace: Path) -> None:
-    p = primer("all=[$ARGUMENTS] one=[$1] two=[$2] three=[$3] nine=[$9] ten=[$10]")
-    resolved = await run(p, 'tests/test_x.py "login fails" now', workspace)
+async def test_arguments_and_positional_words_are_substituted_counting_from_zero(workspace: Path) -> None:
+    # as Claude Code 2.1 documents it: $0 is the first word, the same as $ARGUMENTS[0]; quotes group words
+    p = primer("all=[$ARGUMENTS] first=[$0] second=[$1] third=[$ARGUMENTS[2]] missing=[$3] far=[$10]")
+    resolved = await run(p, 'tests/test_x.py "feature flag" now', workspace)
     assert resolved.text == (
-        'all=[tests/test_x.py "login fails" now] one=[tests/test_x.py] two=[login fails] three=[now] nine=[] ten=[$10]'
+        'all=[tests/test_x.py "feature flag" now] first=[tests/test_x.py] second=[feature flag] third=[now] '
+        "missing=[] far=[]"
     )
+
+
+async def test_a_body_without_a_placeholder_gets_the_arguments_appended(workspace: Path) -> None:
+    resolved = await run(primer("Review the open pull request."), "123 high", workspace)
+    assert resolved.text == "Review the open pull request.\n\nARGUMENTS: 123 high"
+    assert (await run(primer("Review the open pull request."), "", workspace)).text == "Review the open pull request."
+    assert (await run(primer("Review #$0."), "123 high", workspace)).text == "Review #123."
 
 
 async def test_arguments_are_data_never_directives(workspace: Path) -> None:
@@ -268,7 +278,7 @@ async def test_at_path_includes_the_file(workspace: Path) -> None:
 
 async def test_at_positional_includes_the_named_file(workspace: Path) -> None:
     (workspace / "notes.md").write_text("the notes")
-    resolved = await run(primer("Read @$1 for $2"), "notes.md context", workspace)
+    resolved = await run(primer("Read @$0 for $1"), "notes.md context", workspace)
     assert resolved.text == 'Read <file path="notes.md">\nthe notes\n</file> for context'
 
 
@@ -295,7 +305,7 @@ async def test_at_arguments_includes_every_argument_that_names_a_file(workspace:
 
 
 async def test_command_output_is_included_and_arguments_are_quoted(workspace: Path) -> None:
-    p = primer("Out: !`printf '%s|' $ARGUMENTS` and !`echo $1`")
+    p = primer("Out: !`printf '%s|' $ARGUMENTS` and !`echo $0`")
     resolved = await run(p, "a 'b c' ;touch pwned", workspace)
     assert resolved.text == "Out: a|b c|;touch|pwned| and a"
     assert not (workspace / "pwned").exists()
@@ -351,16 +361,34 @@ async def test_includes_nested_too_deep_are_an_error(workspace: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("body", "arguments", "complaint"),
+    ("body", "arguments", "note"),
     [
-        ("@missing.md", "", "does not exist"),
+        ("@missing.md", "", "@missing.md was left as text: it is not a file of the workspace"),
         ("@../outside.txt", "", "outside the workspace"),
         ("@/etc/hostname", "", "outside the workspace"),
-        ("@sub", "", "is a folder"),
+        ("@sub", "", "@sub was left as text: it is a folder, not a file"),
+        ("@/components/Button", "", "@/components/Button was left as text"),  # a TypeScript path alias
+        ("@types/node", "", "@types/node was left as text"),
+        ("@$0", "nothere.py", "@nothere.py was left as text"),
+    ],
+)
+async def test_an_at_that_names_no_file_is_left_as_text_with_a_note(
+    workspace: Path, body: str, arguments: str, note: str
+) -> None:
+    (workspace.parent / "outside.txt").write_text("x")
+    (workspace / "sub").mkdir()
+    resolved = await run(primer(f"Before {body} after"), arguments, workspace)
+    shown = body.replace("$0", arguments)
+    assert resolved.text == f"Before {shown} after" and resolved.includes == []
+    assert len(resolved.notes) == 1 and note in resolved.notes[0]
+
+
+@pytest.mark.parametrize(
+    ("body", "arguments", "complaint"),
+    [
         ("@blob.bin", "", "binary"),
         ("@latin1.txt", "", "not UTF-8"),
-        ("@$1", "", "no argument was given"),
-        ("@$1", "nothere.py", "does not exist"),
+        ("@$0", "", "no argument was given"),
     ],
 )
 async def test_include_failures_are_clear_errors(workspace: Path, body: str, arguments: str, complaint: str) -> None:
@@ -384,13 +412,20 @@ async def test_an_oversized_include_is_refused(workspace: Path, monkeypatch: pyt
 
 
 class Approver:
-    def __init__(self, choice: str) -> None:
-        self.choice = choice
-        self.requests: list[ApprovalRequest] = []
+    """Answers every approval with one choice; "always" rules join ``policy``, as a session's log would add them."""
 
-    async def __call__(self, request: ApprovalRequest) -> ApprovalAnswer:
-        self.requests.append(request)
-        return ApprovalAnswer(choice=self.choice, reason="not now" if self.choice == "deny" else None)  # type: ignore[arg-type]
+    def __init__(self, choice: str, policy: PermissionPolicy | None = None) -> None:
+        self.choice = choice
+        self.policy = policy
+        self.requests: list[dict] = []
+
+    async def approval(self, agent: str, **asked) -> Approve:
+        self.requests.append({"agent": agent, **asked})
+        return Approve(request_id="r", choice=self.choice, reason="not now" if self.choice == "deny" else "")  # type: ignore[arg-type]
+
+    async def remember(self, rule: str, source: str) -> None:
+        if self.policy is not None:
+            self.policy.add_rule("allow", rule)
 
 
 async def test_a_denied_command_is_an_error_and_does_not_run(workspace: Path) -> None:
@@ -413,13 +448,14 @@ async def test_the_approver_decides_what_would_ask(workspace: Path) -> None:
     once = Approver("allow_once")
     await run(primer("!`touch ran`"), "", workspace, policy, approver=once, agent_id="primary")
     assert (workspace / "ran").exists()
-    assert once.requests[0].subject == "touch ran" and once.requests[0].agent_id == "primer p for primary"
+    assert once.requests[0]["subject"] == "touch ran" and once.requests[0]["agent"] == "primary"
+    assert "primer p" in once.requests[0]["preview"]
     assert policy.allow == []
     denied = Approver("deny")
     with pytest.raises(CommandDenied, match="denied: not now"):
         await run(primer("!`touch again`"), "", workspace, policy, approver=denied)
     assert not (workspace / "again").exists()
-    await run(primer("!`ls -a`"), "", workspace, policy, approver=Approver("allow_always"))
+    await run(primer("!`ls -a`"), "", workspace, policy, approver=Approver("allow_always", policy))
     assert [r.text for r in policy.allow] == ["Bash(ls:*)"]
 
 
@@ -427,9 +463,11 @@ async def test_the_primers_own_bash_rules_pre_approve_its_commands(workspace: Pa
     policy = PermissionPolicy(mode="default", workspace=workspace)
     approved = primer("!`echo hello`", "tools: Read, Bash(echo:*)")
     assert (await run(approved, "", workspace, policy)).text == "hello"
-    # a bare Bash lets the agent use the tool, but pre-approves no command
-    with pytest.raises(CommandDenied):
-        await run(primer("!`echo hello`", "tools: Bash"), "", workspace, policy)
+    # a bare Bash, as in Claude Code's allowed-tools, pre-approves every command of the primer
+    assert (await run(primer("!`echo hello`", "allowed-tools: Bash"), "", workspace, policy)).text == "hello"
+    # without a Bash entry the command goes through the permission policy, which asks here
+    with pytest.raises(CommandDenied, match="needs approval"):
+        await run(primer("!`echo hello`", "allowed-tools: Read"), "", workspace, policy)
     # the user's own ask and deny rules still win over the primer's
     asking = PermissionPolicy(mode="default", ask=["Bash(echo:*)"], workspace=workspace)
     approver = Approver("allow_once")
@@ -483,7 +521,7 @@ async def test_a_result_over_the_budget_is_refused_with_its_size(workspace: Path
 
 async def test_the_token_count_is_what_the_ledger_counts_and_what_fold_sends(workspace: Path) -> None:
     (workspace / "notes.md").write_text("Some notes about the parser.\n" * 20)
-    p = primer("Fix $1 using @notes.md and !`echo ready`", "checkpoints: [a, b]", name="bug")
+    p = primer("Fix $0 using @notes.md and !`echo ready`", "checkpoints: [a, b]", name="bug")
     resolved = await run(p, "parser.py", workspace)
     counter = default_counter()
     event = resolved.event().model_copy(update={"seq": 2, "agent": "primary"})
@@ -500,7 +538,7 @@ async def test_the_token_count_is_what_the_ledger_counts_and_what_fold_sends(wor
 
 
 async def test_the_primed_event_reproduces_exactly_what_was_injected(workspace: Path) -> None:
-    resolved = await run(primer("Hello $1 !`echo there`", "checkpoints: [one, two]"), "world", workspace)
+    resolved = await run(primer("Hello $0 !`echo there`", "checkpoints: [one, two]"), "world", workspace)
     assert resolved.sha256 == hashlib.sha256(resolved.text.encode()).hexdigest()
     event = resolved.event()
     assert (event.primer, event.arguments, event.text, event.tokens) == ("p", "world", resolved.text, resolved.tokens)
@@ -567,7 +605,7 @@ async def test_commit_runs_its_allowed_commands_and_asks_about_the_rest(
         await run(commit, "", claude_project, policy)
     approver = Approver("allow_once")
     resolved = await run(commit, "", claude_project, policy, approver=approver)
-    assert [r.subject for r in approver.requests] == [
+    assert [r["subject"] for r in approver.requests] == [
         "git diff HEAD",
         "git branch --show-current",
         "git log --oneline -10",

@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.engine_driver import run, spawn
 from workbench.brains.scripted import ScriptedBrain
 from workbench.engine.config import Config
 from workbench.engine.context.fold import fold, primer_text
-from workbench.engine.engine import Workbench
-from workbench.engine.priming.primers import PrimerError
+from workbench.engine.engine import Engine
+from workbench.protocol.commands import Prime
 from workbench.protocol.events import AgentSpawned, Primed
 
 
@@ -25,16 +26,17 @@ def workspace(tmp_path: Path) -> Path:
     return ws
 
 
-async def open_bench(workspace: Path) -> Workbench:
+async def open_bench(workspace: Path) -> Engine:
     config = Config(bundles=workspace.parent / "bundles", fsync="never")
-    return await Workbench.open(config, workspace, ScriptedBrain())
+    return await Engine.open(config, workspace, ScriptedBrain())
 
 
 async def test_prime_logs_the_resolved_text_and_its_cost_lands_in_the_budget(workspace: Path) -> None:
     bench = await open_bench(workspace)
     before = bench.budget("primary").categories["primers"]
-    resolved = await bench.prime("release", "v2.0")
-    await bench.primary.settled()
+    resolved = await bench.preview_primer("release", "v2.0")
+    await run(bench, Prime(primer="release", arguments="v2.0"))
+    await bench.settled()
     primed = [e for e in bench.events if isinstance(e, Primed)]
     await bench.close()
     assert len(primed) == 1 and primed[0].primer == "release" and primed[0].arguments == "v2.0"
@@ -46,7 +48,7 @@ async def test_prime_logs_the_resolved_text_and_its_cost_lands_in_the_budget(wor
 
 async def test_background_agent_spawned_with_a_primer(workspace: Path) -> None:
     bench = await open_bench(workspace)
-    child = await bench.background("read notes.md", primer="release", primer_args="v3")
+    child = await spawn(bench, "background", "read notes.md", primer="release", primer_args="v3")
     await bench.wait_all()
     await bench.close()
     spawned = next(e for e in bench.session.events_of(child.id) if isinstance(e, AgentSpawned))
@@ -56,11 +58,10 @@ async def test_background_agent_spawned_with_a_primer(workspace: Path) -> None:
 
 
 async def test_a_broken_primer_injects_nothing(workspace: Path) -> None:
-    (workspace / ".workbench" / "primers" / "bad.md").write_text("Read @missing.md please\n")
+    (workspace / ".workbench" / "primers" / "bad.md").write_text("Read @$0 please\n")
     bench = await open_bench(workspace)
-    with pytest.raises(PrimerError, match="missing.md"):
-        await bench.prime("bad")
-    with pytest.raises(PrimerError):
-        await bench.prime("no-such-primer")
+    refused = await bench.submit(Prime(primer="bad"))
+    assert not refused.ok and "no argument was given" in refused.message
+    assert not (await bench.submit(Prime(primer="no-such-primer"))).ok
     await bench.close()
     assert not any(isinstance(e, Primed) for e in bench.events)

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.bundle_fixtures import RecordingBrain, make_session, open_bench, store_of
+from tests.engine_driver import ask
 from workbench.engine.context.fold import fold
 from workbench.engine.remount import RemountError, remount
 from workbench.log.bundle import parse_bundle
@@ -33,7 +34,7 @@ async def test_remount_continues_with_the_same_context(tmp_path: Path, source: s
     assert fold(bench.events, agent="primary").messages == plan.context.messages
     assert fold(bench.events, agent="primary").system == plan.context.system
 
-    await bench.ask("what did the notes say?")
+    await ask(bench, "what did the notes say?")
     await bench.close()
     sent = brain.requests[0].messages
     assert sent[: len(plan.context.messages)] == plan.context.messages
@@ -95,7 +96,7 @@ async def test_remount_never_writes_the_source(tmp_path: Path, source: str) -> N
     before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in folder.iterdir()}
     plan = await remount(store_of(tmp_path), source, up_to_seq=10)
     bench = await open_bench(tmp_path, remount=plan.event)
-    await bench.ask("hello again")
+    await ask(bench, "hello again")
     await bench.close()
     assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in folder.iterdir()} == before
 

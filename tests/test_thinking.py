@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.engine_driver import ask
 from tests.fake_api import FakeAnthropicServer, Reply
 from tests.fake_api import ToolCall as FakeToolCall
 from tests.messages_api import assert_valid_messages
 from workbench.brains.anthropic import AnthropicBrain
 from workbench.engine.config import Config
 from workbench.engine.context.fold import fold
-from workbench.engine.engine import Workbench
+from workbench.engine.engine import Engine
 from workbench.log.bundle import BundleStore
 from workbench.protocol.brain_io import ThinkingConfig
 from workbench.protocol.content import RedactedThinkingBlock, ThinkingBlock, ToolUseBlock
@@ -22,9 +23,9 @@ THOUGHT = "The user wants the readme. I should read README.md first, then answer
 SIGNATURE = "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pk-sig"
 
 
-async def open_thinking_bench(workspace: Path, base_url: str) -> Workbench:
+async def open_thinking_bench(workspace: Path, base_url: str) -> Engine:
     brain = AnthropicBrain("claude-sonnet-4-6", base_url=base_url, api_key="k")
-    bench = await Workbench.open(Config(bundles=workspace.parent / "bundles", fsync="never"), workspace, brain)
+    bench = await Engine.open(Config(bundles=workspace.parent / "bundles", fsync="never"), workspace, brain)
     bench.services.thinking = ThinkingConfig(enabled=True, budget_tokens=2048)
     return bench
 
@@ -46,7 +47,7 @@ async def test_thinking_streams_is_logged_signed_counted_and_sent_back_before_th
         bench = await open_thinking_bench(workspace, api.base_url)
         streamed: list[str] = []
         bench.bus.subscribe(lambda item: streamed.append(item.text) if isinstance(item, ThinkingStreamed) else None)
-        assert await bench.ask("what does the readme say?") == "It greets."
+        assert await ask(bench, "what does the readme say?") == "It greets."
         budget = bench.budget("primary")
         await bench.close()
         first, second = (r.body for r in api.message_requests)
@@ -83,7 +84,7 @@ async def test_redacted_thinking_goes_back_verbatim(tmp_path: Path) -> None:
     ]
     async with FakeAnthropicServer(*replies) as api:
         bench = await open_thinking_bench(tmp_path, api.base_url)
-        await bench.ask("list files")
+        await ask(bench, "list files")
         await bench.close()
         second = api.message_requests[1].body
     reply = next(e for e in bench.events if isinstance(e, AssistantMessage))

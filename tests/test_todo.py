@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.engine_driver import ask
 from workbench.brains.scripted import ScriptedBrain
 from workbench.engine.config import Config
 from workbench.engine.context.fold import fold
-from workbench.engine.engine import Workbench
+from workbench.engine.engine import Engine
 from workbench.log.bundle import BundleStore
 from workbench.protocol.events import Remounted, ToolCall, ToolResult
 from workbench.tools.base import ToolContext
@@ -90,8 +91,8 @@ async def test_an_agent_turn_keeps_its_list_in_the_bundle(tmp_path: Path) -> Non
             ]
         )
     )
-    bench = await Workbench.open(Config(bundles=tmp_path / "bundles", fsync="never"), tmp_path, ScriptedBrain(script))
-    assert await bench.ask("plan and do it") == "all done"
+    bench = await Engine.open(Config(bundles=tmp_path / "bundles", fsync="never"), tmp_path, ScriptedBrain(script))
+    assert await ask(bench, "plan and do it") == "all done"
     await bench.close()
     events = (await BundleStore(tmp_path / "bundles").read(bench.session.id)).events
     assert [t.status for t in todos_of(events, "primary")] == ["completed"] * 3

@@ -45,18 +45,24 @@ def utc_local_time() -> Any:
     time.tzset()
 
 
-@pytest.fixture
-def workspace() -> Iterator[Path]:
-    """Always the same path, freshly filled, and this test's alone while it runs: a suite of
-    another checkout running beside this one waits for the lock rather than empty it mid-test."""
+@pytest.fixture(scope="session")
+def workspace_held() -> Iterator[None]:
+    """The workspace path is one for every run on this machine (it is in the snapshots): a second
+    suite running beside this one waits for it rather than emptying it under this one's feet."""
     WORKSPACE.parent.mkdir(parents=True, exist_ok=True)
-    with open(WORKSPACE.parent / "lock", "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, however the test ends
-        shutil.rmtree(WORKSPACE, ignore_errors=True)
-        WORKSPACE.mkdir()
-        (WORKSPACE / "README.md").write_text(README)
-        (WORKSPACE / "app.py").write_text("def main():\n    print('hello')\n")
-        yield WORKSPACE
+    with open(WORKSPACE.parent / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+@pytest.fixture
+def workspace(workspace_held: None) -> Path:
+    """Always the same path, freshly filled."""
+    shutil.rmtree(WORKSPACE, ignore_errors=True)
+    WORKSPACE.mkdir(parents=True)
+    (WORKSPACE / "README.md").write_text(README)
+    (WORKSPACE / "app.py").write_text("def main():\n    print('hello')\n")
+    return WORKSPACE
 
 
 @pytest.fixture

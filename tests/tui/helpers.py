@@ -8,6 +8,8 @@ from typing import Any
 
 from textual.pilot import Pilot
 
+from workbench.engine.client import LocalClient
+from workbench.engine.engine import Engine
 from workbench.frontends.tui.app import WorkbenchApp
 from workbench.frontends.tui.widgets.prompt import PromptArea
 
@@ -22,11 +24,18 @@ async def until(pilot: Pilot[Any], condition: Callable[[], bool], timeout: float
         await pilot.pause(0.02)
 
 
+def engine_of(app: WorkbenchApp) -> Engine:
+    """The engine behind the app's session (in this process), to look at what it logged."""
+    client = app.main_screen.client
+    assert isinstance(client, LocalClient), "the app has no session in this process"
+    return client.engine
+
+
 async def engine_ready(pilot: Pilot[Any]) -> WorkbenchApp:
     app = pilot.app
     assert isinstance(app, WorkbenchApp)
-    await until(pilot, lambda: app.main_screen.bench is not None)
-    await until(pilot, lambda: app.main_screen.bench.primary.state == "idle")  # type: ignore[union-attr]
+    await until(pilot, lambda: app.main_screen.client is not None)
+    await until(pilot, lambda: engine_of(app).primary.state == "idle")
     pilot.app.query_one(PromptArea).cursor_blink = False
     await settle(pilot)
     return app
@@ -36,12 +45,12 @@ async def settle(pilot: Pilot[Any]) -> None:
     """Wait until no agent is busy and every pane has handled what the engine posted."""
     app = pilot.app
     assert isinstance(app, WorkbenchApp)
-    bench = app.main_screen.bench
+    bench = engine_of(app) if app.main_screen.client is not None else None
+    # commands go to the engine from workers: none may be on its way when the agents are looked at
+    await until(pilot, lambda: not any(w.group == "commands" and not w.is_finished for w in app.workers))
     if bench is not None:
-        # a message just sent waits in the agent's inbox until its turn starts: that is not settled
-        await until(
-            pilot, lambda: not any(a.busy or (a.inbox and not a.paused) for a in bench.supervisor.agents.values())
-        )
+        agents = bench.supervisor.agents.values()
+        await until(pilot, lambda: all((not a.busy and not a.inbox) or a.paused for a in agents))
     await pilot.pause(0.15)  # the bridge flushes streamed text every 40 ms
     await pilot.wait_for_scheduled_animations()
     await pilot.pause()

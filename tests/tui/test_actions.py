@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from textual.widgets import DataTable
 
+from tests.tui.helpers import engine_of
 from workbench.frontends.tui.actions import ACTIONS, BY_NAME, bindings, unknown_actions
 from workbench.frontends.tui.screens.help import HelpScreen
 from workbench.frontends.tui.widgets.agents_pane import AgentsPane
 from workbench.frontends.tui.widgets.conversation import Conversation
 from workbench.frontends.tui.widgets.prompt import PromptArea
 from workbench.frontends.tui.widgets.session_header import SessionHeader
+from workbench.protocol.events import ModeChanged
 
 from .helpers import engine_ready, notices, settle, type_and_send, until
 
@@ -60,9 +62,9 @@ async def test_ctrl_b_sends_the_prompt_as_a_background_task(make_app) -> None:
         app = await engine_ready(pilot)
         app.query_one(PromptArea).load_text("read README.md")
         await pilot.press("ctrl+b")
-        await until(pilot, lambda: "agent-1" in app.main_screen.bench.supervisor.agents)
+        await until(pilot, lambda: "agent-1" in engine_of(app).supervisor.agents)
         await settle(pilot)
-        agent = app.main_screen.bench.supervisor.agents["agent-1"]
+        agent = engine_of(app).supervisor.agents["agent-1"]
         assert (agent.spec.mode, agent.spec.task, agent.state) == ("background", "read README.md", "done")
         assert app.query_one(PromptArea).text == ""
         assert app.query_one(AgentsPane).rows["agent-1"].state == "done"
@@ -72,13 +74,16 @@ async def test_shift_tab_cycles_the_permission_mode(make_app) -> None:
     async with make_app().run_test(size=(120, 36)) as pilot:
         app = await engine_ready(pilot)
         header = app.query_one(SessionHeader)
-        seen = []
-        for _ in range(3):
+        for expected in ("acceptEdits", "plan", "default"):
             await pilot.press("shift+tab")
-            seen.append((app.main_screen.bench.policy.mode, header.mode))
-        assert seen == [("acceptEdits", "acceptEdits"), ("plan", "plan"), ("default", "default")]
+            await until(pilot, lambda: header.mode == expected)  # noqa: B023 (awaited within the loop)
+            assert engine_of(app).view.policy.mode == expected
         await type_and_send(pilot, "/mode plan")
-        assert app.main_screen.bench.policy.mode == "plan"
+        await until(pilot, lambda: header.mode == "plan")
+        assert engine_of(app).view.policy.mode == "plan"
+        assert [e.mode for e in engine_of(app).events if isinstance(e, ModeChanged)] == [
+            "acceptEdits", "plan", "default", "plan"
+        ]  # fmt: skip
 
 
 async def test_f6_walks_the_panes(make_app) -> None:
@@ -103,7 +108,7 @@ async def test_escape_interrupts_a_running_turn(make_app) -> None:
         await until(pilot, brain.holding.is_set)
         await pilot.press("escape")
         await settle(pilot)
-        last = [e for e in app.main_screen.bench.events if e.kind == "assistant_message"][-1]
+        last = [e for e in engine_of(app).events if e.kind == "assistant_message"][-1]
         assert last.interrupted
         assert "reply interrupted" in str(app.query_one(Conversation).query("Marker").last().visual)
 

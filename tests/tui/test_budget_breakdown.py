@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
+from tests.tui.helpers import engine_of
 from workbench.frontends.tui.humanize import token_count
 from workbench.frontends.tui.widgets.context_budget import ContextBudget
 from workbench.frontends.tui.widgets.prompt import PromptArea
@@ -48,7 +49,7 @@ async def send_all(pilot: Pilot[Any], *texts: str) -> None:
 
 async def reduced_and_compacted(pilot: Pilot[Any]) -> None:
     app = await engine_ready(pilot)
-    bench = app.main_screen.bench
+    bench = engine_of(app)
     await send_all(pilot, *SESSION)
     await type_and_send(pilot, "/reduce")
     await until(pilot, lambda: any(isinstance(e, Reduction) for e in bench.events))
@@ -64,10 +65,10 @@ async def test_reduce_and_compact_show_what_each_strategy_saved(make_app) -> Non
     async with make_app().run_test(size=WIDE) as pilot:
         await reduced_and_compacted(pilot)
         app = pilot.app
-        saved = app.main_screen.bench.budget("primary").saved
+        saved = engine_of(app).budget("primary").saved
         assert set(saved) == {"superseded", "stale", "compaction"} and all(saved.values())
         assert any(n.startswith("Reduced primary's context") for n in notices(app))
-        unreduced = app.main_screen.bench.budget("primary").used + sum(saved.values())
+        unreduced = engine_of(app).budget("primary").used + sum(saved.values())
         lines = budget_text(app).splitlines()
         start = next(i for i, line in enumerate(lines) if line.startswith("⇣ saved"))
         total = sum(saved.values())
@@ -91,7 +92,7 @@ async def test_nothing_to_reduce_is_said(make_app) -> None:
 async def test_a_proposal_fires_once_past_the_threshold_and_its_key_delegates(make_app) -> None:
     async with make_app(window=SMALL_WINDOW).run_test(size=WIDE) as pilot:
         app = await engine_ready(pilot)
-        bench = app.main_screen.bench
+        bench = engine_of(app)
         assert "f5" not in {b.binding.key for b in app.active_bindings.values()}
         await send_all(pilot, "read big.py")
         assert proposals(app) == 1
@@ -120,7 +121,7 @@ async def test_a_proposal_fires_once_past_the_threshold_and_its_key_delegates(ma
 async def test_going_on_in_the_same_context_declines_and_falling_back_rearms(make_app) -> None:
     async with make_app(window=SMALL_WINDOW).run_test(size=WIDE) as pilot:
         app = await engine_ready(pilot)
-        bench = app.main_screen.bench
+        bench = engine_of(app)
         await send_all(pilot, "read big.py", "read big.py")
         assert "⚑ delegation declined: went on here" in budget_text(app)
         await pilot.press("f5")  # nothing is proposed any more
@@ -138,11 +139,11 @@ async def test_going_on_in_the_same_context_declines_and_falling_back_rearms(mak
 async def test_the_session_strip_counts_agents_and_tokens_at_the_injected_time(make_app) -> None:
     async with make_app().run_test(size=WIDE) as pilot:
         app = await engine_ready(pilot)
-        bench = app.main_screen.bench
+        bench = engine_of(app)
         await send_all(pilot, "/background list python files", "read README.md")
         await until(pilot, lambda: bench.agent("agent-1").state == "done")
         await settle(pilot)
-        stats = bench.stats.snapshot(app.main_screen.clock())
+        stats = bench.view.stats.snapshot(app.main_screen.clock())
         assert stats.done == 1 and stats.tokens_out > 0
         lines = str(app.query_one(SessionStrip).visual).splitlines()
         assert lines[0] == "0 running · 0 queued"

@@ -8,6 +8,7 @@ from typing import Any
 from textual.pilot import Pilot
 from textual.widgets import Static
 
+from tests.tui.helpers import engine_of
 from workbench.brains.scripted import ScriptedBrain
 from workbench.frontends.tui.widgets.agents_pane import AgentsPane, AgentTree
 from workbench.frontends.tui.widgets.conversation import Conversation
@@ -168,7 +169,7 @@ async def test_thinking_streams_into_a_folded_block_and_stays_folded_from_the_lo
         await settle(pilot)
         assert app.query_one(Conversation).query(ThinkingBlock).nodes == [block]
         assert block.collapsed and str(block.title) == f"thought · {len(THOUGHT.split())} words"
-        reply = next(e for e in app.main_screen.bench.events if isinstance(e, AssistantMessage))
+        reply = next(e for e in engine_of(app).events if isinstance(e, AssistantMessage))
         assert reply.content[0] == ThinkingContent(thinking=THOUGHT)
 
         app.main_screen._present("primary")  # rebuilt from the logged thinking block

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from tests.engine_driver import run
+from tests.tui.helpers import engine_of
 from workbench.frontends.tui.widgets.agents_pane import AgentTree
 from workbench.frontends.tui.widgets.assistant_reply import AssistantReply
 from workbench.frontends.tui.widgets.conversation import Conversation
 from workbench.frontends.tui.widgets.tool_block import ToolBlock
 from workbench.frontends.tui.widgets.transcript_blocks import UserTurn, Welcome
+from workbench.protocol.commands import Send
 from workbench.protocol.events import AssistantMessage, ToolResult
 
 from .brains import HeldBrain
@@ -29,7 +32,7 @@ async def test_a_reply_streams_into_the_conversation_before_it_is_logged(make_ap
         await type_and_send(pilot, "hello there")
         await until(pilot, brain.holding.is_set)
         await pilot.pause(0.15)  # one flush of the bridge
-        bench = app.main_screen.bench
+        bench = engine_of(app)
         assert not any(isinstance(e, AssistantMessage) for e in bench.events)
         (reply,) = app.query_one(Conversation).query(AssistantReply)
         streamed = reply.source
@@ -62,7 +65,7 @@ async def test_a_tool_call_appears_and_its_result_expands(make_app) -> None:
         await settle(pilot)
         assert not block.collapsed
         assert result.region.height > 0
-        logged = next(e for e in app.main_screen.bench.events if isinstance(e, ToolResult))
+        logged = next(e for e in engine_of(app).events if isinstance(e, ToolResult))
         assert "Demo project" in logged.content
         assert "Demo project" in str(result.visual)
 
@@ -73,7 +76,7 @@ async def test_showing_another_agent_rebuilds_the_conversation_from_its_events(m
         await type_and_send(pilot, "read README.md")
         await settle(pilot)
         await type_and_send(pilot, "/background list python files")
-        await until(pilot, lambda: "agent-1" in app.main_screen.bench.supervisor.agents)
+        await until(pilot, lambda: "agent-1" in engine_of(app).supervisor.agents)
         await settle(pilot)
 
         tree = app.query_one(AgentTree)
@@ -110,13 +113,13 @@ async def test_the_conversation_follows_new_output_unless_scrolled_up(make_app) 
         conversation.focus()
         await pilot.press("home")
         await settle(pilot)
-        app.main_screen.bench.send("read README.md")
+        await run(engine_of(app), Send(text="read README.md"))
         await settle(pilot)
         assert conversation.scroll_y == 0  # the reader stays where they went
 
         await pilot.press("end")
         await settle(pilot)
-        app.main_screen.bench.send("read app.py")
+        await run(engine_of(app), Send(text="read app.py"))
         await settle(pilot)
         assert conversation.scroll_y == conversation.max_scroll_y
 

@@ -6,11 +6,14 @@ from pathlib import Path
 
 from textual.widgets import OptionList, RadioSet
 
+from tests.engine_driver import run
+from tests.tui.helpers import engine_of
 from workbench.brains.scripted import ScriptedBrain
 from workbench.frontends.tui.screens.primer_picker import PrimerPicker
 from workbench.frontends.tui.screens.questions import QuestionsScreen
 from workbench.frontends.tui.widgets.conversation import Conversation
 from workbench.frontends.tui.widgets.prompt import PromptArea
+from workbench.protocol.commands import Send
 from workbench.protocol.events import ChildResult, Compaction, Delegated, Primed, ToolResult, UserMessage
 
 from .helpers import engine_ready, notices, settle, type_and_send, until
@@ -42,7 +45,7 @@ async def test_ctrl_l_compacts_the_focused_agent(make_app) -> None:
             await type_and_send(pilot, text)
             await settle(pilot)
         await pilot.press("ctrl+l")
-        await until(pilot, lambda: any(isinstance(e, Compaction) for e in app.main_screen.bench.events))
+        await until(pilot, lambda: any(isinstance(e, Compaction) for e in engine_of(app).events))
         await settle(pilot)
         assert any(marker.startswith("⇣ compacted") for marker in markers(app))
 
@@ -50,7 +53,7 @@ async def test_ctrl_l_compacts_the_focused_agent(make_app) -> None:
 async def test_ctrl_t_delegates_the_prompt_and_the_summary_comes_back(make_app) -> None:
     async with make_app().run_test(size=(120, 36)) as pilot:
         app = await engine_ready(pilot)
-        bench = app.main_screen.bench
+        bench = engine_of(app)
         app.query_one(PromptArea).load_text("read README.md")
         await pilot.press("ctrl+t")
         await until(pilot, lambda: any(isinstance(e, ChildResult) for e in bench.events))
@@ -67,7 +70,7 @@ async def test_a_primer_loads_by_slash_command_and_from_the_picker(make_app, wor
     (primers / "hello.md").write_text(HELLO_PRIMER)
     async with make_app().run_test(size=(120, 36)) as pilot:
         app = await engine_ready(pilot)
-        bench = app.main_screen.bench
+        bench = engine_of(app)
         await type_and_send(pilot, "/prime-hello world")
         await until(pilot, lambda: any(isinstance(e, Primed) for e in bench.events))
         await settle(pilot)
@@ -91,18 +94,17 @@ async def test_an_unknown_primer_is_explained(make_app) -> None:
         app = await engine_ready(pilot)
         await type_and_send(pilot, "/prime-nonesuch")
         await until(pilot, lambda: any("nonesuch" in notice for notice in notices(app)))
-        assert not any(isinstance(e, Primed) for e in app.main_screen.bench.events)
+        assert not any(isinstance(e, Primed) for e in engine_of(app).events)
 
 
 async def test_ctrl_s_pauses_and_resumes_the_focused_agent(make_app) -> None:
     async with make_app().run_test(size=(120, 36)) as pilot:
         app = await engine_ready(pilot)
-        bench = app.main_screen.bench
+        bench = engine_of(app)
         await pilot.press("ctrl+s")
         await until(pilot, lambda: bench.primary.state == "paused")
-        bench.send("read README.md")
-        await pilot.pause()
-        assert bench.primary.inbox == ["read README.md"]  # held, not taken, while paused
+        await run(bench, Send(text="read README.md"))
+        await until(pilot, lambda: any(e.kind == "prompt_queued" for e in bench.events))  # held while paused
         assert not [e for e in bench.events if e.kind == "assistant_message"]
         await pilot.press("ctrl+s")
         await settle(pilot)
@@ -112,7 +114,7 @@ async def test_ctrl_s_pauses_and_resumes_the_focused_agent(make_app) -> None:
 async def test_a_background_result_is_handed_to_the_primary(make_app) -> None:
     async with make_app().run_test(size=(120, 36)) as pilot:
         app = await engine_ready(pilot)
-        bench = app.main_screen.bench
+        bench = engine_of(app)
         await type_and_send(pilot, "/background read README.md")
         await until(pilot, lambda: bench.supervisor.agents.get("agent-1") is not None)
         await until(pilot, lambda: any("f3 hands agent-1's result" in notice for notice in notices(app)))
@@ -135,5 +137,33 @@ async def test_an_agents_questions_are_answered_in_a_modal(make_app, tmp_path: P
         await pilot.press("down", "enter")
         await pilot.press("ctrl+s")
         await settle(pilot)
-        result = next(e for e in app.main_screen.bench.events if isinstance(e, ToolResult))
+        result = next(e for e in engine_of(app).events if isinstance(e, ToolResult))
         assert '"Which database should we use?"="Postgres"' in result.content
+
+
+async def test_a_claude_code_command_runs_as_slash_name_with_its_arguments(make_app, workspace: Path) -> None:
+    commands = workspace / ".claude" / "commands"
+    commands.mkdir(parents=True)
+    (commands / "fix-issue.md").write_text("---\nargument-hint: <number> <priority>\n---\nFix issue #$0 ($1).\n")
+    (commands / "compact.md").write_text("Clashes with the built-in /compact.\n")
+    async with make_app().run_test(size=(120, 36)) as pilot:
+        app = await engine_ready(pilot)
+        bench = engine_of(app)
+        await until(pilot, lambda: "fix-issue" in app.query_one(PromptArea).primers)
+        await until(pilot, lambda: any("/prime-compact" in notice for notice in notices(app)))  # said once
+        await type_and_send(pilot, '/fix-issue 123 "very high"')
+        await until(pilot, lambda: any(isinstance(e, Primed) for e in bench.events))
+        (primed,) = [e for e in bench.events if isinstance(e, Primed)]
+        assert (primed.primer, primed.text) == ("fix-issue", "Fix issue #123 (very high).")
+
+
+async def test_delegate_with_agent_names_the_agent_type(make_app, workspace: Path) -> None:
+    async with make_app().run_test(size=(120, 36)) as pilot:
+        app = await engine_ready(pilot)
+        bench = engine_of(app)
+        await type_and_send(pilot, "/delegate --agent Explore read README.md")
+        await until(pilot, lambda: any(isinstance(e, ChildResult) for e in bench.events))
+        child = bench.supervisor.agents["agent-1"]
+        assert "read README.md" in child.spec.task and child.spec.tools == ["Read", "Glob", "Grep"]
+        await type_and_send(pilot, "/delegate --agent nobody read README.md")
+        await until(pilot, lambda: any("No agent type named 'nobody'" in notice for notice in notices(app)))

@@ -6,6 +6,7 @@ import json
 
 from textual.widgets import Input, TextArea
 
+from tests.tui.helpers import engine_of
 from workbench.frontends.tui.log_filter import LogFilter
 from workbench.frontends.tui.messages import EventLogged
 from workbench.frontends.tui.screens.event_detail import EventDetailScreen
@@ -34,7 +35,7 @@ async def test_the_log_tails_every_event_of_the_session(make_app) -> None:
         await type_and_send(pilot, "read README.md")
         await settle(pilot)
         pane = app.query_one(LogPane)
-        events = app.main_screen.bench.events
+        events = engine_of(app).events
         assert shown_kinds(pane) == [e.kind for e in events]
         assert pane.table.cursor_row == pane.table.row_count - 1  # following the tail
 
@@ -45,10 +46,10 @@ async def test_the_log_filters_by_kind_and_by_agent(make_app) -> None:
         await type_and_send(pilot, "read README.md")
         await settle(pilot)
         await type_and_send(pilot, "/background list python files")
-        await until(pilot, lambda: "agent-1" in app.main_screen.bench.supervisor.agents)
+        await until(pilot, lambda: "agent-1" in engine_of(app).supervisor.agents)
         await settle(pilot)
         pane = app.query_one(LogPane)
-        events = app.main_screen.bench.events
+        events = engine_of(app).events
 
         app.query_one(LogTable).focus()
         await pilot.press("slash", *"kind:tool_call")

@@ -16,11 +16,14 @@ from pathlib import Path
 import pytest
 from textual.widgets import OptionList, Static
 
+from tests.engine_driver import run
+from tests.tui.helpers import engine_of
 from workbench.engine.config import PermissionsConfig
 from workbench.frontends.tui.bridge import BusBridge
 from workbench.frontends.tui.messages import McpChanged
 from workbench.frontends.tui.screens.mcp import NO_SERVERS, McpScreen
 from workbench.frontends.tui.widgets.session_header import McpTally, SessionHeader
+from workbench.protocol.commands import Send
 from workbench.protocol.events import Error
 from workbench.protocol.signals import McpStatusChanged
 
@@ -44,12 +47,12 @@ def mcp_workspace(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def states(app) -> dict[str, str]:
-    return {status.name: status.state for status in app.main_screen.bench.mcp.statuses()}
+    return {status.name: status.state for status in engine_of(app).mcp.statuses()}
 
 
 async def servers_settled(pilot, **wanted: str) -> None:
     app = pilot.app
-    await until(pilot, lambda: app.main_screen.bench is not None and app.main_screen.bench.mcp is not None, START_S)
+    await until(pilot, lambda: app.main_screen.client is not None and engine_of(app).mcp is not None, START_S)
     await until(pilot, lambda: states(app) == wanted, START_S)
     await settle(pilot)
 
@@ -90,7 +93,7 @@ async def test_a_ready_server_shows_its_tools_and_a_missing_command_shows_failed
         detail = text_of(screen, "#mcp-server")
         assert "demo  ● ready" in detail and "python demo_server.py" in detail and ".mcp.json" in detail
         tools = text_of(screen, "#mcp-tools")
-        for name, kind, summary in (("add", "read", "Add two integers."), ("sleep", "exec", "Sleep, then say so")):
+        for name, kind, summary in (("add", "exec", "Add two integers."), ("sleep", "exec", "Sleep, then say so")):
             line = next(line for line in tools.splitlines() if line.startswith(f"mcp__demo__{name} "))
             assert kind in line and summary in line
         assert not screen.query_one("#mcp-error").display
@@ -102,7 +105,7 @@ async def test_a_ready_server_shows_its_tools_and_a_missing_command_shows_failed
         assert "No tools until it is ready." in text_of(screen, "#mcp-tools")
 
         # the failure is in the log, and the primary agent is unharmed
-        bench = app.main_screen.bench
+        bench = engine_of(app)
         assert any(isinstance(e, Error) and MISSING in e.message for e in bench.events)
         await pilot.press("escape")
         await type_and_send(pilot, "read README.md")
@@ -114,7 +117,7 @@ async def test_r_restarts_the_highlighted_server_and_the_screen_follows_it(make_
     async with make_app().run_test(size=(160, 48)) as pilot:
         app = await engine_ready(pilot)
         await servers_settled(pilot, demo="ready", broken="failed")
-        bench = app.main_screen.bench
+        bench = engine_of(app)
         first_runner = bench.mcp.servers["demo"]._runner
         seen: list[str] = []
         bench.bus.subscribe(lambda item: seen.append(item.state) if isinstance(item, McpStatusChanged) else None)
@@ -154,12 +157,12 @@ async def test_a_server_that_dies_mid_session_is_shown_failed_and_the_agent_goes
         app = await engine_ready(pilot)
         await servers_settled(pilot, demo="ready", broken="failed")
         screen = await open_mcp_screen(pilot, highlight="demo")
-        app.main_screen.bench.send("call die")
+        await run(engine_of(app), Send(text="call die"))
         await until(pilot, lambda: "failed" in option_texts(screen)["demo"], START_S)
         await settle(pilot)
         assert "Failed: the server closed the connection" in text_of(screen, "#mcp-error")
         assert app.query_one(SessionHeader).mcp == McpTally(ready=0, starting=0, failed=2, total=2)
-        assert app.main_screen.bench.primary.result == "The server is gone."
+        assert engine_of(app).primary.result == "The server is gone."
 
 
 async def test_without_servers_the_screen_says_how_to_add_them_and_the_header_shows_nothing(make_app) -> None:
@@ -173,13 +176,12 @@ async def test_without_servers_the_screen_says_how_to_add_them_and_the_header_sh
 
 
 def test_the_bridge_turns_a_status_signal_into_a_message() -> None:
-    from workbench.log.bus import EventBus
+    from .test_bridge import FakeClient, Inbox
 
-    from .test_bridge import Inbox, budget
-
-    bus, inbox, late = EventBus(), Inbox(), Inbox()
-    bridge = BusBridge([inbox], budget=budget)
-    bridge.attach(bus, backlog=[])
+    client, inbox, late = FakeClient(), Inbox(), Inbox()
+    bus = client.bus
+    bridge = BusBridge([inbox], client)  # type: ignore[arg-type]
+    bridge.attach()
     stop = bridge.follow(late)
     bus.publish(McpStatusChanged(agent="", server="demo", state="failed", error="command not found: x"))
     stop()

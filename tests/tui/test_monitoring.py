@@ -8,12 +8,15 @@ from typing import Any
 from textual.pilot import Pilot
 from textual.widgets import DataTable
 
+from tests.engine_driver import run, spawn
+from tests.tui.helpers import engine_of
 from workbench.engine.config import LimitsConfig
 from workbench.frontends.tui.screens.tasks import TasksScreen
 from workbench.frontends.tui.widgets.agents_pane import AgentsPane, AgentTree
 from workbench.frontends.tui.widgets.conversation import Conversation
 from workbench.frontends.tui.widgets.session_strip import SessionStrip
 from workbench.frontends.tui.widgets.transcript_blocks import Marker
+from workbench.protocol.commands import Cancel, Pause
 from workbench.protocol.events import AgentFinished, ChildResult, UserMessage
 
 from .brains import MoodyBrain
@@ -38,7 +41,7 @@ def task_rows(screen: TasksScreen) -> list[str]:
 
 
 async def all_finished(pilot: Pilot[Any], count: int) -> None:
-    bench = pilot.app.main_screen.bench  # type: ignore[attr-defined]
+    bench = engine_of(pilot.app)  # type: ignore[arg-type]
     await until(pilot, lambda: sum(isinstance(e, AgentFinished) for e in bench.events) >= count)
     await settle(pilot)
 
@@ -47,17 +50,17 @@ async def mixed_states(pilot: Pilot[Any], brain: MoodyBrain) -> None:
     """Background agents in every state but awaiting approval, with three slots (``MIXED``):
     1 done, 2 failed, 3 done, 4 paused, 5 and 6 running (held), 7 queued, 8 cancelled while queued."""
     app = await engine_ready(pilot)
-    bench = app.main_screen.bench
+    bench = engine_of(app)
     for task in ("list python files", "explode on purpose", "summarise README.md please"):
-        await bench.background(task)
+        await spawn(bench, "background", task)
     await until(pilot, lambda: sum(isinstance(e, AgentFinished) for e in bench.events) == 3)
-    await bench.background("pause before starting")
-    bench.pause("agent-4")
+    await spawn(bench, "background", "pause before starting")
+    await run(bench, Pause(agent="agent-4"))
     for task in ("wait for the release", "wait a little longer", "wait in the queue", "wait to be cancelled"):
-        await bench.background(task)
+        await spawn(bench, "background", task)
     await until(pilot, lambda: brain.waiting == 2 and bench.agent("agent-4").state == "paused")
     await until(pilot, lambda: bench.agent("agent-8").state == "queued")
-    bench.cancel("agent-8")
+    await run(bench, Cancel(agent="agent-8"))
     await until(pilot, lambda: bench.agent("agent-8").state == "cancelled")
     await pilot.pause(0.4)
     app.clear_notifications()
@@ -70,7 +73,7 @@ async def mixed_states(pilot: Pilot[Any], brain: MoodyBrain) -> None:
 async def test_orchestrate_builds_the_tree_and_the_primary_aggregates(make_app) -> None:
     async with make_app().run_test(size=WIDE) as pilot:
         app = await engine_ready(pilot)
-        bench = app.main_screen.bench
+        bench = engine_of(app)
         await type_and_send(pilot, "/orchestrate compare README.md and app.py; list python files")
         await until(pilot, lambda: len(bench.supervisor.agents) == 5)
         await until(pilot, lambda: "Aggregated result" in bench.primary.result)
@@ -92,13 +95,13 @@ async def test_the_slash_commands_drive_background_agents_from_the_prompt(make_a
     brain = MoodyBrain(delay_s=0)
     async with make_app(brain=brain).run_test(size=WIDE) as pilot:
         app = await engine_ready(pilot)
-        bench = app.main_screen.bench
+        bench = engine_of(app)
         await type_and_send(pilot, "/background wait for me")
         await until(pilot, lambda: brain.waiting == 1)
         await type_and_send(pilot, "/pause agent-1")
-        assert bench.agent("agent-1").paused
+        await until(pilot, lambda: bench.agent("agent-1").paused)
         await type_and_send(pilot, "/pause agent-1")
-        assert not bench.agent("agent-1").paused
+        await until(pilot, lambda: not bench.agent("agent-1").paused)
         await type_and_send(pilot, "/cancel agent-1")
         await until(pilot, lambda: bench.agent("agent-1").state == "cancelled")
         await type_and_send(pilot, "/hand agent-1")
@@ -123,7 +126,7 @@ async def test_the_slash_commands_drive_background_agents_from_the_prompt(make_a
 async def test_a_finished_background_agent_rings_notifies_and_f3_hands_its_result(make_app) -> None:
     async with make_app(bell=True).run_test(size=WIDE) as pilot:
         app = await engine_ready(pilot)
-        bench = app.main_screen.bench
+        bench = engine_of(app)
         rings: list[bool] = []
         app.bell = lambda: rings.append(True)  # type: ignore[method-assign]
         await type_and_send(pilot, "/background list python files")
@@ -162,9 +165,9 @@ async def test_agents_that_finish_together_share_one_notice(make_app) -> None:
     brain = MoodyBrain(delay_s=0)
     async with make_app(brain=brain, limits=MANY).run_test(size=WIDE) as pilot:
         app = await engine_ready(pilot)
-        bench = app.main_screen.bench
+        bench = engine_of(app)
         for i in range(5):
-            await bench.background(f"wait, then count to {i}")
+            await spawn(bench, "background", f"wait, then count to {i}")
         await until(pilot, lambda: brain.waiting == 5)
         brain.release.set()
         await all_finished(pilot, 5)
@@ -197,7 +200,7 @@ async def test_the_task_list_filters_by_state_and_enter_opens_an_agent(make_app)
         assert "d done 2" in filters and "f failed 1" in filters and "q queued 1" in filters
         # live: the held agents finish, the queued one gets a slot and finishes too
         brain.release.set()
-        await until(pilot, lambda: app.main_screen.bench.agent("agent-7").state == "done")
+        await until(pilot, lambda: engine_of(app).agent("agent-7").state == "done")
         await until(pilot, lambda: task_rows(screen) == ["agent-1", "agent-3", "agent-5", "agent-6", "agent-7"])
         await pilot.press("enter")
         await until(pilot, lambda: not isinstance(app.screen, TasksScreen))
@@ -211,9 +214,9 @@ async def test_the_task_list_filters_by_state_and_enter_opens_an_agent(make_app)
 async def test_a_hundred_agents_stay_readable_folded_and_filtered(make_app) -> None:
     async with make_app(brain=MoodyBrain(delay_s=0), limits=MANY).run_test(size=WIDE) as pilot:
         app = await engine_ready(pilot)
-        bench = app.main_screen.bench
+        bench = engine_of(app)
         for i in range(100):
-            await bench.background(f"count to {i}" if i % 10 else f"explode number {i}")
+            await spawn(bench, "background", f"count to {i}" if i % 10 else f"explode number {i}")
         await all_finished(pilot, 100)
         pane = app.query_one(AgentsPane)
         tree = app.query_one(AgentTree)

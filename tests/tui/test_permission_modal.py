@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.engine_driver import run
+from tests.tui.helpers import engine_of
 from workbench.brains.scripted import ScriptedBrain
 from workbench.frontends.tui.screens.approval import ApprovalScreen
 from workbench.frontends.tui.widgets.agents_pane import AgentsPane
 from workbench.log.bundle import BundleStore
+from workbench.protocol.commands import Cancel, Send
 from workbench.protocol.events import PermissionDecision, ToolResult
 
 from .helpers import engine_ready, settle, type_and_send, until
@@ -22,7 +25,7 @@ WRITE_SCRIPT = """
 
 
 async def logged_decisions(app) -> list[PermissionDecision]:
-    bench = app.main_screen.bench
+    bench = engine_of(app)
     contents = await BundleStore(bench.session.store.root).read(bench.session.id)
     return [e for e in contents.events if isinstance(e, PermissionDecision)]
 
@@ -44,7 +47,7 @@ async def test_allowing_once_runs_the_command_and_the_bundle_records_it(make_app
         await settle(pilot)
         (decision,) = await logged_decisions(app)
         assert (decision.decision, decision.source, decision.remember) == ("allow", "user", False)
-        result = next(e for e in app.main_screen.bench.events if isinstance(e, ToolResult))
+        result = next(e for e in engine_of(app).events if isinstance(e, ToolResult))
         assert "README.md" in result.content and not result.is_error
 
 
@@ -57,7 +60,7 @@ async def test_denying_refuses_the_call_and_the_bundle_records_it(make_app) -> N
         await settle(pilot)
         (decision,) = await logged_decisions(app)
         assert (decision.decision, decision.source) == ("deny", "user")
-        result = next(e for e in app.main_screen.bench.events if isinstance(e, ToolResult))
+        result = next(e for e in engine_of(app).events if isinstance(e, ToolResult))
         assert result.is_error and "denied" in result.content
 
 
@@ -93,25 +96,25 @@ async def test_a_write_shows_the_diff_it_would_make(make_app, tmp_path: Path, wo
 async def test_prompts_queue_and_a_waiting_agent_blocks_no_one(make_app) -> None:
     async with make_app().run_test(size=(120, 40)) as pilot:
         app = await engine_ready(pilot)
-        bench = app.main_screen.bench
+        bench = engine_of(app)
         # both before the first prompt takes the keyboard
         app.main_screen.run_slash("/background run `ls`")
         app.main_screen.run_slash("/background run `pwd`")
         await until(pilot, lambda: len(app.modals.queue) == 2)
         await until(pilot, lambda: isinstance(app.screen, ApprovalScreen))
         screen = approval(app)
-        assert screen.request.agent_id == "agent-1"
+        assert screen.request.agent == "agent-1"
         assert "1 more waiting" in str(screen.query_one("#approval-queue").visual)
         rows = app.query_one(AgentsPane).rows
         assert rows["agent-1"].state == rows["agent-2"].state == "awaiting_approval"
 
         # the primary answers while both background agents wait
-        app.main_screen.bench.send("read README.md")
+        await run(engine_of(app), Send(text="read README.md"))
         await until(pilot, lambda: bench.primary.answered)
 
         await pilot.press("y")
         await until(pilot, lambda: isinstance(app.screen, ApprovalScreen) and app.screen is not screen)
-        assert approval(app).request.agent_id == "agent-2"
+        assert approval(app).request.agent == "agent-2"
         await pilot.press("n")
         await settle(pilot)
         asked = {d.agent: d.decision for d in await logged_decisions(app) if d.source == "user"}
@@ -124,8 +127,8 @@ async def test_cancelling_a_waiting_agent_takes_its_prompt_away(make_app) -> Non
         app = await engine_ready(pilot)
         await type_and_send(pilot, "/background run `ls`")
         await until(pilot, lambda: isinstance(app.screen, ApprovalScreen))
-        app.main_screen.bench.cancel("agent-1")
+        await run(engine_of(app), Cancel(agent="agent-1"))
         await until(pilot, lambda: not isinstance(app.screen, ApprovalScreen))
         await settle(pilot)
-        assert app.main_screen.bench.supervisor.agents["agent-1"].state == "cancelled"
+        assert engine_of(app).supervisor.agents["agent-1"].state == "cancelled"
         assert not app.modals.queue

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input, OptionList, Static
 
+from tests.tui.helpers import engine_of
 from workbench.frontends.tui.screens.primer_picker import PrimerPicker
 from workbench.frontends.tui.widgets.prompt import PromptArea
 from workbench.protocol.events import Primed
@@ -36,10 +37,11 @@ description: Review a pull request
 argument-hint: <number>
 allowed-tools: Bash(echo:*)
 ---
-!`echo reviewing pull request $1`
+!`echo reviewing pull request $0`
 """
 BROKEN = "---\ndescription: Broken on purpose\ntools: [Read, Grep\n---\nbody\n"
 MISSING_FILE = "---\ndescription: Includes a file that is not there\n---\nRead this:\n@docs/missing.md\n"
+BINARY = "---\ndescription: Includes a binary file\n---\nRead this:\n@blob.bin\n"
 FAILING = "---\ndescription: Runs a command that fails\ntools: Bash(ls:*)\n---\n!`ls no-such-folder`\n"
 SLOW = "---\ndescription: Runs a command that takes too long\ntools: Bash(sleep:*)\ntimeout: 1\n---\n!`sleep 5`\n"
 LARGE = "---\ndescription: Includes a large file\n---\n@big.txt\n"
@@ -83,7 +85,7 @@ def status(screen: PrimerPicker) -> str:
 
 
 def primed(app) -> list[Primed]:
-    return [e for e in app.main_screen.bench.events if isinstance(e, Primed)]
+    return [e for e in engine_of(app).events if isinstance(e, Primed)]
 
 
 async def test_primers_are_listed_in_lookup_order_with_what_shadows_what(make_app, primers: Path) -> None:
@@ -116,7 +118,7 @@ async def test_primers_are_listed_in_lookup_order_with_what_shadows_what(make_ap
 async def test_the_previewed_token_count_is_what_lands_in_the_primers_budget(make_app, primers: Path) -> None:
     async with make_app().run_test(size=(160, 48)) as pilot:
         app = await engine_ready(pilot)
-        bench = app.main_screen.bench
+        bench = engine_of(app)
         before = bench.budget("primary").categories["primers"]
         screen = await open_picker(pilot, "Ada", highlight="hello")
         await until(pilot, lambda: screen.state == "ready")  # no commands: previewed without asking
@@ -134,6 +136,20 @@ async def test_the_previewed_token_count_is_what_lands_in_the_primers_budget(mak
         assert (event.text, event.sha256, event.tokens) == (preview.text, preview.sha256, preview.tokens)
         assert bench.budget("primary").categories["primers"] - before == preview.tokens
         assert any(f"Primer hello loaded: {preview.tokens:,} tokens into primary" in n for n in notices(app))
+
+
+async def test_an_at_that_names_no_file_is_previewed_as_text_with_a_note(make_app, primers: Path) -> None:
+    (primers / "missing-file.md").write_text(MISSING_FILE)
+    async with make_app().run_test(size=(160, 48)) as pilot:
+        await engine_ready(pilot)
+        screen = await open_picker(pilot, "")
+        options = screen.query_one(OptionList)
+        ids = lambda: {options.get_option_at_index(i).id for i in range(options.option_count)}  # noqa: E731
+        await until(pilot, lambda: "missing-file" in ids())
+        options.highlighted = options.get_option_index("missing-file")
+        await until(pilot, lambda: screen.preview is not None and screen.preview.primer.name == "missing-file")
+        assert screen.preview.text == "Read this:\n@docs/missing.md"
+        assert "note: @docs/missing.md was left as text: it is not a file of the workspace" in status(screen)
 
 
 async def test_a_primer_with_commands_runs_them_only_on_enter_and_a_new_argument_needs_a_new_preview(
@@ -161,7 +177,7 @@ async def test_a_primer_with_commands_runs_them_only_on_enter_and_a_new_argument
 
 BAD = {
     "broken front matter": ("broken", None, "the front matter is not valid YAML (line 3)"),
-    "unknown @path": ("missing-file", MISSING_FILE, "@docs/missing.md does not exist"),
+    "binary @path": ("binary", BINARY, "@blob.bin is a binary file, not text"),
     "failing command": ("failing", FAILING, "!`ls no-such-folder` failed (exit code 2)"),
     "slow command": ("slow", SLOW, "!`sleep 5` did not finish within 1 s and was stopped"),
     "larger than the budget left": ("large", LARGE, "more than the"),
@@ -176,6 +192,7 @@ async def test_a_bad_primer_is_explained_in_the_picker_and_nothing_is_injected(
     if text is not None:
         (primers / f"{name}.md").write_text(text)
     (workspace / "big.txt").write_text("lorem ipsum dolor sit amet " * 2000)
+    (workspace / "blob.bin").write_bytes(b"\x00\x01binary")
     async with make_app(window=8000).run_test(size=(160, 48)) as pilot:
         app = await engine_ready(pilot)
         screen = await open_picker(pilot, "keep me", highlight=name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tests.tui.helpers import engine_of
 from workbench.frontends.tui.slash import completions, parse
 from workbench.frontends.tui.widgets.prompt import PromptArea, SlashMenu
 from workbench.protocol.events import UserMessage
@@ -29,7 +30,7 @@ async def test_enter_sends_and_ctrl_j_breaks_the_line(make_app) -> None:
         app = await engine_ready(pilot)
         await pilot.press(*"first", "ctrl+j", *"second", "enter")
         await settle(pilot)
-        sent = [e.text for e in app.main_screen.bench.events if isinstance(e, UserMessage)]
+        sent = [e.text for e in engine_of(app).events if isinstance(e, UserMessage)]
         assert sent == ["first\nsecond"]
         assert app.query_one(PromptArea).text == ""
 
@@ -77,4 +78,4 @@ async def test_an_unknown_slash_command_is_explained(make_app) -> None:
         await pilot.press(*"/frobnicate", "enter")
         await pilot.pause()
         assert any("No command /frobnicate" in notice for notice in notices(app))
-        assert not [e for e in app.main_screen.bench.events if isinstance(e, UserMessage)]
+        assert not [e for e in engine_of(app).events if isinstance(e, UserMessage)]

@@ -15,10 +15,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.engine_driver import ask
+from tests.tui.helpers import engine_of
 from workbench.brains.scripted import ScriptedBrain
 from workbench.engine.config import Config
 from workbench.engine.context.fold import fold
-from workbench.engine.engine import Workbench
+from workbench.engine.context.tokens import default_counter
+from workbench.engine.engine import Engine, SessionInfo
+from workbench.engine.replay import ReplayClient
 from workbench.frontends.tui.replay_player import MAX_WAIT_S, SPEEDS, ReplayPlayer
 from workbench.frontends.tui.screens.confirm import ConfirmScreen
 from workbench.frontends.tui.screens.rename import RenameScreen
@@ -35,7 +39,6 @@ from workbench.frontends.tui.widgets.session_agents import SessionAgents
 from workbench.frontends.tui.widgets.session_preview import SessionPreview
 from workbench.frontends.tui.widgets.session_table import SessionTable
 from workbench.log.bundle import BundleStore
-from workbench.log.bus import EventBus
 from workbench.log.catalog import TITLE_FILE
 from workbench.log.session_lock import SessionLock
 from workbench.protocol.events import Remounted
@@ -52,8 +55,8 @@ WIDE = (160, 48)
 
 async def _scripted_session(config: Config, cwd: Path, session_id: str, prompt: str, model: str) -> BundleStore:
     when = datetime.strptime(session_id[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
-    bench = await Workbench.open(config, cwd, ScriptedBrain(model=model), session_id=session_id, clock=lambda: when)
-    await bench.ask(prompt)
+    bench = await Engine.open(config, cwd, ScriptedBrain(model=model), session_id=session_id, clock=lambda: when)
+    await ask(bench, prompt)
     await bench.close()
     return bench.session.store
 
@@ -96,10 +99,10 @@ def listed(browser: SessionBrowser) -> list[tuple[str, str]]:
     return [(row.id, row.state) for row in browser.query_one(SessionTable).shown]
 
 
-async def new_session(pilot, not_this: str = SESSION_ID) -> Workbench:
+async def new_session(pilot, not_this: str = SESSION_ID) -> Engine:
     app = pilot.app
-    await until(pilot, lambda: app.main_screen.bench is not None and app.main_screen.bench.session.id != not_this)
-    bench = app.main_screen.bench
+    await until(pilot, lambda: app.main_screen.client is not None and engine_of(app).session.id != not_this)
+    bench = engine_of(app)
     await until(pilot, lambda: bench.primary.state == "idle")
     await settle(pilot)
     return bench
@@ -146,7 +149,7 @@ async def test_ctrl_o_and_slash_remount_open_the_browser_and_esc_closes_it(make_
         await until(pilot, lambda: isinstance(app.screen, SessionBrowser))
         await pilot.press("escape")
         await until(pilot, lambda: app.screen is app.main_screen)
-        assert app.main_screen.bench.session.id == SESSION_ID  # nothing chosen, nothing changed
+        assert engine_of(app).session.id == SESSION_ID  # nothing chosen, nothing changed
 
 
 # ---------------------------------------------------------------- search and filters
@@ -307,7 +310,7 @@ async def test_slash_remount_with_an_id_continues_that_session_at_once(make_app,
         app.main_screen.query_one(PromptArea).load_text("/remount 2026")  # names several sessions
         await pilot.press("enter")
         await until(pilot, lambda: any("matches" in notice for notice in notices(app)))
-        assert app.main_screen.bench is bench
+        assert engine_of(app) is bench
 
 
 # ---------------------------------------------------------------- resume
@@ -339,12 +342,18 @@ async def test_a_session_another_process_holds_opens_read_only(make_app, store: 
             assert screen.read_only.startswith("open in process")
             assert "READ-ONLY" in str(screen.query_one(ReplayBar).visual)
             assert any("read-only" in notice for notice in notices(app))
-            assert app.main_screen.bench.session.id == SESSION_ID  # the live session goes on
+            assert engine_of(app).session.id == SESSION_ID  # the live session goes on
     finally:
         held.release()
 
 
 # ---------------------------------------------------------------- replay
+
+
+def replay_client() -> ReplayClient:
+    info = SessionInfo(session_id=READ, cwd="", brain="scripted", model="", window=200_000,
+                       delegate_at=0.3, compact_at=0.8, depth=3)  # fmt: skip
+    return ReplayClient(info, default_counter())
 
 
 async def test_the_player_publishes_in_order_paced_by_the_recorded_gaps(store: BundleStore) -> None:
@@ -357,9 +366,9 @@ async def test_the_player_publishes_in_order_paced_by_the_recorded_gaps(store: B
         async def sleep(seconds: float, waits: list[float] = waits) -> None:
             waits.append(seconds)
 
-        bus = EventBus()
-        bus.subscribe(seen.append)
-        assert await ReplayPlayer(events, bus, speed=speed, sleep=sleep).play() == len(events)
+        client = replay_client()
+        client.subscribe(seen.append)
+        assert await ReplayPlayer(events, client, speed=speed, sleep=sleep).play() == len(events)
         assert [e.seq for e in seen] == [e.seq for e in events]  # type: ignore[attr-defined]
         expected = 0.0 if speed is None else sum(min(gap / speed, MAX_WAIT_S) for gap in gaps)
         assert sum(waits) == pytest.approx(expected)
@@ -373,7 +382,7 @@ async def test_a_new_speed_applies_in_the_middle_of_a_gap() -> None:
         if len(waits) == 2:
             player.faster()  # 1× → 10×
 
-    player = ReplayPlayer([], EventBus(), speed=1.0, sleep=sleep)
+    player = ReplayPlayer([], replay_client(), speed=1.0, sleep=sleep)
     await player._pace(1.0)  # one recorded second: 0.1 s, 0.1 s at 1×, then the other 0.8 s at 10×
     assert sum(waits) == pytest.approx(0.2 + 0.08)
 
@@ -394,13 +403,13 @@ async def test_replay_plays_the_session_into_read_only_panes(make_app, store: Bu
         assert screen.player.speed is None
         await until(pilot, lambda: screen.finished)
         source = (await store.read(READ)).events
-        assert [e.seq for e in screen.played] == [e.seq for e in source]
+        assert [e.seq for e in screen.replay.played] == [e.seq for e in source]
         await until(pilot, lambda: screen.query_one(LogTable).row_count == len(source))
         assert screen.query_one(PromptArea).disabled
         assert "finished" in str(screen.query_one(ReplayBar).visual)
         await pilot.press("escape")
         await until(pilot, lambda: app.screen is app.main_screen)
-        assert app.main_screen.bench.session.id == SESSION_ID
+        assert engine_of(app).session.id == SESSION_ID
         assert (await store.read(READ)).events == source  # replay never writes
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.tui.helpers import engine_of
 from workbench.brains.scripted import ScriptedBrain
 from workbench.frontends.tui.screens.approval import ApprovalScreen
 from workbench.frontends.tui.widgets.prompt import PromptArea
@@ -33,7 +34,7 @@ async def a_working_session(pilot) -> None:
     await pilot.press("y")
     await settle(pilot)
     await type_and_send(pilot, "/background list python files")
-    await until(pilot, lambda: "agent-1" in app.main_screen.bench.supervisor.agents)
+    await until(pilot, lambda: "agent-1" in engine_of(app).supervisor.agents)
     await settle(pilot)
     # its completion is announced a moment later (finished agents are announced in batches)
     await until(pilot, lambda: any(n.title == "agent-1 done" for n in app._notifications))

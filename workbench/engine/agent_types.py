@@ -1,14 +1,17 @@
-"""Agent types: named sub-agent presets from ``.workbench/agents/*.md`` and ``.claude/agents/*.md``.
+"""Agent types: named sub-agent presets from ``.workbench/agents/**.md`` and ``.claude/agents/**.md``.
 
 The file format is Claude Code's: front matter ``name``, ``description``,
 ``tools`` (comma-separated or a list; absent means every tool) and ``model``
-(``inherit`` or absent means the parent's), and a body that is the agent's
+(``inherit`` or absent means the parent's; ``opus``, ``sonnet``, ``haiku`` are
+aliases, see :mod:`workbench.engine.models`), and a body that is the agent's
 system prompt. They are what the Task tool's ``subagent_type`` and
 ``/delegate --agent NAME`` name.
 
-Lookup, first match wins: ``.workbench/agents/``, ``.claude/agents/``, then
-``$XDG_CONFIG_HOME/workbench/agents/``. Within a folder, names come from the
-front matter, so two files claiming one name is an error of that folder's second file.
+Lookup, first match wins: ``.workbench/agents/``, ``.claude/agents/``,
+``$XDG_CONFIG_HOME/workbench/agents/`` (each with its sub-folders, as Claude Code
+reads them), then the types Claude Code always offers: ``general-purpose``,
+``Explore`` and ``Plan``. Within a folder, names come from the front matter, so
+two files claiming one name is an error of that folder's second file.
 """
 
 from __future__ import annotations
@@ -20,9 +23,11 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from workbench.engine.config import user_config_path
+from workbench.engine.models import resolve_model
 from workbench.engine.priming.front_matter import FrontMatterError, list_field, split_front_matter, string_field
 
-AgentTypeOrigin = Literal["project", "claude", "user"]
+AgentTypeOrigin = Literal["project", "claude", "user", "builtin"]
+READ_ONLY_TOOLS = ["Read", "Glob", "Grep"]
 
 _NAME = re.compile(r"[A-Za-z0-9][\w.:-]*")
 
@@ -43,7 +48,7 @@ class AgentType(BaseModel):
     tools: list[str] | None = None  # tool names; None: every tool the level allows
     model: str | None = None  # None: the parent's model
     system: str
-    path: Path
+    path: Path | None = None  # None: built in
     origin: AgentTypeOrigin
 
     def offered_tools(self, available: list[str]) -> list[str]:
@@ -80,16 +85,69 @@ def parse_agent_type(text: str, path: Path, origin: AgentTypeOrigin) -> AgentTyp
         name=name,
         description=description,
         tools=None if tools is None else list(dict.fromkeys(t.split("(", 1)[0].strip() for t in tools)),
-        model=None if model in (None, "", "inherit") else model,
+        model=None if model in (None, "", "inherit") else resolve_model(model),
         system=body.strip(),
         path=path,
         origin=origin,
     )
 
 
+BUILTIN_TYPES = [
+    AgentType(
+        name="general-purpose",
+        description=(
+            "General-purpose agent for researching complex questions, searching for code, and executing "
+            "multi-step tasks. When you are searching for a keyword or file and are not confident that you "
+            "will find the right match in the first few tries, use this agent to search for you."
+        ),
+        system=(
+            "You are an agent given one task by another agent. Do what the task asks, completely, using the "
+            "tools you have: search broadly when you do not know where something lives, read before you "
+            "change, and check your work. Your final reply is all the other agent receives: make it a short, "
+            "complete report of what you found or did, with the file paths and facts it needs."
+        ),
+        origin="builtin",
+    ),
+    AgentType(
+        name="Explore",
+        description=(
+            "Fast agent specialised in exploring codebases: finding files by patterns, searching code for "
+            "keywords, answering questions about how the code works. It reads; it never changes anything."
+        ),
+        tools=READ_ONLY_TOOLS,
+        model=resolve_model("haiku"),
+        system=(
+            "You are a read-only agent that explores a codebase to answer one question. Use Glob to find "
+            "files, Grep to search their contents and Read to read them; you cannot change anything. Be quick: "
+            "search wide first, then read only what matters. Reply with a concise answer naming the files and "
+            "lines that support it."
+        ),
+        origin="builtin",
+    ),
+    AgentType(
+        name="Plan",
+        description=(
+            "Software architect agent for designing implementation plans: it studies the code and returns a "
+            "step-by-step plan, the files to change and the trade-offs. It reads; it never changes anything."
+        ),
+        tools=READ_ONLY_TOOLS,
+        system=(
+            "You are a read-only planning agent. Study the code the task is about with Glob, Grep and Read; "
+            "you cannot change anything. Reply with an implementation plan: the steps in order, the files and "
+            "functions each one touches, what could go wrong, and how to check the result."
+        ),
+        origin="builtin",
+    ),
+]
+
+
 class AgentTypeCatalog(BaseModel):
     types: dict[str, AgentType] = {}  # by name, lookup order applied
     problems: list[str] = []  # files that could not be used, and why
+
+    def listing(self) -> list[tuple[str, str]]:
+        """``(name, description)`` of every type, for the Task tool's schema."""
+        return [(agent_type.name, agent_type.description) for agent_type in self.types.values()]
 
     def find(self, name: str) -> AgentType:
         found = self.types.get(name)
@@ -106,7 +164,9 @@ def load_agent_types(workspace: Path, environ: dict[str, str] | None = None) -> 
         if not folder.is_dir():
             continue
         here: dict[str, Path] = {}
-        for path in sorted(folder.glob("*.md")):
+        for path in sorted(folder.rglob("*.md")):
+            if any(part.startswith(".") for part in path.relative_to(folder).parts):
+                continue
             try:
                 agent_type = parse_agent_type(path.read_text(encoding="utf-8"), path, origin)
             except (OSError, UnicodeDecodeError) as exc:
@@ -122,6 +182,8 @@ def load_agent_types(workspace: Path, environ: dict[str, str] | None = None) -> 
                 continue
             here[agent_type.name] = path
             catalog.types.setdefault(agent_type.name, agent_type)
+    for builtin in BUILTIN_TYPES:
+        catalog.types.setdefault(builtin.name, builtin)
     return catalog
 
 

@@ -1,48 +1,77 @@
-"""The engine facade: what the TUI and the CLI call. It never imports either."""
+"""The engine: one live session behind one typed surface.
+
+``submit(command)`` is the only way anything changes; every change a command
+makes is an event, written to the session's bundle first, then folded into the
+session's views and published on its bus. Front ends read the views, listen to
+the bus, and never touch the agents. It never imports a front end.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal, assert_never
+
+from pydantic import BaseModel
 
 from workbench import __version__
 from workbench.brains.base import Brain
-from workbench.engine.agent_types import find_agent_type
+from workbench.engine import handlers
+from workbench.engine.agent_types import load_agent_types
 from workbench.engine.config import Config
-from workbench.engine.context.brief import brief
-from workbench.engine.context.compaction import CompactionFailed, NothingToCompact
-from workbench.engine.context.compaction import compact as compact_events
-from workbench.engine.context.reduce import reduce_context
-from workbench.engine.context.tokens import BudgetSnapshot, TokenCounter, TokenLedger, consumed_tokens, default_counter
+from workbench.engine.context.tokens import BudgetSnapshot, TokenCounter, default_counter, tool_tokens
 from workbench.engine.policy.budget import DelegationWatch, should_compact
-from workbench.engine.policy.hooks import HookRunner, PreCompactPayload, SessionStartPayload, load_hooks
-from workbench.engine.policy.permissions import MODE_CYCLE, Approver, PermissionMode, PermissionPolicy
-from workbench.engine.priming.primers import ResolvedPrimer, find_primer, primer_dirs
+from workbench.engine.policy.hooks import HookRunner, SessionStartPayload, load_hooks
+from workbench.engine.policy.permissions import PermissionPolicy
+from workbench.engine.priming.primers import PrimerEntry, ResolvedPrimer, find_primer, primer_catalog, primer_dirs
 from workbench.engine.priming.primers import resolve as resolve_primer
-from workbench.engine.prompts import orchestration_prompt, returned_result
 from workbench.engine.runtime.agent import Agent, AgentServices
+from workbench.engine.runtime.requests import RequestBroker
 from workbench.engine.runtime.restore import restore_agents
 from workbench.engine.runtime.supervisor import Supervisor
-from workbench.engine.views.session_stats import SessionStats
+from workbench.engine.streams import Streams
+from workbench.engine.views.session_view import SessionView
 from workbench.log.bundle import BundleStore, default_store_root
-from workbench.log.bus import EventBus
+from workbench.log.bus import Listener
 from workbench.log.session import Session
-from workbench.protocol.brain_io import BrainError
+from workbench.protocol.commands import (
+    AddRule,
+    Answer,
+    Approve,
+    Cancel,
+    Close,
+    Command,
+    Compact,
+    DecideDelegation,
+    HandResult,
+    Interrupt,
+    Orchestrate,
+    Outcome,
+    Pause,
+    Prime,
+    Reduce,
+    Rename,
+    RestartMcp,
+    Resume,
+    Send,
+    SetMode,
+    Spawn,
+)
 from workbench.protocol.events import (
     FINAL_STATES,
-    ChildResult,
-    Delegated,
+    DelegationProposed,
     Error,
     Event,
     Primed,
     Remounted,
     SessionStarted,
 )
+from workbench.protocol.mcp import McpReport
 from workbench.protocol.signals import McpStatusChanged
-from workbench.tools.ask_user import AskUser, AskUserQuestion
+from workbench.tools.ask_user import AskUserQuestion
 from workbench.tools.registry import ToolRegistry, builtin_tools
 from workbench.tools.task import Task
 from workbench.tools.todo import TodoWrite
@@ -56,8 +85,23 @@ def store_for(config: Config, override: Path | None = None) -> BundleStore:
     return BundleStore(override or config.bundles or default_store_root())
 
 
-class Workbench:
-    """One live session: its agents, its log, its bus, its permission policy."""
+class SessionInfo(BaseModel):
+    """What a screen needs to know of the session it shows, besides its events."""
+
+    session_id: str
+    cwd: str
+    brain: str  # how the brain is named on screen
+    model: str
+    offline_reason: str = ""
+    window: int
+    delegate_at: float
+    compact_at: float
+    depth: int
+    restricted: bool = False  # the project's own hooks, servers and wider settings were left out (not trusted)
+
+
+class Engine:
+    """One live session: its agents, its log, its views, its bus."""
 
     def __init__(
         self,
@@ -66,8 +110,6 @@ class Workbench:
         brain: Brain,
         session: Session,
         *,
-        approver: Approver | None = None,
-        ask_user: AskUser | None = None,
         counter: TokenCounter | None = None,
         offline_reason: str | None = None,
     ) -> None:
@@ -75,30 +117,42 @@ class Workbench:
         self.cwd = cwd
         self.brain = brain
         self.session = session
-        self.bus: EventBus = session.bus
+        self.bus = session.bus
         self.offline_reason = offline_reason
         self.counter = counter or default_counter()
-        self.policy = PermissionPolicy(
+        policy = PermissionPolicy(
             mode=config.permissions.mode,
             allow=config.permissions.allow,
             ask=config.permissions.ask,
             deny=config.permissions.deny,
             workspace=cwd,
         )
-        tools = ToolRegistry([*builtin_tools(), Task(), TodoWrite(), AskUserQuestion()])
+        self.view = SessionView(
+            self.counter,
+            window=config.window,
+            delegate_at=config.thresholds.delegate,
+            compact_at=config.thresholds.auto_compact,
+            policy=policy,
+        )
+        self.requests = RequestBroker(session.submit, self._asked)
+        agent_types = load_agent_types(cwd).listing()
+        tools = ToolRegistry([*builtin_tools(), Task(agent_types), TodoWrite(), AskUserQuestion()])
         self.services = AgentServices(
             session=session,
             brain=brain,
             tools=tools,
-            policy=self.policy,
+            policy=policy,
             workspace=cwd,
-            approver=approver,
+            requests=self.requests,
             max_tokens=config.max_tokens,
             thinking=config.thinking_for(brain.model),
             hooks=HookRunner(
-                load_hooks(cwd, config.hooks), cwd=cwd, session_id=session.id, transcript_path=session.path
+                load_hooks(cwd, config.hooks, project=config.project_trusted),
+                cwd=cwd,
+                session_id=session.id,
+                transcript_path=session.path,
             ),
-            ask_user=ask_user,
+            tool_tokens=lambda specs: tool_tokens(self.counter, specs),
         )
         self.mcp: McpManager | None = None
         self.supervisor = Supervisor(
@@ -108,12 +162,13 @@ class Workbench:
             window=config.window,
             auto_delegate=config.auto_delegate,
         )
-        self.ledgers: dict[str, TokenLedger] = {}
-        self.stats = SessionStats()
-        self._follow_ups: set[asyncio.Task[None]] = set()  # summaries on their way back to a parent
-        self.delegation_watch = DelegationWatch()
+        self.streams = Streams()
+        self.closed = False
+        self._follow_ups: set[asyncio.Future[Any]] = set()  # work a command set going (summaries on their way)
+        self._delegation_watch = DelegationWatch()
         self.services.before_request = self._auto_compact
-        self._unsubscribe = self.bus.subscribe(self._account)
+        session.fold_in = self._fold_in
+        self._unsubscribe = self.bus.subscribe(self.streams.hear)
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -125,69 +180,26 @@ class Workbench:
         brain: Brain,
         *,
         store: BundleStore | None = None,
-        approver: Approver | None = None,
-        ask_user: AskUser | None = None,
-        bus: EventBus | None = None,
         clock: Callable[[], datetime] | None = None,
         session_id: str | None = None,
         counter: TokenCounter | None = None,
         offline_reason: str | None = None,
         remount: Remounted | None = None,
         title: str = "",
-    ) -> Workbench:
+    ) -> Engine:
         """Start a new session with its primary agent; with ``remount``, continuing another session's."""
         store = store or store_for(config)
-        session = await Session.create(store, fsync=config.fsync, bus=bus, clock=clock, session_id=session_id)
-        bench = cls(
-            config,
-            cwd,
-            brain,
-            session,
-            approver=approver,
-            ask_user=ask_user,
-            counter=counter,
-            offline_reason=offline_reason,
-        )
+        session = await Session.create(store, fsync=config.fsync, clock=clock, session_id=session_id)
+        engine = cls(config, cwd, brain, session, counter=counter, offline_reason=offline_reason)
         await session.append(
             SessionStarted(title=title, cwd=str(cwd), brain=brain.name, model=brain.model, app_version=__version__)
         )
-        primary = await bench.supervisor.spawn(mode="foreground")
+        primary = await engine.supervisor.spawn(mode="foreground")
         if remount is not None:
             # right after the spawn, before anything else the primary logs: its fold starts from the source's
             await primary.append(remount)
-        await bench._session_start_hook(primary, "resume" if remount is not None else "startup")
-        return bench
-
-    async def _session_start_hook(self, primary: Agent, source: Literal["startup", "resume"]) -> None:
-        outcome = await primary.hook(SessionStartPayload(source=source))
-        if outcome.context:
-            await primary.append(Primed(primer="hook:SessionStart", text=outcome.context))
-
-    async def start_mcp(self) -> None:
-        """Start the configured MCP servers in the background (the SDK loads only if any exist)."""
-        if self.mcp is not None or not (self.config.mcp.servers or (self.cwd / ".mcp.json").is_file()):
-            return
-        from workbench.tools.mcp.manager import McpManager
-
-        self.mcp = McpManager.from_settings(
-            self.config.mcp, self.cwd, registry=self.services.tools, on_change=self._mcp_changed
-        )
-        self.mcp.start()
-
-    def _mcp_changed(self, status: McpServerStatus) -> None:
-        self.bus.publish(McpStatusChanged(agent="", server=status.name, state=status.state, error=status.error or ""))
-        if status.state == "failed":
-            note = self.primary.append(Error(message=f"MCP server {status.name}: {status.error}", error_type="mcp"))
-            self._follow(asyncio.ensure_future(note))
-        elif status.state == "ready":
-            for agent_id, ledger in self.ledgers.items():
-                agent = self.supervisor.agents.get(agent_id)
-                if agent is not None:
-                    ledger.set_fixed(agent.spec.system, [t.spec().model_dump() for t in agent.tools()])
-
-    def _follow(self, task: asyncio.Future[object]) -> None:
-        self._follow_ups.add(task)  # type: ignore[arg-type]
-        task.add_done_callback(self._follow_ups.discard)  # type: ignore[arg-type]
+        await engine._session_start_hook(primary, "resume" if remount is not None else "startup")
+        return engine
 
     @classmethod
     async def resume(
@@ -198,38 +210,66 @@ class Workbench:
         session_id: str,
         *,
         store: BundleStore | None = None,
-        approver: Approver | None = None,
-        ask_user: AskUser | None = None,
-        bus: EventBus | None = None,
         clock: Callable[[], datetime] | None = None,
         counter: TokenCounter | None = None,
         offline_reason: str | None = None,
-    ) -> Workbench:
-        """Reopen a session after a restart: every agent comes back in the state the log left it."""
+    ) -> Engine:
+        """Reopen a session after a stop or a crash: every agent comes back in the state the log left it,
+        waiting on the same approvals and questions, with the same policy and proposals."""
         store = store or store_for(config)
-        session = await Session.resume(store, session_id, fsync=config.fsync, bus=bus, clock=clock)
-        bench = cls(
-            config,
-            cwd,
-            brain,
-            session,
-            approver=approver,
-            ask_user=ask_user,
-            counter=counter,
-            offline_reason=offline_reason,
-        )
+        session = await Session.resume(store, session_id, fsync=config.fsync, clock=clock)
+        engine = cls(config, cwd, brain, session, counter=counter, offline_reason=offline_reason)
         for event in session.events:
-            bench._account(event)
-        for agent in restore_agents(session.events, bench.services):
+            engine.view.apply(event)
+        for agent_id in engine.view.roster.rows:
+            engine._delegation_watch.check(engine.view.budget(agent_id))  # no proposal for what was proposed
+        for agent in restore_agents(session.events, engine.services, engine.view.roster):
             if agent.state in FINAL_STATES:
-                bench.supervisor.agents[agent.id] = agent
+                engine.supervisor.agents[agent.id] = agent
             else:
-                bench.supervisor.adopt(agent)
-        if "primary" in bench.supervisor.agents:
-            await bench._session_start_hook(bench.primary, "resume")
-        return bench
+                engine.supervisor.adopt(agent)
+        if "primary" in engine.supervisor.agents:
+            await engine._session_start_hook(engine.primary, "resume")
+        return engine
 
-    async def close(self) -> None:
+    async def _session_start_hook(self, primary: Agent, source: Literal["startup", "resume"]) -> None:
+        outcome = await primary.hook(SessionStartPayload(source=source))
+        if outcome.context:
+            await primary.append(Primed(primer="hook:SessionStart", text=outcome.context))
+
+    async def start_mcp(self) -> None:
+        """Start the configured MCP servers in the background (the SDK loads only if any exist)."""
+        project = self.config.project_trusted  # an untrusted folder's .mcp.json starts nothing
+        if self.mcp is not None or not (self.config.mcp.servers or (project and (self.cwd / ".mcp.json").is_file())):
+            return
+        from workbench.tools.mcp.manager import McpManager
+
+        self.mcp = McpManager.from_settings(
+            self.config.mcp, self.cwd, registry=self.services.tools, on_change=self._mcp_changed, project=project
+        )
+        self.mcp.start()
+
+    def _mcp_changed(self, status: McpServerStatus) -> None:
+        self.bus.publish(McpStatusChanged(agent="", server=status.name, state=status.state, error=status.error or ""))
+        if status.state == "failed":
+            note = self.primary.append(Error(message=f"MCP server {status.name}: {status.error}", error_type="mcp"))
+            self.follow(asyncio.ensure_future(note))
+
+    def follow(self, task: asyncio.Future[Any]) -> None:
+        """Keep work a command set going; it is cancelled if the session closes first."""
+        self._follow_ups.add(task)
+        task.add_done_callback(self._follow_ups.discard)
+
+    async def close(self, how: Literal["stop", "cancel"] = "stop") -> None:
+        """``stop``: every agent stops where it is, and goes on from there when the session is resumed
+        (paused ones stay paused, open approvals stay open). ``cancel``: every agent but the primary is
+        cancelled first, and the log says so."""
+        if self.closed:
+            return
+        self.closed = True
+        if how == "cancel":
+            await self._cancel_all()
+        self.requests.closing = True
         for task in self._follow_ups:
             task.cancel()
         await self.supervisor.close()
@@ -239,202 +279,171 @@ class Workbench:
         await self.session.close()
         await self.brain.aclose()
 
-    # ---------------------------------------------------------------- views
+    async def _cancel_all(self) -> None:
+        live = [a for a in self.supervisor.agents.values() if a.id != "primary" and a.state not in FINAL_STATES]
+        for agent in live:
+            self.supervisor.cancel(agent.id)
+        tasks = [self.supervisor.tasks[a.id] for a in live if a.id in self.supervisor.tasks]
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    # ---------------------------------------------------------------- commands
+
+    async def submit(self, command: Command) -> Outcome:
+        """Carry out one command. Refusals come back as an Outcome that says why; every change is an event."""
+        if self.closed:
+            return Outcome.refused(f"The session {self.session.id} is closed.")
+        match command:
+            case Send():
+                return await handlers.send(self, command)
+            case Spawn():
+                return await handlers.spawn(self, command)
+            case Interrupt():
+                return handlers.interrupt(self, command)
+            case Cancel():
+                return handlers.cancel(self, command)
+            case Pause():
+                return await handlers.pause(self, command)
+            case Resume():
+                return await handlers.resume(self, command)
+            case Compact():
+                return await handlers.compact(self, command)
+            case Reduce():
+                return await handlers.reduce(self, command)
+            case Prime():
+                return await handlers.prime(self, command)
+            case SetMode():
+                return await handlers.set_mode(self, command)
+            case AddRule():
+                return await handlers.add_rule(self, command)
+            case Approve():
+                return await handlers.approve(self, command)
+            case Answer():
+                return await handlers.answer(self, command)
+            case HandResult():
+                return await handlers.hand_result(self, command)
+            case Orchestrate():
+                return await handlers.orchestrate(self, command)
+            case DecideDelegation():
+                return await handlers.decide_delegation(self, command)
+            case Rename():
+                return await handlers.rename(self, command)
+            case RestartMcp():
+                return await handlers.restart_mcp(self, command)
+            case Close():
+                await self.close(command.how)
+                return Outcome()
+            case _:
+                assert_never(command)
+
+    # ---------------------------------------------------------------- what screens read
 
     @property
-    def primary(self) -> Agent:
-        return self.supervisor.agents["primary"]
-
-    def agent(self, agent_id: str | None) -> Agent:
-        return self.supervisor.agents[agent_id or "primary"]
+    def info(self) -> SessionInfo:
+        label, model = self.brain.label, self.brain.model
+        return SessionInfo(
+            session_id=self.session.id,
+            cwd=str(self.cwd),
+            brain=label if model in label else f"{label} · {model}",
+            model=model,
+            offline_reason=self.offline_reason or "",
+            window=self.config.window,
+            delegate_at=self.config.thresholds.delegate,
+            compact_at=self.config.thresholds.auto_compact,
+            depth=self.config.limits.depth,
+            restricted=not self.config.project_trusted,
+        )
 
     @property
     def events(self) -> list[Event]:
         return self.session.events
 
-    def ledger(self, agent_id: str) -> TokenLedger:
-        if agent_id not in self.ledgers:
-            agent = self.supervisor.agents.get(agent_id)
-            ledger = TokenLedger(
-                agent_id,
-                self.counter,
-                window=self.config.window,
-                delegate_at=self.config.thresholds.delegate,
-                compact_at=self.config.thresholds.auto_compact,
-            )
-            if agent is not None:
-                ledger.set_fixed(agent.spec.system, [t.spec().model_dump() for t in agent.tools()])
-            self.ledgers[agent_id] = ledger
-        return self.ledgers[agent_id]
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Hear every event once written (and folded into the views), and every live signal, in order."""
+        return self.bus.subscribe(listener)
 
-    def budget(self, agent_id: str) -> BudgetSnapshot:
-        return self.ledger(agent_id).snapshot()
+    def partial(self, agent: str) -> str:
+        return self.streams.partial(agent)
 
-    def _account(self, item: object) -> None:
-        agent = getattr(item, "agent", None)
-        if agent and hasattr(item, "seq"):
-            self.ledger(agent).observe(item)  # type: ignore[arg-type]
-            self.stats.observe(item)  # type: ignore[arg-type]
+    def budget(self, agent: str) -> BudgetSnapshot:
+        return self.view.budget(agent)
 
-    # ---------------------------------------------------------------- commands
-
-    def send(self, text: str, agent_id: str | None = None) -> None:
-        agent = self.agent(agent_id)
-        agent.send(text)
-        self.supervisor.revive(agent)
-
-    async def ask(self, text: str, agent_id: str | None = None) -> str:
-        """Send a message and wait until the agent has answered it (headless use)."""
-        agent = self.agent(agent_id)
-        agent.send(text)
-        await agent.settled()
-        return agent.result
-
-    def interrupt(self, agent_id: str | None = None) -> bool:
-        return self.agent(agent_id).interrupt()
-
-    def cancel(self, agent_id: str) -> None:
-        self.supervisor.cancel(agent_id)
-
-    def cycle_mode(self) -> PermissionMode:
-        order = MODE_CYCLE
-        current = self.policy.mode
-        self.policy.mode = order[(order.index(current) + 1) % len(order)] if current in order else order[0]
-        return self.policy.mode
-
-    def pause(self, agent_id: str) -> None:
-        self.agent(agent_id).pause()
-
-    def resume_agent(self, agent_id: str) -> None:
-        self.agent(agent_id).resume()
-
-    async def resolve_primer(
-        self, name: str, arguments: str = "", agent_id: str | None = None, *, fresh: bool = False
+    async def preview_primer(
+        self, name: str, arguments: str = "", agent: str = "primary", *, fresh: bool = False
     ) -> ResolvedPrimer:
-        """Resolve a primer without applying it: what the preview shows, token cost included.
-
-        Raises a PrimerError (with a message for the user) and injects nothing on failure.
-        """
-        ledger = self.ledger(agent_id or "primary")
+        """Resolve a primer without applying it: what the picker shows, token cost included. Its commands
+        run (a command that asks goes to the screens like any approval). Raises a PrimerError, with a
+        message for the user, and injects nothing."""
+        ledger = self.view.budgets.ledger(agent)
         budget_left = self.config.window if fresh else ledger.window - ledger.used
         return await resolve_primer(
             find_primer(name, primer_dirs(self.cwd)),
             arguments,
             self.cwd,
-            self.policy,
+            self.services.policy,
             self.counter,
             budget_left,
-            approver=self.services.approver,
-            agent_id=agent_id or "primary",
+            approver=self.requests,
+            agent_id=agent,
+            project_approvals=self.config.project_trusted,
         )
 
-    async def prime(self, name: str, arguments: str = "", agent_id: str | None = None) -> ResolvedPrimer:
-        resolved = await self.resolve_primer(name, arguments, agent_id)
-        self.apply_primer(resolved, agent_id)
-        return resolved
+    def primer_catalog(self) -> list[PrimerEntry]:
+        return primer_catalog(primer_dirs(self.cwd))
 
-    def apply_primer(self, resolved: ResolvedPrimer, agent_id: str | None = None) -> None:
-        """Inject a primer already resolved (the picker's preview), exactly as previewed."""
+    def mcp_report(self) -> McpReport:
+        return self.mcp.report() if self.mcp is not None else McpReport()
+
+    # ---------------------------------------------------------------- waiting (headless use and tests)
+
+    @property
+    def primary(self) -> Agent:
+        return self.supervisor.agents["primary"]
+
+    def agent(self, agent_id: str) -> Agent | None:
+        return self.supervisor.agents.get(agent_id)
+
+    async def settled(self, agent_id: str = "primary") -> None:
+        """Wait until every prompt sent to the agent so far has been answered (or the agent ended)."""
         agent = self.agent(agent_id)
-        agent.prime(resolved.event())
-        self.supervisor.revive(agent)
-
-    async def background(self, task: str, primer: str | None = None, primer_args: str = "") -> Agent:
-        primed = await self.resolve_primer(primer, primer_args or task, fresh=True) if primer else None
-        return await self.supervisor.spawn(mode="background", task=task, parent=self.primary, primed=primed)
-
-    async def hand_result(self, agent_id: str) -> None:
-        """Give a finished agent's result to the primary, as a message it answers."""
-        agent = self.agent(agent_id)
-        spent = consumed_tokens(self.session.events_of(agent.id))
-        await self.primary.append(
-            ChildResult(child=agent.id, summary=agent.result, is_error=agent.state != "done", child_tokens=spent)
-        )
-        self.send(returned_result(agent.spec.mode, agent.id, agent.spec.name, agent.state, agent.result))
-
-    async def delegate(
-        self, task: str, parent_id: str | None = None, primer: str | None = None, agent_type: str | None = None
-    ) -> Agent:
-        """Hand a task to a child with a fresh context (the task and a short brief).
-
-        The parent is not blocked meanwhile; the child's summary comes back to it
-        as a message when the child ends, and the tokens it kept out are logged.
-        """
-        parent = self.agent(parent_id)
-        primed = await self.resolve_primer(primer, task, fresh=True) if primer else None
-        kind = find_agent_type(agent_type, self.cwd) if agent_type else None
-        child = await self.supervisor.spawn(
-            mode="delegated",
-            task=brief(self.session.events_of(parent.id), task),
-            parent=parent,
-            name=task.split("\n")[0][:48],
-            primed=primed,
-            agent_type=kind,
-        )
-        await parent.append(Delegated(child=child.id, task=task, mode="delegated"))
-        self._follow(asyncio.create_task(self._return_summary(parent, child), name=f"delegate-{child.id}"))
-        return child
-
-    async def _return_summary(self, parent: Agent, child: Agent) -> None:
-        try:
-            await self.supervisor.wait(child.id)
-        except (asyncio.CancelledError, Exception):
-            pass
-        summary = child.result or f"(the sub-agent ended {child.state} without a summary)"
-        spent = consumed_tokens(self.session.events_of(child.id))
-        kept_out = max(0, spent - self.counter.count(summary))
-        await parent.append(
-            ChildResult(child=child.id, summary=summary, is_error=child.state != "done", child_tokens=spent)
-        )
-        note = f"{kept_out:,} tokens of its work stayed out of this context"
-        self.send(returned_result("delegated", child.id, child.spec.name, child.state, summary, note), parent.id)
-
-    async def reduce(self, agent_id: str | None = None) -> list[Event]:
-        """The cheap strategies: superseded and stale tool results become stubs."""
-        agent = self.agent(agent_id)
-        reductions = reduce_context(self.session.events_of(agent.id), agent.id, self.counter)
-        return [await agent.append(r) for r in reductions]
-
-    async def compact(
-        self, agent_id: str | None = None, instructions: str = "", *, automatic: bool = False
-    ) -> Event | None:
-        """Summarise the older turns through the brain; the last turns stay verbatim."""
-        agent = self.agent(agent_id)
-        await agent.hook(PreCompactPayload(trigger="auto" if automatic else "manual", custom_instructions=instructions))
-        try:
-            compaction = await compact_events(
-                self.session.events_of(agent.id),
-                agent.id,
-                self.brain,
-                instructions,
-                counter=self.counter,
-                automatic=automatic,
-                tools=[t.spec() for t in agent.tools()],
-            )
-        except NothingToCompact as exc:
-            if not automatic:
-                await agent.append(Error(message=f"nothing to compact: {exc}", error_type="compaction"))
-            return None
-        except (BrainError, CompactionFailed) as exc:
-            await agent.append(Error(message=f"compaction failed: {exc}", error_type="compaction"))
-            return None
-        return await agent.append(compaction)
-
-    async def _auto_compact(self, agent: Agent) -> None:
-        if should_compact(self.budget(agent.id)):
-            await self.reduce(agent.id)  # the cheap pass first
-            if should_compact(self.budget(agent.id)):
-                await self.compact(agent.id, automatic=True)
-
-    def orchestrate(self, goal: str) -> None:
-        """Have the primary plan the goal, fan it out to sub-agents, and aggregate their answers."""
-        self.send(orchestration_prompt(goal))
+        if agent is not None:
+            await agent.settled()
 
     async def wait_all(self) -> None:
-        """Wait for every one-shot agent to finish (headless runs)."""
+        """Wait for every one-shot agent, and what their commands set going, to finish."""
         while True:
-            pending = [t for a, t in self.supervisor.tasks.items() if a != "primary" and not t.done()]
+            pending: list[asyncio.Future[Any]] = [
+                t for a, t in self.supervisor.tasks.items() if a != "primary" and not t.done()
+            ]
             pending += [t for t in self._follow_ups if not t.done()]
             if not pending:
                 return
             await asyncio.wait(pending)
+
+    # ---------------------------------------------------------------- the views, kept as events are written
+
+    def _asked(self, request_id: str) -> bool:
+        pending = self.view.pending
+        return request_id in pending.approvals or request_id in pending.questions
+
+    def _fold_in(self, event: Event) -> None:
+        changes = self.view.apply(event)
+        if changes is None or not changes.budget:
+            return
+        budget = self.view.budget(event.agent)
+        if self._delegation_watch.check(budget) and self._can_delegate(event.agent):
+            proposal = DelegationProposed(agent=event.agent, used=budget.used, window=budget.window)
+            self.follow(self.session.submit(proposal))
+
+    def _can_delegate(self, agent_id: str) -> bool:
+        row = self.view.roster.get(agent_id)
+        return row is not None and not row.ended and row.level < self.config.limits.depth
+
+    async def _auto_compact(self, agent: Agent) -> None:
+        if should_compact(self.budget(agent.id)):
+            await handlers.reduce_context(self, agent)  # the cheap pass first
+            if should_compact(self.budget(agent.id)):
+                await handlers.compact_context(self, agent, automatic=True)
+
+
+def new_prompt_id() -> str:
+    return f"prompt-{secrets.token_hex(4)}"

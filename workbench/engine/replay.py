@@ -9,11 +9,19 @@ sleep function is injectable, so tests run instantly and deterministically.
 from __future__ import annotations
 
 import asyncio
+from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable
+from typing import Literal
 
+from workbench.engine.context.tokens import TokenCounter
+from workbench.engine.engine import SessionInfo
+from workbench.engine.priming.primers import PrimerEntry, PrimerError, ResolvedPrimer
+from workbench.engine.views.session_view import SessionView
 from workbench.log.bundle import BundleStore
-from workbench.log.bus import EventBus
-from workbench.protocol.events import Event
+from workbench.log.bus import EventBus, Listener
+from workbench.protocol.commands import Command, Outcome
+from workbench.protocol.events import Event, EventBase
+from workbench.protocol.mcp import McpReport
 
 Sleep = Callable[[float], Awaitable[None]]
 # at full speed, still let the loop breathe (and see a cancel) this often
@@ -65,3 +73,61 @@ async def replay_session(
 ) -> int:
     contents = await store.read(session_id)
     return await replay(contents.events, bus, speed=speed, max_gap_s=max_gap_s, sleep=sleep)
+
+
+class ReplayClient:
+    """A past session as a screen sees a live one: its events published again (by a player, on ``bus``)
+    and folded into the same views, before any screen hears of them. Nothing can be changed."""
+
+    detaches = True
+
+    def __init__(self, info: SessionInfo, counter: TokenCounter) -> None:
+        self.info = info
+        self.view = SessionView(counter, window=info.window, delegate_at=info.delegate_at, compact_at=info.compact_at)
+        self.bus = EventBus()
+        self.played: list[Event] = []
+        self._by_agent: dict[str, list[Event]] = defaultdict(list)
+        self.bus.subscribe(self._fold)
+
+    def _fold(self, item: object) -> None:
+        if isinstance(item, EventBase):
+            event: Event = item  # type: ignore[assignment]
+            self.view.apply(event)
+            self.played.append(event)
+            self._by_agent[event.agent].append(event)
+
+    async def start(self) -> None:
+        """A replay runs nothing beside its events."""
+
+    async def submit(self, command: Command) -> Outcome:
+        return Outcome.refused("A replay is read-only: nothing can be sent to it.")
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        return self.bus.subscribe(listener)
+
+    @property
+    def events(self) -> list[Event]:
+        return self.played
+
+    def events_of(self, agent: str) -> list[Event]:
+        return self._by_agent.get(agent, [])
+
+    def partial(self, agent: str) -> str:
+        return ""  # replies are replayed whole
+
+    def watch(self, agent: str) -> None:
+        """Every event is replayed to every screen."""
+
+    async def preview_primer(
+        self, name: str, arguments: str = "", agent: str = "primary", *, fresh: bool = False
+    ) -> ResolvedPrimer:
+        raise PrimerError("A replay is read-only: no primer can be loaded into it.")
+
+    async def primer_catalog(self) -> list[PrimerEntry]:
+        return []
+
+    async def mcp_report(self) -> McpReport:
+        return McpReport()
+
+    async def leave(self, how: Literal["detach", "stop", "cancel"]) -> None:
+        """The recorded session is only read: nothing to close."""

@@ -13,11 +13,13 @@ from typing import Literal
 from workbench.log.bundle import BundleStore
 from workbench.log.catalog import user_title
 from workbench.log.meta import SessionMeta
-from workbench.log.transcript import describe, one_line
+from workbench.log.redact import redact
+from workbench.log.transcript import describe, one_line, with_images
 from workbench.protocol.content import RedactedThinkingBlock, TextBlock, ThinkingBlock
 from workbench.protocol.events import (
     AgentSpawned,
     AssistantMessage,
+    Compaction,
     Event,
     Status,
     ToolCall,
@@ -64,7 +66,7 @@ def markdown(meta: SessionMeta, events: Iterable[Event]) -> Iterator[str]:
         who = names.get(event.agent, event.agent) or "session"
         stamp = f"{event.ts:%H:%M:%S} · {who} · seq {event.seq}"
         if isinstance(event, UserMessage):
-            yield f"\n## User\n\n<sub>{stamp}</sub>\n\n{event.text.rstrip()}\n"
+            yield f"\n## User\n\n<sub>{stamp}</sub>\n\n{with_images(event.text, event.images)}\n"
         elif isinstance(event, AssistantMessage):
             yield f"\n## Assistant\n\n<sub>{stamp}</sub>\n\n"
             for block in event.content:
@@ -81,14 +83,20 @@ def markdown(meta: SessionMeta, events: Iterable[Event]) -> Iterator[str]:
         elif isinstance(event, ToolResult):
             flag = " (error)" if event.is_error else ""
             yield f"\n**← {event.name or 'result'}{flag}**, {len(event.content):,} chars\n\n{_fence(event.content)}\n"
+            for image in event.images:
+                yield f"\n{image.placeholder()}\n"
+        elif isinstance(event, Compaction):
+            yield f"\n## Compaction\n\n<sub>{stamp} · {describe(event)}</sub>\n\n{_quote(event.summary)}\n"
         else:
             yield f"\n*{event.kind}: {describe(event)}* <sub>{stamp}</sub>\n"
 
 
 async def export(store: BundleStore, session_id: str, fmt: ExportFormat) -> Iterator[str]:
+    """The session in ``fmt``, every piece masked of secrets (a bundle written before a rule existed, or a
+    title, may still hold one)."""
     contents = await store.read(session_id)
     if fmt == "jsonl":
-        return jsonl(contents.events)
+        return map(redact, jsonl(contents.events))
     meta = await store.meta(session_id)
     meta.title = user_title(store.folder(session_id)) or meta.title
-    return markdown(meta, contents.events)
+    return map(redact, markdown(meta, contents.events))

@@ -25,6 +25,8 @@ class Session:
         self.events: list[Event] = []
         self.problems: list[ReadProblem] = []
         self._by_agent: dict[str, list[Event]] = defaultdict(list)
+        # runs on each event as it is written, before the bus hears of it: where the views are kept
+        self.fold_in: Callable[[Event], None] | None = None
         writer.on_written = self._written
 
     @property
@@ -79,7 +81,13 @@ class Session:
 
     def _written(self, event: Event) -> None:
         self._index(event)
+        if self.fold_in is not None:
+            self.fold_in(event)
         self.bus.publish(event)
+
+    def submit(self, event: Event) -> asyncio.Future[Event]:
+        """Queue an append: its place in the log is fixed now; the future resolves once it is written."""
+        return self.writer.submit(event)
 
     async def append(self, event: Event) -> Event:
         return await self.writer.append(event)

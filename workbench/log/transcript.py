@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 
-from workbench.protocol.content import TextBlock, ThinkingBlock, ToolUseBlock
+from workbench.protocol.content import ImageBlock, TextBlock, ThinkingBlock, ToolUseBlock
 from workbench.protocol.events import (
     AgentFinished,
     AgentSpawned,
@@ -79,7 +79,8 @@ def describe(event: Event) -> str:
     if isinstance(event, Usage):
         return f"in {event.input_tokens:,} · out {event.output_tokens:,} · cache {event.cache_read_input_tokens:,}"
     if isinstance(event, Compaction):
-        return f"compacted seq {event.from_seq}–{event.to_seq}: {event.tokens_before:,} → {event.tokens_after:,} tokens"
+        tokens = f": {event.tokens_before:,} → {event.tokens_after:,} tokens" if event.tokens_before else ""
+        return f"compacted seq {event.from_seq}–{event.to_seq}{tokens}"
     if isinstance(event, Reduction):
         return f"{event.strategy}: {event.tokens_before:,} → {event.tokens_after:,} tokens"
     if isinstance(event, Primed):
@@ -99,12 +100,17 @@ def describe(event: Event) -> str:
     return getattr(event, "state", "") or event.kind
 
 
+def with_images(text: str, images: list[ImageBlock]) -> str:
+    """A message's text with a placeholder line for each image it carries."""
+    return "\n".join([text.rstrip(), *(image.placeholder() for image in images)]).strip("\n")
+
+
 def transcript(events: Iterable[Event]) -> Iterator[str]:
-    """The conversation as text: messages, tool calls with results, usage."""
+    """The conversation as text: messages, tool calls with results, summaries, usage."""
     for event in events:
         stamp = f"[{event.ts:%H:%M:%S}] {event.agent or 'session'}"
         if isinstance(event, UserMessage):
-            yield f"{stamp} · user:\n{_clip(event.text, 40)}"
+            yield f"{stamp} · user:\n{_clip(with_images(event.text, event.images), 40)}"
         elif isinstance(event, AssistantMessage):
             for block in event.content:
                 if isinstance(block, TextBlock) and block.text.strip():
@@ -117,16 +123,19 @@ def transcript(events: Iterable[Event]) -> Iterator[str]:
             yield f"{stamp} · → {event.name} {one_line(event.input)}"
         elif isinstance(event, ToolResult):
             flag = " (error)" if event.is_error else ""
-            yield f"{stamp} · ← {event.name}{flag}, {len(event.content):,} chars:\n{_clip(event.content)}"
+            body = with_images(event.content, event.images)
+            yield f"{stamp} · ← {event.name}{flag}, {len(event.content):,} chars:\n{_clip(body)}"
+        elif isinstance(event, Compaction):
+            yield f"{stamp} · {event.kind}: {describe(event)}, summary:\n{_clip(event.summary, 40)}"
+        elif isinstance(event, Primed):
+            yield f"{stamp} · {event.kind}: {describe(event)}:\n{_clip(event.text)}"
         elif isinstance(
             event,
             (
                 Usage,
                 Error,
                 PermissionDecision,
-                Compaction,
                 Reduction,
-                Primed,
                 Delegated,
                 ChildResult,
                 AgentSpawned,

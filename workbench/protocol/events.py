@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Union, get_args
 
 from pydantic import (
     AfterValidator,
@@ -23,8 +23,10 @@ from pydantic import (
     ValidationError,
 )
 
-from workbench.protocol.content import ContentBlock
+from workbench.protocol.content import ContentBlock, ImageBlock
+from workbench.protocol.interaction import ApprovalChoice, AskQuestion
 from workbench.protocol.json_line import MAX_NESTING, UnreadableLine, json_value, without_surrogates
+from workbench.protocol.modes import PermissionMode, RuleList
 
 SCHEMA_VERSION = 1
 
@@ -84,6 +86,8 @@ class SessionStarted(EventBase):
     brain: str = ""
     model: str = ""
     app_version: str = ""
+    # an imported session's origin (``claude-code:<session uuid>``, ``codex:<rollout id>``): importing it again updates
+    source: str = ""
 
 
 class AgentSpawned(EventBase):
@@ -96,6 +100,7 @@ class AgentSpawned(EventBase):
     primer: str | None = None
     system: str = ""
     tools: list[str] = Field(default_factory=list)
+    tools_tokens: int = 0  # what the definitions of those tools cost in every request
     model: str = ""
     window: int = 200_000
 
@@ -104,6 +109,8 @@ class UserMessage(EventBase):
     kind: Literal["user_message"] = "user_message"
     text: str
     queued: bool = False
+    prompt_id: str = ""  # the prompt_queued event this message delivers, if it waited
+    images: list[ImageBlock] = Field(default_factory=list)  # shown to the model after the text
 
 
 class AssistantMessage(EventBase):
@@ -139,6 +146,7 @@ class ToolResult(EventBase):
     content: str
     is_error: bool = False
     truncated_chars: int = 0
+    images: list[ImageBlock] = Field(default_factory=list)  # a screenshot, an image file read
 
 
 class Usage(EventBase):
@@ -295,26 +303,138 @@ class AgentFinished(EventBase):
     result: str = ""
 
 
-KNOWN_EVENT_TYPES = (
-    SessionStarted,
-    AgentSpawned,
-    UserMessage,
-    AssistantMessage,
-    ToolCall,
-    PermissionDecision,
-    ToolResult,
-    Usage,
-    Compaction,
-    Reduction,
-    Primed,
-    Delegated,
-    ChildResult,
-    Status,
-    Error,
-    Remounted,
-    AgentFinished,
-)
-KnownEvent = Annotated[Union[KNOWN_EVENT_TYPES], Field(discriminator="kind")]
+class PromptQueued(EventBase):
+    """A prompt the agent could not take at once (busy, paused, not started): it waits, and a
+    ``user_message`` with the same ``prompt_id`` delivers it. Undelivered ones survive a restart."""
+
+    kind: Literal["prompt_queued"] = "prompt_queued"
+    prompt_id: str
+    text: str
+
+
+class ModeChanged(EventBase):
+    """The session's permission mode changed (agent ``""``)."""
+
+    kind: Literal["mode_changed"] = "mode_changed"
+    mode: PermissionMode
+
+
+class RuleAdded(EventBase):
+    """A permission rule joined the session's policy (agent ``""``): from an "always" answer, a
+    primer's pre-approval, or a command."""
+
+    kind: Literal["rule_added"] = "rule_added"
+    rule_list: RuleList = "allow"
+    rule: str
+    source: Literal["approval", "primer", "command"] = "approval"
+
+
+class ApprovalRequested(EventBase):
+    """An agent waits for a person to allow or deny a call; every attached screen is asked."""
+
+    kind: Literal["approval_requested"] = "approval_requested"
+    request_id: str
+    tool: str
+    input: dict[str, Any] = Field(default_factory=dict)
+    subject: str | None = None
+    preview: str | None = None  # a unified diff, for Write and Edit
+    suggested_rule: str = ""
+    tool_use_id: str | None = None
+
+
+class ApprovalDecided(EventBase):
+    """The answer to an approval request: the first one given wins. ``withdrawn``: the agent
+    stopped waiting (interrupted, cancelled) before anyone answered."""
+
+    kind: Literal["approval_decided"] = "approval_decided"
+    request_id: str
+    choice: ApprovalChoice
+    reason: str = ""
+    withdrawn: bool = False
+
+
+class QuestionAsked(EventBase):
+    """An agent asks the person multiple-choice questions (AskUserQuestion)."""
+
+    kind: Literal["question_asked"] = "question_asked"
+    request_id: str
+    questions: list[AskQuestion]
+    tool_use_id: str | None = None
+
+
+class QuestionAnswered(EventBase):
+    """question → the labels chosen (or the person's own words); empty when dismissed."""
+
+    kind: Literal["question_answered"] = "question_answered"
+    request_id: str
+    answers: dict[str, list[str]] = Field(default_factory=dict)
+    withdrawn: bool = False
+
+
+class DelegationProposed(EventBase):
+    """The agent's context crossed the delegation threshold: handing its next sub-task to a
+    sub-agent is proposed to the person."""
+
+    kind: Literal["delegation_proposed"] = "delegation_proposed"
+    used: int
+    window: int
+
+
+class DelegationDecided(EventBase):
+    """What became of the agent's open proposal: accepted (``child`` took the work) or dismissed."""
+
+    kind: Literal["delegation_decided"] = "delegation_decided"
+    decision: Literal["accepted", "dismissed"]
+    child: str = ""
+
+
+class PauseChanged(EventBase):
+    """The person paused the agent (it stops before its next step, and stays paused across a restart)
+    or resumed it."""
+
+    kind: Literal["pause_changed"] = "pause_changed"
+    paused: bool
+
+
+class SessionRenamed(EventBase):
+    kind: Literal["session_renamed"] = "session_renamed"
+    title: str
+
+
+KnownEvent = Annotated[
+    Union[
+        SessionStarted,
+        AgentSpawned,
+        UserMessage,
+        AssistantMessage,
+        ToolCall,
+        PermissionDecision,
+        ToolResult,
+        Usage,
+        Compaction,
+        Reduction,
+        Primed,
+        Delegated,
+        ChildResult,
+        Status,
+        Error,
+        Remounted,
+        AgentFinished,
+        PromptQueued,
+        ModeChanged,
+        RuleAdded,
+        ApprovalRequested,
+        ApprovalDecided,
+        QuestionAsked,
+        QuestionAnswered,
+        DelegationProposed,
+        DelegationDecided,
+        PauseChanged,
+        SessionRenamed,
+    ],
+    Field(discriminator="kind"),
+]
+KNOWN_EVENT_TYPES: tuple[type[EventBase], ...] = get_args(get_args(KnownEvent)[0])
 KNOWN_KINDS: frozenset[str] = frozenset(t.model_fields["kind"].default for t in KNOWN_EVENT_TYPES)
 
 

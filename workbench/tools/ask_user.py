@@ -1,18 +1,17 @@
 """AskUserQuestion: the agent asks the user multiple-choice questions, in Claude Code's shape.
 
 Whoever can answer puts an :data:`AskUser` callback in ``ToolContext.extras``
-under :data:`ASK_USER`: the TUI shows a modal, a headless run asks on the
-terminal (:class:`TerminalAsker`). Without one the tool says so to the model.
+under :data:`ASK_USER` (the engine asks through the session's log, and the
+screens answer). Without one the tool says so to the model.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TextIO
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from workbench.protocol.interaction import AskQuestion
 from workbench.tools.base import Tool, ToolContext, ToolFailure, ToolOutput
 
 ASK_USER = "ask_user"  # the key of the callback in ToolContext.extras
@@ -21,31 +20,6 @@ NO_ONE_TO_ASK = (
     "Decide on your own, and say in your reply what you assumed."
 )
 DECLINED = "The user dismissed the questions without answering. Do not ask again; ask in plain text if you must."
-
-
-class AskOption(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    label: str = Field(min_length=1, description="The choice as shown, in 1-5 words")
-    description: str = Field(description="What choosing it means")
-
-
-class AskQuestion(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    question: str = Field(min_length=1, description="The full question, ending with a question mark")
-    header: str = Field(min_length=1, max_length=12, description="A very short label for it, e.g. 'Auth method'")
-    options: list[AskOption] = Field(
-        min_length=2, max_length=4, description="The choices (the user may also type their own)"
-    )
-    multiSelect: bool = Field(default=False, description="Whether several options may be chosen")
-
-    @model_validator(mode="after")
-    def _labels_unique(self) -> AskQuestion:
-        labels = [option.label for option in self.options]
-        if len(set(labels)) != len(labels):
-            raise ValueError("option labels must be unique within a question")
-        return self
 
 
 class AskUserQuestionInput(BaseModel):
@@ -100,34 +74,3 @@ class AskUserQuestion(Tool[AskUserQuestionInput]):
         return ToolOutput(
             content=f"User has answered your questions: {pairs}. You can now continue with the user's answers in mind."
         )
-
-
-class TerminalAsker:
-    """Asks on a terminal (or whatever feeds stdin): numbers pick options, other text is the answer itself."""
-
-    def __init__(self, stdin: TextIO, out: TextIO) -> None:
-        self.stdin = stdin
-        self.out = out
-
-    async def __call__(self, request: AskUserRequest) -> AskUserAnswer:
-        answers: dict[str, list[str]] = {}
-        for question in request.questions:
-            print(f"\n[{question.header}] {question.question}", file=self.out)
-            for number, option in enumerate(question.options, start=1):
-                print(f"  {number}. {option.label} — {option.description}", file=self.out)
-            how = "numbers, separated by commas" if question.multiSelect else "a number"
-            print(f"Answer with {how}, or type your own answer: ", end="", file=self.out, flush=True)
-            line = await asyncio.to_thread(self.stdin.readline)
-            if not line:  # end of input: nothing more can be answered
-                break
-            chosen = _chosen(line.strip(), question)
-            if chosen:
-                answers[question.question] = chosen
-        return AskUserAnswer(answers=answers)
-
-
-def _chosen(reply: str, question: AskQuestion) -> list[str]:
-    parts = [part.strip() for part in reply.split(",")] if question.multiSelect else [reply]
-    if parts and all(part.isdigit() and 1 <= int(part) <= len(question.options) for part in parts):
-        return [question.options[int(part) - 1].label for part in parts]
-    return [reply] if reply else []

@@ -8,27 +8,18 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from workbench.protocol.events import Event, Remounted, ToolCall, ToolResult
+from workbench.protocol.interaction import TodoItem
 from workbench.tools.base import Tool, ToolContext, ToolOutput
-
-TodoStatus = Literal["pending", "in_progress", "completed"]
 
 CONFIRMATION = (
     "Todos have been modified successfully. Ensure that you continue to use the todo list to track "
     "your progress. Please proceed with the current tasks if applicable."
 )
-
-
-class TodoItem(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    content: str = Field(min_length=1, description="What to do, in the imperative: 'Run the tests'")
-    status: TodoStatus
-    activeForm: str = Field(min_length=1, description="The same, as shown while it is done: 'Running the tests'")
 
 
 class TodoWriteInput(BaseModel):

@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from workbench.log.gc_pause import gc_paused
-from workbench.protocol.content import RedactedThinkingBlock, TextBlock, ThinkingBlock, ToolUseBlock
+from workbench.protocol.content import ImageBlock, RedactedThinkingBlock, TextBlock, ThinkingBlock, ToolUseBlock
 from workbench.protocol.events import (
     AgentSpawned,
     AssistantMessage,
@@ -62,21 +62,30 @@ class _Builder:
 
     def _last(self, role: str) -> list[dict[str, Any]]:
         if self.messages and self.messages[-1]["role"] == role:
-            return self.messages[-1]["content"]
+            last: list[dict[str, Any]] = self.messages[-1]["content"]
+            return last
         content: list[dict[str, Any]] = []
         self.messages.append({"role": role, "content": content})
         return content
 
-    def add_user_text(self, text: str) -> None:
+    def add_user_text(self, text: str, images: list[ImageBlock] | None = None) -> None:
         if text.strip():
             self._last("user").append({"type": "text", "text": text})
+        if images:
+            self._last("user").extend(image.api_block() for image in images)
 
-    def add_result(self, tool_use_id: str, content: str, is_error: bool) -> None:
+    def add_result(
+        self, tool_use_id: str, content: str, is_error: bool, images: list[ImageBlock] | None = None
+    ) -> None:
         if tool_use_id not in self.pending:
             return  # answers a call this context no longer holds
         self.pending.remove(tool_use_id)
         blocks = self._last("user")
-        block: dict[str, Any] = {"type": "tool_result", "tool_use_id": tool_use_id, "content": content or "(empty)"}
+        body: str | list[dict[str, Any]] = content or "(empty)"
+        if images:
+            body = [{"type": "text", "text": content}] if content.strip() else []
+            body += [image.api_block() for image in images]
+        block: dict[str, Any] = {"type": "tool_result", "tool_use_id": tool_use_id, "content": body}
         if is_error:
             block["is_error"] = True
         # results lead the user message; text typed while the tools ran follows them
@@ -170,12 +179,13 @@ def _fold(events: Iterable[Event], agent: str | None) -> Context:
             context.system = e.system or context.system
             builder.add_messages(e.messages)
         elif isinstance(e, UserMessage):
-            builder.add_user_text(e.text)
+            builder.add_user_text(e.text, e.images)
         elif isinstance(e, Primed):
             builder.add_user_text(primer_text(e))
         elif isinstance(e, AssistantMessage):
             builder.add_assistant(e)
         elif isinstance(e, ToolResult):
-            builder.add_result(e.tool_use_id, stubs.get(e.tool_use_id, e.content), e.is_error)
+            stub = stubs.get(e.tool_use_id)
+            builder.add_result(e.tool_use_id, stub or e.content, e.is_error, None if stub else e.images)
     context.messages = builder.finish()
     return context

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
@@ -63,6 +63,11 @@ def default_counter() -> TokenCounter:
 DEFAULT_WINDOW = 200_000
 
 
+def tool_tokens(counter: TokenCounter, tools: list[dict[str, Any]]) -> int:
+    """What the tool definitions an agent is offered cost in every request."""
+    return counter.count(json.dumps(tools)) if tools else 0
+
+
 def consumed_tokens(events: list[Event]) -> int:
     """Every token an agent's requests cost, input (cache included) and output."""
     return sum(e.context_tokens for e in events if isinstance(e, Usage))
@@ -108,10 +113,10 @@ class TokenLedger:
         self._exact: int | None = None
         self._since_exact = 0
 
-    def set_fixed(self, system: str, tools: list[dict]) -> None:
-        """System prompt and tool definitions: sent with every request."""
+    def set_fixed(self, system: str, tools_tokens: int) -> None:
+        """System prompt and tool definitions (counted when the agent spawned): sent with every request."""
         self._set("system", self.counter.count(system))
-        self._set("tools", self.counter.count(json.dumps(tools)) if tools else 0)
+        self._set("tools", tools_tokens)
 
     def _set(self, category: Category, tokens: int) -> None:
         self.categories[category] = tokens
@@ -160,12 +165,12 @@ class TokenLedger:
             self._exact = None
         elif isinstance(event, Reduction):
             for tool_use_id, stub in event.replacements.items():
-                seq = self._result_seq.get(tool_use_id)
-                if seq is None or seq not in self._by_seq:
+                result_seq = self._result_seq.get(tool_use_id)
+                if result_seq is None or result_seq not in self._by_seq:
                     continue
-                category, tokens = self._by_seq[seq]
+                category, tokens = self._by_seq[result_seq]
                 new = count(stub)
-                self._by_seq[seq] = (category, new)
+                self._by_seq[result_seq] = (category, new)
                 self.categories[category] += new - tokens
             self.saved[event.strategy] = self.saved.get(event.strategy, 0) + max(
                 0, event.tokens_before - event.tokens_after

@@ -4,17 +4,22 @@ A primer is a Markdown file with YAML front matter — ``description``,
 ``argument-hint``, ``tools`` (Claude Code's ``allowed-tools`` means the same),
 ``checkpoints``, ``model``, ``timeout`` (seconds per command) — and a body:
 
-- ``$ARGUMENTS`` is everything after the primer's name; ``$1`` … ``$9`` are its
-  words (shell-style quoting groups words; a missing one is empty).
-- ``@path`` includes a workspace file. ``@$1`` includes the file the first
+- Arguments as Claude Code 2.1 gives them: ``$ARGUMENTS`` is everything after the
+  primer's name, as typed; ``$ARGUMENTS[0]``/``$0``, ``$ARGUMENTS[1]``/``$1`` … are its
+  words, counted from 0 (shell-style quoting groups words; a missing one is empty).
+  A body with no placeholder at all gets the arguments appended as ``ARGUMENTS: …``.
+- ``@path`` includes a workspace file. ``@$0`` includes the file the first
   argument names; ``@$ARGUMENTS`` includes every argument that names a file in
   the workspace and skips the other words (``src/app.py:42`` counts as
-  ``src/app.py``). ``@`` inside a code span or a fenced block is just text.
+  ``src/app.py``). ``@`` inside a code span or a fenced block is just text. An
+  ``@`` that names no file of the workspace (missing, a folder, an import alias
+  like ``@/components``) is left as written, with a note saying so.
 - ``!`command``` includes the command's output. Arguments inside a command are
   shell-quoted, so they are always data. A command runs only if the permission
   policy allows it: a deny is an error; an "ask" is settled by the primer's own
-  ``Bash(...)`` rules in ``tools`` (as in Claude Code, they pre-approve its
-  commands; a bare ``Bash`` does not), else by the approver, else is an error.
+  ``Bash`` entries in ``tools``/``allowed-tools`` (as in Claude Code, they
+  pre-approve its commands: ``Bash(git diff:*)`` those commands, a bare ``Bash``
+  every command), else by the approver, else is an error.
   A non-zero exit or a timeout is an error: a command that may fail on purpose
   says so itself (``git status 2>/dev/null || echo "(not a git repository)"``).
 
@@ -40,14 +45,16 @@ from pydantic import BaseModel, ConfigDict
 from workbench.engine.config import user_config_path
 from workbench.engine.context.fold import primer_text
 from workbench.engine.context.tokens import TokenCounter
-from workbench.engine.policy.permissions import ApprovalRequest, Approver, PermissionPolicy, PermissionRuleError, Rule
+from workbench.engine.models import resolve_model
+from workbench.engine.policy.permissions import PermissionPolicy, PermissionRuleError, Rule
 from workbench.engine.priming.checkpoints import checkpoint_instructions
 from workbench.engine.priming.front_matter import FrontMatterError, list_field, split_front_matter, string_field
-from workbench.engine.priming.syntax import segments, split_arguments, substitute, unparse
+from workbench.engine.priming.syntax import has_placeholder, segments, split_arguments, substitute, unparse
+from workbench.engine.runtime.requests import Approvals
 from workbench.protocol.events import Primed
 from workbench.tools.base import ToolContext, ToolFailure
 from workbench.tools.bash import MAX_TIMEOUT_S, Bash, BashInput
-from workbench.tools.sandbox import resolve_in_workspace, workspace_relative
+from workbench.tools.sandbox import open_file, resolve_in_workspace, workspace_relative
 
 Origin = Literal["project", "claude", "user", "builtin"]
 
@@ -143,14 +150,14 @@ class Primer(BaseModel):
         return list(available) if names is None else [name for name in available if name in names]
 
     def command_rules(self) -> list[Rule]:
-        """The ``Bash(...)`` entries of ``tools``: they pre-approve this primer's commands."""
+        """The ``Bash`` entries of ``tools``: they pre-approve this primer's commands (a bare one, all)."""
         rules = []
         for entry in self.tools or ():
             try:
                 rule = Rule.parse(_modern_bash_rule(entry))
             except PermissionRuleError:
                 continue  # a syntax we cannot read approves nothing; the command is asked about
-            if rule.tool == "Bash" and rule.specifier is not None:
+            if rule.tool == "Bash":
                 rules.append(rule)
         return rules
 
@@ -170,6 +177,7 @@ class ResolvedPrimer(BaseModel):
     tokens: int  # equals what the TokenLedger counts for event()
     includes: list[str] = []  # workspace-relative paths, in order
     commands: list[str] = []  # the commands run, as run
+    notes: list[str] = []  # what was left as written, and why (an @ that names no file)
 
     def event(self) -> Primed:
         return Primed(
@@ -197,12 +205,17 @@ def parse_primer(text: str, *, name: str, path: Path, origin: Origin) -> Primer:
             argument_hint=string_field(data, "argument-hint") or "",
             tools=tools,
             checkpoints=checkpoints,
-            model=string_field(data, "model") or None,
+            model=_model(string_field(data, "model")),
             timeout=_timeout(data.get("timeout")),
             body=body.strip("\n"),
         )
     except FrontMatterError as exc:
         raise PrimerFormatError(f"Primer {name!r} ({path}): {exc}") from None
+
+
+def _model(value: str | None) -> str | None:
+    """A primer's ``model``: an alias (``haiku``) or an id; ``inherit`` or none, the agent's own."""
+    return None if value in (None, "", "inherit") else resolve_model(value)
 
 
 def _arrows_to_commas(value: object) -> object:
@@ -320,18 +333,22 @@ async def resolve(
     counter: TokenCounter,
     budget_left: int | None = None,
     *,
-    approver: Approver | None = None,
+    approver: Approvals | None = None,
     timeout: float | None = None,
     agent_id: str = "",
+    project_approvals: bool = True,
 ) -> ResolvedPrimer:
     """The primer's text for these arguments, with its hash and token count.
 
     ``timeout`` (seconds per command) overrides the primer's own ``timeout``,
-    which overrides :data:`DEFAULT_COMMAND_TIMEOUT_S`. Raises a
+    which overrides :data:`DEFAULT_COMMAND_TIMEOUT_S`. Without
+    ``project_approvals`` (an untrusted folder), a project primer's ``tools``
+    approve none of its own commands: each is judged like any other. Raises a
     :class:`PrimerError`, and then nothing was resolved.
     """
     seconds = min(timeout or primer.timeout or DEFAULT_COMMAND_TIMEOUT_S, MAX_TIMEOUT_S)
-    run = _Resolution(primer, arguments, workspace, policy, approver, agent_id, seconds)
+    approves = project_approvals or primer.origin in ("user", "builtin")
+    run = _Resolution(primer, arguments, workspace, policy, approver, agent_id, seconds, approves)
     text = await run.expand()
     if primer.checkpoints:
         text = f"{text.rstrip()}\n\n{checkpoint_instructions(primer.checkpoints)}"
@@ -351,6 +368,7 @@ async def resolve(
         tokens=tokens,
         includes=run.includes,
         commands=run.commands,
+        notes=run.notes,
     )
 
 
@@ -363,11 +381,13 @@ class _Resolution:
         arguments: str,
         workspace: Path,
         policy: PermissionPolicy,
-        approver: Approver | None,
+        approver: Approvals | None,
         agent_id: str,
         timeout: float,
+        self_approving: bool = True,
     ) -> None:
         self.primer = primer
+        self.self_approving = self_approving
         self.arguments = arguments
         self.words = split_arguments(arguments)  # for @$ARGUMENTS
         self.workspace = workspace
@@ -377,6 +397,7 @@ class _Resolution:
         self.timeout = timeout
         self.includes: list[str] = []
         self.commands: list[str] = []
+        self.notes: list[str] = []
 
     async def expand(self) -> str:
         parts = []
@@ -392,8 +413,23 @@ class _Resolution:
                 path = substitute(value, self.arguments)
                 if not path:
                     raise PrimerIncludeError(f"@{value} names no file: no argument was given for it")
-                parts.append(await self.include(path, None, chain))
+                parts.append(await self.include_or_keep(path, chain))
+        if self.arguments.strip() and not has_placeholder(self.primer.body):
+            parts.append(f"\n\nARGUMENTS: {self.arguments.strip()}")
         return "".join(parts)
+
+    async def include_or_keep(self, path: str, chain: list[Path]) -> str:
+        """The file ``@path`` names; when it names none, the text as written and a note."""
+        try:
+            real = self.locate(path, None)
+        except PrimerIncludeError as exc:
+            self.notes.append(f"@{path} was left as text: {str(exc).removeprefix(f'@{path}: ')}")
+            return f"@{path}"
+        if not real.is_file():
+            what = "a folder, not a file" if real.is_dir() else "not a file of the workspace"
+            self.notes.append(f"@{path} was left as text: it is {what}")
+            return f"@{path}"
+        return await self.include(path, None, chain)
 
     # -- @path
 
@@ -407,7 +443,7 @@ class _Resolution:
         if not real.is_file():
             what = "is a folder, not a file" if real.is_dir() else "does not exist"
             raise PrimerIncludeError(f"@{path} {what} (in {self.workspace})")
-        content = await asyncio.to_thread(_read_text, real, path)
+        content = await asyncio.to_thread(_read_text, self.workspace, real, path)
         self.includes.append(self.shown(real))
         if real.suffix.lower() in (".md", ".markdown"):
             content = await self.nested(content, real, [*chain, real])
@@ -473,7 +509,7 @@ class _Resolution:
 
     async def authorise(self, command: str) -> None:
         params = BashInput(command=command, timeout=self.timeout)
-        rules = self.primer.command_rules()
+        rules = self.primer.command_rules() if self.self_approving else []
         # the primer's rules count as allow rules: the user's deny and ask rules still win
         layered = PermissionPolicy(
             mode=self.policy.mode,
@@ -494,27 +530,33 @@ class _Resolution:
                 "or in the permissions settings."
             )
         suggested = self.policy.suggest_rule(_BASH, params)
-        answer = await self.approver(
-            ApprovalRequest(
-                agent_id=f"primer {self.primer.name}" + (f" for {self.agent_id}" if self.agent_id else ""),
-                tool="Bash",
-                input={"command": command},
-                subject=command,
-                suggested_rule=suggested,
-            )
+        answer = await self.approver.approval(
+            self.agent_id or "primary",
+            tool="Bash",
+            input={"command": command},
+            subject=command,
+            preview=f"The primer {self.primer.name} runs this command to build its text.",
+            suggested_rule=suggested,
         )
         if answer.choice == "deny":
             why = f": {answer.reason}" if answer.reason else ""
             raise CommandDenied(f"!`{command}` was denied{why}")
         if answer.choice == "allow_always":
-            self.policy.add_rule("allow", suggested)
+            await self.approver.remember(suggested, "primer")
 
 
-def _read_text(real: Path, shown: str) -> str:
+def _read_text(workspace: Path, real: Path, shown: str) -> str:
+    """The file's text, opened as the file tools open theirs: no symlink swapped in leads outside, no FIFO
+    blocks."""
     try:
-        if real.stat().st_size > MAX_INCLUDE_BYTES:
-            raise PrimerIncludeError(f"@{shown} is larger than {MAX_INCLUDE_BYTES // 1024} KiB; include a smaller file")
-        data = real.read_bytes()
+        with open_file(workspace, str(real)) as opened:
+            if opened.size > MAX_INCLUDE_BYTES:
+                raise PrimerIncludeError(
+                    f"@{shown} is larger than {MAX_INCLUDE_BYTES // 1024} KiB; include a smaller file"
+                )
+            data = opened.read()
+    except ToolFailure as exc:
+        raise PrimerIncludeError(f"@{shown}: {exc}") from None
     except OSError as exc:
         raise PrimerIncludeError(f"@{shown} cannot be read: {exc.strerror}") from None
     if b"\0" in data:

@@ -1,4 +1,7 @@
-"""The body syntax of primers: ``$ARGUMENTS``/``$1``…``$9``, ``@path`` and ``!`command```.
+"""The body syntax of primers: ``$ARGUMENTS``, ``$ARGUMENTS[N]``/``$N``, ``@path`` and ``!`command```.
+
+Arguments are numbered as Claude Code 2.1 numbers them: from 0 (``$0`` is the
+first word, the same as ``$ARGUMENTS[0]``).
 
 Pure text functions; :mod:`workbench.engine.priming.primers` gives the pieces meaning.
 Code spans and fenced blocks are literal text, so ``@decorator`` written as
@@ -17,7 +20,7 @@ _DIRECTIVE = re.compile(
     r"|(?P<code>(?P<ticks>`+)[^\n]*?(?P=ticks))"
     r"|(?<![\w@/\\`])@(?P<path>[^\s`'\"<>()\[\]{},;|]+)"
 )
-_ARGUMENT = re.compile(r"\$(?:ARGUMENTS\b|(?P<n>[1-9])(?!\d))")
+_ARGUMENT = re.compile(r"\$(?:ARGUMENTS\[(?P<index>\d+)\]|ARGUMENTS\b|(?P<n>\d+))")
 
 
 class Segment(NamedTuple):
@@ -56,7 +59,7 @@ def unparse(piece: Segment) -> str:
 
 
 def split_arguments(arguments: str) -> list[str]:
-    """The words ``$1`` … ``$9`` stand for: shell-style, so quotes group words."""
+    """The words ``$0``, ``$1`` … stand for: shell-style, so quotes group words."""
     try:
         return shlex.split(arguments)
     except ValueError:  # an unbalanced quote: plain words are the best reading
@@ -68,10 +71,16 @@ def substitute(text: str, arguments: str, *, quote: bool = False) -> str:
     words = split_arguments(arguments)
 
     def value(found: re.Match[str]) -> str:
-        if found["n"] is None:
+        number = found["index"] or found["n"]
+        if number is None:
             return " ".join(map(shlex.quote, words)) if quote else arguments.strip()
-        index = int(found["n"]) - 1
+        index = int(number)
         word = words[index] if index < len(words) else ""
         return shlex.quote(word) if quote and word else word
 
     return _ARGUMENT.sub(value, text)
+
+
+def has_placeholder(text: str) -> bool:
+    """Whether ``text`` places its arguments itself; if not, they are appended as ``ARGUMENTS: …``."""
+    return _ARGUMENT.search(text) is not None

@@ -17,7 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from workbench.brains.base import Brain
-from workbench.engine.context.fold import fold
+from workbench.engine.context.fold import INTERRUPTED_RESULT, fold
 from workbench.engine.policy.hooks import (
     HookOutcome,
     HookPayload,
@@ -28,7 +28,8 @@ from workbench.engine.policy.hooks import (
     SubagentStopPayload,
     UserPromptSubmitPayload,
 )
-from workbench.engine.policy.permissions import ApprovalRequest, Approver, PermissionPolicy
+from workbench.engine.policy.permissions import PermissionPolicy
+from workbench.engine.runtime.requests import RequestBroker
 from workbench.log.bundle import BundleError
 from workbench.log.session import Session
 from workbench.protocol.brain_io import (
@@ -59,17 +60,17 @@ from workbench.protocol.events import (
     Usage,
     UserMessage,
 )
-from workbench.protocol.signals import ApprovalPending, Retrying, TextStreamed, ThinkingStreamed, ToolInputStreaming
-from workbench.tools.ask_user import ASK_USER, AskUser, AskUserAnswer, AskUserRequest
+from workbench.protocol.signals import Retrying, TextStreamed, ThinkingStreamed, ToolInputStreaming
+from workbench.tools.ask_user import ASK_USER, AskUserAnswer, AskUserRequest
 from workbench.tools.base import Tool, ToolContext, ToolOutput
 from workbench.tools.registry import InvalidToolCall, ToolRegistry
 
 log = logging.getLogger(__name__)
 
+NO_ONE_TO_ASK = "Permission needed, but no one can be asked here (use --yes to allow, or the app to answer)."
 CANCELLED_RESULT = "Cancelled: the user interrupted before this tool call finished."
 MAX_STOP_BLOCKS = 3
 MCP_PREFIX = "mcp__"
-NO_APPROVER = "Permission needed, but no one can be asked here (use --yes to allow, or the app to answer)."
 
 
 class AgentSpec(BaseModel):
@@ -104,7 +105,8 @@ class AgentServices:
     tools: ToolRegistry
     policy: PermissionPolicy
     workspace: Path
-    approver: Approver | None = None
+    # asks a person (approvals, questions) through the log; None: nobody can be asked, calls that ask are denied
+    requests: RequestBroker | None = None
     max_tokens: int = 8192
     thinking: ThinkingConfig = field(default_factory=ThinkingConfig)
     # spawns a delegated child of the given agent and waits for its summary
@@ -112,10 +114,19 @@ class AgentServices:
     # runs before every request: where the budget policy reduces or compacts
     before_request: Callable[[Agent], Awaitable[None]] | None = None
     hooks: HookRunner | None = None
-    ask_user: AskUser | None = None
+    # what an agent's tool definitions cost in every request (recorded in its agent_spawned event)
+    tool_tokens: Callable[[list[dict[str, Any]]], int] = lambda tools: 0
 
 
 TurnEnd = Literal["done", "error", "interrupted"]
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """A message for the agent, waiting in its inbox."""
+
+    text: str
+    prompt_id: str = ""  # the prompt_queued event it delivers, if it was logged as waiting
 
 
 class Agent:
@@ -125,7 +136,7 @@ class Agent:
         self.services = services
         self.session = services.session
         self.state: AgentState = "idle"
-        self.inbox: list[str | Primed] = []
+        self.inbox: list[Prompt | Primed] = []
         self.result = ""
         self.answered = False  # a turn has ended with a reply that called no tool
         self._wake = asyncio.Event()
@@ -136,6 +147,7 @@ class Agent:
         self._interrupting = False  # the turn's cancellation is an interrupt, not the agent's end
         self.closing = False  # the app is shutting down: stop without recording an ending
         self.owes_reply = False  # resumed mid-turn: the log ends on the user's side
+        self.unanswered: list[ToolUseBlock] = []  # resumed mid-call: calls the log shows without a result
         self.started = False
 
     # ---------------------------------------------------------------- commands
@@ -149,9 +161,20 @@ class Agent:
     def busy(self) -> bool:
         return self._turn_task is not None and not self._turn_task.done()
 
-    def send(self, text: str) -> None:
-        """Queue a user message; it is injected at the next step of the loop."""
-        self.inbox.append(text)
+    @property
+    def interrupting(self) -> bool:
+        """An interrupt is on its way to the running turn (it has not stopped yet)."""
+        return self._interrupting
+
+    @property
+    def takes_prompts_now(self) -> bool:
+        """Whether a prompt sent now is logged at once (otherwise it waits, logged as queued)."""
+        return self.state == "idle" and not self.busy and not self.paused
+
+    def send(self, text: str, prompt_id: str = "") -> None:
+        """Queue a user message; it is injected at the next step of the loop. ``prompt_id``: the
+        ``prompt_queued`` event it delivers."""
+        self.inbox.append(Prompt(text, prompt_id))
         self._settled.clear()
         self._wake.set()
 
@@ -209,7 +232,9 @@ class Agent:
         """Record the spawn, the primer if any, and the task as the first user message."""
         spec = self.spec
         recorded = spec.model_dump(exclude={"id", "tools"})
-        await self.append(AgentSpawned(**recorded, tools=[t.name for t in self.tools()]))
+        tools = self.tools()
+        offered = self.services.tool_tokens([t.spec().model_dump() for t in tools])
+        await self.append(AgentSpawned(**recorded, tools=[t.name for t in tools], tools_tokens=offered))
         if primed is not None:
             await self.append(primed)
             self.owes_reply = True
@@ -227,7 +252,7 @@ class Agent:
                     await self.set_state("paused")
                     await self._resumed.wait()
                     continue
-                if not self.inbox and not self.owes_reply:
+                if not self.inbox and not self.owes_reply and not self.unanswered:
                     if self.one_shot and self.answered:
                         break
                     await self.set_state("idle")
@@ -263,9 +288,10 @@ class Agent:
         await self._finish("done", self.result)
         return self.result
 
-    async def finish_unstarted(self) -> None:
-        """Record the ending of an agent cancelled before its loop ever ran."""
+    async def finish_unstarted(self) -> str:
+        """Record the ending of an agent cancelled before its loop ever ran; its result."""
         await self._finish("cancelled", "cancelled by the user")
+        return self.result
 
     async def _finish(self, state: Literal["done", "failed", "cancelled"], result: str) -> None:
         if state != "done":
@@ -287,6 +313,10 @@ class Agent:
                 if not self._resumed.is_set():
                     await self.set_state("paused")
                     await self._resumed.wait()
+                if self.unanswered:  # resumed mid-call: those calls come first
+                    calls, self.unanswered = self.unanswered, []
+                    await self._run_calls(calls, logged=True)
+                    owed = True
                 logged = await self._flush_inbox(queued=not first)
                 if first and not logged and not owed:
                     await self.set_state("idle")
@@ -306,7 +336,7 @@ class Agent:
                     outcome = await self.hook(payload)
                     if outcome.blocked and stop_blocks < MAX_STOP_BLOCKS:
                         stop_blocks += 1
-                        self.inbox.append(f"[Stop hook] {outcome.reason}")
+                        self.inbox.append(Prompt(f"[Stop hook] {outcome.reason}"))
                         continue
                     self.result = text_of(reply.content)
                     self.answered = True
@@ -332,7 +362,7 @@ class Agent:
                 await self.append(item)
                 logged = True
                 continue
-            outcome = await self.hook(UserPromptSubmitPayload(prompt=item))
+            outcome = await self.hook(UserPromptSubmitPayload(prompt=item.text))
             if outcome.blocked:
                 await self.append(
                     Error(
@@ -341,7 +371,9 @@ class Agent:
                     )
                 )
                 continue
-            await self.append(UserMessage(text=item, queued=queued))
+            await self.append(
+                UserMessage(text=item.text, queued=queued or bool(item.prompt_id), prompt_id=item.prompt_id)
+            )
             if outcome.context:
                 await self.append(Primed(primer="hook:UserPromptSubmit", text=outcome.context))
             logged = True
@@ -422,20 +454,35 @@ class Agent:
         return reply
 
     async def _record_partial(self, text: list[str]) -> None:
-        """What streamed before a failure stays in the log, marked interrupted."""
+        """What streamed before a failure stays in the log, marked interrupted. Not when the session
+        stops: the agent goes on from its last step when it is resumed."""
+        if self.closing:
+            return
         partial = "".join(text)
         content = [TextBlock(text=partial)] if partial.strip() else []
         await self.append(AssistantMessage(content=content, interrupted=True, model=self.spec.model))
 
     # ---------------------------------------------------------------- tools
 
-    async def _run_calls(self, calls: list[ToolUseBlock]) -> None:
+    async def _run_calls(self, calls: list[ToolUseBlock], *, logged: bool = False) -> None:
+        """Authorise and run a reply's calls, recording each result. ``logged``: resumed calls, whose
+        ``tool_call`` events are in the log already; one the log shows authorised had started to run
+        before the stop, and is answered as interrupted, never run again."""
+        logged_calls = (
+            {e.tool_use_id for e in self.session.events_of(self.id) if isinstance(e, ToolCall)} if logged else set()
+        )
         for call in calls:
-            await self.append(ToolCall(tool_use_id=call.id, name=call.name, input=call.input))
+            if call.id not in logged_calls:
+                await self.append(ToolCall(tool_use_id=call.id, name=call.name, input=call.input))
         answered: set[str] = set()
+        started = self._started_calls(calls) if logged else set()
         try:
             runnable: list[tuple[ToolUseBlock, Tool[Any], BaseModel]] = []
             for call in calls:
+                if call.id in started:
+                    await self._record_result(call, ToolOutput(content=INTERRUPTED_RESULT, is_error=True))
+                    answered.add(call.id)
+                    continue
                 try:
                     ready = await self._authorise(call)
                 except BundleError:
@@ -453,15 +500,25 @@ class Agent:
                     runnable.append((call, *ready))
             await self.set_state("tool")
             for group in _concurrent_groups(runnable):
-                outputs = await asyncio.gather(*(self._invoke(tool, params) for _, tool, params in group))
+                outputs = await asyncio.gather(*(self._invoke(tool, params, call.id) for call, tool, params in group))
                 for (call, _, _), output in zip(group, outputs):
                     await self._record_result(call, await self._after_tool(call, output))
                     answered.add(call.id)
         except asyncio.CancelledError:
-            for call in calls:
-                if call.id not in answered:
-                    await self._record_result(call, ToolOutput(content=CANCELLED_RESULT, is_error=True))
+            if not self.closing:  # when the session stops, the calls stay open in the log for the resume
+                for call in calls:
+                    if call.id not in answered:
+                        await self._record_result(call, ToolOutput(content=CANCELLED_RESULT, is_error=True))
             raise
+
+    def _started_calls(self, calls: list[ToolUseBlock]) -> set[str]:
+        """Which of these calls the log shows allowed to run (they started before the session stopped)."""
+        ids = {call.id for call in calls}
+        return {
+            e.tool_use_id
+            for e in self.session.events_of(self.id)
+            if isinstance(e, PermissionDecision) and e.tool_use_id in ids and e.decision == "allow"
+        }
 
     async def _after_tool(self, call: ToolUseBlock, output: ToolOutput) -> ToolOutput:
         response = {"content": output.content, "is_error": output.is_error}
@@ -483,14 +540,14 @@ class Agent:
             )
         )
 
-    async def _invoke(self, tool: Tool[Any], params: BaseModel) -> ToolOutput:
-        return await self.services.tools.invoke(tool, params, self._tool_context())
+    async def _invoke(self, tool: Tool[Any], params: BaseModel, tool_use_id: str) -> ToolOutput:
+        return await self.services.tools.invoke(tool, params, self._tool_context(tool_use_id))
 
-    def _tool_context(self) -> ToolContext:
+    def _tool_context(self, tool_use_id: str = "") -> ToolContext:
         delegate = self.services.delegate
         extras: dict[str, Any] = {}
-        if self.services.ask_user is not None:
-            extras[ASK_USER] = self._ask_user
+        if self.services.requests is not None:
+            extras[ASK_USER] = lambda request: self._ask_user(request, tool_use_id)
         return ToolContext(
             workspace=self.services.workspace,
             agent_id=self.id,
@@ -501,14 +558,13 @@ class Agent:
             extras=extras,
         )
 
-    async def _ask_user(self, request: AskUserRequest) -> AskUserAnswer:
+    async def _ask_user(self, request: AskUserRequest, tool_use_id: str) -> AskUserAnswer:
         """The agent waits on a person: its state says so while the question is open."""
-        assert self.services.ask_user is not None
+        assert self.services.requests is not None
         await self.set_state("awaiting_approval", "AskUserQuestion")
-        try:
-            return await self.services.ask_user(request)
-        finally:
-            await self.set_state("tool", "AskUserQuestion")
+        answer = await self.services.requests.question(self.id, request.questions, tool_use_id or None)
+        await self.set_state("tool", "AskUserQuestion")
+        return AskUserAnswer(answers=answer.answers)
 
     async def _authorise(self, call: ToolUseBlock) -> tuple[Tool[Any], BaseModel] | ToolOutput:
         """The tool and its parsed input if it may run; otherwise the result explaining why not."""
@@ -556,35 +612,31 @@ class Agent:
     async def _ask(
         self, call: ToolUseBlock, tool: Tool[Any], params: BaseModel
     ) -> tuple[Tool[Any], BaseModel] | ToolOutput:
-        approver = self.services.approver
+        requests = self.services.requests
         policy = self.services.policy
-        if approver is None:
+        if requests is None:
             await self.append(
                 PermissionDecision(
-                    tool_use_id=call.id, tool=call.name, decision="deny", source="mode", reason=NO_APPROVER
+                    tool_use_id=call.id, tool=call.name, decision="deny", source="mode", reason=NO_ONE_TO_ASK
                 )
             )
-            return ToolOutput(content=f"Permission denied: {NO_APPROVER}", is_error=True)
+            return ToolOutput(content=f"Permission denied: {NO_ONE_TO_ASK}", is_error=True)
         suggested = policy.suggest_rule(tool, params)
         preview = getattr(tool, "preview", None)
-        request = ApprovalRequest(
-            agent_id=self.id,
+        await self.set_state("awaiting_approval", call.name)
+        answer = await requests.approval(
+            self.id,
             tool=call.name,
             input=call.input,
             subject=tool.subject(params),
-            preview=preview(params, self._tool_context()) if preview is not None else None,
+            preview=preview(params, self._tool_context(call.id)) if preview is not None else None,
             suggested_rule=suggested,
+            tool_use_id=call.id,
         )
-        await self.set_state("awaiting_approval", call.name)
-        self.session.bus.publish(ApprovalPending(agent=self.id, tool=call.name, waiting=True))
-        try:
-            answer = await approver(request)
-        finally:
-            self.session.bus.publish(ApprovalPending(agent=self.id, tool=call.name, waiting=False))
         allowed = answer.choice != "deny"
         remember = answer.choice == "allow_always"
         if remember:
-            policy.add_rule("allow", suggested)
+            await requests.remember(suggested, "approval")
         await self.append(
             PermissionDecision(
                 tool_use_id=call.id,
@@ -593,7 +645,7 @@ class Agent:
                 source="user",
                 rule=suggested if remember else None,
                 remember=remember,
-                reason=answer.reason or "",
+                reason=answer.reason,
             )
         )
         await self.set_state("tool", call.name)

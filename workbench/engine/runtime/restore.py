@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from workbench.engine.context.fold import fold
 from workbench.engine.runtime.agent import Agent, AgentServices, AgentSpec
-from workbench.protocol.content import tool_uses
-from workbench.protocol.events import AgentFinished, AgentSpawned, AssistantMessage, Event, Status
+from workbench.engine.views.roster import Roster
+from workbench.protocol.content import ToolUseBlock, tool_uses
+from workbench.protocol.events import (
+    FINAL_STATES,
+    AgentFinished,
+    AgentSpawned,
+    AssistantMessage,
+    Event,
+    Status,
+    ToolResult,
+)
 
 
-def restore_agents(events: list[Event], services: AgentServices) -> list[Agent]:
+def restore_agents(events: list[Event], services: AgentServices, roster: Roster) -> list[Agent]:
+    """``roster``: the session's roster with every event folded in (it knows the prompts still waiting)."""
     agents: dict[str, Agent] = {}
     for event in events:
         if isinstance(event, AgentSpawned):
@@ -20,13 +30,27 @@ def restore_agents(events: list[Event], services: AgentServices) -> list[Agent]:
             agent.answered = not tool_uses(event.content) and not event.interrupted
             agent.result = "".join(b.text for b in event.content if b.type == "text") or agent.result
     for agent in agents.values():
-        if agent.state == "paused":
+        row = roster.get(agent.id)
+        if agent.state == "paused" or (row is not None and row.paused):
             agent.pause()
-        messages = fold(services.session.events_of(agent.id), agent=agent.id).messages
+        if agent.state in FINAL_STATES:
+            continue
+        own = services.session.events_of(agent.id)
+        agent.unanswered = _unanswered_calls(own)
+        for prompt_id, text in (row.queued if row is not None else {}).items():
+            agent.send(text, prompt_id)
+        messages = fold(own, agent=agent.id).messages
         # the log ends on the user's side (a prompt, tool results): the agent owes a reply
-        agent.owes_reply = (
-            bool(messages) and messages[-1]["role"] == "user" and agent.state not in ("done", "failed", "cancelled")
-        )
-        if agent.owes_reply:
+        agent.owes_reply = bool(messages) and messages[-1]["role"] == "user" and not agent.unanswered
+        if agent.owes_reply or agent.unanswered or agent.inbox:
             agent.answered = False
     return list(agents.values())
+
+
+def _unanswered_calls(events: list[Event]) -> list[ToolUseBlock]:
+    """The calls of the agent's last reply that the log shows without a result (it stopped mid-call)."""
+    last = next((e for e in reversed(events) if isinstance(e, AssistantMessage)), None)
+    if last is None or last.interrupted:
+        return []
+    answered = {e.tool_use_id for e in events if isinstance(e, ToolResult) and e.seq > last.seq}
+    return [call for call in tool_uses(last.content) if call.id not in answered]

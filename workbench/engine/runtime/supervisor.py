@@ -93,8 +93,13 @@ class Supervisor:
                 f"Refused: a level-{parent.spec.level if parent else 0} agent cannot spawn; "
                 f"the depth limit is {self.limits.depth}."
             )
-        if parent is not None:
-            running = [c for c in self.children(parent.id) if c.state not in ("done", "failed", "cancelled")]
+        if parent is not None and mode == "delegated":
+            # the limit is for delegation: the user's background agents queue under the concurrency limit
+            running = [
+                c
+                for c in self.children(parent.id)
+                if c.spec.mode == "delegated" and c.state not in ("done", "failed", "cancelled")
+            ]
             if len(running) >= self.limits.children_per_agent:
                 raise SpawnRefused(
                     f"Refused: {parent.spec.name} already runs {len(running)} children "

@@ -4,10 +4,42 @@ from __future__ import annotations
 
 from collections import deque
 from datetime import datetime, timedelta
+from typing import assert_never
 
 from pydantic import BaseModel
 
-from workbench.protocol.events import AgentFinished, AgentSpawned, Event, Status, Usage
+from workbench.protocol.events import (
+    AgentFinished,
+    AgentSpawned,
+    ApprovalDecided,
+    ApprovalRequested,
+    AssistantMessage,
+    ChildResult,
+    Compaction,
+    Delegated,
+    DelegationDecided,
+    DelegationProposed,
+    Error,
+    Event,
+    ModeChanged,
+    OpaqueEvent,
+    PauseChanged,
+    PermissionDecision,
+    Primed,
+    PromptQueued,
+    QuestionAnswered,
+    QuestionAsked,
+    Reduction,
+    Remounted,
+    RuleAdded,
+    SessionRenamed,
+    SessionStarted,
+    Status,
+    ToolCall,
+    ToolResult,
+    Usage,
+    UserMessage,
+)
 
 RATE_WINDOW = timedelta(seconds=10)
 RUNNING = frozenset({"thinking", "tool", "awaiting_approval"})
@@ -34,15 +66,47 @@ class SessionStats:
         self.tokens_out = 0
         self._recent: deque[tuple[datetime, int]] = deque()
 
-    def observe(self, event: Event) -> None:
-        if isinstance(event, AgentSpawned):
-            self.states[event.agent] = "idle"
-        elif isinstance(event, (Status, AgentFinished)):
-            self.states[event.agent] = event.state
-        elif isinstance(event, Usage):
-            self.tokens_in += event.input_tokens + event.cache_read_input_tokens + event.cache_creation_input_tokens
-            self.tokens_out += event.output_tokens
-            self._recent.append((event.ts, event.output_tokens))
+    def apply(self, event: Event) -> bool:
+        match event:
+            case AgentSpawned():
+                self.states[event.agent] = "idle"
+            case Status() | AgentFinished():
+                self.states[event.agent] = event.state
+            case Usage():
+                self.tokens_in += event.input_tokens + event.cache_read_input_tokens + event.cache_creation_input_tokens
+                self.tokens_out += event.output_tokens
+                self._recent.append((event.ts, event.output_tokens))
+            case (
+                SessionStarted()
+                | UserMessage()
+                | AssistantMessage()
+                | ToolCall()
+                | PermissionDecision()
+                | ToolResult()
+                | Compaction()
+                | Reduction()
+                | Primed()
+                | Delegated()
+                | ChildResult()
+                | Error()
+                | Remounted()
+                | PromptQueued()
+                | ModeChanged()
+                | RuleAdded()
+                | ApprovalRequested()
+                | ApprovalDecided()
+                | QuestionAsked()
+                | QuestionAnswered()
+                | DelegationProposed()
+                | DelegationDecided()
+                | PauseChanged()
+                | SessionRenamed()
+                | OpaqueEvent()
+            ):
+                return False
+            case _:
+                assert_never(event)
+        return True
 
     def snapshot(self, now: datetime) -> StatsSnapshot:
         while self._recent and now - self._recent[0][0] > RATE_WINDOW:

@@ -119,41 +119,40 @@ def run_command(args: argparse.Namespace, config: Config) -> int | None:
 
 
 async def import_command(config: Config, paths: list[Path], out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    """Import each transcript the paths name, and give an account of each: kept, skipped and why."""
+    from collections import Counter
+
     from workbench.engine.engine import store_for
     from workbench.log.bundle import BundleError
-    from workbench.log.importers import ImportFormat, detect, discover, import_file
+    from workbench.log.importers import ImportIndex, import_file, sources
 
     store = store_for(config)
-    sources: list[tuple[Path, ImportFormat | None]] = []
-    failed = False
-    for path in paths or [Path.home()]:
-        if path.is_dir():
-            # a home folder holds .claude / .codex; any other folder is searched for files we can tell apart
-            sources += [(s.path, s.format) for s in discover([path])] or [
-                (p, f) for p in sorted(path.rglob("*.jsonl")) if (f := detect(p)) is not None
-            ]
-        elif path.is_file():
-            sources.append((path, None))  # the importer tells its format, or says it cannot
-        else:
-            print(f"workbench: cannot import {path}: {'no such file' if not path.exists() else 'not a file'}", file=err)
-            failed = True
-    if not sources:
-        if not failed:
+    missing = [path for path in paths if not path.exists()]
+    for path in missing:
+        print(f"workbench: cannot import {path}: no such file", file=err)
+    found = sources([path for path in paths if path.exists()] if paths else [Path.home()])
+    for note in found.left_out:
+        print(f"left out {note}", file=out)
+    if not found.found:
+        if not missing:
             print("nothing to import: no Claude Code or Codex transcripts found", file=err)
         return 1
-    imported = 0
-    for source, fmt in sources:
+    index = ImportIndex(store)
+    outcomes: Counter[str] = Counter()
+    for source in found.found:
         try:
-            report = await import_file(store, source, fmt)
+            report = await import_file(store, source.path, source.format, index)
         except (OSError, ValueError, BundleError) as exc:
-            print(f"workbench: cannot import {source}: {exc}", file=err)
+            print(f"workbench: cannot import {source.path}: {exc}", file=err)
+            outcomes["failed"] += 1
             continue
-        imported += report.session_id is not None
+        outcomes[report.outcome] += 1
         print(report, file=out)
         for problem in report.problems:
             print(f"  warning: skipped {problem}", file=err)
-    print(f"{imported} session(s) imported into {store.root}", file=err)
-    return 0 if imported else 1
+    done = ", ".join(f"{n} {what}" for what, n in outcomes.items())
+    print(f"{sum(outcomes.values())} file(s) into {store.root}: {done}", file=err)
+    return 0 if outcomes["new"] + outcomes["updated"] + outcomes["unchanged"] + outcomes["kept"] else 1
 
 
 async def export_command(
@@ -178,7 +177,9 @@ async def export_command(
         out.writelines(chunks)
         return 0
     try:
-        fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # a transcript is as private as its bundle
+        # a transcript is as private as its bundle: an existing file is made private too, before anything is written
+        fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.writelines(chunks)
     except OSError as exc:

@@ -12,44 +12,28 @@ from typing import TextIO
 
 from workbench.engine.brain_factory import choose_brain, credentials_problem, make_brain
 from workbench.engine.config import Config
-from workbench.engine.engine import Workbench, store_for
-from workbench.engine.policy.permissions import ApprovalAnswer, ApprovalRequest
+from workbench.engine.engine import Engine, store_for
 from workbench.frontends.cli.pipes import silence_stdout
+from workbench.frontends.cli.terminal import TerminalApprover, TerminalAsker, TerminalDesk
 from workbench.log.bundle import BundleError
-from workbench.log.transcript import brain_label, describe, one_line, transcript
+from workbench.log.transcript import brain_label, describe, transcript
+from workbench.protocol.commands import Close, Interrupt, Send
 from workbench.protocol.events import AgentFinished, AssistantMessage, Error, Event, ToolCall, ToolResult
 from workbench.protocol.signals import Live, TextStreamed
-from workbench.tools.ask_user import TerminalAsker
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
 
-class TerminalApprover:
-    """Asks on the terminal; with ``--yes`` (or no terminal to ask on) answers by itself."""
+def report_restricted(cwd: Path, err: TextIO) -> None:
+    """Say what of the folder's own configuration a restricted run leaves out, if anything."""
+    from workbench.engine.trust import survey
 
-    def __init__(self, yes: bool, stdin: TextIO, stderr: TextIO) -> None:
-        self.yes = yes
-        self.stdin = stdin
-        self.stderr = stderr
-
-    async def __call__(self, request: ApprovalRequest) -> ApprovalAnswer:
-        if self.yes:
-            return ApprovalAnswer(choice="allow_once")
-        if not self.stdin.isatty():
-            return ApprovalAnswer(choice="deny", reason="no terminal to ask on; run with --yes to allow")
-        if request.preview:
-            print(request.preview, file=self.stderr)
-        prompt = (
-            f"\nAllow {request.tool}({request.subject or one_line(request.input, 60)})? "
-            f"[y] once  [a] always ({request.suggested_rule})  [n] no: "
-        )
-        print(prompt, end="", file=self.stderr, flush=True)
-        reply = (await asyncio.to_thread(self.stdin.readline)).strip().lower()
-        if reply in ("y", "yes"):
-            return ApprovalAnswer(choice="allow_once")
-        if reply in ("a", "always"):
-            return ApprovalAnswer(choice="allow_always")
-        return ApprovalAnswer(choice="deny", reason="denied at the terminal")
+    found = survey(cwd)
+    if not found.needs_decision:
+        return
+    print("[restricted: this folder's own configuration is not applied; --trust applies it]", file=err)
+    for line in found.lines():
+        print(f"  - {line}", file=err)
 
 
 class _Printer:
@@ -99,6 +83,8 @@ async def run_headless(
     """Run the primary on ``prompt``. 0 when it answered; 1 when the turn failed for good (the API
     unreachable, the log unwritable …); 128 + N when signal N stopped it. A warning (an MCP server
     that failed, say) does not fail a run that was answered."""
+    if not config.project_trusted:
+        report_restricted(Path.cwd(), stderr)
     choice = choose_brain(config)
     if (problem := credentials_problem(choice, config)) is not None:
         print(f"workbench: {problem}", file=stderr)  # before any session: a refused run leaves nothing behind
@@ -107,14 +93,7 @@ async def run_headless(
     if choice.offline_reason:
         print(f"[{choice.offline_reason}]", file=stderr)
     try:
-        bench = await Workbench.open(
-            config,
-            Path.cwd(),
-            brain,
-            approver=TerminalApprover(yes, stdin, stderr),
-            ask_user=TerminalAsker(stdin, stderr),
-            offline_reason=choice.offline_reason,
-        )
+        engine = await Engine.open(config, Path.cwd(), brain, offline_reason=choice.offline_reason)
     except (BundleError, OSError) as exc:
         await brain.aclose()
         print(f"workbench: cannot open the bundle store: {exc}", file=stderr)
@@ -123,29 +102,32 @@ async def run_headless(
     def reader_gone() -> None:
         if stdout is sys.stdout:
             silence_stdout()
-        bench.interrupt()  # nobody reads the answer: stop spending on it
+        engine.follow(asyncio.ensure_future(engine.submit(Interrupt())))  # nobody reads the answer: stop
 
-    bench.bus.subscribe(_Printer("primary", stdout, stderr, reader_gone))
+    desk = TerminalDesk(engine.submit, TerminalApprover(yes, stdin, stderr), TerminalAsker(stdin, stderr))
+    engine.subscribe(desk.hear)
+    engine.subscribe(_Printer("primary", stdout, stderr, reader_gone))
     stopped_by: list[signal.Signals] = []
     try:
         with _stopped_by_signals(stopped_by):
-            await bench.start_mcp()
-            if bench.mcp is not None:
-                await bench.mcp.settled()
-            await bench.ask(prompt)
-            await bench.wait_all()
+            await engine.start_mcp()
+            if engine.mcp is not None:
+                await engine.mcp.settled()
+            await engine.submit(Send(text=prompt))
+            await engine.settled()
+            await engine.wait_all()
     except asyncio.CancelledError:
         if not stopped_by:
             raise
     finally:
-        await bench.close()
-    print(f"session {bench.session.id}", file=stderr)
+        await engine.submit(Close())
+    print(f"session {engine.session.id}", file=stderr)
     if stopped_by:
         return 128 + stopped_by[0]
-    if (failure := bench.session.writer.failure) is not None:
+    if (failure := engine.session.writer.failure) is not None:
         print(f"workbench: the session log could not be written: {failure}", file=stderr)
         return 1
-    return 0 if bench.primary.answered else 1
+    return 0 if engine.primary.answered else 1
 
 
 @contextlib.contextmanager
@@ -207,3 +189,23 @@ async def show_bundle(config: Config, session: str, out: TextIO = sys.stdout, er
     for problem in contents.problems:
         print(f"warning: skipped {problem}", file=err)
     return 0
+
+
+def session_to_resume(config: Config, session: str | None, err: TextIO = sys.stderr) -> str | None:
+    """The session ``--resume ID`` names, or (no id, and ``--continue``) the latest one of this folder;
+    None after saying why there is none."""
+    from workbench.log.catalog import list_sessions
+
+    store = store_for(config)
+    try:
+        if session:
+            return store.resolve(session)
+        here = str(Path.cwd())
+        entries = asyncio.run(list_sessions(store))
+    except BundleError as exc:
+        print(f"workbench: {exc}", file=err)
+        return None
+    found = next((entry.meta.id for entry in entries if entry.meta.cwd == here), None)
+    if found is None:
+        print(f"workbench: no session was started in {here} yet; run workbench to start one", file=err)
+    return found

@@ -1,4 +1,4 @@
-"""``workbench primers ls`` and ``workbench primers show NAME [ARGS]``."""
+"""``workbench primers ls`` and ``workbench primers show NAME [ARGS] [--yes]``."""
 
 from __future__ import annotations
 
@@ -10,8 +10,20 @@ from typing import TextIO
 
 from workbench.engine.config import Config
 from workbench.engine.context.tokens import TokenCounter, default_counter
-from workbench.engine.policy.permissions import Approver, PermissionPolicy
+from workbench.engine.policy.permissions import PermissionPolicy
 from workbench.engine.priming.primers import PrimerError, find_primer, primer_catalog, primer_dirs, resolve
+from workbench.engine.runtime.requests import Approvals
+
+YES = "--yes"
+
+
+def take_yes(args: Sequence[str]) -> tuple[bool, list[str]]:
+    """``--yes`` wherever it is among a primer's arguments; after ``--`` every word is an argument."""
+    words = list(args)
+    end = words.index("--") if "--" in words else len(words)
+    yes = YES in words[:end]
+    kept = [w for w in words[:end] if w != YES] + words[end + 1 :]
+    return yes, kept
 
 
 async def list_primers(
@@ -46,7 +58,7 @@ async def show_primer(
     out: TextIO = sys.stdout,
     err: TextIO = sys.stderr,
     *,
-    approver: Approver | None = None,
+    approver: Approvals | None = None,
     counter: TokenCounter | None = None,
     environ: dict[str, str] | None = None,
 ) -> int:
@@ -62,12 +74,21 @@ async def show_primer(
     try:
         primer = find_primer(name, primer_dirs(cwd, environ))
         resolved = await resolve(
-            primer, arguments, cwd, policy, counter or default_counter(), budget_left=config.window, approver=approver
+            primer,
+            arguments,
+            cwd,
+            policy,
+            counter or default_counter(),
+            budget_left=config.window,
+            approver=approver,
+            project_approvals=config.project_trusted,
         )
     except PrimerError as exc:
         print(f"workbench: {exc}", file=err)
         return 1
     print(resolved.text, file=out)
+    for note in resolved.notes:
+        print(f"workbench: note: {note}", file=err)
     print(
         f"\n-- primer {primer.name} ({primer.origin}: {primer.path}) · {resolved.tokens:,} tokens"
         f" · sha256 {resolved.sha256[:12]}",

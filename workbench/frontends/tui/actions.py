@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 Scope = Literal[
     "app",
@@ -26,7 +26,9 @@ Scope = Literal[
     "browser",
     "replay",
     "confirm",
+    "quit",
     "dialog",
+    "trust",
 ]
 
 WHERE: dict[Scope, str] = {
@@ -42,7 +44,9 @@ WHERE: dict[Scope, str] = {
     "browser": "session browser",
     "replay": "replay",
     "confirm": "confirmations",
+    "quit": "quitting with agents at work",
     "dialog": "dialogs",
+    "trust": "folder trust",
 }
 
 
@@ -96,7 +100,7 @@ ACTIONS: tuple[Action, ...] = (
     ),
     Action(
         "delegate", "ctrl+t", "delegate", "Hand the prompt to a sub-agent with a fresh context", "main",
-        slash="/delegate", slash_args="<task>",
+        slash="/delegate", slash_args="[--agent NAME] <task>",
     ),
     Action(
         "compact", "ctrl+l", "compact", "Summarise the focused agent's older turns to free context", "main",
@@ -161,6 +165,10 @@ ACTIONS: tuple[Action, ...] = (
     Action("answer", "ctrl+s", "answer", "Send the answers to the agent", "questions", footer=True, palette=False),
     Action("dismiss_questions", "escape", "dismiss", "Leave the questions unanswered", "questions",
            footer=True, palette=False),
+    Action("trust_folder", "t", "trust", "Trust this folder: its hooks, MCP servers and settings apply", "trust",
+           footer=True, palette=False),
+    Action("open_restricted", "r,escape", "restricted", "Open this folder with none of its own configuration",
+           "trust", footer=True, palette=False),
     Action("restart_mcp", "r", "restart", "Restart the highlighted MCP server", "mcp", footer=True, palette=False),
     Action("choose_primer", "enter", "preview / load",
            "Preview the highlighted primer with the arguments; enter again loads that preview", "primers",
@@ -193,12 +201,17 @@ ACTIONS: tuple[Action, ...] = (
            palette=False),
     Action("confirm_yes", "y", "yes", "Go ahead", "confirm", footer=True, palette=False),
     Action("confirm_no", "n,escape", "no", "Leave it as it is", "confirm", footer=True, palette=False),
+    Action("quit_stop", "s", "stop", "Quit; the agents stop where they are and go on when the session is resumed",
+           "quit", footer=True, palette=False),
+    Action("quit_cancel", "c", "cancel agents", "Quit and cancel every agent but the primary", "quit",
+           footer=True, palette=False),
+    Action("quit_stay", "escape", "stay", "Do not quit", "quit", footer=True, palette=False),
 )  # fmt: skip
 
 BY_NAME: dict[str, Action] = {action.name: action for action in ACTIONS}
 
 
-def bindings(scope: Scope) -> list[Binding]:
+def bindings(scope: Scope) -> list[BindingType]:
     """The Textual bindings of one scope, each with its action's name as id."""
     return [
         Binding(

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import gc
 import importlib
+import logging
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +21,7 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 from textual.theme import Theme
+from textual.worker import Worker, WorkerState
 
 from workbench.engine.config import Config, user_config_path
 from workbench.frontends.tui.actions import ACTIONS, bindings, unknown_actions
@@ -28,25 +30,24 @@ from workbench.frontends.tui.locations import theme_folders
 from workbench.frontends.tui.messages import EngineFailed, EngineReady, McpChanged
 from workbench.frontends.tui.modal_queue import ModalQueue
 from workbench.frontends.tui.screens.main import MainScreen
-from workbench.frontends.tui.session_start import NewSession, SessionStart
+from workbench.frontends.tui.session_start import Leaving, NewSession, SessionStart, working_agents
 from workbench.frontends.tui.themes import DEFAULT_THEME, load_themes
 from workbench.frontends.tui.user_config import ConfigWriteError, remember_theme
 
 if TYPE_CHECKING:
     from workbench.brains.base import Brain
+    from workbench.engine.client import EngineClient
     from workbench.engine.context.tokens import TokenCounter
-    from workbench.engine.engine import Workbench
-    from workbench.engine.policy.permissions import ApprovalAnswer, ApprovalRequest
-    from workbench.tools.ask_user import AskUserAnswer, AskUserRequest
 
+log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 TUI_FOLDER = Path(__file__).parent
 CLOSE_TIMEOUT_S = 3.0
 # imported in a thread before the engine opens: on the event loop these imports (the tokenizer,
 # pydantic's schemas of every event) would freeze the first screen, keys and all; the brain is
 # made in a thread too
-ENGINE_MODULES = ("workbench.engine.engine", "workbench.engine.context.tokens", "workbench.log.bundle",
-                  "workbench.engine.brain_factory")  # fmt: skip
+ENGINE_MODULES = ("workbench.engine.engine", "workbench.engine.client", "workbench.engine.context.tokens",
+                  "workbench.log.bundle", "workbench.log.secret_rules", "workbench.engine.brain_factory")  # fmt: skip
 
 
 def utc_now() -> datetime:
@@ -97,11 +98,15 @@ class WorkbenchApp(App[None]):
         config_path: Path | None = None,
         theme_dirs: list[Path] | None = None,
         owns_process: bool = False,
+        start: SessionStart | None = None,
+        trust_gate: bool = False,
     ) -> None:
         """``owns_process``: the app is the whole process (not one test among many), and may tune
-        the process-wide garbage collector."""
+        the process-wide garbage collector. ``trust_gate``: ``config`` was read restricted, and the
+        folder's own configuration applies only once trusted (asked on the trust screen)."""
         super().__init__()
         self.config = config
+        self.trust_gate = trust_gate
         self.owns_process = owns_process
         self.script = script
         self.cwd = cwd or Path.cwd()
@@ -115,7 +120,10 @@ class WorkbenchApp(App[None]):
         self.config_path = config_path or user_config_path()
         self.theme_dirs = theme_dirs if theme_dirs is not None else theme_folders()
         self.modals = ModalQueue(self)
-        self.bench: Workbench | None = None
+        self.client: EngineClient | None = None
+        self.first_start = start  # what the app opens first (default: a new session)
+        self.first_open = True
+        self.left: tuple[str, Leaving] | None = None  # the session the app left, and how
         self.engine_failed = False
         self.main_screen = MainScreen(self.clock)
         self._theme_problems: list[tuple[str, str]] = []
@@ -187,34 +195,34 @@ class WorkbenchApp(App[None]):
 
     @work(group="engine", exclusive=True, exit_on_error=False)
     async def open_engine(self, start: SessionStart | None = None) -> None:
-        """Open a new session, or ``start`` (a remount, a resume): the session open now then ends first,
-        and the panes start afresh on a new main screen."""
+        """Open a new session, or ``start`` (a remount, a resume, an attach): the session open now ends
+        first (or is detached from), and the panes start afresh on a new main screen."""
         if start is not None:
             await self._leave_session()
         await asyncio.to_thread(preload_engine)
         from workbench.engine.brain_factory import choose_brain, make_brain
+        from workbench.engine.config import ConfigError
         from workbench.engine.context.tokens import default_counter
-        from workbench.log.bundle import BundleError
+        from workbench.engine.library import BundleError
         from workbench.protocol.brain_io import BrainError
 
+        start = start or self.first_start or NewSession(self.session_id)
         try:
+            if self.trust_gate:
+                from workbench.frontends.tui.trust_gate import settle_trust
+
+                self.config = await settle_trust(self, self.cwd)
+                self.trust_gate = False  # settled for the app's life: a remount here keeps it
             brain, offline_reason = self.brain, self.offline_reason
-            if brain is None:
+            if brain is None and start.needs_brain:
                 choice = choose_brain(self.config)
                 brain = await asyncio.to_thread(make_brain, choice, self.config, self.script)
                 offline_reason = choice.offline_reason
             counter = self.counter or await asyncio.to_thread(default_counter)
-            self.bench = await (start or NewSession(self.session_id)).open(
-                self.config,
-                self.cwd,
-                brain,
-                approver=self.approve,
-                ask_user=self.answer_questions,
-                clock=self.event_clock,
-                counter=counter,
-                offline_reason=offline_reason,
+            self.client = await start.open(
+                self.config, self.cwd, brain, clock=self.event_clock, counter=counter, offline_reason=offline_reason
             )
-        except (BrainError, BundleError, OSError) as exc:
+        except (BrainError, BundleError, OSError, ConfigError) as exc:
             self._engine_failed(str(exc))
             return
         except Exception as exc:  # the app stays up to say what went wrong
@@ -222,11 +230,12 @@ class WorkbenchApp(App[None]):
             return
         # once, when the process has loaded what it keeps: a later session's garbage (the screen
         # it replaced) would never be collected once frozen
-        settle = self.owns_process and start is None
+        settle = self.owns_process and self.first_open
+        self.first_open = False
         if settle:
             settle_collector()
-        self.main_screen.post_message(EngineReady(self.bench))
-        await self.bench.start_mcp()
+        self.main_screen.post_message(EngineReady(self.client))
+        await self.client.start()
         if settle:
             settle_collector()  # and the MCP SDK, when servers are configured
         # the servers' first signals came before the screen listened: it reads them all once
@@ -235,7 +244,7 @@ class WorkbenchApp(App[None]):
     async def _leave_session(self) -> None:
         """Close the session and put a new main screen in place of its own (``App.query`` keeps looking
         in the first main screen: query ``app.main_screen``)."""
-        await self.close_engine()
+        await self.close_engine("detach" if self.client is not None and self.client.detaches else "stop")
         self.engine_failed = False
         while len(self.screen_stack) > 1 and self.screen is not self.main_screen:
             await self.pop_screen()
@@ -245,54 +254,55 @@ class WorkbenchApp(App[None]):
         self.main_screen = MainScreen(self.clock)
         await self.switch_screen(self.main_screen)
 
-    async def approve(self, request: ApprovalRequest) -> ApprovalAnswer:
-        """The engine's approver: a permission prompt, in turn with the other questions."""
-        from workbench.engine.policy.permissions import ApprovalAnswer
-        from workbench.frontends.tui.screens.approval import ApprovalScreen
-
-        closed = ApprovalAnswer(choice="deny", reason="the prompt was closed without an answer")
-        return await self.modals.ask(ApprovalScreen(request, waiting=lambda: self.modals.waiting), closed)
-
-    async def answer_questions(self, request: AskUserRequest) -> AskUserAnswer:
-        """The engine's ask-user callback: the agent's multiple-choice questions."""
-        from workbench.frontends.tui.screens.questions import QuestionsScreen
-        from workbench.tools.ask_user import AskUserAnswer
-
-        return await self.modals.ask(QuestionsScreen(request, waiting=lambda: self.modals.waiting), AskUserAnswer())
-
     def _engine_failed(self, reason: str) -> None:
         self.engine_failed = True
         self.main_screen.post_message(EngineFailed(reason))
 
-    async def close_engine(self) -> None:
-        bench, self.bench = self.bench, None
-        if bench is not None:
-            # interrupting first records what the running turns had streamed, and leaves each
-            # agent idle in the log, so a resumed session starts from a clean state
-            for agent_id in list(bench.supervisor.agents):
-                bench.interrupt(agent_id)
-            await self._until_quiet(bench)
+    async def close_engine(self, how: Leaving = "stop") -> None:
+        """Leave the session: detach from the daemon's, or close this process's (``stop``: agents go on
+        from here when it is resumed; ``cancel``: they are cancelled first)."""
+        client, self.client = self.client, None
         self.modals.close_all()
-        if bench is not None:
+        if client is not None:
+            self.left = (client.info.session_id, "detach" if client.detaches else how)
             # every event was flushed when written; an agent stuck in a tool is left behind
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(bench.close(), CLOSE_TIMEOUT_S)
-
-    async def _until_quiet(self, bench: Workbench) -> None:
-        deadline = asyncio.get_running_loop().time() + CLOSE_TIMEOUT_S
-        while any(agent.busy for agent in bench.supervisor.agents.values()):
-            if asyncio.get_running_loop().time() > deadline:
-                return
-            await asyncio.sleep(0.01)
+                await asyncio.wait_for(client.leave(how), CLOSE_TIMEOUT_S)
 
     # ---------------------------------------------------------------- actions
 
-    def action_quit(self) -> None:
+    async def action_quit(self) -> None:
+        self.run_worker(self._quit(), group="quit", exclusive=True, exit_on_error=False)
+
+    async def _quit(self) -> None:
+        """Quit; with agents at work in this process, ask first whether to stop them (they go on when the
+        session is resumed) or to cancel them."""
+        client = self.client
+        if client is not None and not client.detaches and (working := working_agents(client.view)):
+            from workbench.frontends.tui.screens.quit import QuitScreen
+
+            choice = await self.push_screen_wait(QuitScreen(client.info.session_id, working, self.config.keys))
+            if choice is None:
+                return
+            await self.close_engine(choice)
         self.exit(return_code=1 if self.engine_failed else 0)
 
     async def on_unmount(self) -> None:
-        """However the app ends, the session's agents stop and its bundle is closed."""
-        await self.close_engine()
+        """However the app ends, the session's agents stop (or the daemon keeps them) and its bundle is closed."""
+        await self.close_engine("detach" if self.client is not None and self.client.detaches else "stop")
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A worker that fails says so: no failure is silent (workers do not take the app down with them)."""
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            error = event.worker.error
+            log.error("worker %s failed", event.worker.name, exc_info=error)
+            self.notify(
+                f"{type(error).__name__}: {error}",
+                title=f"Something went wrong ({event.worker.group or event.worker.name})",
+                severity="error",
+                timeout=20,
+                markup=False,
+            )
 
     def action_help(self) -> None:
         from workbench.frontends.tui.screens.help import HelpScreen
@@ -300,8 +310,20 @@ class WorkbenchApp(App[None]):
         self.push_screen(HelpScreen(self.config.keys))
 
 
-def run_app(config: Config, script: Path | None = None) -> int:
-    """Run the app until the user quits; the exit code is 1 when the session could not start."""
-    app = WorkbenchApp(config, script=script, owns_process=True)
+def run_app(
+    config: Config, script: Path | None = None, start: SessionStart | None = None, *, trust_gate: bool = False
+) -> int:
+    """Run the app until the user quits; the exit code is 1 when the session could not start. What was
+    left, and how to come back to it, is said on the terminal."""
+    app = WorkbenchApp(config, script=script, owns_process=True, start=start, trust_gate=trust_gate)
     app.run()
+    if app.left is not None:
+        print(farewell(*app.left))
     return app.return_code or 0
+
+
+def farewell(session_id: str, how: Leaving) -> str:
+    if how == "detach":
+        return f"session {session_id} goes on in the daemon · watch it again: workbench attach {session_id}"
+    stopped = "its agents were cancelled" if how == "cancel" else "its agents stopped where they were"
+    return f"session {session_id}: {stopped} · resume it: workbench --resume {session_id}"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from textual.message import Message
@@ -27,12 +27,11 @@ from workbench.frontends.tui.messages import (
     ToolCallStarted,
 )
 from workbench.protocol.events import AssistantMessage, Event
-from workbench.protocol.signals import ApprovalPending, McpStatusChanged, Retrying, TextStreamed, ToolInputStreaming
+from workbench.protocol.signals import McpStatusChanged, Retrying, TextStreamed, ToolInputStreaming
 from workbench.protocol.signals import ThinkingStreamed as ThinkingSignal
 
 if TYPE_CHECKING:
-    from workbench.engine.context.tokens import BudgetSnapshot
-    from workbench.log.bus import EventBus
+    from workbench.engine.client import EngineClient
 
 FLUSH_S = 0.04
 
@@ -47,29 +46,28 @@ class BusBridge:
     def __init__(
         self,
         targets: Sequence[MessagePump],
-        budget: Callable[[str], BudgetSnapshot],
+        client: EngineClient,
         flush_s: float = FLUSH_S,
         watching: Callable[[str], bool] = lambda agent: True,
     ) -> None:
         """``watching(agent)``: whether the agent's reply is on screen as it streams. The streamed
-        text of the others is only kept (``partial``): with a hundred agents streaming, posting
-        it all to every pane would cost the loop more than anything it shows."""
+        text of the others is not posted: with a hundred agents streaming, posting it all to every
+        pane would cost the loop more than anything it shows (the client keeps it, ``partial``)."""
         self.targets = list(targets)
-        self.budget = budget
+        self.client = client
         self.flush_s = flush_s
         self.watching = watching
         self._text: dict[str, list[str]] = defaultdict(list)
         self._thinking: dict[str, list[str]] = defaultdict(list)
-        # the reply each agent is streaming, as far as it has come
-        self._partial: dict[str, str] = {}
+        self._streamed: dict[str, int] = {}  # how far each agent's current reply has come, in characters
         self._flush_handle: asyncio.TimerHandle | None = None
         self._unsubscribe: Callable[[], None] | None = None
 
-    def attach(self, bus: EventBus, backlog: Iterable[Event]) -> None:
-        """Post the events logged so far, then follow the bus (nothing is missed in between)."""
-        for event in backlog:
+    def attach(self) -> None:
+        """Post the events logged so far, then follow the client (nothing is missed in between)."""
+        for event in list(self.client.events):
             self._logged(event)
-        self._unsubscribe = bus.subscribe(self.receive)
+        self._unsubscribe = self.client.subscribe(self.receive)
 
     def follow(self, target: MessagePump) -> Callable[[], None]:
         """Post to ``target`` too, from now on (a screen that opens later); returns how to stop."""
@@ -83,10 +81,6 @@ class BusBridge:
         if self._flush_handle is not None:
             self._flush_handle.cancel()
             self._flush_handle = None
-
-    def partial(self, agent: str) -> str:
-        """The text of the reply ``agent`` is streaming right now ('' when none)."""
-        return self._partial.get(agent, "")
 
     def receive(self, item: object) -> None:
         if isinstance(item, TextStreamed):
@@ -103,8 +97,6 @@ class BusBridge:
             self._post(lambda: RetryScheduled(item.agent, item.message, item.attempt, item.delay_s))
         elif isinstance(item, McpStatusChanged):
             self._post(lambda: McpChanged(item.server, item.state, item.error))
-        elif isinstance(item, ApprovalPending):
-            pass  # the agent's state (awaiting_approval) is logged; the approver shows the prompt
         elif hasattr(item, "seq"):
             self._logged(item)  # type: ignore[arg-type]
 
@@ -112,10 +104,10 @@ class BusBridge:
         if event.agent:
             self._flush(event.agent)
         if isinstance(event, AssistantMessage):
-            self._partial.pop(event.agent, None)
+            self._streamed.pop(event.agent, None)
         self._post(lambda: EventLogged(event))
         if event.agent and event.kind in _BUDGET_KINDS:
-            budget = self.budget(event.agent)
+            budget = self.client.view.budget(event.agent)
             self._post(lambda: BudgetChanged(budget))
 
     def _schedule_flush(self) -> None:
@@ -134,10 +126,15 @@ class BusBridge:
             self._post(lambda: ThinkingStreamed(agent, text))
         if chunks := self._text.pop(agent, None):
             text = "".join(chunks)
-            start = len(self._partial.get(agent, ""))
-            self._partial[agent] = self._partial.get(agent, "") + text
+            start = self._streamed.get(agent, 0)
+            self._streamed[agent] = start + len(text)
             if watched:
                 self._post(lambda: ReplyStreamed(agent, text, start))
+
+    def resync(self, agent: str) -> None:
+        """The screen starts showing ``agent``: its reply so far is the client's partial text."""
+        self._text.pop(agent, None)
+        self._streamed[agent] = len(self.client.partial(agent))
 
     def _post(self, make: Callable[[], Message]) -> None:
         for target in self.targets:

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 if TYPE_CHECKING:
+    from workbench.engine.client import EngineClient
     from workbench.engine.context.tokens import BudgetSnapshot
-    from workbench.engine.engine import Workbench
     from workbench.protocol.events import Event
 
 
@@ -78,15 +78,15 @@ class BudgetChanged(EngineMessage):
 
 
 class EngineReady(EngineMessage):
-    """The Workbench is open: its session exists and its primary agent runs."""
+    """The session is open (here, or in the daemon): its primary agent runs."""
 
-    def __init__(self, bench: Workbench) -> None:
+    def __init__(self, client: EngineClient) -> None:
         super().__init__()
-        self.bench = bench
+        self.client = client
 
 
 class EngineFailed(EngineMessage):
-    """The Workbench could not be opened; ``reason`` is written for the user."""
+    """The session could not be opened; ``reason`` is written for the user."""
 
     def __init__(self, reason: str) -> None:
         super().__init__()
@@ -97,7 +97,7 @@ class McpChanged(EngineMessage):
     """An MCP server's status changed (``server`` is empty when every server should be looked at again).
 
     The message only says that something changed: the panes read the statuses themselves
-    from ``Workbench.mcp``, so a message that arrives late never shows an older state.
+    from the client, so a message that arrives late never shows an older state.
     """
 
     def __init__(self, server: str = "", state: str = "", error: str = "") -> None:

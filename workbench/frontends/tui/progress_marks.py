@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.content import Content
 
 from workbench.engine.priming.checkpoints import CheckpointState
-from workbench.tools.todo import TodoItem
+from workbench.protocol.interaction import TodoItem
 
 CHECKPOINT_GLYPHS: dict[str, tuple[str, str]] = {
     "done": ("✓", "$success"),

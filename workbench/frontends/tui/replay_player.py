@@ -11,8 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-from workbench.engine.replay import Sleep, replay
-from workbench.log.bus import EventBus
+from workbench.engine.replay import ReplayClient, Sleep, replay
 from workbench.protocol.events import Event
 
 SPEEDS: tuple[float | None, ...] = (1.0, 10.0, None)  # None: as fast as possible
@@ -26,10 +25,11 @@ def speed_label(speed: float | None) -> str:
 
 class ReplayPlayer:
     def __init__(
-        self, events: Sequence[Event], bus: EventBus, *, speed: float | None = 1.0, sleep: Sleep = asyncio.sleep
+        self, events: Sequence[Event], client: ReplayClient, *, speed: float | None = 1.0, sleep: Sleep = asyncio.sleep
     ) -> None:
+        """The events are published to ``client`` (which folds them into its views first)."""
         self.events = list(events)
-        self.bus = bus
+        self.bus = client.bus
         self.speed = speed
         self.sleep = sleep
 

@@ -13,15 +13,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from workbench.engine.context.tokens import default_counter
-from workbench.engine.engine import store_for
+from workbench.engine.engine import SessionInfo, store_for
+from workbench.engine.library import BundleError, BundleStore, brain_label, lock_holder
 from workbench.engine.remount import RemountError, plan_remount
+from workbench.engine.replay import ReplayClient
 from workbench.frontends.tui.actions import BY_NAME, key_of
-from workbench.frontends.tui.replay_accounts import ReplayAccounts
 from workbench.frontends.tui.screens.replay import ReplayScreen
 from workbench.frontends.tui.screens.session_browser import BrowserChoice, SessionBrowser
 from workbench.frontends.tui.session_start import NewSession, ResumedSession
-from workbench.log.bundle import BundleError, BundleStore
-from workbench.log.session_lock import lock_holder
 
 if TYPE_CHECKING:
     from workbench.frontends.tui.app import WorkbenchApp
@@ -39,7 +38,7 @@ async def browse(screen: MainScreen, session: str = "") -> None:
             app.notify(str(exc), title="Nothing remounted", severity="warning")
             return
     else:
-        current = screen.bench.session.id if screen.bench is not None else None
+        current = screen.client.info.session_id if screen.client is not None else None
         choice = await app.push_screen_wait(SessionBrowser(store, current=current, homes=[Path.home()]))
     if choice is None:
         return
@@ -65,7 +64,7 @@ async def remount(screen: MainScreen, store: BundleStore, choice: BrowserChoice)
         app.notify(str(exc), title="Nothing remounted", severity="error")
         return
     key = key_of(BY_NAME["remount"], app.config.keys)
-    left = f"; {screen.bench.session.id} is kept, {key} lists it" if screen.bench is not None else ""
+    left = f"; {screen.client.info.session_id} is kept, {key} lists it" if screen.client is not None else ""
     app.open_engine(NewSession(remount=plan.event, title=plan.title))
     app.notify(
         f"{plan.source_agent} of {plan.source_session} up to seq {plan.up_to_seq}, "
@@ -91,7 +90,16 @@ async def show(screen: MainScreen, store: BundleStore, session_id: str, read_onl
     app: WorkbenchApp = screen.app  # type: ignore[assignment]
     contents = await store.read(session_id)
     meta = await store.meta(session_id)
-    counter = screen.bench.counter if screen.bench is not None else await asyncio.to_thread(default_counter)
-    thresholds = app.config.thresholds
-    accounts = ReplayAccounts(counter, delegate_at=thresholds.delegate, compact_at=thresholds.auto_compact)
-    await app.push_screen(ReplayScreen(meta, contents.events, accounts, read_only=read_only))
+    counter = screen.client.view.counter if screen.client is not None else await asyncio.to_thread(default_counter)
+    config = app.config
+    info = SessionInfo(
+        session_id=session_id,
+        cwd="",
+        brain=brain_label(meta.brain, meta.model),
+        model=meta.model,
+        window=config.window,
+        delegate_at=config.thresholds.delegate,
+        compact_at=config.thresholds.auto_compact,
+        depth=config.limits.depth,
+    )
+    await app.push_screen(ReplayScreen(ReplayClient(info, counter), contents.events, read_only=read_only))

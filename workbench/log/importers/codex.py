@@ -1,21 +1,27 @@
-"""Import a Codex CLI rollout (``~/.codex/sessions/YYYY/MM/DD/rollout-*.jsonl``) as a new session.
+"""Import a Codex CLI rollout (``~/.codex/sessions/YYYY/MM/DD/rollout-*.jsonl``) as a session.
 
 Each line is ``{timestamp, type, payload}``. What each becomes:
 
 - ``session_meta`` → the session's cwd, and its ``instructions`` start the system prompt;
-  ``turn_context`` → the model of the replies that follow.
-- ``response_item``: a user ``message`` → ``user_message`` (the ``<environment_context>``
-  preamble is left out; ``<user_instructions>`` and developer messages before the first
-  turn join the system prompt); assistant ``message`` text, ``reasoning`` summaries and
-  ``function_call`` / ``custom_tool_call`` / ``local_shell_call`` items of one response →
-  one ``assistant_message`` (thinking unsigned, so it is shown but never sent back) and a
-  ``tool_call`` each; ``*_call_output`` → ``tool_result`` (a non-zero exit code is an error).
-- ``event_msg``: ``token_count`` → ``usage``; ``turn_aborted`` → the turn ends interrupted;
-  the rest repeat response items and are left out.
-- ``compacted`` → a ``compaction`` of everything before it.
+  ``turn_context`` → the model of the replies that follow (the first one names the
+  session's model, wherever it comes).
+- ``response_item``: a user ``message`` → ``user_message`` (``input_image`` parts as image
+  blocks; the ``<environment_context>`` preamble is left out; ``<user_instructions>`` and
+  developer messages before the first turn join the system prompt); assistant ``message``
+  text, ``reasoning`` summaries and ``function_call`` / ``custom_tool_call`` /
+  ``local_shell_call`` items of one response → one ``assistant_message`` (thinking
+  unsigned, so it is shown but never sent back) and a ``tool_call`` each;
+  ``*_call_output`` → ``tool_result`` (text, or a list of content items whose images are
+  kept; a non-zero exit code is an error).
+- ``event_msg``: ``user_message`` → ``user_message`` when no response item holds that
+  prompt (some versions record it only there); ``token_count`` → ``usage``;
+  ``turn_aborted`` → the turn ends interrupted; the rest repeat response items.
+- ``compacted`` → a ``compaction`` of everything before it (its ``message``, or the text
+  of its ``replacement_history``).
 
-Rollouts from before the ``payload`` wrapper (bare items after a first line of metadata)
-import the same way.
+Rollouts from before the ``payload`` wrapper — a first line ``{id, timestamp}`` (with
+``instructions`` only when there were some), then bare items and ``record_type`` state
+lines — import the same way.
 """
 
 from __future__ import annotations
@@ -27,8 +33,26 @@ from typing import Any
 
 from workbench import __version__
 from workbench.log.bundle import BundleStore
-from workbench.log.importers.base import Draft, ImportReport, JsonLine, parse_ts, read_json_lines, write_session
-from workbench.protocol.content import ContentBlock, TextBlock, ThinkingBlock, ToolUseBlock
+from workbench.log.importers.base import (
+    IMPORTED,
+    Draft,
+    ImportIndex,
+    ImportReport,
+    JsonLine,
+    file_time,
+    parse_ts,
+    read_json_lines,
+    save_import,
+)
+from workbench.protocol.content import (
+    ContentBlock,
+    ImageBlock,
+    ImageError,
+    TextBlock,
+    ThinkingBlock,
+    ToolUseBlock,
+    image_block,
+)
 from workbench.protocol.events import (
     AgentSpawned,
     AssistantMessage,
@@ -61,14 +85,12 @@ INSTRUCTIONS = ("<user_instructions>", "# AGENTS.md instructions")
 ENVIRONMENT = "<environment_context>"
 
 
-async def import_codex(store: BundleStore, path: Path) -> ImportReport:
+async def import_codex(store: BundleStore, path: Path, index: ImportIndex | None = None) -> ImportReport:
     lines, problems = await read_json_lines(path)
-    draft = _Converter().run(lines)
-    report = ImportReport(source=path, format="codex", problems=problems, skipped=dict(draft.skipped))
-    if any(isinstance(e, (UserMessage, AssistantMessage)) for e in draft.events):
-        report.session_id = await write_session(store, draft.events)
-        report.events = len(draft.events)
-    return report
+    converter = _Converter(path)
+    draft = converter.run(lines)
+    report = ImportReport(source=path, format="codex", problems=problems)
+    return await save_import(store, draft, report, f"codex:{converter.rollout_id or path.stem}", index)
 
 
 def _unwrap(line: JsonLine) -> tuple[str, dict[str, Any]]:
@@ -86,11 +108,15 @@ def _unwrap(line: JsonLine) -> tuple[str, dict[str, Any]]:
 
 
 class _Converter:
-    def __init__(self) -> None:
-        self.draft = Draft()
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.draft = Draft(file_time(path))
+        self.rollout_id = ""
         self.cwd = ""
         self.model = ""
         self.system: list[str] = []
+        self.title = ""
+        self.prompts: list[str] = []  # prompts recorded since the last reply: the same one may come twice
         self.started = False
         self.first_seq = 0  # the agent's first event after its spawn: where a compaction's range starts
         self.started_at: datetime | None = None
@@ -99,11 +125,14 @@ class _Converter:
         self.tool_names: dict[str, str] = {}
 
     def run(self, lines: list[JsonLine]) -> Draft:
-        for line in lines:
-            kind, payload = _unwrap(line)
+        unwrapped = [_unwrap(line) for line in lines]
+        # the session's model is the first turn's, even when its turn_context comes after the prompt
+        self.model = next((str(p["model"]) for k, p in unwrapped if k == "turn_context" and p.get("model")), "")
+        for line, (kind, payload) in zip(lines, unwrapped):
             ts = parse_ts(line.data.get("timestamp")) or parse_ts(payload.get("timestamp"))
             self.started_at = self.started_at or ts
             if kind == "session_meta":
+                self.rollout_id = self.rollout_id or str(payload.get("id") or "")
                 self.cwd = str(payload.get("cwd") or self.cwd)
                 if isinstance(payload.get("instructions"), str) and payload["instructions"].strip():
                     self.system.append(payload["instructions"].strip())
@@ -120,7 +149,10 @@ class _Converter:
                 self.draft.skip(f"{kind} lines")
         if self.started:
             self._flush()
-            self.draft.add(Status(state="idle", detail="imported"), PRIMARY)
+            self.draft.add(Status(state="idle", detail=IMPORTED), PRIMARY)
+            first = next((e for e in self.draft.events if isinstance(e, UserMessage)), None)
+            title = " ".join(first.text.split())[:80] if first else f"Codex session {self.rollout_id or self.path.stem}"
+            self.draft.events[0] = self.draft.events[0].model_copy(update={"title": title})
         return self.draft
 
     def _start(self, ts: datetime | None) -> None:
@@ -129,7 +161,14 @@ class _Converter:
             return
         self.started = True
         at = self.started_at or ts
-        self.draft.add(SessionStarted(cwd=self.cwd, brain="codex", model=self.model, app_version=__version__), "", at)
+        started = SessionStarted(
+            cwd=self.cwd,
+            brain="codex",
+            model=self.model,
+            app_version=__version__,
+            source=f"codex:{self.rollout_id or self.path.stem}",
+        )
+        self.draft.add(started, "", at)
         spawned = self.draft.add(
             AgentSpawned(name=PRIMARY, system="\n\n".join(self.system), model=self.model), PRIMARY, at
         )
@@ -155,10 +194,10 @@ class _Converter:
             self._flush()
             call_id = str(item.get("call_id", ""))
             content, failed = _output(item.get("output"))
+            images = self._images(item.get("output"))
+            name = self.tool_names.get(call_id, "")
             self.draft.add(
-                ToolResult(
-                    tool_use_id=call_id, name=self.tool_names.get(call_id, ""), content=content, is_error=failed
-                ),
+                ToolResult(tool_use_id=call_id, name=name, content=content, is_error=failed, images=images),
                 PRIMARY,
                 ts,
             )
@@ -168,6 +207,7 @@ class _Converter:
     def _message(self, item: dict[str, Any], ts: datetime | None) -> None:
         role = item.get("role")
         text = _texts(item.get("content"))
+        images = self._images(item.get("content")) if role == "user" else []
         if role == "assistant":
             if text.strip():
                 self._reply(TextBlock(text=text), ts)
@@ -178,17 +218,39 @@ class _Converter:
                 self.system.append(text.strip())
         elif role == "user" and text.lstrip().startswith(ENVIRONMENT):
             self.draft.skip("environment context messages")
-        elif role == "user" and text.strip():
-            self._start(ts)
-            self._flush()
-            self.draft.add(UserMessage(text=text), PRIMARY, ts)
+        elif role == "user" and (text.strip() or images):
+            self._prompt(text, images, ts)
         else:
-            self.draft.skip(f"{role} messages")
+            self.draft.skip(f"{role} messages with no text")
+
+    def _prompt(self, text: str, images: list[ImageBlock], ts: datetime | None) -> None:
+        said = " ".join(text.split())
+        if said in self.prompts:
+            self.draft.skip("prompts recorded twice (as a response item and as an event)")
+            return
+        self._start(ts)
+        self._flush()
+        self.prompts.append(said)
+        self.draft.add(UserMessage(text=text, images=images), PRIMARY, ts)
+
+    def _images(self, content: object) -> list[ImageBlock]:
+        """The ``input_image`` parts of a message or an output (data URLs, as Codex records them)."""
+        images = []
+        for part in content if isinstance(content, list) else []:
+            url = part.get("image_url") if isinstance(part, dict) and part.get("type") == "input_image" else None
+            if url is None:
+                continue
+            try:
+                images.append(image_block(url))
+            except ImageError as exc:
+                self.draft.skip(f"images that could not be carried ({exc})")
+        return images
 
     def _reply(self, block: ContentBlock, ts: datetime | None) -> None:
         self._start(ts)
         self.reply_ts = self.reply_ts or ts
         self.blocks.append(block)
+        self.prompts = []
 
     def _flush(self, interrupted: bool = False) -> None:
         """Record the response being assembled: its items arrive one line each."""
@@ -220,12 +282,20 @@ class _Converter:
         elif kind == "turn_aborted" and self.started:
             self._flush(interrupted=True)
             self.draft.add(Status(state="idle", detail="interrupted"), PRIMARY, ts)
+        elif kind == "user_message" and isinstance(payload.get("message"), str):
+            images = [u for u in payload.get("images") or [] if isinstance(u, str)]
+            parts = [{"type": "input_image", "image_url": u} for u in images]
+            if payload["message"].strip() or parts:
+                self._prompt(payload["message"], self._images(parts), ts)
         else:
-            self.draft.skip(f"{kind} events")
+            self.draft.skip(f"{kind} events (shown by Codex; the response items hold what the model saw)")
 
     def _compacted(self, payload: dict[str, Any], ts: datetime | None) -> None:
         summary = payload.get("message")
-        if not isinstance(summary, str) or not self.started:
+        kept = payload.get("replacement_history")
+        if not (isinstance(summary, str) and summary.strip()) and isinstance(kept, list):
+            summary = "\n\n".join(t for item in kept if isinstance(item, dict) if (t := _texts(item.get("content"))))
+        if not isinstance(summary, str) or not summary.strip() or not self.started:
             self.draft.skip("compactions with no summary")
             return
         self._flush()
@@ -259,7 +329,9 @@ def _call_input(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def _output(output: object) -> tuple[str, bool]:
-    """A call's output text and whether it failed: plain text, or JSON with ``output`` and an exit code."""
+    """A call's output text and whether it failed: plain text, content items, or JSON with an exit code."""
+    if isinstance(output, list):
+        return _texts(output), False
     if isinstance(output, dict):
         content = output.get("content", output.get("output", ""))
         return _texts(content) or json.dumps(output, ensure_ascii=False), output.get("success") is False

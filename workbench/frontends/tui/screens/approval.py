@@ -11,9 +11,10 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
-from workbench.engine.policy.permissions import ApprovalAnswer, ApprovalRequest
 from workbench.frontends.tui.actions import bindings
 from workbench.frontends.tui.widgets.tool_block import arguments_view
+from workbench.protocol.commands import Approve
+from workbench.protocol.events import ApprovalRequested
 
 DIFF_STYLES = (("+++", "bold"), ("---", "bold"), ("@@", "$secondary"), ("+", "$success"), ("-", "$error"))
 
@@ -27,11 +28,11 @@ def diff_view(diff: str) -> Content:
     return Content("\n").join(lines) if lines else Content.styled("(no change)", "$foreground-muted")
 
 
-class ApprovalScreen(ModalScreen[ApprovalAnswer]):
+class ApprovalScreen(ModalScreen[Approve]):
     CSS_PATH = "approval.tcss"
     BINDINGS = bindings("approval")
 
-    def __init__(self, request: ApprovalRequest, waiting: Callable[[], int]) -> None:
+    def __init__(self, request: ApprovalRequested, waiting: Callable[[], int]) -> None:
         super().__init__()
         self.request = request
         self.waiting = waiting
@@ -41,7 +42,7 @@ class ApprovalScreen(ModalScreen[ApprovalAnswer]):
         with Vertical(id="approval"):
             yield Label(
                 Content.assemble(
-                    (request.agent_id, "bold $accent"),
+                    (request.agent, "bold $accent"),
                     " wants to use ",
                     (request.tool, "bold"),
                 ),
@@ -84,10 +85,10 @@ class ApprovalScreen(ModalScreen[ApprovalAnswer]):
         getattr(self, f"action_{message.button.id}")()
 
     def action_allow_once(self) -> None:
-        self.dismiss(ApprovalAnswer(choice="allow_once"))
+        self.dismiss(Approve(request_id=self.request.request_id, choice="allow_once"))
 
     def action_allow_always(self) -> None:
-        self.dismiss(ApprovalAnswer(choice="allow_always"))
+        self.dismiss(Approve(request_id=self.request.request_id, choice="allow_always"))
 
     def action_deny(self) -> None:
-        self.dismiss(ApprovalAnswer(choice="deny", reason="denied in the app"))
+        self.dismiss(Approve(request_id=self.request.request_id, choice="deny", reason="denied in the app"))

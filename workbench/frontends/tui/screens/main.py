@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -14,12 +13,10 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer
+from textual.worker import Worker
 
 from workbench.frontends.tui.actions import BY_NAME, Action, bindings, key_of
-from workbench.frontends.tui.delegation_proposals import DelegationProposals
-from workbench.frontends.tui.delegation_rollup import DelegationRollup
 from workbench.frontends.tui.messages import (
-    BudgetChanged,
     EngineFailed,
     EngineReady,
     EventLogged,
@@ -27,7 +24,7 @@ from workbench.frontends.tui.messages import (
     RetryScheduled,
 )
 from workbench.frontends.tui.notices import Notice, finished_notice, proposal_notice
-from workbench.frontends.tui.slash import parse
+from workbench.frontends.tui.slash import parse, parse_delegate
 from workbench.frontends.tui.widgets.agents_pane import AgentsPane, AgentTree
 from workbench.frontends.tui.widgets.budget_pane import BudgetPane
 from workbench.frontends.tui.widgets.conversation import Conversation
@@ -35,10 +32,42 @@ from workbench.frontends.tui.widgets.log_pane import LogPane, LogTable
 from workbench.frontends.tui.widgets.prompt import PromptArea, PromptBox
 from workbench.frontends.tui.widgets.session_header import McpTally, SessionHeader
 from workbench.frontends.tui.widgets.transcript_blocks import ErrorNote
-from workbench.protocol.events import FINAL_STATES, AgentFinished, ChildResult, Error, Reduction, Status
+from workbench.protocol.commands import (
+    Answer,
+    Approve,
+    Cancel,
+    Command,
+    Compact,
+    HandResult,
+    Interrupt,
+    Orchestrate,
+    Outcome,
+    Pause,
+    Prime,
+    PrimerText,
+    Reduce,
+    Resume,
+    Send,
+    SetMode,
+    Spawn,
+)
+from workbench.protocol.events import (
+    AgentFinished,
+    ApprovalDecided,
+    ApprovalRequested,
+    ChildResult,
+    DelegationDecided,
+    DelegationProposed,
+    Error,
+    ModeChanged,
+    QuestionAnswered,
+    QuestionAsked,
+    Status,
+)
+from workbench.protocol.modes import PermissionMode, next_mode
 
 if TYPE_CHECKING:
-    from workbench.engine.engine import Workbench
+    from workbench.engine.client import EngineClient
     from workbench.frontends.tui.bridge import BusBridge
 
 # the panes in focus order, and what each focuses when the pane-cycling keys reach it
@@ -48,7 +77,7 @@ PANES: tuple[tuple[type[Widget], type[Widget]], ...] = (
     (AgentsPane, AgentTree),
     (LogPane, LogTable),
 )
-MODES = ("default", "acceptEdits", "plan", "bypass")
+MODES: tuple[PermissionMode, ...] = ("default", "acceptEdits", "plan", "bypass")
 BUSY_STATES = frozenset({"queued", "thinking", "tool", "awaiting_approval"})
 # actions that need the engine open (their keys show disabled until it is)
 ENGINE_ACTIONS = frozenset({"background", "delegate", "compact", "prime", "interrupt", "cancel_agent",
@@ -68,10 +97,10 @@ class MainScreen(Screen[None]):
     def __init__(self, clock: Callable[[], datetime]) -> None:
         super().__init__()
         self.clock = clock
-        self.bench: Workbench | None = None
+        self.client: EngineClient | None = None
         self.bridge: BusBridge | None = None
-        self.proposals = DelegationProposals()
         self._finished: list[AgentFinished] = []  # background agents whose end is yet to be announced
+        self._asking: dict[str, Worker[None]] = {}  # request id → the prompt waiting for this person's answer
 
     def _key(self, action: str) -> str:
         """The key that runs an action (the first, when it has several), with the user's overrides."""
@@ -101,18 +130,36 @@ class MainScreen(Screen[None]):
     def _ready(self, message: EngineReady) -> None:
         from workbench.frontends.tui.bridge import BusBridge  # with the engine, after the first screen
 
-        bench = self.bench = message.bench
+        client = self.client = message.client
+        info = client.info
         header = self.query_one(SessionHeader)
-        header.session_id = bench.session.id
-        label, model = bench.brain.label, bench.brain.model
-        header.brain = label if model in label else f"{label} · {model}"
-        header.offline_reason = bench.offline_reason or ""
-        header.mode = bench.policy.mode
+        header.session_id = info.session_id
+        header.brain = info.brain
+        header.offline_reason = info.offline_reason
+        header.mode = client.view.policy.mode
+        header.restricted = info.restricted
         panes = [self.query_one(t) for t in (Conversation, AgentsPane, BudgetPane, LogPane)]
-        self.query_one(BudgetPane).follow_session(bench.stats.snapshot, DelegationRollup(bench.counter.count))
-        self.bridge = BusBridge([*panes, self], budget=bench.budget, watching=lambda agent: agent == self.agent_id)
-        self.bridge.attach(bench.bus, list(bench.events))
+        self.query_one(BudgetPane).follow_session(client.view.stats.snapshot, client.view.kept_out)
+        self.query_one(AgentsPane).follow(client.view)
+        self.bridge = BusBridge([*panes, self], client, watching=lambda agent: agent == self.agent_id)
+        self.bridge.attach()
         self._present(self.agent_id)
+        waiting: list[ApprovalRequested | QuestionAsked] = [*client.view.pending.approvals.values()]
+        for asked in [*waiting, *client.view.pending.questions.values()]:
+            self._ask_person(asked)  # asked before this screen was there (a resumed session, an attach)
+        self._learn_primers()
+
+    @work(group="primers", exit_on_error=False)
+    async def _learn_primers(self) -> None:
+        """The primers' names, for /<name> and the menu; a name a built-in command takes is said once."""
+        from workbench.frontends.tui.slash import clashes
+
+        assert self.client is not None
+        names = list(dict.fromkeys(entry.file.name for entry in await self.client.primer_catalog()))
+        self.query_one(PromptArea).primers = names
+        if taken := clashes(names):
+            shown = ", ".join(f"/prime-{name}" for name in taken)
+            self.notify(f"A built-in command has the same name; run them as {shown}.", title="Primers renamed")
 
     @on(EngineFailed)
     async def _failed(self, message: EngineFailed) -> None:
@@ -136,6 +183,21 @@ class MainScreen(Screen[None]):
                 self.set_timer(FINISHED_BATCH_S, self._announce_finished)
         elif isinstance(event, Error) and event.fatal:
             self.notify(event.message, title=f"{event.agent} failed", severity="error")
+        elif isinstance(event, (ApprovalRequested, QuestionAsked)):
+            self._ask_person(event)
+        elif isinstance(event, (ApprovalDecided, QuestionAnswered)):
+            prompt = self._asking.pop(event.request_id, None)  # answered (maybe on another screen): it goes
+            if prompt is not None:
+                prompt.cancel()
+        elif isinstance(event, ModeChanged):
+            self.query_one(SessionHeader).mode = event.mode
+        elif isinstance(event, DelegationProposed):
+            self._show_proposal()
+            if event.agent == self.agent_id and self.client is not None:
+                budget = self.client.view.budget(event.agent)
+                self._notify(proposal_notice(budget, self._key("accept_delegation")))
+        elif isinstance(event, DelegationDecided):
+            self._show_proposal()
 
     def _announce_finished(self) -> None:
         batch, self._finished = self._finished, []
@@ -143,29 +205,41 @@ class MainScreen(Screen[None]):
             self.app.bell()
         self._notify(finished_notice(batch, self._key("hand_result"), self._key("tasks")))
 
-    @on(BudgetChanged)
-    def _budget_changed(self, message: BudgetChanged) -> None:
-        """Past the delegate threshold, the focused agent is offered to delegate its next sub-task."""
-        budget = message.budget
-        if self.bench is None or not self.bench.delegation_watch.check(budget):
-            return
-        if budget.agent == self.agent_id and self._can_delegate(budget.agent):
-            self.proposals.propose(budget.agent)
-            self._show_proposal()
-            self._notify(proposal_notice(budget, self._key("accept_delegation")))
+    def _ask_person(self, asked: ApprovalRequested | QuestionAsked) -> None:
+        """An agent waits for a person: the prompt joins the queue of modals; its answer is a command.
+        Answered elsewhere first, it is taken away."""
+        if self.client is not None and asked.request_id not in self._asking:
+            if (
+                asked.request_id in self.client.view.pending.approvals
+                or asked.request_id in self.client.view.pending.questions
+            ):
+                self._asking[asked.request_id] = self.run_worker(
+                    self._prompt_person(asked), group="ask", exit_on_error=False
+                )
 
-    def _can_delegate(self, agent_id: str) -> bool:
-        assert self.bench is not None
-        agent = self.bench.supervisor.agents.get(agent_id)
-        return (
-            agent is not None
-            and agent.state not in FINAL_STATES
-            and agent.spec.level < self.bench.supervisor.limits.depth
-        )
+    async def _prompt_person(self, asked: ApprovalRequested | QuestionAsked) -> None:
+        from workbench.frontends.tui.screens.approval import ApprovalScreen
+        from workbench.frontends.tui.screens.questions import QuestionsScreen
+
+        modals = self.app.modals  # type: ignore[attr-defined]
+
+        def waiting() -> int:
+            return int(modals.waiting)
+
+        if isinstance(asked, ApprovalRequested):
+            closed = Approve(
+                request_id=asked.request_id, choice="deny", reason="the prompt was closed without an answer"
+            )
+            command: Command = await modals.ask(ApprovalScreen(asked, waiting=waiting), closed)
+        else:
+            command = await modals.ask(QuestionsScreen(asked, waiting=waiting), Answer(request_id=asked.request_id))
+        if self._asking.pop(asked.request_id, None) is not None:
+            await self._carry_out(command, "", "", "")
 
     def _show_proposal(self) -> None:
-        self.query_one(BudgetPane).show_proposal(self.proposals.latest.get(self.agent_id))
-        self.refresh_bindings()
+        if self.client is not None:
+            self.query_one(BudgetPane).show_proposal(self.client.view.proposals.latest.get(self.agent_id))
+            self.refresh_bindings()
 
     @on(RetryScheduled)
     def _retrying(self, message: RetryScheduled) -> None:
@@ -177,22 +251,25 @@ class MainScreen(Screen[None]):
 
     @on(McpChanged)
     def _mcp_changed(self, message: McpChanged) -> None:
-        mcp = self.bench.mcp if self.bench is not None else None
-        if mcp is None:
+        if self.client is not None:
+            self._read_mcp(message)
+
+    @work(group="mcp-status", exit_on_error=False)
+    async def _read_mcp(self, message: McpChanged) -> None:
+        assert self.client is not None
+        report = await self.client.mcp_report()
+        statuses = report.servers
+        if not statuses and not report.problems:
             return
-        self.query_one(SessionHeader).mcp = McpTally.of((s.state for s in mcp.statuses()), len(mcp.problems))
+        self.query_one(SessionHeader).mcp = McpTally.of((s.state for s in statuses), len(report.problems))
         if message.state == "failed":
             reason = message.error.splitlines()[0] if message.error else "no reason given"
-            self.notify(
-                f"{reason}\nIts tools are unavailable; /mcp shows it and restarts it.",
-                title=f"MCP server {message.server} failed",
-                severity="error",
-                timeout=10,
-            )
+            self.notify(f"{reason}\nIts tools are unavailable; /mcp shows it and restarts it.",
+                        title=f"MCP server {message.server} failed", severity="error", timeout=10)  # fmt: skip
         elif not message.server:  # the servers were just set up: say which cannot even start
-            for problem in mcp.problems:
+            for problem in report.problems:
                 self.notify(problem, title="MCP config not read", severity="error", timeout=12)
-            for status in mcp.statuses():
+            for status in statuses:
                 if status.state == "failed":
                     self.notify(status.error, title=f"MCP server {status.name} not started", severity="error")
 
@@ -203,16 +280,19 @@ class MainScreen(Screen[None]):
 
     def _present(self, agent_id: str) -> None:
         """Point every pane that follows the focused agent at this one."""
-        if self.bench is None:
+        client = self.client
+        if client is None:
             return
-        agent = self.bench.supervisor.agents.get(agent_id)
-        label = agent_id if agent is None else f"{agent_id} · {agent.spec.mode}"
-        partial = self.bridge.partial(agent_id) if self.bridge else ""
-        events = list(self.bench.session.events_of(agent_id))
-        self.query_one(Conversation).post_message(Conversation.Show(agent_id, label, events, partial))
+        client.watch(agent_id)
+        if self.bridge is not None:
+            self.bridge.resync(agent_id)
+        row = client.view.roster.get(agent_id)
+        label = agent_id if row is None else f"{agent_id} · {row.mode}"
+        events = list(client.events_of(agent_id))
+        self.query_one(Conversation).post_message(Conversation.Show(agent_id, label, events, client.partial(agent_id)))
         budget = self.query_one(BudgetPane)
         budget.agent_id = agent_id
-        budget.budget = self.bench.budget(agent_id)
+        budget.budget = client.view.budget(agent_id)
         self.query_one(AgentsPane).shown_agent = agent_id
         self._update_prompt_title()
         self._show_proposal()
@@ -226,13 +306,12 @@ class MainScreen(Screen[None]):
         self.show_agent(message.agent_id)
 
     def _mode(self, agent_id: str) -> str:
-        agent = self.bench.supervisor.agents.get(agent_id) if self.bench else None
-        return agent.spec.mode if agent else ""
+        row = self.client.view.roster.get(agent_id) if self.client else None
+        return row.mode if row else ""
 
     def _state(self, agent_id: str) -> str:
-        if self.bench is None or agent_id not in self.bench.supervisor.agents:
-            return "starting"
-        return self.bench.supervisor.agents[agent_id].state
+        row = self.client.view.roster.get(agent_id) if self.client else None
+        return row.state if row else "starting"
 
     def _update_prompt_title(self) -> None:
         box = self.query_one(PromptBox)
@@ -251,30 +330,41 @@ class MainScreen(Screen[None]):
             self._send(text)
 
     def _engine_or_explain(self, keep: str = "") -> bool:
-        if self.bench is not None:
+        if self.client is not None:
             return True
         self.notify("The session is still starting; try again in a moment.", severity="warning")
         if keep:
             self.query_one(PromptArea).load_text(keep)
         return False
 
+    def _submit(self, command: Command, done: str = "", title: str = "", *, refused_title: str = "") -> None:
+        """Submit a command in a worker: a refusal is told to the user, and so is ``done`` when accepted
+        (``{message}`` and ``{agent}`` in it, and ``{agent}`` in ``title``, are the outcome's)."""
+        self.run_worker(self._carry_out(command, done, title, refused_title), group="commands", exit_on_error=False)
+
+    async def _carry_out(self, command: Command, done: str, title: str, refused_title: str) -> Outcome:
+        assert self.client is not None
+        outcome = await self.client.submit(command)
+        if not outcome.ok:
+            self.notify(outcome.message, title=refused_title or "Not done", severity="warning", markup=False)
+        elif done:
+            text = done.format(message=outcome.message, agent=outcome.agent or "")
+            self.notify(text, title=title.format(agent=outcome.agent or ""), markup=False)
+        return outcome
+
     def _send(self, text: str) -> None:
-        assert self.bench is not None
-        state = self._state(self.agent_id)
-        agent = self.bench.supervisor.agents[self.agent_id]
-        if agent.one_shot and state in FINAL_STATES:
+        row = self.client.view.roster.get(self.agent_id) if self.client else None
+        if row is not None and row.one_shot and row.ended:
             self.notify(
-                f"{self.agent_id} has finished ({state}); ctrl+g goes back to the primary.",
+                f"{self.agent_id} has finished ({row.state}); {self._key('focus_primary')} goes back to the primary.",
                 severity="warning",
             )
             self.query_one(PromptArea).load_text(text)
             return
-        self.bench.send(text, self.agent_id)
-        if self.proposals.decide(self.agent_id, "dismissed"):  # it went on in the same context
-            self._show_proposal()
+        self._submit(Send(agent=self.agent_id, text=text))
 
     def run_slash(self, text: str) -> None:
-        slash = parse(text)
+        slash = parse(text, self.query_one(PromptArea).primers)
         if slash.command is None:
             self.notify(f"No command {slash.word}; type / to see them.", severity="warning")
         elif slash.primer:
@@ -305,7 +395,7 @@ class MainScreen(Screen[None]):
         return self.agent_id
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if self.bench is None:
+        if self.client is None:
             return None if action in ENGINE_ACTIONS else True
         if action == "interrupt":
             return True if self._state(self.agent_id) in BUSY_STATES else None
@@ -313,7 +403,7 @@ class MainScreen(Screen[None]):
             target = self._target()
             return True if target != "primary" or action == "pause_resume" else None
         if action == "accept_delegation":
-            return self.proposals.pending(self.agent_id) is not None  # shown in the footer while one is open
+            return self.client.view.proposals.pending(self.agent_id) is not None  # shown in the footer while open
         return True
 
     def _prompt_or(self, argument: str) -> str:
@@ -325,33 +415,22 @@ class MainScreen(Screen[None]):
             self._spawn("background", task)
 
     def action_delegate(self, task: str = "") -> None:
-        task = self._prompt_or(task)
-        if self._engine_or_explain(task) and self._has_text(task, "the task", "ctrl+t", "/delegate <task>"):
-            self._spawn("delegated", task)
+        asked = parse_delegate(self._prompt_or(task))
+        if asked.error:
+            self.notify(asked.error, severity="warning")
+        elif self._engine_or_explain(asked.task) and self._has_text(
+            asked.task, "the task", "ctrl+t", "/delegate [--agent NAME] <task>"
+        ):
+            self._spawn("delegated", asked.task, asked.agent_type)
 
     def _has_text(self, text: str, what: str, key: str, slash: str) -> bool:
         if not text.strip():
             self.notify(f"Type {what} in the prompt first, then {key} (or {slash}).", severity="warning")
         return bool(text.strip())
 
-    @work(group="spawn", exit_on_error=False)
-    async def _spawn(self, mode: str, task: str) -> None:
-        from workbench.engine.priming.primers import PrimerError
-        from workbench.engine.runtime.supervisor import SpawnRefused
-
-        assert self.bench is not None
-        parent = self.agent_id
-        try:
-            if mode == "background":
-                agent = await self.bench.background(task)
-            else:
-                agent = await self.bench.delegate(task, parent_id=parent)
-        except (SpawnRefused, PrimerError) as exc:
-            self.notify(str(exc), title="No agent started", severity="warning")
-            return
-        self.notify(f"{agent.id} started: {agent.spec.name}", title=f"{mode.capitalize()} agent")
-        if mode == "delegated" and self.proposals.decide(parent, "accepted", child=agent.id):
-            self._show_proposal()
+    def _spawn(self, mode: Literal["background", "delegated"], task: str, agent_type: str | None = None) -> None:
+        command = Spawn(mode=mode, task=task, parent=self.agent_id, agent_type=agent_type)
+        self._submit(command, "{message}", f"{mode.capitalize()} agent", refused_title="No agent started")
 
     def action_orchestrate(self, goal: str = "") -> None:
         goal = self._prompt_or(goal)
@@ -360,28 +439,18 @@ class MainScreen(Screen[None]):
         if not goal.strip():
             self.notify("Say the goal: /orchestrate <goal>.", severity="warning")
             return
-        assert self.bench is not None
         self.show_agent("primary")
-        self.bench.orchestrate(goal)
+        self._submit(Orchestrate(goal=goal))
 
     def action_reduce(self, agent_id: str = "") -> None:
         target = agent_id or self.agent_id
         if self._engine_or_explain() and self._known(target):
-            self._reduce(target)
-
-    @work(group="reduce", exclusive=True, exit_on_error=False)
-    async def _reduce(self, agent_id: str) -> None:
-        assert self.bench is not None
-        reductions = [r for r in await self.bench.reduce(agent_id) if isinstance(r, Reduction)]
-        if not reductions:
-            self.notify(f"{agent_id} holds no superseded or stale tool results.", title="Nothing to reduce")
-            return
-        saved = ", ".join(f"{r.strategy} {r.tokens_before - r.tokens_after:,}" for r in reductions)
-        self.notify(f"{saved} tokens", title=f"Reduced {agent_id}'s context")
+            title = "Reduced {agent}'s context"
+            self._submit(Reduce(agent=target), "{message}", title, refused_title="Nothing to reduce")
 
     def action_accept_delegation(self) -> None:
         """The proposal is taken: the prompt's text becomes the task of a /delegate, sent with enter."""
-        if self.proposals.pending(self.agent_id) is None:
+        if self.client is None or self.client.view.proposals.pending(self.agent_id) is None:
             self.notify(f"No delegation is proposed for {self.agent_id}.")
             return
         prompt = self.query_one(PromptArea)
@@ -391,14 +460,9 @@ class MainScreen(Screen[None]):
 
     def action_compact(self, instructions: str = "") -> None:
         if self._engine_or_explain():
-            self._compact(self.agent_id, instructions)
-
-    @work(group="compact", exclusive=True, exit_on_error=False)
-    async def _compact(self, agent_id: str, instructions: str) -> None:
-        assert self.bench is not None
-        self.notify(f"Summarising {agent_id}'s older turns…", title="Compacting")
-        # the compaction, or the reason there was none, is logged and shows in the conversation
-        await self.bench.compact(agent_id, instructions)
+            self.notify(f"Summarising {self.agent_id}'s older turns…", title="Compacting")
+            # the compaction, or the reason there was none, is logged and shows in the conversation
+            self._submit(Compact(agent=self.agent_id, instructions=instructions))
 
     def action_prime(self) -> None:
         """The primer picker, with the prompt's text as the primer's arguments."""
@@ -407,34 +471,24 @@ class MainScreen(Screen[None]):
 
     @work(group="prime", exit_on_error=False)
     async def _pick_primer(self, agent_id: str, arguments: str) -> None:
-        from workbench.engine.priming.primers import primer_catalog, primer_dirs
         from workbench.frontends.tui.screens.primer_picker import PrimerPicker
 
-        assert self.bench is not None
-        entries = await asyncio.to_thread(primer_catalog, primer_dirs(self.bench.cwd))
+        assert self.client is not None
+        entries = await self.client.primer_catalog()
         keys = self.app.config.keys  # type: ignore[attr-defined]
-        choice = await self.app.push_screen_wait(PrimerPicker(self.bench, entries, agent_id, arguments, keys))
+        choice = await self.app.push_screen_wait(PrimerPicker(self.client, entries, agent_id, arguments, keys))
         if choice is None:
             self.query_one(PromptArea).load_text(arguments)  # nothing loaded: the text goes back
-        else:  # the text previewed is the text injected: it is not resolved again
-            self.bench.apply_primer(choice.resolved, agent_id)
-            self.notify(f"{choice.resolved.tokens:,} tokens into {agent_id}", title=f"Primer {choice.name} loaded")
+            return
+        resolved = choice.resolved  # the text previewed is the text injected: it is not resolved again
+        given = PrimerText(text=resolved.text, sha256=resolved.sha256, tokens=resolved.tokens)
+        command = Prime(agent=agent_id, primer=choice.name, arguments=resolved.arguments, resolved=given)
+        self._submit(command, "{message}", f"Primer {choice.name} loaded")
 
     def prime(self, name: str, arguments: str, agent_id: str | None = None) -> None:
         if self._engine_or_explain():
-            self._prime(name, arguments, agent_id or self.agent_id)
-
-    @work(group="prime", exit_on_error=False)
-    async def _prime(self, name: str, arguments: str, agent_id: str) -> None:
-        from workbench.engine.priming.primers import PrimerError
-
-        assert self.bench is not None
-        try:
-            resolved = await self.bench.prime(name, arguments, agent_id)
-        except PrimerError as exc:
-            self.notify(str(exc), title=f"Primer {name} not loaded", severity="error", timeout=12)
-            return
-        self.notify(f"{resolved.tokens:,} tokens into {agent_id}", title=f"Primer {name} loaded")
+            command = Prime(agent=agent_id or self.agent_id, primer=name, arguments=arguments)
+            self._submit(command, "{message}", f"Primer {name} loaded", refused_title=f"Primer {name} not loaded")
 
     def action_remount(self, session: str = "") -> None:
         """The session browser; ``/remount ID`` continues that session at once."""
@@ -443,81 +497,60 @@ class MainScreen(Screen[None]):
         self.run_worker(browse(self, session), group="remount", exclusive=True, exit_on_error=False)
 
     def action_interrupt(self) -> None:
-        if self.bench is None or not self.bench.interrupt(self.agent_id):
-            self.notify(f"{self.agent_id} is not running: nothing to interrupt.")
+        if self.client is not None:
+            self._submit(Interrupt(agent=self.agent_id))
 
     def action_cancel_agent(self, agent_id: str = "") -> None:
         target = agent_id or self._target()
-        if self.bench is None or not self._known(target):
-            return
-        if target == "primary":
-            self.notify("The primary agent is not cancelled; esc interrupts its turn.", severity="warning")
-        elif self._state(target) in FINAL_STATES:
-            self.notify(f"{target} has already finished.")
-        else:
-            self.bench.cancel(target)
-            self.notify(f"Cancelling {target} and its children.")
+        if self.client is not None and self._known(target):
+            self._submit(Cancel(agent=target), "{message}")
 
     def action_pause_resume(self, agent_id: str = "") -> None:
         target = agent_id or self._target()
-        if self.bench is None or not self._known(target):
+        if self.client is None or not self._known(target):
             return
-        agent = self.bench.agent(target)
-        if agent.state in FINAL_STATES:
-            self.notify(f"{target} has finished; there is nothing to pause.")
-        elif agent.paused:
-            self.bench.resume_agent(target)
-            self.notify(f"{target} resumes.")
+        row = self.client.view.roster.get(target)
+        if row is not None and row.paused:
+            self._submit(Resume(agent=target), f"{target} resumes.")
         else:
-            self.bench.pause(target)
-            self.notify(f"{target} pauses after its current step; ctrl+s resumes it.")
+            resume_key = self._key("pause_resume")
+            self._submit(Pause(agent=target), f"{target} pauses after its current step; {resume_key} resumes it.")
 
     def action_hand_result(self, agent_id: str = "") -> None:
-        if self.bench is None:
+        if self.client is None:
             return
         target = agent_id or self._hand_target()
         if target is None:
             self.notify("No finished background agent is waiting to hand its result over.")
             return
-        if not self._known(target):
-            return
-        if target == "primary" or self._state(target) not in FINAL_STATES:
-            self.notify(f"{target} has no result to hand over yet.", severity="warning")
-            return
-        self._hand_result(target)
+        if self._known(target):
+            self._submit(HandResult(agent=target), "{message}", "Result handed over")
 
     def _hand_target(self) -> str | None:
         """The agent highlighted in the agents pane, or the finished agent shown, or else the
         background agent that finished last and whose result the primary has not had."""
-        assert self.bench is not None
+        assert self.client is not None
         if self.focused is self.query_one(AgentTree) or self.agent_id != "primary":
             return self._target()
-        handed = {e.child for e in self.bench.session.events_of("primary") if isinstance(e, ChildResult)}
-        finished = (e for e in reversed(self.bench.events) if isinstance(e, AgentFinished))
+        handed = {e.child for e in self.client.events_of("primary") if isinstance(e, ChildResult)}
+        finished = (e for e in reversed(self.client.events) if isinstance(e, AgentFinished))
         return next((e.agent for e in finished if e.agent not in handed and self._mode(e.agent) == "background"), None)
 
-    @work(group="hand", exit_on_error=False)
-    async def _hand_result(self, agent_id: str) -> None:
-        assert self.bench is not None
-        await self.bench.hand_result(agent_id)
-        self.notify(f"The primary now has {agent_id}'s result.", title="Result handed over")
-
     def _known(self, agent_id: str) -> bool:
-        if self.bench is not None and agent_id in self.bench.supervisor.agents:
+        if self.client is not None and self.client.view.roster.get(agent_id) is not None:
             return True
         self.notify(f"There is no agent {agent_id!r}.", severity="warning")
         return False
 
     def action_cycle_mode(self, mode: str = "") -> None:
-        if self.bench is None:
+        if self.client is None:
             return
         if not mode:
-            self.query_one(SessionHeader).mode = self.bench.cycle_mode()
+            self._submit(SetMode(mode=next_mode(self.client.view.policy.mode)))  # type: ignore[arg-type]
         elif mode not in MODES:
             self.notify(f"No mode {mode!r}; the modes are {', '.join(MODES)}.", severity="warning")
         else:
-            self.bench.policy.mode = mode  # type: ignore[assignment]
-            self.query_one(SessionHeader).mode = mode
+            self._submit(SetMode(mode=mode))
 
     def action_focus_primary(self) -> None:
         self.show_agent("primary")
@@ -528,12 +561,12 @@ class MainScreen(Screen[None]):
         from workbench.frontends.tui.agent_filters import FILTERS
         from workbench.frontends.tui.screens.tasks import TasksScreen
 
-        if self.bench is None or self.bridge is None or isinstance(self.app.screen, TasksScreen):
+        if self.client is None or self.bridge is None or isinstance(self.app.screen, TasksScreen):
             return
         if state and state not in FILTERS:
             self.notify(f"No state {state!r}; the filters are {', '.join(FILTERS)}.", severity="warning")
             return
-        screen = TasksScreen(self.clock, list(self.bench.events), state or "all")  # type: ignore[arg-type]
+        screen = TasksScreen(self.clock, self.client.view.roster, state or "all")
         unfollow = self.bridge.follow(screen)
 
         def closed(agent_id: str | None) -> None:
@@ -546,9 +579,9 @@ class MainScreen(Screen[None]):
     def action_mcp(self) -> None:
         from workbench.frontends.tui.screens.mcp import McpScreen
 
-        if self.bench is not None and not isinstance(self.app.screen, McpScreen):
+        if self.client is not None and not isinstance(self.app.screen, McpScreen):
             follow = self.bridge.follow if self.bridge is not None else None
-            self.app.push_screen(McpScreen(self.bench, follow, self.app.config.keys))  # type: ignore[attr-defined]
+            self.app.push_screen(McpScreen(self.client, follow, self.app.config.keys))  # type: ignore[attr-defined]
 
     def on_resize(self) -> None:
         self.query_one(BudgetPane).dense = self.size.height < DENSE_BELOW

@@ -1,6 +1,6 @@
 """The MCP servers of the session: each one's status (and why it failed), its tools, and a restart key.
 
-The screen is a view of ``Workbench.mcp``: it re-reads the statuses whenever the
+The screen shows the client's MCP report: it reads it again whenever the
 bus bridge says one changed (``McpChanged``), so it follows a start, a failure or
 a restart live. A server that fails only shows as failed; nothing else stops.
 """
@@ -23,12 +23,11 @@ from textual.widgets.option_list import Option
 from workbench.frontends.tui.actions import BY_NAME, bindings, key_of
 from workbench.frontends.tui.humanize import clip
 from workbench.frontends.tui.messages import McpChanged
+from workbench.protocol.commands import RestartMcp
+from workbench.protocol.mcp import McpReport, McpServerInfo, McpToolInfo
 
 if TYPE_CHECKING:
-    from workbench.engine.engine import Workbench
-    from workbench.tools.mcp.manager import McpManager
-    from workbench.tools.mcp.server import McpServerStatus
-    from workbench.tools.mcp.tool import McpTool
+    from workbench.engine.client import EngineClient
 
 Follow = Callable[[MessagePump], Callable[[], None]]
 
@@ -46,7 +45,7 @@ def state_text(state: str) -> Content:
     return Content.styled(f"{MARKS.get(state, '?')} {state}", STATE_STYLES.get(state, ""))
 
 
-def server_prompt(status: McpServerStatus) -> Content:
+def server_prompt(status: McpServerInfo) -> Content:
     """Two lines in the list: the name and state; the transport and tool count, or why it failed."""
     name = Content.styled(status.name, "bold")
     gap = " " * max(1, SERVER_LIST_WIDTH - 6 - len(status.name) - len(status.state) - 2)
@@ -55,7 +54,7 @@ def server_prompt(status: McpServerStatus) -> Content:
         reason = status.error.splitlines()[0] if status.error else "failed"
         second = Content.styled(clip(reason, SERVER_LIST_WIDTH - 6), "$foreground-muted")
     else:
-        tools = f"{len(status.tools)} tool" + ("" if len(status.tools) == 1 else "s")
+        tools = f"{len(status.tool_names)} tool" + ("" if len(status.tool_names) == 1 else "s")
         detail = f"{status.transport or '?'} · {tools}" if status.state == "ready" else status.transport or ""
         second = Content.styled(detail, "$foreground-muted")
     return Content.assemble(first, "\n", second)
@@ -71,22 +70,13 @@ def source_text(source: str, cwd: Path) -> str:
         return source
 
 
-def launch_text(manager: McpManager, name: str) -> str:
-    """How the server is reached: its command line, or its URL."""
-    config = manager.servers[name].entry.config
-    if config is None:
-        return ""
-    if config.type == "http":
-        return config.url
-    return " ".join([Path(config.command).name if "/" in config.command else config.command, *config.args])
-
-
-def tools_view(status: McpServerStatus, tools: list[McpTool]) -> Content:
+def tools_view(status: McpServerInfo) -> Content:
     """The tools agents are offered, as they see them: ``mcp__server__tool``, kind, what it does."""
+    tools: list[McpToolInfo] = status.tools
     if status.state != "ready":
-        if status.tools:
+        if status.tool_names:
             return Content.styled(
-                f"Its {len(status.tools)} tools are unavailable until it is restarted.", "$foreground-muted"
+                f"Its {len(status.tool_names)} tools are unavailable until it is restarted.", "$foreground-muted"
             )
         return Content.styled("No tools until it is ready.", "$foreground-muted")
     if not tools:
@@ -102,7 +92,7 @@ def tools_view(status: McpServerStatus, tools: list[McpTool]) -> Content:
                 (summary, "$foreground"),
             )
         )
-    left_out = len(status.tools) - len(tools)
+    left_out = len(status.tool_names) - len(tools)
     if left_out > 0:
         lines.append(Content.styled(f"{left_out} more left out: named like another tool", "$warning"))
     return Content("\n").join(lines)
@@ -112,16 +102,15 @@ class McpScreen(ModalScreen[None]):
     CSS_PATH = "mcp.tcss"
     BINDINGS = [*bindings("mcp"), *bindings("dialog")]
 
-    def __init__(self, bench: Workbench, follow: Follow | None = None, overrides: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, client: EngineClient, follow: Follow | None = None, overrides: dict[str, str] | None = None
+    ) -> None:
         super().__init__()
-        self.bench = bench
+        self.client = client
         self.follow = follow
         self.overrides = overrides or {}
+        self.report = McpReport()
         self._unfollow: Callable[[], None] | None = None
-
-    @property
-    def manager(self) -> McpManager | None:
-        return self.bench.mcp
 
     def compose(self) -> ComposeResult:
         with Vertical(id="mcp-dialog"):
@@ -157,16 +146,21 @@ class McpScreen(ModalScreen[None]):
     def _changed(self) -> None:
         self.refresh_servers()
 
+    @work(group="mcp-report", exclusive=True, exit_on_error=False)
+    async def refresh_servers(self) -> None:
+        self.report = await self.client.mcp_report()
+        self._show_servers()
+
     @on(OptionList.OptionHighlighted)
     def _highlighted(self) -> None:
         self._show_detail()
 
     # ---------------------------------------------------------------- what is shown
 
-    def statuses(self) -> list[McpServerStatus]:
-        return self.manager.statuses() if self.manager is not None else []
+    def statuses(self) -> list[McpServerInfo]:
+        return self.report.servers
 
-    def refresh_servers(self) -> None:
+    def _show_servers(self) -> None:
         statuses = self.statuses()
         options = self.query_one(OptionList)
         ids = [option.id for option in options.options]
@@ -188,10 +182,10 @@ class McpScreen(ModalScreen[None]):
         option = options.highlighted_option
         return option.id if option is not None else None
 
-    def _show_summary(self, statuses: list[McpServerStatus]) -> None:
+    def _show_summary(self, statuses: list[McpServerInfo]) -> None:
         summary = self.query_one("#mcp-summary", Label)
         problems = self.query_one("#mcp-problems", Static)
-        config_problems = self.manager.problems if self.manager is not None else []
+        config_problems = self.report.problems
         problems.update(Content.styled("\n".join(config_problems), "$error"))
         problems.display = bool(config_problems)
         self.query_one("#mcp-body").display = bool(statuses)
@@ -209,52 +203,47 @@ class McpScreen(ModalScreen[None]):
 
     def _show_detail(self) -> None:
         name = self.chosen()
-        manager = self.manager
         status = next((s for s in self.statuses() if s.name == name), None)
         server, error = self.query_one("#mcp-server", Static), self.query_one("#mcp-error", Static)
         title, tools = self.query_one("#mcp-tools-title", Label), self.query_one("#mcp-tools", Static)
-        if manager is None or status is None:
+        if status is None:
             for widget in (server, error, title, tools):
                 widget.update("")
             return
-        launch = launch_text(manager, status.name)
+        launch = status.launch
         server.update(
             Content.assemble(
                 (status.name, "bold $accent"), "  ", state_text(status.state), "\n",
                 (status.transport or "misconfigured", "$secondary"),
                 (f"  {launch}" if launch else "", "$foreground"), "\n",
-                ("from ", "$foreground-muted"), (source_text(status.source, self.bench.cwd), "$foreground-muted"),
+                ("from ", "$foreground-muted"), (source_text(status.source, Path(self.client.info.cwd)), "$foreground-muted"),
             )
         )  # fmt: skip
         if status.error:
             label = "Failed: " if status.state == "failed" else "Last call failed: "
             error.update(Content.assemble((label, "bold $error"), (status.error, "$error")))
         error.display = bool(status.error)
-        title.update(Content.styled(f"Tools ({len(status.tools)})", "bold"))
-        tools.update(tools_view(status, manager.tools(status.name)))
+        title.update(Content.styled(f"Tools ({len(status.tool_names)})", "bold"))
+        tools.update(tools_view(status))
 
     # ---------------------------------------------------------------- restart
 
     def action_restart_mcp(self) -> None:
-        name, manager = self.chosen(), self.manager
-        if name is None or manager is None:
+        name = self.chosen()
+        status = next((s for s in self.statuses() if s.name == name), None)
+        if status is None:
             return
-        server = manager.servers[name]
-        if server.entry.config is None:
-            self.notify(
-                f"{name} cannot start until its entry is fixed: {server.entry.problem}",
-                title="Not restarted",
-                severity="warning",
-            )
-        elif server.status.state == "starting":
-            self.notify(f"{name} is already starting.")
+        if status.fixable:
+            self.notify(f"{status.name} cannot start until its entry is fixed: {status.fixable}",
+                        title="Not restarted", severity="warning")  # fmt: skip
+        elif status.state == "starting":
+            self.notify(f"{status.name} is already starting.")
         else:
-            self._restart(name)
+            self._restart(status.name)
 
     @work(group="mcp-restart", exit_on_error=False)
     async def _restart(self, name: str) -> None:
-        assert self.manager is not None
-        status = await self.manager.restart(name)
-        if status.state == "ready":
-            self.notify(f"{len(status.tools)} tools offered again", title=f"{name} restarted")
+        outcome = await self.client.submit(RestartMcp(server=name))
+        if outcome.ok:
+            self.notify(f"{outcome.message} offered again", title=f"{name} restarted")
         # a failure shows in the list, and the main screen tells of it

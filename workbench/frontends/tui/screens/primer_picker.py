@@ -3,7 +3,7 @@
 The primers are listed in lookup order (project, Claude Code commands, the
 user's, built-in), a name shadowed by an earlier folder shown under its own
 folder as overridden. Enter resolves the highlighted primer with the arguments
-(``Workbench.resolve_primer``: files read, commands run, tokens counted) and
+(``EngineClient.preview_primer``: files read, commands run, tokens counted) and
 shows the result; enter again loads that very text — it is not resolved a
 second time. A primer without commands is previewed as soon as it is
 highlighted. Whatever cannot be resolved (broken front matter, a missing
@@ -35,18 +35,17 @@ from workbench.engine.priming.primers import (
     ResolvedPrimer,
     primer_dirs,
 )
-from workbench.engine.priming.syntax import segments
+from workbench.engine.priming.syntax import has_placeholder, segments
 from workbench.frontends.tui.actions import BY_NAME, bindings, key_of
 from workbench.frontends.tui.humanize import clip
 
 if TYPE_CHECKING:
-    from workbench.engine.engine import Workbench
+    from workbench.engine.client import EngineClient
 
 ORIGINS = ("project", "claude", "user", "builtin")
 ORIGIN_NAMES = {"project": "project", "claude": "Claude Code commands", "user": "your primers", "builtin": "built-in"}
 LIST_WIDTH = 44  # the list's widest text (descriptions are clipped to it), as in primer_picker.tcss
 AUTO_PREVIEW_S = 0.2  # a primer without commands is previewed this long after the cursor stops
-_USES_ARGUMENTS = re.compile(r"\$(?:ARGUMENTS\b|[1-9])")
 _FILE_PREFIX = re.compile(r"^Primer '[^']*' \([^)]*\):? ")  # the file is named in the details
 
 PreviewState = Literal["idle", "resolving", "ready", "failed"]
@@ -105,7 +104,7 @@ def argument_placeholder(entry: PrimerEntry) -> str:
         return ""
     if entry.primer.argument_hint:
         return entry.primer.argument_hint
-    return "$ARGUMENTS" if _USES_ARGUMENTS.search(entry.primer.body) else "(this primer uses no arguments)"
+    return "$ARGUMENTS" if has_placeholder(entry.primer.body) else "(arguments are appended as ARGUMENTS: …)"
 
 
 def shadowed_prompt(name: str, by: str) -> Content:
@@ -152,14 +151,14 @@ class PrimerPicker(ModalScreen[PrimerChoice | None]):
 
     def __init__(
         self,
-        bench: Workbench,
+        client: EngineClient,
         entries: list[PrimerEntry],
         agent_id: str,
         arguments: str = "",
         overrides: dict[str, str] | None = None,
     ) -> None:
         super().__init__()
-        self.bench = bench
+        self.client = client
         self.entries = {entry.file.name: entry for entry in entries}
         self.agent_id = agent_id
         self.arguments = arguments
@@ -188,7 +187,7 @@ class PrimerPicker(ModalScreen[PrimerChoice | None]):
 
     def _options(self) -> list[Option | None]:
         """Every folder in lookup order, with its primers; a shadowed file under its folder, disabled."""
-        cwd = self.bench.cwd
+        cwd = Path(self.client.info.cwd)
         width = list_width(self.app.size.width)
         rows: dict[str, list[Option]] = {origin: [] for origin in ORIGINS}
         for entry in self.entries.values():
@@ -206,7 +205,7 @@ class PrimerPicker(ModalScreen[PrimerChoice | None]):
                 (ORIGIN_NAMES[folder.origin].upper(), "bold $primary"), (f"  {where}" if where else "", "$primary 70%")
             )
             options.append(Option(heading, disabled=True))
-            options.extend(sorted(rows[folder.origin], key=lambda option: str(option.prompt)))
+            options.extend(sorted(rows[folder.origin], key=lambda option: str(option.prompt) if option else ""))
         return options
 
     def _keys(self) -> Content:
@@ -267,7 +266,7 @@ class PrimerPicker(ModalScreen[PrimerChoice | None]):
             info.update("")
             self._set_state("idle")
             return
-        info.update(info_view(entry, self.bench.cwd))
+        info.update(info_view(entry, Path(self.client.info.cwd)))
         arguments.placeholder = argument_placeholder(entry)
         if entry.primer is None:
             self.error = entry.error or "This primer cannot be read."
@@ -309,7 +308,7 @@ class PrimerPicker(ModalScreen[PrimerChoice | None]):
     @work(group="primer-preview", exclusive=True, exit_on_error=False)
     async def _resolve(self, name: str, arguments: str) -> None:
         try:
-            resolved = await self.bench.resolve_primer(name, arguments, self.agent_id)
+            resolved = await self.client.preview_primer(name, arguments, self.agent_id)
         except PrimerError as exc:
             if self._previewing == (name, arguments):
                 self.error = str(exc)
@@ -355,7 +354,7 @@ class PrimerPicker(ModalScreen[PrimerChoice | None]):
 
     def _cost(self, resolved: ResolvedPrimer) -> Content:
         """The preview's token cost against what is left of the agent's context."""
-        budget = self.bench.budget(self.agent_id)
+        budget = self.client.view.budget(self.agent_id)
         left = max(budget.window - budget.used, 0)
         share = resolved.tokens / budget.window if budget.window else 0.0
         share_text = "under 0.1%" if 0 < share < 0.001 else f"{share:.1%}"
@@ -365,5 +364,7 @@ class PrimerPicker(ModalScreen[PrimerChoice | None]):
         if resolved.commands:
             ran = len(resolved.commands)
             parts.append(Content.styled(f" · ran {ran} command{'s' if ran > 1 else ''}", "$foreground-muted"))
+        for note in resolved.notes:
+            parts.append(Content.styled(f"\nnote: {note}", "$warning"))
         parts.append(Content.styled(f"\n{enter} loads exactly this text:", "$foreground-muted"))
         return Content.assemble(*parts)

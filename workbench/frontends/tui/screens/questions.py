@@ -12,7 +12,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, SelectionList, Static
 
 from workbench.frontends.tui.actions import bindings
-from workbench.tools.ask_user import AskQuestion, AskUserAnswer, AskUserRequest
+from workbench.protocol.commands import Answer
+from workbench.protocol.events import QuestionAsked
+from workbench.protocol.interaction import AskQuestion
 
 
 def option_label(option_label: str, description: str) -> Content:
@@ -50,18 +52,18 @@ class QuestionBlock(Vertical):
         return [self.question.options[pressed].label] if pressed >= 0 else []
 
 
-class QuestionsScreen(ModalScreen[AskUserAnswer]):
+class QuestionsScreen(ModalScreen[Answer]):
     CSS_PATH = "questions.tcss"
     BINDINGS = bindings("questions")
 
-    def __init__(self, request: AskUserRequest, waiting: Callable[[], int]) -> None:
+    def __init__(self, request: QuestionAsked, waiting: Callable[[], int]) -> None:
         super().__init__()
         self.request = request
         self.waiting = waiting
 
     def compose(self) -> ComposeResult:
         with Vertical(id="questions"):
-            yield Label(Content.assemble((self.request.agent_id, "bold $accent"), " asks"), id="questions-title")
+            yield Label(Content.assemble((self.request.agent, "bold $accent"), " asks"), id="questions-title")
             with VerticalScroll(id="questions-body"):
                 for question in self.request.questions:
                     yield QuestionBlock(question)
@@ -81,8 +83,13 @@ class QuestionsScreen(ModalScreen[AskUserAnswer]):
     @on(Button.Pressed, "#answer")
     def action_answer(self) -> None:
         answers = {block.question.question: block.answer for block in self.query(QuestionBlock)}
-        self.dismiss(AskUserAnswer(answers={question: chosen for question, chosen in answers.items() if chosen}))
+        self.dismiss(
+            Answer(
+                request_id=self.request.request_id,
+                answers={question: chosen for question, chosen in answers.items() if chosen},
+            )
+        )
 
     @on(Button.Pressed, "#dismiss")
     def action_dismiss_questions(self) -> None:
-        self.dismiss(AskUserAnswer())
+        self.dismiss(Answer(request_id=self.request.request_id))

@@ -16,10 +16,9 @@ from textual.content import Content
 from textual.keys import format_key
 from textual.widgets import Static
 
+from workbench.engine.replay import ReplayClient
 from workbench.frontends.tui.actions import bindings
 from workbench.frontends.tui.bridge import BusBridge
-from workbench.frontends.tui.delegation_rollup import DelegationRollup
-from workbench.frontends.tui.replay_accounts import ReplayAccounts
 from workbench.frontends.tui.replay_player import SPEEDS, ReplayPlayer, speed_label
 from workbench.frontends.tui.screens.main import ENGINE_ACTIONS, MainScreen
 from workbench.frontends.tui.widgets.agents_pane import AgentsPane
@@ -28,10 +27,7 @@ from workbench.frontends.tui.widgets.conversation import Conversation
 from workbench.frontends.tui.widgets.log_pane import LogPane
 from workbench.frontends.tui.widgets.prompt import PromptArea, PromptBox
 from workbench.frontends.tui.widgets.session_header import SessionHeader
-from workbench.log.bus import EventBus
-from workbench.log.meta import SessionMeta
-from workbench.log.transcript import brain_label
-from workbench.protocol.events import AgentSpawned, Event
+from workbench.protocol.events import Event
 
 
 class ReplayBar(Static):
@@ -45,38 +41,32 @@ class ReplayScreen(MainScreen):
 
     def __init__(
         self,
-        meta: SessionMeta,
+        client: ReplayClient,
         events: list[Event],
-        accounts: ReplayAccounts,
         *,
         read_only: str = "",
     ) -> None:
         """``read_only`` says why a session is shown rather than replayed (it is then shown at once)."""
         # the panes' clock is the replay's: elapsed times read as they did then
         super().__init__(self._played_until)
-        self.meta = meta
-        self.accounts = accounts
+        self.replay = self.client = client
         self.read_only = read_only
-        self.replay_bus = EventBus()
-        self.player = ReplayPlayer(events, self.replay_bus, speed=None if read_only else SPEEDS[0])
-        self.played: list[Event] = []
+        self.player = ReplayPlayer(events, client, speed=None if read_only else SPEEDS[0])
         self.finished = False
 
     def on_mount(self) -> None:
         self.mount(ReplayBar(id="replay-bar"), after=self.query_one(SessionHeader))
         self.query_one(PromptArea).disabled = True
         header = self.query_one(SessionHeader)
-        header.session_id = self.meta.id
-        header.brain = brain_label(self.meta.brain, self.meta.model)
+        header.session_id = self.replay.info.session_id
+        header.brain = self.replay.info.brain
         panes = [self.query_one(t) for t in (Conversation, AgentsPane, BudgetPane, LogPane)]
-        self.query_one(BudgetPane).follow_session(
-            self.accounts.stats.snapshot, DelegationRollup(self.accounts.counter.count)
-        )
-        # the budgets must have counted an event before the bridge asks for them
-        self.replay_bus.subscribe(self.accounts.observe)
-        self.replay_bus.subscribe(self._played)
-        self.bridge = BusBridge([*panes, self], budget=self.accounts.budget)
-        self.bridge.attach(self.replay_bus, [])
+        view = self.replay.view
+        self.query_one(BudgetPane).follow_session(view.stats.snapshot, view.kept_out)
+        self.query_one(AgentsPane).follow(view)
+        self.replay.subscribe(self._played)
+        self.bridge = BusBridge([*panes, self], self.replay)
+        self.bridge.attach()
         self._present(self.agent_id)
         self._show_progress()
         self.call_after_refresh(self._play)  # once the panes are mounted and laid out
@@ -89,13 +79,13 @@ class ReplayScreen(MainScreen):
         self.refresh_bindings()
 
     def _played_until(self) -> datetime:
-        if self.played:
-            return self.played[-1].ts
-        return self.meta.created or datetime.now(UTC)
+        played = self.replay.played
+        if played:
+            return played[-1].ts
+        return self.player.events[0].ts if self.player.events else datetime.now(UTC)
 
     def _played(self, item: object) -> None:
         if hasattr(item, "seq"):
-            self.played.append(item)  # type: ignore[arg-type]
             self._show_progress()
 
     def _show_progress(self) -> None:
@@ -105,26 +95,29 @@ class ReplayScreen(MainScreen):
             parts = [("READ-ONLY", "bold reverse"), f"  {self.read_only} · {total} events · ",
                      (stop_key, "bold"), " back"]  # fmt: skip
         elif self.finished:
-            parts = [("REPLAY", "bold reverse"), f"  finished · {total} events of {self.meta.id} · ",
+            parts = [("REPLAY", "bold reverse"), f"  finished · {total} events of {self.replay.info.session_id} · ",
                      (stop_key, "bold"), " back"]  # fmt: skip
         else:
-            parts = [("▶ REPLAY", "bold reverse"), f"  {self.meta.id} · {speed_label(self.player.speed)} · "
-                     f"event {len(self.played)} of {total} · ", (speed_key, "bold"), " speed · ",
+            parts = [("▶ REPLAY", "bold reverse"), f"  {self.replay.info.session_id} · {speed_label(self.player.speed)} · "
+                     f"event {len(self.replay.played)} of {total} · ", (speed_key, "bold"), " speed · ",
                      (stop_key, "bold"), " stop"]  # fmt: skip
-        self.query_one(ReplayBar).update(Content.assemble(*parts))
+        self.query_one(ReplayBar).update(Content.assemble(*parts))  # type: ignore[arg-type]
 
     # ---------------------------------------------------------------- what the main screen did with an engine
 
     def _present(self, agent_id: str) -> None:
-        events = [e for e in self.played if e.agent == agent_id]
-        spawned = next((e for e in events if isinstance(e, AgentSpawned)), None)
-        label = agent_id if spawned is None else f"{agent_id} · {spawned.mode}"
+        row = self.replay.view.roster.get(agent_id)
+        label = agent_id if row is None else f"{agent_id} · {row.mode}"
+        events = list(self.replay.events_of(agent_id))
         self.query_one(Conversation).post_message(Conversation.Show(agent_id, label, events))
         budget = self.query_one(BudgetPane)
         budget.agent_id = agent_id
-        budget.budget = self.accounts.budget(agent_id)
+        budget.budget = self.replay.view.budget(agent_id)
         self.query_one(AgentsPane).shown_agent = agent_id
         self._update_prompt_title()
+
+    def _ask_person(self, asked: object) -> None:
+        """What agents asked then is shown in the conversation; nobody is asked again."""
 
     def _update_prompt_title(self) -> None:
         box = self.query_one(PromptBox)

@@ -24,6 +24,19 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Static, TabbedContent, TabPane
 
+from workbench.engine.library import (
+    BundleContents,
+    BundleError,
+    BundleStore,
+    SessionEntry,
+    SessionFilter,
+    SessionHits,
+    SessionLocked,
+    delete,
+    list_sessions,
+    rename,
+    search,
+)
 from workbench.frontends.tui.actions import bindings
 from workbench.frontends.tui.screens.confirm import ConfirmScreen
 from workbench.frontends.tui.screens.rename import RenameScreen
@@ -32,10 +45,6 @@ from workbench.frontends.tui.session_states import state_of
 from workbench.frontends.tui.widgets.import_pane import ImportPane
 from workbench.frontends.tui.widgets.session_preview import SessionPreview
 from workbench.frontends.tui.widgets.session_table import ListedSession, SessionTable
-from workbench.log.bundle import BundleContents, BundleError, BundleStore
-from workbench.log.catalog import SessionEntry, SessionFilter, delete, list_sessions, rename
-from workbench.log.search import SessionHits, search
-from workbench.log.session_lock import SessionLocked
 
 SEARCH_DELAY_S = 0.25  # typing pauses this long before the search runs
 PREVIEW_DELAY_S = 0.05  # the cursor rests this long on a session before its log is read

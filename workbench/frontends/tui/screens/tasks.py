@@ -17,13 +17,13 @@ from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label, Static
 
+from workbench.engine.views.roster import AgentRow, Roster
 from workbench.frontends.tui.actions import BY_NAME, bindings
 from workbench.frontends.tui.agent_filters import FILTERS, StateFilter, filter_counts, matches
-from workbench.frontends.tui.agent_rows import AgentRoster, AgentRow
+from workbench.frontends.tui.agent_glyphs import glyph
 from workbench.frontends.tui.humanize import clip, duration, token_count
 from workbench.frontends.tui.messages import EventLogged
 from workbench.frontends.tui.widgets.agents_pane import STATE_STYLES
-from workbench.protocol.events import Event
 
 # (key, label, width); the last action takes the rest of the table's width
 COLUMNS: tuple[tuple[str, str, int], ...] = (
@@ -61,13 +61,12 @@ class TasksScreen(ModalScreen[str | None]):
 
     state_filter: reactive[StateFilter] = reactive("all", init=False)
 
-    def __init__(self, clock: Callable[[], datetime], backlog: list[Event], state: StateFilter = "all") -> None:
+    def __init__(self, clock: Callable[[], datetime], roster: Roster, state: StateFilter = "all") -> None:
+        """``roster``: the session's, kept up to date by the engine (or the replay)."""
         super().__init__()
         self.set_reactive(TasksScreen.state_filter, state)
         self.clock = clock
-        self.roster = AgentRoster()
-        for event in backlog:
-            self.roster.observe(event)
+        self.roster = roster
         self._last_width = 0
 
     @property
@@ -142,7 +141,7 @@ class TasksScreen(ModalScreen[str | None]):
         style = STATE_STYLES.get(row.state, "")
         last_style = style if row.state in ("failed", "awaiting_approval") else ""
         return [
-            Content.styled(row.glyph, style),
+            Content.styled(glyph(row.state), style),
             Content.styled(row.id, "bold"),
             Content(clip(row.name, 30)),
             Content.styled(row.mode, "$foreground-muted"),
@@ -155,7 +154,7 @@ class TasksScreen(ModalScreen[str | None]):
     def _update_row(self, row: AgentRow) -> None:
         table = self.table
         for (key, *_), cell in zip((*COLUMNS, ("last",)), self._cells(row)):
-            table.update_cell(row.id, key, cell)
+            table.update_cell(row.id, str(key), cell)
 
     def _update_filters(self) -> None:
         counts = filter_counts(row.state for row in self.tasks)
@@ -172,7 +171,7 @@ class TasksScreen(ModalScreen[str | None]):
 
     @on(EventLogged)
     def _logged(self, message: EventLogged) -> None:
-        row = self.roster.observe(message.event)
+        row = self.roster.get(message.event.agent)
         if row is None or row.mode == "foreground":
             return
         listed = row.id in self.table.rows

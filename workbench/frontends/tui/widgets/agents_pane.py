@@ -22,9 +22,10 @@ from textual.reactive import reactive
 from textual.widgets import Static, Tree
 from textual.widgets.tree import NodeID, TreeNode
 
+from workbench.engine.views.roster import AgentRow
 from workbench.frontends.tui.actions import bindings
 from workbench.frontends.tui.agent_filters import StateFilter, matches
-from workbench.frontends.tui.agent_rows import AgentRoster, AgentRow
+from workbench.frontends.tui.agent_glyphs import glyph
 from workbench.frontends.tui.budget_bars import mini_gauge
 from workbench.frontends.tui.humanize import clip, duration, token_count
 from workbench.frontends.tui.messages import BudgetChanged, EventLogged
@@ -36,11 +37,11 @@ from workbench.frontends.tui.progress_marks import (
     todo_tally,
 )
 from workbench.frontends.tui.stylesheet import css_beside
-from workbench.protocol.events import AgentSpawned
-from workbench.tools.todo import TodoItem
+from workbench.protocol.interaction import TodoItem
 
 if TYPE_CHECKING:
     from workbench.engine.context.tokens import BudgetSnapshot
+    from workbench.engine.views.session_view import SessionView
 
 GAUGE_CELLS = 6
 COLUMN_DROP_ORDER = ("level", "tokens", "elapsed", "gauge", "share")
@@ -111,7 +112,7 @@ class AgentsPane(Vertical):
     def __init__(self, clock: Callable[[], datetime], *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.clock = clock
-        self.roster = AgentRoster()
+        self.view: SessionView | None = None
         self.nodes: dict[str, TreeNode[str]] = {}
         self.todo_items: dict[NodeID, TodoItem] = {}
         self.budgets: dict[str, BudgetSnapshot] = {}
@@ -121,7 +122,15 @@ class AgentsPane(Vertical):
 
     @property
     def rows(self) -> dict[str, AgentRow]:
-        return self.roster.rows
+        return self.view.roster.rows if self.view is not None else {}
+
+    def follow(self, view: SessionView) -> None:
+        """Show the agents of this view (the session's, kept up to date by whoever owns it)."""
+        self.view = view
+        self._rebuild_soon()
+
+    def todos(self, agent_id: str) -> list[TodoItem]:
+        return self.view.todos.of(agent_id) if self.view is not None else []
 
     def compose(self) -> ComposeResult:
         yield AgentTree(self)
@@ -132,20 +141,19 @@ class AgentsPane(Vertical):
         self.set_interval(1.0, self._tick)
 
     @property
-    def tree(self) -> AgentTree:
+    def agent_tree(self) -> AgentTree:
         return self.query_one(AgentTree)
 
     # ---------------------------------------------------------------- events
 
     @on(EventLogged)
     def _logged(self, message: EventLogged) -> None:
-        event = message.event
-        row = self.roster.observe(event)
+        row = self.rows.get(message.event.agent)
         if row is None:
             return
-        if self.state_filter != "all":
+        if self.state_filter != "all" or (row.id not in self.nodes and row.parent and row.parent not in self.nodes):
             self._rebuild_soon()
-        elif isinstance(event, AgentSpawned):
+        elif row.id not in self.nodes:
             self._add_node(row)
         else:
             self._sync_todos(row)
@@ -173,7 +181,7 @@ class AgentsPane(Vertical):
         return keep
 
     def _add_node(self, row: AgentRow) -> None:
-        parent = self.nodes.get(row.parent or "") or self.tree.root
+        parent = self.nodes.get(row.parent or "") or self.agent_tree.root
         node = parent.add(row.name, data=row.id, expand=row.id not in self.folded, allow_expand=False)
         parent.allow_expand = True
         self.nodes[row.id] = node
@@ -183,13 +191,14 @@ class AgentsPane(Vertical):
         """The agent's todo items as the first children of its node, replaced when the list changes."""
         node = self.nodes.get(row.id)
         shown = self._todo_nodes.get(row.id, [])
-        if node is None or [self.todo_items[n.id] for n in shown] == row.todos:
+        todos = self.todos(row.id)
+        if node is None or [self.todo_items[n.id] for n in shown] == todos:
             return
         for old in shown:
             del self.todo_items[old.id]
             old.remove()
-        fresh = [node.add("", data=row.id, before=i, allow_expand=False) for i in range(len(row.todos))]
-        self.todo_items.update((n.id, item) for n, item in zip(fresh, row.todos))
+        fresh = [node.add("", data=row.id, before=i, allow_expand=False) for i in range(len(todos))]
+        self.todo_items.update((n.id, item) for n, item in zip(fresh, todos))
         self._todo_nodes[row.id] = fresh
         node.allow_expand = bool(node.children)
 
@@ -208,8 +217,8 @@ class AgentsPane(Vertical):
                 self._sync_todos(self.rows[agent_id])
             self._relabel_all()
         else:
-            cursor = self.tree.cursor_node.data if self.tree.cursor_node is not None else None
-            self.tree.clear()
+            cursor = self.agent_tree.cursor_node.data if self.agent_tree.cursor_node is not None else None
+            self.agent_tree.clear()
             self.nodes, self.todo_items, self._todo_nodes = {}, {}, {}
             for row in self.rows.values():  # in spawn order, so every parent comes before its children
                 if row.id in visible:
@@ -293,7 +302,7 @@ class AgentsPane(Vertical):
         fold = f" +{folded}" if folded else ""
         name = clip(row.name, max(1, name_width - len(fold)))
         return Content.assemble(
-            (row.glyph + " ", STATE_STYLES.get(row.state, "")),
+            (glyph(row.state) + " ", STATE_STYLES.get(row.state, "")),
             (name, name_style),
             (fold, "$accent"),
             " " * (name_width - len(name) - len(fold)),
@@ -323,7 +332,7 @@ class AgentsPane(Vertical):
         self._update_detail()
 
     def _highlighted(self) -> AgentRow | None:
-        node = self.tree.cursor_node
+        node = self.agent_tree.cursor_node
         agent_id = node.data if node is not None and node.data else self.shown_agent
         return self.rows.get(agent_id)
 
@@ -339,21 +348,22 @@ class AgentsPane(Vertical):
             lines.append(Content.assemble(("task ", "$foreground-muted"), clip(row.task, 200)))
         if row.last_action:
             lines.append(Content.assemble(("last ", "$foreground-muted"), clip(row.last_action, 200)))
-        if row.checkpoints:
+        checkpoints = self.view.checkpoints.of(row.id) if self.view is not None else []
+        if checkpoints:
             lines.append(
                 Content.assemble(
                     ("checkpoint ", "$foreground-muted"),
-                    checkpoint_track(row.checkpoints),
+                    checkpoint_track(checkpoints),
                     " ",
-                    (checkpoint_summary(row.checkpoints), "bold"),
+                    (checkpoint_summary(checkpoints), "bold"),
                 )
             )
-        if row.todos:
-            now = current_todo(row.todos)
+        if todos := self.todos(row.id):
+            now = current_todo(todos)
             lines.append(
                 Content.assemble(
                     ("todos ", "$foreground-muted"),
-                    (todo_tally(row.todos), "bold"),
+                    (todo_tally(todos), "bold"),
                     " · " if now else "",
                     todo_line(now) if now else "",
                 )
@@ -373,4 +383,4 @@ class AgentsPane(Vertical):
     def select_agent(self, agent_id: str) -> None:
         """Put the tree's cursor on an agent (when it is shown from elsewhere)."""
         if node := self.nodes.get(agent_id):
-            self.tree.move_cursor(node)
+            self.agent_tree.move_cursor(node)

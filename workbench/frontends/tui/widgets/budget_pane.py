@@ -11,12 +11,13 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.reactive import reactive
 
-from workbench.frontends.tui.delegation_proposals import Proposal
-from workbench.frontends.tui.delegation_rollup import DelegationRollup
+from workbench.engine.views.kept_out import KeptOut
+from workbench.engine.views.proposals import Proposal
 from workbench.frontends.tui.messages import BudgetChanged, EventLogged
 from workbench.frontends.tui.stylesheet import css_beside
 from workbench.frontends.tui.widgets.context_budget import ContextBudget
 from workbench.frontends.tui.widgets.session_strip import SessionStrip, Stats
+from workbench.protocol.events import ChildResult
 
 if TYPE_CHECKING:
     from workbench.engine.context.tokens import BudgetSnapshot
@@ -33,7 +34,7 @@ class BudgetPane(Vertical):
         super().__init__(id=id)
         self.clock = clock
         self.accept_key = accept_key
-        self.rollup: DelegationRollup | None = None
+        self.kept_out: KeptOut | None = None
 
     def compose(self) -> ComposeResult:
         yield ContextBudget(self.accept_key)
@@ -42,9 +43,9 @@ class BudgetPane(Vertical):
     def on_mount(self) -> None:
         self.border_title = "Context"
 
-    def follow_session(self, stats: Stats, rollup: DelegationRollup) -> None:
-        """The engine is open: the session's figures and the delegation rollup can be shown."""
-        self.rollup = rollup
+    def follow_session(self, stats: Stats, kept_out: KeptOut) -> None:
+        """The engine is open: the session's figures and the tokens delegation kept out can be shown."""
+        self.kept_out = kept_out
         self.query_one(SessionStrip).stats = stats
         self.query_one(SessionStrip).changed()
 
@@ -64,8 +65,8 @@ class BudgetPane(Vertical):
         self.query_one(ContextBudget).proposal = proposal
 
     def _show_kept_out(self) -> None:
-        if self.rollup is not None:
-            self.query_one(ContextBudget).kept_out = (self.rollup.of(self.agent_id), self.rollup.session)
+        if self.kept_out is not None:
+            self.query_one(ContextBudget).kept_out = (self.kept_out.of(self.agent_id), self.kept_out.session)
 
     @on(BudgetChanged)
     def _changed(self, message: BudgetChanged) -> None:
@@ -74,6 +75,6 @@ class BudgetPane(Vertical):
 
     @on(EventLogged)
     def _logged(self, message: EventLogged) -> None:
-        if self.rollup is not None and self.rollup.observe(message.event):
+        if isinstance(message.event, ChildResult):  # the owner of the view has folded it in already
             self._show_kept_out()
         self.query_one(SessionStrip).changed()

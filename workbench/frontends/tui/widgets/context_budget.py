@@ -9,8 +9,8 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from workbench.engine.views.proposals import Proposal
 from workbench.frontends.tui.budget_bars import CATEGORY_LABELS, CATEGORY_STYLES, stacked_bar, threshold_row
-from workbench.frontends.tui.delegation_proposals import Proposal
 from workbench.frontends.tui.humanize import token_count
 from workbench.frontends.tui.savings import savings_lines
 

@@ -14,14 +14,15 @@ from textual.content import Content
 from textual.message import Message
 from textual.widget import Widget
 
+from workbench.engine.library import describe, with_images
 from workbench.engine.priming.checkpoints import announced, checkpoints_of
+from workbench.engine.views.todos import TODO_TOOL, todo_list
 from workbench.frontends.tui.humanize import clip
 from workbench.frontends.tui.messages import EventLogged, ReplyStreamed, ThinkingStreamed, ToolCallStarted
 from workbench.frontends.tui.stylesheet import css_beside
 from workbench.frontends.tui.widgets.todo_checklist import TodoChecklist
 from workbench.frontends.tui.widgets.tool_block import ToolBlock
 from workbench.frontends.tui.widgets.transcript_blocks import ErrorNote, Marker, ThinkingBlock, UserTurn, Welcome
-from workbench.log.transcript import describe
 from workbench.protocol.content import ThinkingBlock as ThinkingContent
 from workbench.protocol.content import text_of
 from workbench.protocol.events import (
@@ -41,7 +42,6 @@ from workbench.protocol.events import (
     ToolResult,
     UserMessage,
 )
-from workbench.tools.todo import TodoWrite, todos_of
 
 if TYPE_CHECKING:
     from workbench.frontends.tui.widgets.assistant_reply import AssistantReply
@@ -130,7 +130,7 @@ class Conversation(VerticalScroll, can_focus=True):
     def _blocks_for(self, event: Event) -> list[Widget]:
         """The new blocks an event adds; events about a tool call update its block instead."""
         if isinstance(event, UserMessage):
-            return [UserTurn(event.text)]
+            return [UserTurn(with_images(event.text, event.images))]
         if isinstance(event, AssistantMessage):
             blocks: list[Widget] = [
                 ThinkingBlock(block.thinking) for block in event.content if isinstance(block, ThinkingContent)
@@ -143,7 +143,7 @@ class Conversation(VerticalScroll, can_focus=True):
             if event.interrupted:
                 blocks.append(marker("reply interrupted", "interrupted"))
             return blocks + self._checkpoint_markers(event)
-        if isinstance(event, ToolCall) and event.name == TodoWrite.name:
+        if isinstance(event, ToolCall) and event.name == TODO_TOOL:
             self._todo_calls[event.tool_use_id] = event
             return []
         if isinstance(event, ToolResult) and event.tool_use_id in self._todo_calls:
@@ -205,7 +205,7 @@ class Conversation(VerticalScroll, can_focus=True):
         call = self._todo_calls.pop(result.tool_use_id)
         if result.is_error:
             return [ErrorNote(f"TodoWrite failed: {clip(result.content, 300)}")]
-        todos = todos_of([call, result], result.agent)
+        todos = todo_list(call, result)
         if self._checklist is None:
             self._checklist = TodoChecklist(todos)
             return [self._checklist]
@@ -271,7 +271,7 @@ class Conversation(VerticalScroll, can_focus=True):
 
     @on(ToolCallStarted)
     async def _tool_started(self, message: ToolCallStarted) -> None:
-        if not self._shows(message.agent) or message.tool_use_id in self._tools or message.name == TodoWrite.name:
+        if not self._shows(message.agent) or message.tool_use_id in self._tools or message.name == TODO_TOOL:
             return
         block = self._tools[message.tool_use_id] = ToolBlock(message.tool_use_id, message.name)
         await self._add(block)

@@ -19,12 +19,18 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
+from workbench.engine.library import (
+    BundleError,
+    BundleStore,
+    ImportReport,
+    ImportSource,
+    UnknownFormat,
+    discover,
+    import_file,
+)
 from workbench.frontends.tui.humanize import clip
 from workbench.frontends.tui.stylesheet import css_beside
 from workbench.frontends.tui.widgets.flex_table import FlexColumn, FlexTable
-from workbench.log.bundle import BundleError, BundleStore
-from workbench.log.importers import ImportSource, UnknownFormat, discover, import_file
-from workbench.log.importers.base import ImportReport
 
 COLUMNS = (
     FlexColumn("format", "from", 11),
@@ -66,7 +72,7 @@ def size_text(size: int) -> str:
 def found_cells(found: FoundFile, width: int) -> list[Content]:
     path = found.shown_path
     return [
-        Content.styled(found.source.format, "$secondary"),
+        Content.styled(found.source.format or "?", "$secondary"),
         Content(path if len(path) <= width else "…" + path[-(width - 1) :]),
         Content(f"{size_text(found.size):>8}"),
         Content.styled(f"{found.modified:%Y-%m-%d %H:%M}", "$foreground-muted"),
@@ -74,16 +80,23 @@ def found_cells(found: FoundFile, width: int) -> list[Content]:
 
 
 def report_text(report: ImportReport) -> Content:
-    if report.session_id:
+    if report.outcome in ("new", "updated"):
         made = Content.assemble(
-            ("Imported ", "$success"),
+            ("Imported " if report.outcome == "new" else "Updated ", "$success"),
             (f"{report.events} events", "bold"),
             (" as session ", "$success"),
-            (report.session_id, "bold"),
+            (str(report.session_id), "bold"),
         )
+    elif report.outcome == "unchanged":
+        made = Content.styled(f"Already imported as session {report.session_id}, unchanged.", "$success")
+    elif report.outcome == "kept":
+        made = Content.styled(f"Session {report.session_id} was continued here since its import: kept.", "$warning")
     else:
         made = Content.styled("Nothing to import in that file.", "$warning")
     lines = [made, Content.styled(str(report.source), "$foreground-muted")]
+    if report.kept:
+        kept = ", ".join(f"{n} {what}" for what, n in report.kept.items())
+        lines.append(Content.styled(f"kept: {kept}", "$foreground-muted"))
     if report.skipped:
         kept_out = ", ".join(f"{n} {what}" for what, n in sorted(report.skipped.items()))
         lines.append(Content.styled(f"left out: {kept_out}", "$foreground-muted"))

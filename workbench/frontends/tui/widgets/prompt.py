@@ -73,7 +73,7 @@ class PromptArea(TextArea):
         self._history_index: int | None = None
         self._draft = ""
 
-    def _on_key(self, event: events.Key) -> None:
+    async def _on_key(self, event: events.Key) -> None:
         bound = self.app.active_bindings.get(event.key)
         if bound is not None and bound.node is self and bound.binding.id in ("send", "newline"):
             # Not typed as a line break (TextArea's own handler is skipped): the key goes on to

@@ -8,7 +8,8 @@ from textual.content import Content
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from workbench.frontends.tui.agent_rows import AgentRoster, AgentRow
+from workbench.engine.views.roster import AgentRow, Roster
+from workbench.frontends.tui.agent_glyphs import glyph
 from workbench.frontends.tui.humanize import clip, token_count
 from workbench.frontends.tui.widgets.agents_pane import STATE_STYLES
 from workbench.protocol.events import Event
@@ -21,7 +22,7 @@ def agent_label(row: AgentRow) -> Content:
     """Glyph, id and state first: a narrow tree cuts the name at the end."""
     style = STATE_STYLES.get(row.state, "")
     return Content.assemble(
-        (f"{row.glyph} ", style),
+        (f"{glyph(row.state)} ", style),
         (row.id, "bold"),
         (f" {row.state.replace('_', ' ')}", style),
         (f" · {token_count(row.tokens)} tok" if row.tokens else "", "$foreground-muted"),
@@ -54,9 +55,9 @@ class SessionAgents(Tree[str]):
         return text
 
     def show(self, events: list[Event]) -> None:
-        roster = AgentRoster()
+        roster = Roster()
         for event in events:
-            roster.observe(event)
+            roster.apply(event)
         self.clear()
         self.labels = {row.id: agent_label(row) for row in roster.rows.values()}
         nodes = {ALL: self.root}

@@ -13,7 +13,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from workbench.engine.views.session_stats import StatsSnapshot
-from workbench.frontends.tui.agent_rows import STATE_GLYPHS
+from workbench.frontends.tui.agent_glyphs import STATE_GLYPHS
 from workbench.frontends.tui.humanize import token_count
 from workbench.frontends.tui.stylesheet import css_beside
 

@@ -7,7 +7,7 @@ from textual.widgets import Static
 
 from workbench.frontends.tui.progress_marks import todo_line, todo_tally
 from workbench.frontends.tui.stylesheet import css_beside
-from workbench.tools.todo import TodoItem
+from workbench.protocol.interaction import TodoItem
 
 
 def checklist(todos: list[TodoItem]) -> Content:

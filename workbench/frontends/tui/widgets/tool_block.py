@@ -8,9 +8,9 @@ from typing import Any
 from textual.content import Content
 from textual.widgets import Collapsible, Static
 
+from workbench.engine.views.tool_subject import subject_of
 from workbench.frontends.tui.humanize import clip
 from workbench.frontends.tui.stylesheet import css_beside
-from workbench.frontends.tui.tool_subject import subject_of
 from workbench.protocol.events import PermissionDecision, ToolCall, ToolResult
 
 ARGUMENT_LINES = 12
@@ -50,6 +50,7 @@ def result_view(result: ToolResult) -> Content:
         notes.append(f"… {more} more lines")
     if result.truncated_chars:
         notes.append(f"({result.truncated_chars:,} characters cut by the tool)")
+    notes += [image.placeholder() for image in result.images]
     if notes:
         body = Content.assemble(body, "\n", (" ".join(notes), "$foreground-muted"))
     return body

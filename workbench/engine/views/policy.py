@@ -1,0 +1,94 @@
+"""The session's permission policy: the user's configured rules, then every mode change and rule
+the log records. The engine decides tool calls with this very policy, so a resumed session
+decides as the live one did."""
+
+from __future__ import annotations
+
+from typing import assert_never
+
+from workbench.engine.policy.permissions import PermissionPolicy, PermissionRuleError
+from workbench.protocol.events import (
+    AgentFinished,
+    AgentSpawned,
+    ApprovalDecided,
+    ApprovalRequested,
+    AssistantMessage,
+    ChildResult,
+    Compaction,
+    Delegated,
+    DelegationDecided,
+    DelegationProposed,
+    Error,
+    Event,
+    ModeChanged,
+    OpaqueEvent,
+    PauseChanged,
+    PermissionDecision,
+    Primed,
+    PromptQueued,
+    QuestionAnswered,
+    QuestionAsked,
+    Reduction,
+    Remounted,
+    RuleAdded,
+    SessionRenamed,
+    SessionStarted,
+    Status,
+    ToolCall,
+    ToolResult,
+    Usage,
+    UserMessage,
+)
+
+
+class PolicyView:
+    def __init__(self, policy: PermissionPolicy) -> None:
+        self.rules = policy
+
+    @property
+    def mode(self) -> str:
+        return self.rules.mode
+
+    def apply(self, event: Event) -> bool:
+        match event:
+            case ModeChanged():
+                self.rules.mode = event.mode
+                return True
+            case RuleAdded():
+                try:
+                    self.rules.add_rule(event.rule_list, event.rule)
+                except PermissionRuleError:
+                    return False  # an edited log: the rule never applied
+                return True
+            case (
+                SessionStarted()
+                | AgentSpawned()
+                | UserMessage()
+                | AssistantMessage()
+                | ToolCall()
+                | PermissionDecision()
+                | ToolResult()
+                | Usage()
+                | Compaction()
+                | Reduction()
+                | Primed()
+                | Delegated()
+                | ChildResult()
+                | Status()
+                | Error()
+                | Remounted()
+                | AgentFinished()
+                | PromptQueued()
+                | ApprovalRequested()
+                | ApprovalDecided()
+                | QuestionAsked()
+                | QuestionAnswered()
+                | DelegationProposed()
+                | DelegationDecided()
+                | PauseChanged()
+                | SessionRenamed()
+                | OpaqueEvent()
+            ):
+                return False
+            case _:
+                assert_never(event)
