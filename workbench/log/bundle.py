@@ -27,7 +27,8 @@ from workbench.log.gc_pause import gc_paused
 from workbench.log.meta import SessionMeta
 from workbench.log.redact import Redactor
 from workbench.log.session_lock import SessionLock
-from workbench.protocol.events import Event, UnreadableLine, UnwritableEvent, as_utc, decode_event, encoded
+from workbench.protocol.events import Event, UnwritableEvent, as_utc, decode_event, encoded
+from workbench.protocol.json_line import UnreadableLine
 
 FsyncPolicy = Literal["always", "interval", "never"]
 
@@ -245,10 +246,12 @@ class BundleWriter:
             await self._serve()
         except BaseException as exc:
             # stopped (the loop shuts down without close()) or a bug: nobody may wait forever on an append
-            self._failure = self._failure or exc
-            if not isinstance(exc, asyncio.CancelledError):
+            if isinstance(exc, asyncio.CancelledError):
+                self._failure = self._failure or RuntimeError("the writer was stopped")
+            else:
+                self._failure = self._failure or exc
                 log.error("the writer of %s stopped", self.path, exc_info=exc)
-            why = "the writer was stopped" if isinstance(exc, asyncio.CancelledError) else _reason(exc)
+            why = _reason(self._failure)
             while not self._queue.empty():
                 item = self._queue.get_nowait()
                 if isinstance(item, _Pending) and not item.future.done():

@@ -36,10 +36,10 @@ from workbench.protocol.events import (
     Primed,
     ToolCall,
     ToolResult,
-    UnreadableLine,
     UserMessage,
     decode_event,
 )
+from workbench.protocol.json_line import UnreadableLine
 
 _FOLD = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 LINE_CHARS = 240  # a matching line longer than this is shown as a window around the match
