@@ -268,7 +268,7 @@ async def test_bad_tool_input_is_a_tool_error_never_an_agent_crash(
     script = tmp_path / "script.yaml"
     script.write_text(yaml.safe_dump([{"tool_use": {"name": "Read", "input": {"file_path": path}}}, "still here"]))
     bench = await open_bench(workspace, ScriptedBrain(script))
-    answer = await bench.ask("read it")
+    answer = await ask(bench, "read it")
     await bench.close()
     assert answer == "still here" and bench.primary.state == "idle"
     result = [e for e in bench.events if isinstance(e, ToolResult)][0]

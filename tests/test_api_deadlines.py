@@ -204,8 +204,9 @@ def _app_waiting_on_its_host(server: FakeAnthropicServer, share_the_pipe: bool =
 def _run(server: FakeAnthropicServer, tmp_path: Path, *, config: str = "") -> subprocess.CompletedProcess[str]:
     workspace = tmp_path / "ws"
     workspace.mkdir(exist_ok=True)
-    (workspace / ".workbench").mkdir(exist_ok=True)
-    (workspace / ".workbench" / "config.toml").write_text(textwrap.dedent(config))
+    user_config = tmp_path / "config" / "workbench" / "config.toml"  # the user's own: applied without --trust
+    user_config.parent.mkdir(parents=True, exist_ok=True)
+    user_config.write_text(textwrap.dedent(config))
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
     env |= {
         "ANTHROPIC_API_KEY": "test-key",

@@ -114,10 +114,9 @@ def test_an_unreachable_api_fails_the_run(workspace: Path, tmp_path: Path) -> No
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]  # nothing listens there once the socket is closed
-    (workspace / ".workbench").mkdir()
-    (workspace / ".workbench" / "config.toml").write_text(
-        f'base_url = "http://127.0.0.1:{port}"\n[api]\nmax_attempts = 1\n'
-    )
+    user_config = workspace / ".config" / "workbench" / "config.toml"  # the user's own names the server
+    user_config.parent.mkdir(parents=True)
+    user_config.write_text(f'base_url = "http://127.0.0.1:{port}"\n[api]\nmax_attempts = 1\n')
     done = workbench(
         "run", "--brain", "anthropic", "hello", cwd=workspace, bundles=tmp_path / "b", env={"ANTHROPIC_API_KEY": "k"}
     )

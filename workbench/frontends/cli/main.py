@@ -44,7 +44,6 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"workbench {__version__}")
     parser.add_argument("--brain", choices=["auto", "scripted", "anthropic"], help="which brain to use")
     parser.add_argument("--script", type=Path, help="a script file for the scripted brain")
-    parser.add_argument("--version", action="version", version=f"workbench {__version__}")
     opening = parser.add_mutually_exclusive_group()
     opening.add_argument("--continue", dest="continue_latest", action="store_true",
                          help="open the latest session of this folder where it stopped")  # fmt: skip
