@@ -33,7 +33,7 @@ async def test_a_session_that_cannot_start_is_explained_not_raised(config, works
     )
     async with app.run_test(size=(100, 30)) as pilot:
         await until(pilot, lambda: app.engine_failed)
-        await pilot.pause(0.1)
+        await until(pilot, lambda: any("could not start" in notice for notice in notices(app)))
         assert any("could not start" in notice and "broken.yaml" in notice for notice in notices(app))
         assert app.query_one(Conversation).query(ErrorNote)
         await pilot.press("ctrl+q")

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
+from workbench.brains.base import MAX_ATTEMPTS, REQUEST_TIMEOUT_S, STALL_TIMEOUT_S
 from workbench.engine.policy.hooks import HooksConfig
 from workbench.engine.policy.permissions import PermissionPolicy, PermissionRuleError, Rule
 from workbench.engine.pricing import ModelPrice
@@ -104,6 +105,14 @@ class MemorySettings(_Section):
     max_tokens: int = Field(default=20_000, ge=1)
 
 
+class ApiConfig(_Section):
+    """How long a reply from the Messages API may keep an agent waiting."""
+
+    request_timeout_s: float = Field(default=REQUEST_TIMEOUT_S, gt=0)
+    stall_timeout_s: float = Field(default=STALL_TIMEOUT_S, gt=0)
+    max_attempts: int = Field(default=MAX_ATTEMPTS, ge=1)
+
+
 class ThinkingSettings(_Section):
     enabled: bool = False
     budget_tokens: int = Field(default=4096, ge=1024)  # the API's minimum
@@ -121,6 +130,7 @@ class Config(_Section):
     model: str = "claude-sonnet-4-6"
     max_tokens: int = Field(default=8192, ge=1)
     base_url: str | None = None
+    api: ApiConfig = Field(default_factory=ApiConfig)
     window: int = Field(default=200_000, ge=1000)
     bundles: Path | None = None
     fsync: FsyncPolicy = "interval"

@@ -47,6 +47,7 @@ class Session:
         clock: Callable[[], datetime] | None = None,
         session_id: str | None = None,
     ) -> Session:
+        await asyncio.to_thread(store.remove_leftovers)  # a crash of an earlier run may have left some
         session_id = await store.create(session_id)
         writer = BundleWriter(store.folder(session_id), session_id, fsync=fsync, clock=clock)
         session = cls(store, session_id, writer, bus or EventBus())

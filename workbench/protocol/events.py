@@ -12,10 +12,13 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, Union, get_args
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
     PlainSerializer,
+    Tag,
     TypeAdapter,
     ValidationError,
 )
@@ -23,6 +26,7 @@ from pydantic import (
 from workbench.protocol.content import ContentBlock, ImageBlock
 from workbench.protocol.facts import FactLedger
 from workbench.protocol.interaction import ApprovalChoice, AskQuestion
+from workbench.protocol.json_line import MAX_NESTING, UnreadableLine, json_value, without_surrogates
 from workbench.protocol.modes import PermissionMode, RuleList
 
 SCHEMA_VERSION = 1
@@ -48,11 +52,22 @@ def utc_now() -> datetime:
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
+def as_utc(ts: datetime) -> datetime:
+    """``ts`` in UTC, for any datetime: a naive one is taken to be UTC already, and one that UTC
+    cannot hold (year 1 at +01:00 is year 0 in UTC) is clamped to the first or last representable time."""
+    if ts.tzinfo is None:
+        return ts.replace(tzinfo=UTC)
+    try:
+        return ts.astimezone(UTC)
+    except OverflowError:
+        return (datetime.min if ts.year == datetime.min.year else datetime.max).replace(tzinfo=UTC)
+
+
 def _iso_ms(ts: datetime) -> str:
-    return ts.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return as_utc(ts).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-Timestamp = Annotated[datetime, PlainSerializer(_iso_ms, return_type=str, when_used="json")]
+Timestamp = Annotated[datetime, AfterValidator(as_utc), PlainSerializer(_iso_ms, return_type=str, when_used="json")]
 
 
 class EventBase(BaseModel):
@@ -225,6 +240,69 @@ class Error(EventBase):
     fatal: bool = False
 
 
+class _Part(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class _TextPart(_Part):
+    type: Literal["text"]
+    text: str
+
+
+class _ToolUsePart(_Part):
+    type: Literal["tool_use"]
+    id: str
+    name: str
+    input: dict[str, Any]
+
+
+class _ToolResultPart(_Part):
+    type: Literal["tool_result"]
+    tool_use_id: str
+
+
+class _OtherPart(_Part):
+    type: str
+
+
+_CHECKED_PARTS = {"text", "tool_use", "tool_result"}
+
+
+def _part_tag(part: Any) -> str:
+    kind = part.get("type") if isinstance(part, dict) else None
+    return kind if kind in _CHECKED_PARTS else "other"
+
+
+class _ApiMessage(BaseModel):
+    """A message in the Messages API's shape: what ``fold`` builds and reads back from a remount."""
+
+    model_config = ConfigDict(extra="allow")
+    role: Literal["user", "assistant"]
+    content: list[
+        Annotated[
+            Annotated[_TextPart, Tag("text")]
+            | Annotated[_ToolUsePart, Tag("tool_use")]
+            | Annotated[_ToolResultPart, Tag("tool_result")]
+            | Annotated[_OtherPart, Tag("other")],
+            Discriminator(_part_tag),
+        ]
+    ]
+
+
+_API_MESSAGES: TypeAdapter[list[_ApiMessage]] = TypeAdapter(list[_ApiMessage])
+
+
+def _api_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The messages as they were, once each is known to have the API's shape (a string content
+    becomes its one text block); anything else makes the line invalid rather than crash a reader later."""
+    messages = [
+        {**m, "content": [{"type": "text", "text": m["content"]}]} if isinstance(m.get("content"), str) else m
+        for m in messages
+    ]
+    _API_MESSAGES.validate_python(messages)
+    return messages
+
+
 class Remounted(EventBase):
     kind: Literal["remounted"] = "remounted"
     source_session: str
@@ -232,7 +310,7 @@ class Remounted(EventBase):
     up_to_seq: int
     system: str = ""
     # the folded messages of the source, so the new bundle stands on its own
-    messages: list[dict[str, Any]] = Field(default_factory=list)
+    messages: Annotated[list[dict[str, Any]], AfterValidator(_api_messages)] = Field(default_factory=list)
     facts: FactLedger | None = None  # the source agent's facts ledger at that point
 
 
@@ -449,10 +527,6 @@ Event = Union[KnownEvent, OpaqueEvent]
 known_event_adapter: TypeAdapter[KnownEvent] = TypeAdapter(KnownEvent)
 
 
-class UnreadableLine(ValueError):
-    """A bundle line that is not an event at all (torn, corrupt, not an object)."""
-
-
 _TYPE_OF_KIND: dict[bytes, type[EventBase]] = {t.model_fields["kind"].default.encode(): t for t in KNOWN_EVENT_TYPES}
 _KIND_KEY = b'"kind":"'
 
@@ -467,8 +541,13 @@ def _guess_type(line: bytes) -> type[EventBase] | None:
 
 
 def decode_event(line: str | bytes) -> Event:
-    """Parse one bundle line. Unknown kinds and newer versions come back opaque."""
-    raw_line = line.encode() if isinstance(line, str) else line
+    """Parse one bundle line. Unknown kinds and newer versions come back opaque.
+
+    Anything that is not an event raises UnreadableLine, never another error: bytes that
+    are not UTF-8, numbers or nesting beyond what the JSON parser accepts (the same limits
+    for every line, known or not), a known kind with invalid fields.
+    """
+    raw_line = without_surrogates(line).encode("utf-8") if isinstance(line, str) else line
     guess = _guess_type(raw_line)
     if guess is not None:
         try:
@@ -479,16 +558,15 @@ def decode_event(line: str | bytes) -> Event:
         return known_event_adapter.validate_json(raw_line)
     except ValidationError as exc:
         failure = exc
-    try:
-        raw = json.loads(raw_line)
-    except json.JSONDecodeError as exc:
-        raise UnreadableLine(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
-    except ValueError as exc:  # not even text (bytes that are not UTF-8, numbers too long to read)
-        raise UnreadableLine(f"not valid JSON ({exc})") from None
+    raw = json_value(raw_line)
     if not isinstance(raw, dict) or not isinstance(raw.get("kind"), str):
         raise UnreadableLine("not an event object (no 'kind')")
     newer = isinstance(raw.get("v"), int) and raw["v"] > SCHEMA_VERSION
     if raw["kind"] in KNOWN_KINDS and not newer:
+        try:  # the JSON parser refused lone surrogates that json_value replaced
+            return known_event_adapter.validate_python(raw)
+        except ValidationError as exc:
+            failure = exc
         first = failure.errors()[0]
         where = ".".join(str(p) for p in first["loc"][1:]) or "event"
         raise UnreadableLine(f"invalid {raw['kind']} event: {where}: {first['msg']}")
@@ -499,8 +577,52 @@ def decode_event(line: str | bytes) -> Event:
         return OpaqueEvent(kind=raw["kind"], data=raw)
 
 
+class UnwritableEvent(ValueError):
+    """An event that cannot be written as a bundle line at all (its message says why)."""
+
+
 def encode_event(event: Event) -> str:
     """One bundle line (no newline). Opaque events are written back exactly as read."""
+    return encoded(event)[1]
+
+
+def encoded(event: Event) -> tuple[Event, str]:
+    """The event as it can be written, and its line: valid UTF-8 JSON, whatever the event holds.
+
+    Text UTF-8 cannot hold (a lone surrogate: how Python spells the bytes of a file name that
+    is not UTF-8) is replaced by U+FFFD, and the event comes back so repaired; otherwise it
+    comes back as it was. Raises UnwritableEvent when no line can be made of it.
+    """
+    try:
+        return event, _readable(event, _line(event))
+    except UnwritableEvent:
+        raise
+    except (ValueError, UnicodeError):  # pydantic's serialisation error is a ValueError
+        pass
+    try:
+        data = without_surrogates(event.model_dump())
+        repaired = type(event)(**data)
+        line = _line(repaired)
+    except RecursionError:
+        raise UnwritableEvent(f"the {event.kind} event cannot be written: it is nested too deeply") from None
+    except (ValueError, UnicodeError) as exc:
+        raise UnwritableEvent(f"the {event.kind} event cannot be written: {exc}") from None
+    return repaired, _readable(repaired, line)
+
+
+def _readable(event: Event, line: str) -> str:
+    """``line``, once it is known that a reader can parse it: nothing is written that cannot be read back."""
+    if line.count("[") + line.count("{") >= MAX_NESTING:  # cheap to count; only then worth parsing
+        try:
+            json_value(line)
+        except UnreadableLine as exc:
+            raise UnwritableEvent(f"the {event.kind} event cannot be written: it would not read back ({exc})") from None
+    return line
+
+
+def _line(event: Event) -> str:
     if isinstance(event, OpaqueEvent):
-        return json.dumps(event.data, separators=(",", ":"), ensure_ascii=False)
+        line = json.dumps(event.data, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        line.encode("utf-8")  # json leaves lone surrogates in; the file could not hold them
+        return line
     return event.model_dump_json()

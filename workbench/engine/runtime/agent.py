@@ -7,6 +7,7 @@ An agent never holds conversation state of its own: every step reads
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -295,9 +296,14 @@ class Agent:
             else:
                 await self._finish("cancelled", "cancelled by the user")
             raise
+        except BundleError as exc:  # the log cannot be written (a full disk): nothing more can be recorded
+            log.error("agent %s stopped: %s", self.id, exc)
+            await self._finish("failed", str(exc))
+            return self.result
         except Exception as exc:  # crash isolation: a bug here fails only this agent
             log.exception("agent %s crashed", self.id)
-            await self.append(Error(message=f"{type(exc).__name__}: {exc}", error_type="crash", fatal=True))
+            with contextlib.suppress(BundleError):
+                await self.append(Error(message=f"{type(exc).__name__}: {exc}", error_type="crash", fatal=True))
             await self._finish("failed", f"crashed: {exc}")
             return self.result
         await self._finish("done", self.result)
@@ -314,8 +320,8 @@ class Agent:
         try:
             await self.set_state(state)
             await self.append(AgentFinished(state=state, result=self.result))
-        except BundleError:
-            log.warning("the end of agent %s could not be logged: the session is closing", self.id)
+        except BundleError as exc:
+            log.warning("the end of agent %s could not be logged: %s", self.id, exc)
         finally:
             self._settled.set()
 
@@ -501,7 +507,16 @@ class Agent:
                     await self._record_result(call, ToolOutput(content=INTERRUPTED_RESULT, is_error=True))
                     answered.add(call.id)
                     continue
-                ready = await self._authorise(call)
+                try:
+                    ready = await self._authorise(call)
+                except BundleError:
+                    raise  # the log itself failed: see run()
+                except Exception as exc:  # a check that raised on odd input refuses that call, not the agent
+                    log.warning("checking %s raised", call.name, exc_info=True)
+                    ready = ToolOutput(
+                        content=f"{call.name} was not run: its input could not be checked ({type(exc).__name__}: {exc})",
+                        is_error=True,
+                    )
                 if isinstance(ready, ToolOutput):
                     await self._record_result(call, ready)
                     answered.add(call.id)

@@ -51,11 +51,11 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="workbench", description="A terminal workbench for LLM agents.", parents=[common]
     )
+    parser.add_argument("--version", action="version", version=f"workbench {__version__}")
     parser.add_argument("--brain", choices=["auto", "scripted", "anthropic"], help="which brain to use")
     parser.add_argument("--script", type=Path, help="a script file for the scripted brain")
     budget_help = "pause the agents once the session has spent this many dollars ([limits] max_budget_usd)"
     parser.add_argument("--max-budget-usd", type=_usd, help=budget_help)
-    parser.add_argument("--version", action="version", version=f"workbench {__version__}")
     opening = parser.add_mutually_exclusive_group()
     opening.add_argument("--continue", dest="continue_latest", action="store_true",
                          help="open the latest session of this folder where it stopped")  # fmt: skip
