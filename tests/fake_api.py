@@ -400,7 +400,11 @@ class FakeAnthropicServer:
         headers = {"content-type": "text/event-stream", "cache-control": "no-cache", "transfer-encoding": "chunked"}
         self._send_head(writer, 200, headers)
         if stall.message_start:
-            name, data, _ = next(self._events(Reply(text="never sent"), body))
+            never = Reply(text="never sent")
+            blocks = self._content(never)
+            uncached = CacheUsage(count_tokens(body), 0, 0, 0)  # nothing is written to the cache for a stall
+            message = self._message_json(never, body, blocks, uncached)
+            name, data, _ = next(self._events(never, message, blocks))
             _write_chunk(writer, _sse(name, data))
         while True:
             _write_chunk(writer, _sse("ping", {"type": "ping"}))

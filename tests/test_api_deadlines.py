@@ -100,8 +100,8 @@ async def test_a_stream_cut_every_time_says_so_in_a_sentence(server: FakeAnthrop
 class _WithoutBlockStarts(FakeAnthropicServer):
     """A server that skips ``content_block_start``: deltas for blocks never opened."""
 
-    def _events(self, reply, body):  # type: ignore[no-untyped-def]
-        return (e for e in super()._events(reply, body) if e[0] != "content_block_start")
+    def _events(self, reply, message, blocks):  # type: ignore[no-untyped-def]
+        return (e for e in super()._events(reply, message, blocks) if e[0] != "content_block_start")
 
 
 async def test_a_stream_the_sdk_cannot_follow_fails_in_a_sentence() -> None:

@@ -168,6 +168,7 @@ class ShellManager:
         try:
             code = await shell.process.wait()
             kill_group(shell.process.pid)  # what the command left running goes with it
+            await _group_gone(shell.process.pid)
             try:
                 await asyncio.wait_for(asyncio.shield(copying), DRAIN_AFTER_EXIT_S)
             except TimeoutError:
