@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from workbench.engine.policy.guardrails import GuardrailName
 from workbench.engine.policy.hooks import HooksConfig
 from workbench.engine.policy.permissions import PermissionMode, PermissionRuleError, Rule
+from workbench.protocol.commands import Isolation
 from workbench.tools.mcp.config import McpSettings
 
 if TYPE_CHECKING:  # the brains' models load with the engine, not with the config
@@ -37,6 +39,8 @@ class PermissionsConfig(_Section):
     allow: list[str] = Field(default_factory=list)
     ask: list[str] = Field(default_factory=list)
     deny: list[str] = Field(default_factory=list)
+    # the git guardrails this user lifts, by name (no rule or mode lifts them)
+    lift_guardrails: list[GuardrailName] = Field(default_factory=list)
 
     @field_validator("allow", "ask", "deny")
     @classmethod
@@ -83,6 +87,8 @@ class Config(_Section):
     thresholds: ThresholdsConfig = Field(default_factory=ThresholdsConfig)
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
     auto_delegate: bool = False
+    # where background and delegated agents that may write work (the primary and read-only types: shared)
+    isolation: Isolation = "worktree"
     bell: bool = True
     # pace of the offline brain's streaming, so the tour reads like a live reply
     scripted_delay_s: float = Field(default=0.015, ge=0)

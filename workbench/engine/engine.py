@@ -24,8 +24,9 @@ from workbench.engine.agent_types import load_agent_types
 from workbench.engine.config import Config
 from workbench.engine.context.tokens import BudgetSnapshot, TokenCounter, default_counter, tool_tokens
 from workbench.engine.policy.budget import DelegationWatch, should_compact
+from workbench.engine.policy.guardrails import Guardrails
 from workbench.engine.policy.hooks import HookRunner, SessionStartPayload, load_hooks
-from workbench.engine.policy.permissions import PermissionPolicy
+from workbench.engine.policy.session_policy import SessionPolicy
 from workbench.engine.priming.primers import PrimerEntry, ResolvedPrimer, find_primer, primer_catalog, primer_dirs
 from workbench.engine.priming.primers import resolve as resolve_primer
 from workbench.engine.runtime.agent import Agent, AgentServices
@@ -34,6 +35,7 @@ from workbench.engine.runtime.restore import restore_agents
 from workbench.engine.runtime.supervisor import Supervisor
 from workbench.engine.streams import Streams
 from workbench.engine.views.session_view import SessionView
+from workbench.engine.workspaces.service import Workspaces
 from workbench.log.bundle import BundleStore, default_store_root
 from workbench.log.bus import Listener
 from workbench.log.session import Session
@@ -44,10 +46,14 @@ from workbench.protocol.commands import (
     Cancel,
     Close,
     Command,
+    Commit,
     Compact,
     DecideDelegation,
+    Discard,
     HandResult,
     Interrupt,
+    KeepBranch,
+    Merge,
     Orchestrate,
     Outcome,
     Pause,
@@ -55,6 +61,7 @@ from workbench.protocol.commands import (
     Reduce,
     Rename,
     RestartMcp,
+    RestoreFiles,
     Resume,
     Send,
     SetMode,
@@ -119,12 +126,13 @@ class Engine:
         self.bus = session.bus
         self.offline_reason = offline_reason
         self.counter = counter or default_counter()
-        policy = PermissionPolicy(
+        policy = SessionPolicy(
             mode=config.permissions.mode,
             allow=config.permissions.allow,
             ask=config.permissions.ask,
             deny=config.permissions.deny,
             workspace=cwd,
+            guardrails=Guardrails(config.permissions.lift_guardrails),
         )
         self.view = SessionView(
             self.counter,
@@ -136,6 +144,7 @@ class Engine:
         self.requests = RequestBroker(session.submit, self._asked)
         agent_types = load_agent_types(cwd).listing()
         tools = ToolRegistry([*builtin_tools(), Task(agent_types), TodoWrite(), AskUserQuestion()])
+        self.workspaces = Workspaces(session, cwd, self.view, policy, tools, config.isolation)
         self.services = AgentServices(
             session=session,
             brain=brain,
@@ -149,6 +158,7 @@ class Engine:
                 load_hooks(cwd, config.hooks), cwd=cwd, session_id=session.id, transcript_path=session.path
             ),
             tool_tokens=lambda specs: tool_tokens(self.counter, specs),
+            workspaces=self.workspaces,
         )
         self.mcp: McpManager | None = None
         self.supervisor = Supervisor(
@@ -195,6 +205,7 @@ class Engine:
             # right after the spawn, before anything else the primary logs: its fold starts from the source's
             await primary.append(remount)
         await engine._session_start_hook(primary, "resume" if remount is not None else "startup")
+        await engine._recover_merges()
         return engine
 
     @classmethod
@@ -226,12 +237,18 @@ class Engine:
                 engine.supervisor.adopt(agent)
         if "primary" in engine.supervisor.agents:
             await engine._session_start_hook(engine.primary, "resume")
+            await engine._recover_merges()
         return engine
 
     async def _session_start_hook(self, primary: Agent, source: Literal["startup", "resume"]) -> None:
         outcome = await primary.hook(SessionStartPayload(source=source))
         if outcome.context:
             await primary.append(Primed(primer="hook:SessionStart", text=outcome.context))
+
+    async def _recover_merges(self) -> None:
+        """A merge into the session's folder that a crash interrupted is rolled back; what it left is said."""
+        for note in await self.workspaces.recover():
+            await self.primary.append(Error(message=f"interrupted merge rolled back: {note}", error_type="merge"))
 
     async def start_mcp(self) -> None:
         """Start the configured MCP servers in the background (the SDK loads only if any exist)."""
@@ -327,6 +344,16 @@ class Engine:
             case Close():
                 await self.close(command.how)
                 return Outcome()
+            case Merge():
+                return await handlers.merge(self, command)
+            case Discard():
+                return await handlers.discard(self, command)
+            case KeepBranch():
+                return await handlers.keep_branch(self, command)
+            case Commit():
+                return await handlers.commit(self, command)
+            case RestoreFiles():
+                return await handlers.restore_files(self, command)
             case _:
                 assert_never(command)
 
@@ -369,11 +396,12 @@ class Engine:
         message for the user, and injects nothing."""
         ledger = self.view.budgets.ledger(agent)
         budget_left = self.config.window if fresh else ledger.window - ledger.used
+        where = self.cwd if fresh else self.workspaces.workspace_of(agent)  # its ! commands run where it works
         return await resolve_primer(
             find_primer(name, primer_dirs(self.cwd)),
             arguments,
-            self.cwd,
-            self.services.policy,
+            where,
+            self.workspaces.policy.for_workspace(where),
             self.counter,
             budget_left,
             approver=self.requests,

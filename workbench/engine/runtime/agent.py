@@ -7,11 +7,12 @@ An agent never holds conversation state of its own: every step reads
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel
 
@@ -64,6 +65,9 @@ from workbench.tools.ask_user import ASK_USER, AskUserAnswer, AskUserRequest
 from workbench.tools.base import Tool, ToolContext, ToolOutput
 from workbench.tools.registry import InvalidToolCall, ToolRegistry
 
+if TYPE_CHECKING:
+    from workbench.engine.workspaces.service import Workspaces
+
 log = logging.getLogger(__name__)
 
 NO_ONE_TO_ASK = "Permission needed, but no one can be asked here (use --yes to allow, or the app to answer)."
@@ -115,6 +119,8 @@ class AgentServices:
     hooks: HookRunner | None = None
     # what an agent's tool definitions cost in every request (recorded in its agent_spawned event)
     tool_tokens: Callable[[list[dict[str, Any]]], int] = lambda tools: 0
+    # where each agent works (a worktree of its own, or the shared folder), and what its calls change there
+    workspaces: Workspaces | None = None
 
 
 TurnEnd = Literal["done", "error", "interrupted"]
@@ -202,6 +208,17 @@ class Agent:
     async def settled(self) -> None:
         """Wait until every message sent so far has been answered (or the agent ended)."""
         await self._settled.wait()
+
+    @property
+    def workspace(self) -> Path:
+        """The folder its tools work in: its own worktree, or the one it shares."""
+        places = self.services.workspaces
+        return places.workspace_of(self.id) if places is not None else self.services.workspace
+
+    @property
+    def policy(self) -> PermissionPolicy:
+        places = self.services.workspaces
+        return places.policy_of(self.id) if places is not None else self.services.policy
 
     # ---------------------------------------------------------------- the loop
 
@@ -520,7 +537,10 @@ class Agent:
         )
 
     async def _invoke(self, tool: Tool[Any], params: BaseModel, tool_use_id: str) -> ToolOutput:
-        return await self.services.tools.invoke(tool, params, self._tool_context(tool_use_id))
+        ctx = self._tool_context(tool_use_id)
+        run = functools.partial(self.services.tools.invoke, tool, params, ctx)
+        places = self.services.workspaces
+        return await (places.recorded(self, tool, params, ctx, tool_use_id, run) if places is not None else run())
 
     def _tool_context(self, tool_use_id: str = "") -> ToolContext:
         delegate = self.services.delegate
@@ -528,7 +548,7 @@ class Agent:
         if self.services.requests is not None:
             extras[ASK_USER] = lambda request: self._ask_user(request, tool_use_id)
         return ToolContext(
-            workspace=self.services.workspace,
+            workspace=self.workspace,
             agent_id=self.id,
             session_id=self.session.id,
             delegate=(lambda description, prompt, agent_type=None: delegate(self, description, prompt, agent_type))
@@ -570,7 +590,7 @@ class Agent:
                 )
             )
             return ToolOutput(content=f"Blocked by a PreToolUse hook: {pre.reason}", is_error=True)
-        policy = self.services.policy
+        policy = self.policy
         decision = policy.decide(tool, parsed)
         if decision.verdict == "ask":
             return await self._ask(call, tool, parsed)
@@ -592,7 +612,7 @@ class Agent:
         self, call: ToolUseBlock, tool: Tool[Any], params: BaseModel
     ) -> tuple[Tool[Any], BaseModel] | ToolOutput:
         requests = self.services.requests
-        policy = self.services.policy
+        policy = self.policy
         if requests is None:
             await self.append(
                 PermissionDecision(

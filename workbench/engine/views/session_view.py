@@ -22,6 +22,7 @@ from workbench.engine.views.proposals import Proposals
 from workbench.engine.views.roster import Roster
 from workbench.engine.views.session_stats import SessionStats
 from workbench.engine.views.todos import Todos
+from workbench.engine.views.workspaces import WorkspacesView
 from workbench.protocol.events import Event, SessionRenamed, SessionStarted
 
 
@@ -37,6 +38,7 @@ class Changes:
     proposal: bool = False
     kept_out: bool = False
     stats: bool = False
+    workspaces: bool = False
 
 
 class SessionView:
@@ -59,6 +61,7 @@ class SessionView:
         self.proposals = Proposals()
         self.policy = PolicyView(policy or PermissionPolicy())
         self.pending = Pending()
+        self.workspaces = WorkspacesView()
         self.title = ""
         self.last_seq = 0
 
@@ -78,6 +81,7 @@ class SessionView:
             proposal=self.proposals.apply(event),
             kept_out=self.kept_out.apply(event),
             stats=self.stats.apply(event),
+            workspaces=self.workspaces.apply(event),
         )
 
     def budget(self, agent: str) -> BudgetSnapshot:
