@@ -16,6 +16,7 @@ from typing import Literal, Protocol
 from workbench.engine.engine import Engine, SessionInfo
 from workbench.engine.priming.primers import PrimerEntry, ResolvedPrimer
 from workbench.engine.views.session_view import SessionView
+from workbench.engine.workspaces.diff import AgentDiff
 from workbench.log.bus import Listener
 from workbench.protocol.commands import Close, Command, Outcome
 from workbench.protocol.events import Event
@@ -60,6 +61,10 @@ class EngineClient(Protocol):
     async def primer_catalog(self) -> list[PrimerEntry]: ...
 
     async def mcp_report(self) -> McpReport: ...
+
+    async def agent_diff(self, agent: str) -> AgentDiff:
+        """The agent's changes file by file (its worktree against its base, or what the log records)."""
+        ...
 
     async def leave(self, how: Literal["detach", "stop", "cancel"]) -> None:
         """The screen goes: detach from a session the daemon keeps, or close it (``stop``, ``cancel``)."""
@@ -108,6 +113,9 @@ class LocalClient:
 
     async def mcp_report(self) -> McpReport:
         return self.engine.mcp_report()
+
+    async def agent_diff(self, agent: str) -> AgentDiff:
+        return await self.engine.workspaces.diff(agent)
 
     async def leave(self, how: Literal["detach", "stop", "cancel"]) -> None:
         await self.engine.submit(Close(how="cancel" if how == "cancel" else "stop"))

@@ -7,7 +7,9 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from workbench.engine.views.workspaces import AgentWorkspace
 from workbench.engine.workspaces.worktrees import ChangedFile
+from workbench.log.blobs import BlobError, BlobStore
 from workbench.tools.read import looks_binary
 
 FileStatus = Literal["added", "modified", "deleted"]
@@ -67,6 +69,32 @@ def bytes_diff(path: str, old: bytes | None, new: bytes | None, added: int, remo
     )
     patch = "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
     return FileDiff(path=path, status=status, added=added, removed=removed, patch=patch)
+
+
+def recorded_diff(agent: str, place: AgentWorkspace | None, blobs: BlobStore | None) -> AgentDiff:
+    """The net changes the log records for an agent (a shared folder, a closed worktree, a replay), with the
+    bytes from the session's blobs when there are any."""
+    files: list[FileDiff] = []
+    for path, change in sorted(place.files.items()) if place is not None else []:
+        origin, known = place.origins.get(path, (None, True)) if place is not None else (None, True)
+        try:
+            old = blobs.get(origin) if blobs is not None and origin is not None and known else None
+            new = blobs.get(change.after) if blobs is not None and change.after is not None else None
+        except BlobError:
+            old = new = None
+        if blobs is None or (old is None and origin is not None) or (new is None and change.after is not None):
+            status: FileStatus = "added" if origin is None else "deleted" if change.after is None else "modified"
+            files.append(FileDiff(path=path, status=status, added=change.added, removed=change.removed))
+        else:
+            files.append(bytes_diff(path, old, new, change.added, change.removed))
+    created = place.worktree if place is not None else None
+    return AgentDiff(
+        agent=agent,
+        worktree=created is not None,
+        open=False,
+        branch=created.branch if created is not None else "",
+        files=files,
+    )
 
 
 def propose_message(files: list[FileDiff], agent: str, task: str) -> str:

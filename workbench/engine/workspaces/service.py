@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from workbench.engine.policy.session_policy import SessionPolicy
-from workbench.engine.workspaces.diff import AgentDiff, bytes_diff, file_diff, propose_message
+from workbench.engine.workspaces.diff import AgentDiff, file_diff, propose_message, recorded_diff
 from workbench.engine.workspaces.git import GitError, read_at, toplevel, tree_of
 from workbench.engine.workspaces.merge import MergeOutcome, merge_worktree, recover_merges
 from workbench.engine.workspaces.recorder import FileRecorder
@@ -32,7 +32,7 @@ from workbench.engine.workspaces.worktrees import (
     tree_patches,
     worktree_changes,
 )
-from workbench.log.blobs import BlobError, BlobStore
+from workbench.log.blobs import BlobStore
 from workbench.log.bundle import BundleError
 from workbench.protocol.commands import Isolation, RestoreInto
 from workbench.protocol.events import (
@@ -215,7 +215,7 @@ class Workspaces:
             created = place.worktree
             diff = await asyncio.to_thread(self._worktree_diff, created, agent_id)
         else:
-            diff = await asyncio.to_thread(self._recorded_diff, agent_id)
+            diff = await asyncio.to_thread(recorded_diff, agent_id, place, self.blobs)
         diff.proposed_message = propose_message(diff.files, agent_id, task)
         if place is not None:
             diff.conflicts = list(place.conflicts)
@@ -231,22 +231,6 @@ class Workspaces:
         return AgentDiff(
             agent=agent_id, worktree=True, open=True, branch=created.branch, into=created.repo, files=files
         )
-
-    def _recorded_diff(self, agent_id: str) -> AgentDiff:
-        """The net changes the log records for the agent (its worktree closed, or a shared folder)."""
-        place = self.view.workspaces.get(agent_id)
-        files = []
-        for path, change in sorted(place.files.items()) if place is not None else []:
-            origin, known = place.origins.get(path, (None, True)) if place is not None else (None, True)
-            try:
-                old = self.blobs.get(origin) if origin is not None and known else None
-                new = self.blobs.get(change.after) if change.after is not None else None
-            except BlobError:
-                old = new = None
-            files.append(bytes_diff(path, old, new, change.added, change.removed))
-        worktree = place is not None and place.worktree is not None
-        branch = place.worktree.branch if place is not None and place.worktree is not None else ""
-        return AgentDiff(agent=agent_id, worktree=worktree, open=False, branch=branch, files=files)
 
     async def merge(self, agent_id: str) -> Event:
         """The agent's changes into the folder its worktree came from: a ``worktree_merged`` event, or a

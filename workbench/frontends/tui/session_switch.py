@@ -20,6 +20,7 @@ from workbench.frontends.tui.actions import BY_NAME, key_of
 from workbench.frontends.tui.screens.replay import ReplayScreen
 from workbench.frontends.tui.screens.session_browser import BrowserChoice, SessionBrowser
 from workbench.frontends.tui.session_start import NewSession, ResumedSession
+from workbench.log.blobs import BlobStore
 from workbench.log.bundle import BundleError, BundleStore
 from workbench.log.session_lock import lock_holder
 from workbench.log.transcript import brain_label
@@ -104,4 +105,5 @@ async def show(screen: MainScreen, store: BundleStore, session_id: str, read_onl
         compact_at=config.thresholds.auto_compact,
         depth=config.limits.depth,
     )
-    await app.push_screen(ReplayScreen(ReplayClient(info, counter), contents.events, read_only=read_only))
+    client = ReplayClient(info, counter, BlobStore(store.folder(session_id)))
+    await app.push_screen(ReplayScreen(client, contents.events, read_only=read_only))
