@@ -81,7 +81,10 @@ class BlobStore:
         with open(self.path, "rb") as f:
             f.seek(offset)
             stored = f.read(size)
-        data = zlib.decompress(stored) if codec == ZLIB else stored
+        try:
+            data = zlib.decompress(stored) if codec == ZLIB else stored
+        except zlib.error:
+            data = b""
         if blob_id(data) != digest:
             raise BlobError(f"blob {digest[:12]} in {self.path} is damaged")
         return data

@@ -104,7 +104,9 @@ def scratch_index(top: Path) -> Iterator[dict[str, str]]:
     with tempfile.TemporaryDirectory(prefix="workbench-index-") as folder:
         index = Path(folder) / "index"
         if own.is_file():
-            shutil.copyfile(own, index)
+            # with its time: git re-reads a file changed in the same second the index was written ("racy
+            # git") only if it knows when that was
+            shutil.copy2(own, index)
         yield {"GIT_INDEX_FILE": str(index)}
 
 
