@@ -184,3 +184,17 @@ def test_a_torn_record_is_cut_off_and_a_damaged_one_refused(tmp_path: Path) -> N
     pack.write_bytes(bytes(data))
     with pytest.raises(BlobError, match="damaged"):
         BlobStore(tmp_path).get(kept)
+
+
+async def test_a_command_in_a_git_folder_keeps_the_old_bytes_of_files_git_has(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "project", {"clean.txt": "committed\n", "dirty.txt": "committed\n"})
+    (repo / "dirty.txt").write_text("edited, not committed\n")
+    turns = [call("Bash", command="echo more >> clean.txt && echo more >> dirty.txt"), "done"]
+    engine = await Engine.open(config_for(tmp_path), repo, ScriptedBrain(script(tmp_path / "s.yaml", turns)))
+    await ask(engine, "append")
+    await engine.close()
+    changed = next(e for e in engine.session.events if isinstance(e, FilesChanged))
+    by_path = {c.path: c for c in changed.changes}
+    assert by_path["clean.txt"].before_known  # it held what HEAD holds: git has its bytes
+    assert engine.workspaces.blobs.get(by_path["clean.txt"].before) == b"committed\n"  # type: ignore[arg-type]
+    assert not by_path["dirty.txt"].before_known  # uncommitted bytes no tool had kept: said plainly

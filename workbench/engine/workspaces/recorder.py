@@ -3,8 +3,8 @@
 Write and Edit name their file: its bytes are read before and after the call, and both go to the session's
 blob store. A Bash command can change anything, so the workspace is scanned before and after it (file
 sizes, times and inodes only: cheap), and every file whose signature changed is recorded with its new
-bytes; its old bytes are known when this recorder kept them (an earlier change), or when the workspace is
-a worktree (from the worktree's base commit). Each change also carries the lines added and removed against
+bytes; its old bytes are known when this recorder kept them (an earlier change), or when git has them
+(a tracked file that did not differ from HEAD before the command: every file of a fresh worktree). Each change also carries the lines added and removed against
 what the file held before the agent first changed it, so a pane can show the agent's net changes by
 folding the events.
 """
@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from workbench.engine.workspaces.git import GitError, git
+from workbench.engine.workspaces.git import GitError, git, head_commit, read_at
 from workbench.log.blobs import MAX_BLOB_BYTES, BlobStore, blob_id
 from workbench.protocol.events import Event, FileChange, FilesChanged
 from workbench.tools.base import ToolFailure, ToolOutput
@@ -32,8 +32,6 @@ PATH_TOOLS = frozenset({"Write", "Edit"})
 SHELL_TOOLS = frozenset({"Bash"})
 
 Signature = tuple[int, int, int, int]  # size, mtime (ns), inode, mode
-# what the file held when the agent's workspace began, for paths no change recorded yet (a worktree's base)
-OriginReader = Callable[[list[str]], dict[str, bytes | None]]
 
 
 @dataclass(frozen=True)
@@ -53,6 +51,8 @@ class _Seen:
 class Scan:
     files: dict[str, Signature]
     incomplete: str = ""
+    head: str = ""  # the commit HEAD named when the scan was made ("" outside git)
+    clean: frozenset[str] = frozenset()  # tracked files that held what HEAD holds
 
 
 class FileRecorder:
@@ -74,7 +74,6 @@ class FileRecorder:
         root: Path,
         history: list[Event],
         run: Callable[[], Awaitable[ToolOutput]],
-        origin: OriginReader | None = None,
     ) -> tuple[ToolOutput, FilesChanged | None]:
         """Run the call; what it changed (None when nothing). ``history``: the agent's events so far."""
         if tool_name in PATH_TOOLS and subject:
@@ -85,7 +84,7 @@ class FileRecorder:
             path, seen = before
             after = await asyncio.to_thread(_read, root / path)
             changed = {path: (seen, after)} if _differs(seen, after) else {}
-            return output, await asyncio.to_thread(self._event, tool_name, root, changed, history, origin, "")
+            return output, await asyncio.to_thread(self._event, tool_name, root, changed, history, Scan({}), "")
         scan = await asyncio.to_thread(self._scan, root)
         output = await run()
         after_scan = await asyncio.to_thread(self._scan, root)
@@ -96,7 +95,7 @@ class FileRecorder:
         incomplete = scan.incomplete or after_scan.incomplete
         if not changed and not incomplete:
             return output, None
-        event = await asyncio.to_thread(self._event, tool_name, root, changed, history, origin, incomplete)
+        event = await asyncio.to_thread(self._event, tool_name, root, changed, history, scan, incomplete)
         return output, event
 
     # ---------------------------------------------------------------- looking at files
@@ -129,31 +128,43 @@ class FileRecorder:
     def _scan(self, root: Path) -> Scan:
         """The signature of every file of the workspace (not git's own, nor what git ignores)."""
         files: dict[str, Signature] = {}
-        names = self._git_files(root)
-        walked = names if names is not None else _walk(root)
+        listed = self._git_files(root)
+        walked = list(listed) if listed is not None else _walk(root)
+        incomplete = ""
         for count, name in enumerate(walked):
             if count >= SCAN_LIMIT:
-                return Scan(files, f"more than {SCAN_LIMIT:,} files: changes past those were not looked for")
+                incomplete = f"more than {SCAN_LIMIT:,} files: changes past those were not looked for"
+                break
             try:
                 info = os.lstat(root / name)
             except OSError:
                 continue  # tracked but deleted
             if stat.S_ISREG(info.st_mode):  # links and folders are not files whose bytes can be put back
                 files[name] = _signature(info)
-        return Scan(files)
+        if listed is None:
+            return Scan(files, incomplete)
+        head = head_commit(root)
+        dirty = git(["diff", "--name-only", "-z", "--relative", "HEAD"], root).stdout if head else b""
+        clean = frozenset(name for name, tracked in listed.items() if tracked) - _names(dirty)
+        return Scan(files, incomplete, head, clean)
 
-    def _git_files(self, root: Path) -> list[str] | None:
-        """Tracked and untracked files that git does not ignore, or None outside a repository."""
+    def _git_files(self, root: Path) -> dict[str, bool] | None:
+        """Files git does not ignore (name → tracked), or None outside a repository."""
         key = str(root)
         if self._git_roots.get(key) is False:
             return None
         try:
-            out = git(["ls-files", "-z", "--cached", "--others", "--exclude-standard"], root).stdout
+            out = git(["ls-files", "-z", "-t", "--cached", "--others", "--exclude-standard"], root).stdout
         except GitError:
             self._git_roots[key] = False
             return None
         self._git_roots[key] = True
-        return list(dict.fromkeys(name for name in out.decode(errors="surrogateescape").split("\0") if name))
+        listed: dict[str, bool] = {}
+        for entry in out.decode(errors="surrogateescape").split("\0"):
+            if entry:
+                tag, name = entry[:1], entry[2:]
+                listed[name] = listed.get(name, False) or tag != "?"
+        return listed
 
     # ---------------------------------------------------------------- the event
 
@@ -163,14 +174,14 @@ class FileRecorder:
         root: Path,
         changed: dict[str, tuple[_Seen, _Seen]],
         history: list[Event],
-        origin: OriginReader | None,
+        scan: Scan,
         incomplete: str,
     ) -> FilesChanged | None:
         if not changed and not incomplete:
             return None
         first = _first_before(history, str(root))
-        unknown = [path for path, (old, _) in changed.items() if old.exists and old.data is None]
-        from_origin = origin(unknown) if origin is not None and unknown else {}
+        at_head = [path for path, (old, _) in changed.items() if old.exists and old.data is None and path in scan.clean]
+        from_origin = _read_head(scan.head, at_head, root)
         known = self._known.setdefault(str(root), {})
         changes: list[FileChange] = []
         for path, (old, new) in changed.items():
@@ -201,6 +212,21 @@ class FileRecorder:
 
     def _keep(self, seen: _Seen) -> str | None:
         return self.blobs.put(seen.data) if seen.data is not None else None
+
+
+def _names(out: bytes) -> frozenset[str]:
+    return frozenset(name for name in out.decode(errors="surrogateescape").split("\0") if name)
+
+
+def _read_head(head: str, paths: list[str], root: Path) -> dict[str, bytes | None]:
+    """What ``paths`` (relative to ``root``) held in commit ``head``."""
+    if not head or not paths:
+        return {}
+    try:
+        found = read_at(head, [f"./{path}" for path in paths], root)
+    except GitError:
+        return {}
+    return {path: found.get(f"./{path}") for path in paths}
 
 
 def _first_before(history: list[Event], root: str) -> dict[str, tuple[str | None, bool]]:

@@ -3,8 +3,8 @@
 Every change the log records (``files_changed``) names the bytes before and after as blobs. A file's state
 at seq N is the ``after`` of its last change at or before N, or else the ``before`` of its first change
 after N. Restoring writes those bytes (deleting files that did not exist yet), and refuses a file whose
-present bytes are neither what the agent left there nor the state wanted: someone changed it since, and
-that is only overwritten when the user says so.
+present bytes are none of the versions the log records: someone changed it since, and that is only
+overwritten when the user says so (a recorded version can be overwritten: it stays in the blob store).
 """
 
 from __future__ import annotations
@@ -32,8 +32,7 @@ class FileAt:
     path: str
     wanted: str | None  # the blob it held at the point (None: it did not exist)
     wanted_known: bool
-    last: str | None  # the blob the agent's last change left (None: it deleted the file)
-    last_known: bool
+    versions: frozenset[str | None]  # every version of it the log records (None: no file)
 
 
 @dataclass(frozen=True)
@@ -61,20 +60,21 @@ def files_at(events: list[Event], agent: str, up_to_seq: int) -> list[FileAt]:
         if isinstance(event, AgentSpawned) and event.parent in family:
             family.add(event.agent)
     root = agent_root(events, agent)
-    states: dict[str, FileAt] = {}
+    states: dict[str, tuple[str | None, bool]] = {}
+    versions: dict[str, set[str | None]] = {}
     for event in events:
         if not (isinstance(event, FilesChanged) and event.agent in family and event.root == root):
             continue
         for change in event.changes:
-            known = states.get(change.path)
+            seen = versions.setdefault(change.path, set())
+            seen.update(
+                v for v, known in ((change.before, change.before_known), (change.after, change.after_known)) if known
+            )
             if event.seq <= up_to_seq:
-                wanted, wanted_known = change.after, change.after_known
-            elif known is None:
-                wanted, wanted_known = change.before, change.before_known
-            else:
-                wanted, wanted_known = known.wanted, known.wanted_known
-            states[change.path] = FileAt(change.path, wanted, wanted_known, change.after, change.after_known)
-    return [states[path] for path in sorted(states)]
+                states[change.path] = (change.after, change.after_known)
+            elif change.path not in states:
+                states[change.path] = (change.before, change.before_known)
+    return [FileAt(path, *states[path], frozenset(versions[path])) for path in sorted(states)]
 
 
 def check(files: list[FileAt], into: Path, *, force: bool = False) -> list[FileCheck]:
@@ -86,10 +86,10 @@ def check(files: list[FileAt], into: Path, *, force: bool = False) -> list[FileC
             checks.append(FileCheck(file, "unknown", "what it held then was not recorded (changed by a command)"))
         elif present == file.wanted:
             checks.append(FileCheck(file, "same"))
-        elif force or (file.last_known and present == file.last):
+        elif force or present in file.versions:
             checks.append(FileCheck(file, "restore"))
         else:
-            checks.append(FileCheck(file, "changed since", "changed since the agent's last change"))
+            checks.append(FileCheck(file, "changed since", "changed since: the log has no copy of what it holds"))
     return checks
 
 

@@ -19,7 +19,7 @@ from pydantic import BaseModel
 
 from workbench.engine.policy.session_policy import SessionPolicy
 from workbench.engine.workspaces.diff import AgentDiff, file_diff, propose_message, recorded_diff
-from workbench.engine.workspaces.git import GitError, read_at, toplevel, tree_of
+from workbench.engine.workspaces.git import GitError, toplevel, tree_of
 from workbench.engine.workspaces.merge import MergeOutcome, merge_worktree, recover_merges
 from workbench.engine.workspaces.recorder import FileRecorder
 from workbench.engine.workspaces.rewind import check, files_at, restore
@@ -168,31 +168,11 @@ class Workspaces:
         """Run a tool call; what it changed in the agent's workspace is logged (``files_changed``)."""
         if not self.recorder.records(tool.name):
             return await run()
-        origin = self._origin_reader(agent.id, ctx.workspace)
         history = self.session.events_of(agent.id)
-        output, event = await self.recorder.run(tool.name, tool.subject(params), ctx.workspace, history, run, origin)
+        output, event = await self.recorder.run(tool.name, tool.subject(params), ctx.workspace, history, run)
         if event is not None:
             await agent.append(event.model_copy(update={"tool_use_id": tool_use_id}))
         return output
-
-    def _origin_reader(self, agent_id: str, root: Path) -> Callable[[list[str]], dict[str, bytes | None]] | None:
-        """For a worktree agent: what its files held when the worktree was made (its base commit)."""
-        place = self.view.workspaces.get(agent_id)
-        if place is None or not place.open_worktree or place.worktree is None:
-            return None
-        created = place.worktree
-        top = Path(created.path)
-        inside = root.relative_to(top).as_posix() if root.is_relative_to(top) else ""
-
-        def read(paths: list[str]) -> dict[str, bytes | None]:
-            full = {path: f"{inside}/{path}" if inside not in ("", ".") else path for path in paths}
-            try:
-                found = read_at(created.base, list(full.values()), top)
-            except GitError:
-                return {}
-            return {path: found.get(at) for path, at in full.items()}
-
-        return read
 
     # ---------------------------------------------------------------- the user's review
 
