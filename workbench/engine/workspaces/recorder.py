@@ -85,9 +85,9 @@ class FileRecorder:
             after = await asyncio.to_thread(_read, root / path)
             changed = {path: (seen, after)} if _differs(seen, after) else {}
             return output, await asyncio.to_thread(self._event, tool_name, root, changed, history, Scan({}), "")
-        scan = await asyncio.to_thread(self._scan, root)
+        scan = await asyncio.to_thread(self._scan, root, True)
         output = await run()
-        after_scan = await asyncio.to_thread(self._scan, root)
+        after_scan = await asyncio.to_thread(self._scan, root, False)
         paths = sorted(
             p for p in scan.files.keys() | after_scan.files.keys() if scan.files.get(p) != after_scan.files.get(p)
         )
@@ -125,23 +125,25 @@ class FileRecorder:
             changed[path] = (old, after)
         return changed
 
-    def _scan(self, root: Path) -> Scan:
-        """The signature of every file of the workspace (not git's own, nor what git ignores)."""
+    def _scan(self, root: Path, with_head: bool = False) -> Scan:
+        """The signature of every file of the workspace (not git's own, nor what git ignores); ``with_head``:
+        and which tracked files hold what HEAD holds."""
         files: dict[str, Signature] = {}
         listed = self._git_files(root)
         walked = list(listed) if listed is not None else _walk(root)
         incomplete = ""
+        base = os.path.join(root, "")  # joined as text: a Path per file would cost more than its lstat
         for count, name in enumerate(walked):
             if count >= SCAN_LIMIT:
                 incomplete = f"more than {SCAN_LIMIT:,} files: changes past those were not looked for"
                 break
             try:
-                info = os.lstat(root / name)
+                info = os.lstat(base + name)
             except OSError:
                 continue  # tracked but deleted
             if stat.S_ISREG(info.st_mode):  # links and folders are not files whose bytes can be put back
                 files[name] = _signature(info)
-        if listed is None:
+        if listed is None or not with_head:
             return Scan(files, incomplete)
         head = head_commit(root)
         dirty = git(["diff", "--name-only", "-z", "--relative", "HEAD"], root).stdout if head else b""

@@ -8,6 +8,7 @@ its own work. The branch is ``workbench/<session>/<agent>``; the folder is ``<ro
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,7 +50,9 @@ def create_worktree(source: Path, root: Path, session: str, agent: str) -> Workt
     branch = branch_name(session, agent)
     path = root / f"{session}-{agent}"
     root.mkdir(parents=True, exist_ok=True, mode=0o700)
-    git(["worktree", "add", "--quiet", "-b", branch, str(path), base], top)
+    # files are written by several processes at once: a checkout of thousands of files waits on the disk
+    workers = f"checkout.workers={max(4, os.cpu_count() or 1)}"
+    git(["-c", workers, "worktree", "add", "--quiet", "-b", branch, str(path), base], top)
     return WorktreeCreated(
         path=str(path),
         workspace=str(path / inside),
