@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from workbench.engine.workspaces.service import WorkspaceRefused
 from workbench.protocol.commands import Commit, Discard, KeepBranch, Merge, Outcome, RestoreFiles
 from workbench.protocol.events import (
+    Error,
     FilesRestored,
     Primed,
     WorktreeCommitted,
@@ -93,7 +94,8 @@ async def restore_files(engine: Engine, command: RestoreFiles) -> Outcome:
         events = await engine.workspaces.restore(
             agent.id, command.source_session, command.source_agent, command.up_to_seq, command.into, command.force
         )
-    except WorkspaceRefused as exc:
+    except WorkspaceRefused as exc:  # logged too: a remount carries it out before anyone can be told
+        await agent.append(Error(message=f"files not put back: {exc}", error_type="rewind"))
         return Outcome.refused(str(exc))
     for event in events:
         await agent.append(event)

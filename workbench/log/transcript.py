@@ -118,7 +118,7 @@ def _describe_workspace(event: Event) -> str:
     """Worktrees and the files agents changed."""
     if isinstance(event, WorktreeCreated):
         carried = f", {len(event.carried)} uncommitted change(s) carried over" if event.carried else ""
-        return f"worktree {event.path} on {event.branch}{carried}"
+        return f"own worktree on {event.branch}{carried}"
     if isinstance(event, WorktreeSkipped):
         return f"no worktree: {event.reason}"
     if isinstance(event, FilesChanged):

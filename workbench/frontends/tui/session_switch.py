@@ -24,6 +24,7 @@ from workbench.log.blobs import BlobStore
 from workbench.log.bundle import BundleError, BundleStore
 from workbench.log.session_lock import lock_holder
 from workbench.log.transcript import brain_label
+from workbench.protocol.commands import RestoreFiles
 
 if TYPE_CHECKING:
     from workbench.frontends.tui.app import WorkbenchApp
@@ -42,7 +43,8 @@ async def browse(screen: MainScreen, session: str = "") -> None:
             return
     else:
         current = screen.client.info.session_id if screen.client is not None else None
-        choice = await app.push_screen_wait(SessionBrowser(store, current=current, homes=[Path.home()]))
+        browser = SessionBrowser(store, current=current, homes=[Path.home()], cwd=app.cwd)
+        choice = await app.push_screen_wait(browser)
     if choice is None:
         return
     try:
@@ -68,7 +70,15 @@ async def remount(screen: MainScreen, store: BundleStore, choice: BrowserChoice)
         return
     key = key_of(BY_NAME["remount"], app.config.keys)
     left = f"; {screen.client.info.session_id} is kept, {key} lists it" if screen.client is not None else ""
-    app.open_engine(NewSession(remount=plan.event, title=plan.title))
+    restore = None
+    if choice.files is not None:  # the agent's files as they were at that point, too
+        restore = RestoreFiles(
+            source_session=plan.source_session,
+            source_agent=plan.source_agent,
+            up_to_seq=plan.up_to_seq,
+            into=choice.files,
+        )
+    app.open_engine(NewSession(remount=plan.event, title=plan.title, restore=restore))
     app.notify(
         f"{plan.source_agent} of {plan.source_session} up to seq {plan.up_to_seq}, "
         f"{len(plan.context.messages)} messages, in a new session{left}.",

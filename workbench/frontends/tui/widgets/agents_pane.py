@@ -1,4 +1,4 @@
-"""Every agent of the session as a tree: state, name, budget gauge, elapsed time, tokens.
+"""Every agent of the session as a tree: state, name, changes, budget gauge, elapsed time, tokens.
 
 Under each agent come its todo items, then the agents it started. Subtrees fold
 (space), and a state filter (the same letters as in the task list) keeps the
@@ -23,7 +23,7 @@ from textual.widgets import Static, Tree
 from textual.widgets.tree import NodeID, TreeNode
 
 from workbench.engine.views.roster import AgentRow
-from workbench.frontends.tui.actions import bindings
+from workbench.frontends.tui.actions import BY_NAME, bindings, key_of
 from workbench.frontends.tui.agent_filters import StateFilter, matches
 from workbench.frontends.tui.agent_glyphs import glyph
 from workbench.frontends.tui.budget_bars import mini_gauge
@@ -37,6 +37,8 @@ from workbench.frontends.tui.progress_marks import (
     todo_tally,
 )
 from workbench.frontends.tui.stylesheet import css_beside
+from workbench.frontends.tui.workspace_marks import change_cell, change_counts, workspace_line
+from workbench.protocol.events import WorktreeSkipped
 from workbench.protocol.interaction import TodoItem
 
 if TYPE_CHECKING:
@@ -44,7 +46,7 @@ if TYPE_CHECKING:
     from workbench.engine.views.session_view import SessionView
 
 GAUGE_CELLS = 6
-COLUMN_DROP_ORDER = ("level", "tokens", "elapsed", "gauge", "share")
+COLUMN_DROP_ORDER = ("level", "tokens", "elapsed", "changes", "gauge", "share")
 STATE_STYLES: dict[str, str] = {
     "thinking": "$primary",
     "tool": "$accent",
@@ -119,6 +121,7 @@ class AgentsPane(Vertical):
         self.folded: set[str] = set()  # agents whose subtree the user folded
         self._todo_nodes: dict[str, list[TreeNode[str]]] = {}
         self._rebuild_pending = False
+        self._changes_shown = False  # the changes column appears once an agent has something to show there
 
     @property
     def rows(self) -> dict[str, AgentRow]:
@@ -151,6 +154,11 @@ class AgentsPane(Vertical):
         row = self.rows.get(message.event.agent)
         if row is None:
             return
+        if isinstance(message.event, WorktreeSkipped):
+            self.notify(message.event.reason, title=f"{row.id} has no worktree", severity="warning", markup=False)
+        if self._changes_shown != (shown := self._any_changes()):
+            self._changes_shown = shown
+            self._relabel_all()
         if self.state_filter != "all" or (row.id not in self.nodes and row.parent and row.parent not in self.nodes):
             self._rebuild_soon()
         elif row.id not in self.nodes:
@@ -259,6 +267,10 @@ class AgentsPane(Vertical):
 
     # ---------------------------------------------------------------- drawing
 
+    def _any_changes(self) -> bool:
+        places = self.view.workspaces.rows.values() if self.view is not None else ()
+        return any(len(change_counts(place)) for place in places)
+
     def _summary(self) -> str:
         if self.state_filter != "all":
             kept = sum(1 for row in self.rows.values() if matches(row.state, self.state_filter))
@@ -288,12 +300,15 @@ class AgentsPane(Vertical):
         columns: dict[str, Content] = {
             "gauge": gauge,
             "share": Content(f"{share:>4.0%}"),
+            "changes": change_cell(self.view.workspaces.get(row.id) if self.view is not None else None),
             "elapsed": Content.styled(f"{duration(row.elapsed_s(self.clock())):>5}", "$foreground-muted"),
             "tokens": Content.styled(f"{token_count(row.tokens):>5}", "$foreground-muted"),
             "level": Content.styled(f"L{row.level}", "$foreground-muted"),
         }
+        if not self._changes_shown:
+            del columns["changes"]
         # columns go when the pane is narrow (the share last); the name keeps at least 12 characters
-        drop = iter(COLUMN_DROP_ORDER)
+        drop = iter(name for name in COLUMN_DROP_ORDER if name in columns)
         while columns and 2 + 12 + sum(len(c) + 1 for c in columns.values()) > width:
             del columns[next(drop)]
         right = Content(" ").join(columns.values())
@@ -348,6 +363,10 @@ class AgentsPane(Vertical):
             lines.append(Content.assemble(("task ", "$foreground-muted"), clip(row.task, 200)))
         if row.last_action:
             lines.append(Content.assemble(("last ", "$foreground-muted"), clip(row.last_action, 200)))
+        if self.view is not None:
+            keys = getattr(self.app, "config", None)
+            diff_key = key_of(BY_NAME["show_diff"], keys.keys if keys is not None else {}).split(",")[0]
+            lines.extend(workspace_line(self.view.workspaces.get(row.id), diff_key))
         checkpoints = self.view.checkpoints.of(row.id) if self.view is not None else []
         if checkpoints:
             lines.append(

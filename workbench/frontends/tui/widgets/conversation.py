@@ -33,6 +33,7 @@ from workbench.protocol.events import (
     Delegated,
     Error,
     Event,
+    FilesRestored,
     PermissionDecision,
     Primed,
     Reduction,
@@ -40,6 +41,13 @@ from workbench.protocol.events import (
     ToolCall,
     ToolResult,
     UserMessage,
+    WorktreeCommitted,
+    WorktreeConflicted,
+    WorktreeCreated,
+    WorktreeDiscarded,
+    WorktreeKept,
+    WorktreeMerged,
+    WorktreeSkipped,
 )
 from workbench.tools.todo import TodoWrite, todos_of
 
@@ -50,8 +58,13 @@ if TYPE_CHECKING:
 MARKER_GLYPHS = {
     "spawned": "◆", "delegated": "↳", "child_result": "↩", "compaction": "⇣", "reduction": "⇣",
     "primed": "✚", "remounted": "⟲", "interrupted": "‖", "done": "■", "failed": "■", "cancelled": "■",
-    "checkpoint": "⚑",
+    "checkpoint": "⚑", "worktree_created": "⎇", "worktree_skipped": "⚠", "worktree_merged": "⇲",
+    "worktree_conflicted": "⚠", "worktree_discarded": "✕", "worktree_kept": "⎇", "worktree_committed": "●",
+    "files_restored": "⟲",
 }  # fmt: skip
+# where the agent works and what became of its changes: a line each (what each call changed is in the log pane)
+WORKSPACE_EVENTS = (WorktreeCreated, WorktreeSkipped, WorktreeMerged, WorktreeConflicted, WorktreeDiscarded,
+                    WorktreeKept, WorktreeCommitted, FilesRestored)  # fmt: skip
 
 
 def marker(text: str, variant: str) -> Marker:
@@ -179,7 +192,7 @@ class Conversation(VerticalScroll, can_focus=True):
             from workbench.frontends.tui.widgets.remounted_history import RemountedHistory  # with the first remount
 
             return [marker(describe(event), event.kind), RemountedHistory(event)]
-        if isinstance(event, (Compaction, Reduction, Primed, Delegated, ChildResult)):
+        if isinstance(event, (Compaction, Reduction, Primed, Delegated, ChildResult, *WORKSPACE_EVENTS)):
             return [marker(describe(event), event.kind)]
         return []
 
