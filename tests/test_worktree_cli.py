@@ -73,8 +73,8 @@ async def test_worktrees_ls_and_prune_keep_the_work_and_log_it(tmp_path: Path) -
 
     listed = workbench("worktrees", "ls", cwd=repo, bundles=bundles)
     assert listed.returncode == 0, listed.stderr
-    assert f"{writer.path}  {writer.branch}  1 file(s) +2 −0  (session closed)" in listed.stdout
-    assert f"{idle.path}  {idle.branch}  0 file(s) +0 −0" in listed.stdout
+    assert f"{writer.path}  {writer.branch}  1 file(s) +2 -0  (session closed)" in listed.stdout
+    assert f"{idle.path}  {idle.branch}  0 file(s) +0 -0" in listed.stdout
 
     pruned = workbench("worktrees", "prune", cwd=repo, bundles=bundles)
     assert pruned.returncode == 0, pruned.stderr

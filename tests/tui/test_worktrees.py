@@ -71,6 +71,7 @@ async def two_agents(pilot: Pilot[Any]) -> None:
         await until(
             pilot, lambda: sum(isinstance(e, AgentFinished) for e in bench.events) == len(bench.supervisor.agents) - 1
         )  # noqa: B023
+    await until(pilot, lambda: any("agent-2's result" in n for n in notices(app)))  # the last one announced
     await settle(pilot)
     app.clear_notifications()
     await pilot.pause()
@@ -85,13 +86,14 @@ async def test_the_agents_pane_shows_files_and_lines_changed(make_app, repo: Pat
     async with make_app(brain=scripted(tmp_path, TURNS), permissions=BYPASS).run_test(size=WIDE) as pilot:
         await two_agents(pilot)
         app = pilot.app
-        assert "2 +4 −1" in pane_label(app, "agent-1")  # app.py one line for one, NOTES.md three new
-        assert "1 +1 −1" in pane_label(app, "agent-2")
+        assert "2 +4 -1" in pane_label(app, "agent-1")  # app.py one line for one, NOTES.md three new
+        assert "1 +1 -1" in pane_label(app, "agent-2")
         assert "+" not in pane_label(app, "primary").split("primary", 1)[1].split()[0]
         app.main_screen.show_agent("agent-1")
         await pilot.pause()
         detail = str(app.query_one("#agent-detail", Static).visual)
-        assert f"worktree workbench/{engine_of(app).session.id}/agent-1 · 2 files" in detail
+        assert "worktree 2 files +4 -1" in detail
+        assert f"branch workbench/{engine_of(app).session.id}/agent-1" in detail
 
 
 async def test_the_diff_screen_merges_one_and_reports_the_others_conflict(make_app, repo: Path, tmp_path) -> None:
@@ -194,7 +196,7 @@ async def test_remount_with_the_files_puts_them_back_in_a_fresh_worktree(make_ap
     async with make_app().run_test(size=WIDE) as pilot:
         choice = await open_rewind_choice(pilot, session)
         listed = str(choice.query_one("#rewind-files Static", Static).visual)
-        assert "plan.md" in listed and "later.txt  absent then · put back" in listed
+        assert "plan.md  put back as it was then" in listed and "later.txt  did not exist then: deleted" in listed
         await pilot.press("w")
         app = pilot.app
         await until(

@@ -122,7 +122,7 @@ def _describe_workspace(event: Event) -> str:
     if isinstance(event, WorktreeSkipped):
         return f"no worktree: {event.reason}"
     if isinstance(event, FilesChanged):
-        parts = [f"{c.path} (+{c.added} −{c.removed})" if not c.binary else f"{c.path} (binary)" for c in event.changes]
+        parts = [f"{c.path} (+{c.added} -{c.removed})" if not c.binary else f"{c.path} (binary)" for c in event.changes]
         return f"{event.tool} changed {_files(parts)}" + (f" · {event.incomplete}" if event.incomplete else "")
     if isinstance(event, WorktreeMerged):
         return f"merged {_files(event.files)} into {event.into}"

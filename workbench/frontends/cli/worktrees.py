@@ -79,7 +79,7 @@ async def worktrees_command(
         elif item.files is None:
             changes = "session gone"
         else:
-            changes = f"{item.files} file(s) +{item.added} −{item.removed}"
+            changes = f"{item.files} file(s) +{item.added} -{item.removed}"
         where = f"open in {item.in_use}" if item.in_use else "closed"
         print(f"{worktree.path}  {worktree.branch}  {changes}  (session {where})", file=out)
     for branch in branches:

@@ -46,6 +46,7 @@ def _hunk(body: list[str], path: str) -> list[Content]:
     old = _side([line[1:] for line in body if line[:1] in (" ", "-")], path)
     new = _side([line[1:] for line in body if line[:1] in (" ", "+")], path)
     old_at = new_at = 0
+    width = max((len(line) for line in body), default=0)
     drawn: list[Content] = []
     for line in body:
         sign = line[:1]
@@ -61,5 +62,6 @@ def _hunk(body: list[str], path: str) -> list[Content]:
             continue
         row = Content.assemble((sign, SIGN_STYLES[sign]), code)
         background = LINE_BACKGROUNDS.get(sign)
-        drawn.append(row.stylize_before(background) if background else row)
+        # a changed line is tinted as wide as the hunk's widest, so the changes read as blocks
+        drawn.append(row.pad_right(width - row.cell_length).stylize_before(background) if background else row)
     return drawn

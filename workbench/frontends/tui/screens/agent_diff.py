@@ -38,7 +38,7 @@ def file_row(file: FileDiff) -> tuple[Content, Content, Content]:
     counts = (
         Content.styled("binary", "$foreground-muted")
         if file.binary
-        else Content.assemble((f"+{file.added}", "$success"), " ", (f"−{file.removed}", "$error"))
+        else Content.assemble((f"+{file.added}", "$success"), " ", (f"-{file.removed}", "$error"))
     )
     return Content.styled(mark, f"bold {style}"), Content(file.path), counts
 
@@ -89,9 +89,9 @@ class AgentDiffScreen(Screen[None]):
     def _title(self) -> Content:
         diff = self.diff
         where = f"worktree {diff.branch}" if diff.worktree else "the shared folder"
-        total = Content.assemble((f"+{diff.added}", "$success"), " ", (f"−{diff.removed}", "$error"))
+        total = Content.assemble((f"+{diff.added}", "$success"), " ", (f"-{diff.removed}", "$error"))
         count = f"{len(diff.files)} file{'s' if len(diff.files) != 1 else ''}"
-        into = Content.styled(f" → merges into {diff.into}", "$foreground-muted") if diff.open else ""
+        into = Content.styled(f"  → merges into {diff.into}", "$foreground-muted") if diff.open else ""
         return Content.assemble((diff.agent, "bold"), " · ", where, " · ", count, " ", total, into)
 
     def _notice(self) -> Content:

@@ -22,17 +22,24 @@ from workbench.frontends.tui.actions import bindings
 
 RewindHow = Literal["conversation", "worktree", "folder"]
 CHECK_MARKS = {
-    "restore": ("~", "$accent", "put back"),
-    "same": ("=", "$foreground-muted", "already so"),
-    "changed since": ("!", "$warning", "changed since, left as it is"),
-    "unknown": ("?", "$warning", "not recorded, left as it is"),
+    "restore": ("~", "$accent"),
+    "same": ("=", "$foreground-muted"),
+    "changed since": ("!", "$warning"),
+    "unknown": ("?", "$warning"),
 }
 
 
 def check_line(item: FileCheck) -> Content:
-    mark, style, says = CHECK_MARKS[item.status]
-    then = "absent then" if item.file.wanted is None else "as it was then"
-    return Content.assemble((f"{mark} ", f"bold {style}"), item.file.path, (f"  {then} · {says}", "$foreground-muted"))
+    mark, style = CHECK_MARKS[item.status]
+    if item.status == "restore":
+        says = "did not exist then: deleted" if item.file.wanted is None else "put back as it was then"
+    elif item.status == "same":
+        says = "as it was then already"
+    elif item.status == "changed since":
+        says = "changed since (the log has no copy of it now): left as it is"
+    else:
+        says = "what it held then was not recorded: left as it is"
+    return Content.assemble((f"{mark} ", f"bold {style}"), item.file.path, (f"  {says}", "$foreground-muted"))
 
 
 class RewindChoiceScreen(ModalScreen[RewindHow | None]):
