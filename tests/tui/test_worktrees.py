@@ -27,15 +27,18 @@ from workbench.frontends.tui.screens.confirm import ConfirmScreen
 from workbench.frontends.tui.screens.rewind_choice import RewindChoiceScreen
 from workbench.frontends.tui.screens.session_browser import SessionBrowser
 from workbench.frontends.tui.widgets.agents_pane import AgentsPane
+from workbench.frontends.tui.widgets.conversation import Conversation
 from workbench.frontends.tui.widgets.event_table import EventTable
 from workbench.frontends.tui.widgets.session_preview import SessionPreview
 from workbench.frontends.tui.widgets.session_table import SessionTable
+from workbench.frontends.tui.widgets.transcript_blocks import Marker
 from workbench.protocol.events import AgentFinished, FilesChanged, FilesRestored, WorktreeCommitted, WorktreeCreated
 
 from .helpers import engine_ready, notices, settle, until
 
 WIDE = (160, 48)
 BYPASS = PermissionsConfig(mode="bypass")
+WORKTREES = "worktree"  # the conftest's config shares the folder; these tests give agents their worktrees
 GIT_DATES = {"GIT_AUTHOR_DATE": "2026-01-02T03:04:05Z", "GIT_COMMITTER_DATE": "2026-01-02T03:04:05Z"}
 TURNS = [
     call("Edit", file_path="app.py", old_string="print('hello')", new_string="print('hello from A')"),
@@ -77,13 +80,19 @@ async def two_agents(pilot: Pilot[Any]) -> None:
     await pilot.pause()
 
 
+def markers(app: Any) -> list[str]:
+    return [str(marker.visual) for marker in app.query_one(Conversation).query(Marker)]
+
+
 def pane_label(app: Any, agent: str) -> str:
     pane = app.query_one(AgentsPane)
     return pane.label(pane.rows[agent], 60).plain
 
 
 async def test_the_agents_pane_shows_files_and_lines_changed(make_app, repo: Path, tmp_path: Path) -> None:
-    async with make_app(brain=scripted(tmp_path, TURNS), permissions=BYPASS).run_test(size=WIDE) as pilot:
+    async with make_app(brain=scripted(tmp_path, TURNS), permissions=BYPASS, isolation=WORKTREES).run_test(
+        size=WIDE
+    ) as pilot:
         await two_agents(pilot)
         app = pilot.app
         assert "2 +4 -1" in pane_label(app, "agent-1")  # app.py one line for one, NOTES.md three new
@@ -97,7 +106,9 @@ async def test_the_agents_pane_shows_files_and_lines_changed(make_app, repo: Pat
 
 
 async def test_the_diff_screen_merges_one_and_reports_the_others_conflict(make_app, repo: Path, tmp_path) -> None:
-    async with make_app(brain=scripted(tmp_path, TURNS), permissions=BYPASS).run_test(size=WIDE) as pilot:
+    async with make_app(brain=scripted(tmp_path, TURNS), permissions=BYPASS, isolation=WORKTREES).run_test(
+        size=WIDE
+    ) as pilot:
         await two_agents(pilot)
         app = pilot.app
         app.main_screen.show_agent("agent-1")
@@ -127,7 +138,9 @@ async def test_the_diff_screen_merges_one_and_reports_the_others_conflict(make_a
 
 
 async def test_discard_asks_first_and_commit_takes_the_edited_message(make_app, repo: Path, tmp_path) -> None:
-    async with make_app(brain=scripted(tmp_path, TURNS), permissions=BYPASS).run_test(size=WIDE) as pilot:
+    async with make_app(brain=scripted(tmp_path, TURNS), permissions=BYPASS, isolation=WORKTREES).run_test(
+        size=WIDE
+    ) as pilot:
         await two_agents(pilot)
         app = pilot.app
         bench = engine_of(app)
@@ -153,6 +166,23 @@ async def test_discard_asks_first_and_commit_takes_the_edited_message(make_app, 
         await until(pilot, lambda: "discarded" in pane_label(app, "agent-2"))
         assert sh_git(repo, "branch", "--list", f"workbench/{bench.session.id}/agent-2") == ""
         assert "hello from B" not in (repo / "app.py").read_text()
+
+
+async def test_without_git_agents_share_the_folder_with_one_visible_warning(make_app, workspace: Path) -> None:
+    async with make_app(isolation=WORKTREES).run_test(size=WIDE) as pilot:
+        app = await engine_ready(pilot)
+        bench = engine_of(app)
+        for task in ("list python files", "read README.md"):
+            await spawn(bench, "background", task)
+        await until(pilot, lambda: sum(isinstance(e, AgentFinished) for e in bench.events) == 2)
+        await settle(pilot)
+        warnings = [n for n in notices(app) if n.startswith("No worktrees: agents share the folder")]
+        assert len(warnings) == 1 and "not in a git repository" in warnings[0]
+        assert "⚠ shared" in pane_label(app, "agent-1") and "⚠ shared" in pane_label(app, "agent-2")
+        app.main_screen.show_agent("agent-2")
+        await pilot.pause()
+        assert "⚠ " in str(app.query_one("#agent-detail", Static).visual)
+        assert any("no worktree: " in m for m in markers(app))
 
 
 async def made_a_session_with_files(config: Config, repo: Path, tmp_path: Path) -> str:
@@ -246,7 +276,7 @@ def test_snapshot_the_agents_pane_with_change_counts(snap_compare, make_app, rep
         pilot.app.main_screen.show_agent("agent-1")
         await pilot.pause(0.2)
 
-    app = make_app(brain=scripted(tmp_path, TURNS), permissions=BYPASS)
+    app = make_app(brain=scripted(tmp_path, TURNS), permissions=BYPASS, isolation=WORKTREES)
     assert snap_compare(app, terminal_size=WIDE, run_before=run_before)
 
 
@@ -259,7 +289,7 @@ def test_snapshot_the_diff_screen(snap_compare, make_app, repo, tmp_path) -> Non
         await pilot.press("down")
         await pilot.pause(0.2)
 
-    app = make_app(brain=scripted(tmp_path, TURNS), permissions=BYPASS)
+    app = make_app(brain=scripted(tmp_path, TURNS), permissions=BYPASS, isolation=WORKTREES)
     assert snap_compare(app, terminal_size=WIDE, run_before=run_before)
 
 

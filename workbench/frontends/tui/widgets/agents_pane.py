@@ -122,6 +122,7 @@ class AgentsPane(Vertical):
         self._todo_nodes: dict[str, list[TreeNode[str]]] = {}
         self._rebuild_pending = False
         self._changes_shown = False  # the changes column appears once an agent has something to show there
+        self._warned = False  # that agents share the folder though they were to have worktrees
 
     @property
     def rows(self) -> dict[str, AgentRow]:
@@ -154,8 +155,10 @@ class AgentsPane(Vertical):
         row = self.rows.get(message.event.agent)
         if row is None:
             return
-        if isinstance(message.event, WorktreeSkipped):
-            self.notify(message.event.reason, title=f"{row.id} has no worktree", severity="warning", markup=False)
+        if isinstance(message.event, WorktreeSkipped) and not self._warned:  # once: each row shows it after
+            self._warned = True
+            reason = message.event.reason
+            self.notify(reason, title="No worktrees: agents share the folder", severity="warning", markup=False)
         if self._changes_shown != (shown := self._any_changes()):
             self._changes_shown = shown
             self._relabel_all()
