@@ -30,19 +30,30 @@ the task's ``user_message``; per reply a ``status`` (thinking), the
 ``status`` (done) and ``agent_finished``: 4 + 3·turns + 4·(turns − 1). It must equal
 ``events_logged``, the events of those agents read back from the session's
 events.jsonl after the run: no event lost. Prints JSON lines.
+
+``--daemon``: the agents run in ``workbench serve`` (started first, in its own
+process) and the app in the pty is a screen attached to it (``engine = "daemon"``);
+the lag and key figures are the attached screen's. ``daemon_cpu_s`` is the daemon's
+process tree (with its brain host), ``attach_s`` the time a second screen takes,
+once every agent streams, from ``workbench attach`` to showing all the agents.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
+import signal
+import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -87,10 +98,61 @@ def expected_per_agent(turns: int) -> Counter[str]:
     )
 
 
-def config_toml(agents: int) -> str:
+def config_toml(agents: int, daemon: bool = False) -> str:
+    engine = 'engine = "daemon"\n' if daemon else ""
     return (
-        f'[limits]\nconcurrency = {agents}\nchildren_per_agent = {max(250, agents)}\n\n[permissions]\nmode = "bypass"\n'
+        f"{engine}[limits]\nconcurrency = {agents}\nchildren_per_agent = {max(250, agents)}\n\n"
+        '[permissions]\nmode = "bypass"\n'
     )
+
+
+def tree_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) of a process and its descendants so far."""
+    ticks, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+        for task in Path(f"/proc/{current}/task").glob("*/children"):
+            with contextlib.suppress(OSError):
+                todo += [int(child) for child in task.read_text().split()]
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+@contextlib.contextmanager
+def daemon_running(box: Sandbox, env: dict[str, str]) -> Iterator[subprocess.Popen[bytes] | None]:
+    """``workbench serve`` for the sandbox's store, until the block ends (then stopped)."""
+    log = (box.root / "daemon.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "workbench", "serve"], env=env, cwd=box.workspace, stdout=log, stderr=log
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while b"serving" not in (box.root / "daemon.log").read_bytes():
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the daemon did not start: {(box.root / 'daemon.log').read_text()}")
+            time.sleep(0.05)
+        yield process
+    finally:
+        process.send_signal(signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(30)
+        if process.poll() is None:
+            process.kill()
+        log.close()
+
+
+def attach_time(box: Sandbox, env: dict[str, str], agents: int) -> float:
+    """A second screen: from ``workbench attach`` to every agent shown in its agents pane."""
+    shown = f"{agents + 1} agents"
+    viewer = PtyApp([sys.executable, "-m", "workbench", "attach"], env=env, cwd=box.workspace, cols=140, rows=45)
+    began = viewer.start()
+    try:
+        viewer.wait_for(lambda screen: any(shown in line for line in screen.display), 30, 0.01, what=shown)
+        return time.monotonic() - began
+    finally:
+        viewer.quit(timeout=30)
 
 
 def type_command(app: PtyApp, command: str, echo: str, timeout: float = 30.0) -> None:
@@ -120,89 +182,117 @@ def finished_count(box: Sandbox) -> int:
 
 
 def one_case(agents: int, turns: int, words: int, args: argparse.Namespace) -> dict[str, object]:
-    with fake_api(TOKENS_PER_S, words, turns, TOOL, TOOL_INPUT, paragraph=60, gate=agents) as api, sandbox() as box:
-        box.write_config(config_toml(agents))
+    with (
+        fake_api(TOKENS_PER_S, words, turns, TOOL, TOOL_INPUT, paragraph=60, gate=agents) as api,
+        sandbox() as box,
+    ):
+        box.write_config(config_toml(agents, args.daemon))
         probe = box.root / "lag.json"
         argv, stacks = diagnosed_argv(args, box)
-        app = PtyApp(argv, env=box.env(api_url=api.url, probe=probe), cwd=box.workspace, cols=140, rows=45)
-        app.start()
-        rss_peak = 0.0
-        try:
-            app.wait_for(engine_ready, 30, what="the engine to open")
-            time.sleep(1.0)
-            rss_before = app.rss_mb()
-            began = time.monotonic()
-            for i in range(agents):
-                type_command(app, f"/background job {i:03d}", f"job {i:03d}")
-            spawned = time.monotonic()
-            opened = api.gate_opened_at(timeout=60)
-            print(f"  {agents} agents: spawned in {spawned - began:.1f}s", file=sys.stderr)
-            timer = KeyTimer(app)
-            deadline = opened + 60 + 3 * turns * words / TOKENS_PER_S
+        env = {**box.env(api_url=api.url), "XDG_RUNTIME_DIR": str(box.root)}
+        with daemon_running(box, env) if args.daemon else contextlib.nullcontext() as daemon:
+            return run_case(agents, turns, words, args, api, box, {**env, **box.env(api_url=api.url, probe=probe)},
+                            argv, stacks, daemon, probe)  # fmt: skip
 
-            def all_done() -> bool:
-                nonlocal rss_peak
-                rss_peak = max(rss_peak, app.rss_mb())
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"only {finished_count(box)} of {agents} agents finished")
-                return finished_count(box) >= agents
 
-            timer.type_until(all_done)
-            ended = time.monotonic()
+def run_case(
+    agents: int,
+    turns: int,
+    words: int,
+    args: argparse.Namespace,
+    api: Any,
+    box: Sandbox,
+    env: dict[str, str],
+    argv: list[str],
+    stacks: Path | None,
+    daemon: subprocess.Popen[bytes] | None,
+    probe: Path,
+) -> dict[str, object]:
+    app = PtyApp(argv, env=env, cwd=box.workspace, cols=140, rows=45)
+    app.start()
+    rss_peak = 0.0
+    try:
+        app.wait_for(engine_ready, 30, what="the engine to open")
+        time.sleep(1.0)
+        rss_before = app.rss_mb()
+        began = time.monotonic()
+        for i in range(agents):
+            type_command(app, f"/background job {i:03d}", f"job {i:03d}")
+        spawned = time.monotonic()
+        opened = api.gate_opened_at(timeout=60)
+        print(f"  {agents} agents: spawned in {spawned - began:.1f}s", file=sys.stderr)
+        attach_s = (
+            attach_time(box, {k: v for k, v in env.items() if k != "WORKBENCH_LAG_PROBE"}, agents) if daemon else None
+        )
+        timer = KeyTimer(app)
+        deadline = opened + 60 + 3 * turns * words / TOKENS_PER_S
+
+        def all_done() -> bool:
+            nonlocal rss_peak
             rss_peak = max(rss_peak, app.rss_mb())
-            cpu_s = app.cpu_s()
-            time.sleep(1.5)  # the last keys typed show before the app is asked to quit
-        finally:
-            app.quit(timeout=30)
-        events = box.session_events()
-        background = {e["agent"] for e in events if e["kind"] == "agent_spawned" and e.get("mode") == "background"}
-        ours = [e for e in events if e.get("agent") in background]
-        expected = expected_per_agent(turns)
-        logged = Counter(e["kind"] for e in ours)
-        ids = {e["agent"] for e in ours}
-        events_expected = agents * sum(expected.values())
-        if len(ids) != agents or sum(logged.values()) != events_expected:
-            want = Counter({kind: n * agents for kind, n in expected.items()})
-            print(
-                f"  event mismatch: {len(ids)} agents logged; missing {dict(want - logged)}, "
-                f"extra {dict(logged - want)}",
-                file=sys.stderr,
-            )
-        # the events of the run proper: those stamped after the gate opened (wall clock, as the log's)
-        gate_wall = time.time() - (time.monotonic() - opened)
-        run_events = sum(1 for e in ours if datetime.fromisoformat(e["ts"]).timestamp() >= gate_wall)
-        lags = read_probe(probe, opened, ended)
-        spawn_lags = read_probe(probe, began, opened)
-        keys = timer.latencies_ms()
-        if stacks is not None:
-            print(stall_report(stacks, probe, opened, ended, min_lag_ms=50), file=sys.stderr)
-        return {
-            "bench": "swarm",
-            "case": "swarm",
-            "agents": agents,
-            "lag_p50_ms": round(percentile(lags, 50), 1),
-            "lag_p99_ms": round(percentile(lags, 99), 1),
-            "lag_max_ms": round(max(lags), 1),
-            "loop_busy_share": round(loop_busy_share(lags, ended - opened), 3),
-            "key_latency_p50_ms": round(percentile(keys, 50), 1),
-            "key_latency_p99_ms": round(percentile(keys, 99), 1),
-            "keys": len(keys),
-            "events_per_s": round(run_events / (ended - opened)),
-            "rss_mb": round(rss_peak, 1),
-            "rss_per_agent_mb": round((rss_peak - rss_before) / agents, 3),
-            "rss_before_mb": round(rss_before, 1),
-            "events_expected": events_expected,
-            "events_logged": sum(logged.values()),
-            "peak_running": peak_running(ours),
-            "turns": turns,
-            "words_per_reply": words,
-            "tokens_per_s_per_agent": TOKENS_PER_S,
-            "spawn_s": round(spawned - began, 2),
-            "spawn_lag_p99_ms": round(percentile(spawn_lags, 99), 1),
-            "run_s": round(ended - opened, 2),
-            "app_cpu_s": round(cpu_s, 1),
-            "gc_freeze_after_s": args.gc_freeze_after,
-        }
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"only {finished_count(box)} of {agents} agents finished")
+            return finished_count(box) >= agents
+
+        timer.type_until(all_done)
+        ended = time.monotonic()
+        rss_peak = max(rss_peak, app.rss_mb())
+        cpu_s = app.cpu_s()
+        daemon_cpu_s = tree_cpu_s(daemon.pid) if daemon is not None else 0.0
+        time.sleep(1.5)  # the last keys typed show before the app is asked to quit
+    finally:
+        app.quit(timeout=30)
+    events = box.session_events()
+    background = {e["agent"] for e in events if e["kind"] == "agent_spawned" and e.get("mode") == "background"}
+    ours = [e for e in events if e.get("agent") in background]
+    expected = expected_per_agent(turns)
+    logged = Counter(e["kind"] for e in ours)
+    ids = {e["agent"] for e in ours}
+    events_expected = agents * sum(expected.values())
+    if len(ids) != agents or sum(logged.values()) != events_expected:
+        want = Counter({kind: n * agents for kind, n in expected.items()})
+        print(
+            f"  event mismatch: {len(ids)} agents logged; missing {dict(want - logged)}, extra {dict(logged - want)}",
+            file=sys.stderr,
+        )
+    # the events of the run proper: those stamped after the gate opened (wall clock, as the log's)
+    gate_wall = time.time() - (time.monotonic() - opened)
+    run_events = sum(1 for e in ours if datetime.fromisoformat(e["ts"]).timestamp() >= gate_wall)
+    lags = read_probe(probe, opened, ended)
+    spawn_lags = read_probe(probe, began, opened)
+    keys = timer.latencies_ms()
+    if stacks is not None:
+        print(stall_report(stacks, probe, opened, ended, min_lag_ms=50), file=sys.stderr)
+    return {
+        "bench": "swarm",
+        "case": "swarm",
+        "agents": agents,
+        "lag_p50_ms": round(percentile(lags, 50), 1),
+        "lag_p99_ms": round(percentile(lags, 99), 1),
+        "lag_max_ms": round(max(lags), 1),
+        "loop_busy_share": round(loop_busy_share(lags, ended - opened), 3),
+        "key_latency_p50_ms": round(percentile(keys, 50), 1),
+        "key_latency_p99_ms": round(percentile(keys, 99), 1),
+        "keys": len(keys),
+        "events_per_s": round(run_events / (ended - opened)),
+        "rss_mb": round(rss_peak, 1),
+        "rss_per_agent_mb": round((rss_peak - rss_before) / agents, 3),
+        "rss_before_mb": round(rss_before, 1),
+        "events_expected": events_expected,
+        "events_logged": sum(logged.values()),
+        "peak_running": peak_running(ours),
+        "turns": turns,
+        "words_per_reply": words,
+        "tokens_per_s_per_agent": TOKENS_PER_S,
+        "spawn_s": round(spawned - began, 2),
+        "spawn_lag_p99_ms": round(percentile(spawn_lags, 99), 1),
+        "run_s": round(ended - opened, 2),
+        "app_cpu_s": round(cpu_s, 1),
+        "daemon": daemon is not None,
+        "daemon_cpu_s": round(daemon_cpu_s, 1),
+        "attach_s": round(attach_s, 3) if attach_s is not None else None,
+        "gc_freeze_after_s": args.gc_freeze_after,
+    }
 
 
 def peak_running(events: list[dict[str, object]]) -> int:
@@ -225,6 +315,7 @@ def main() -> None:
     parser.add_argument("--agents", type=int, nargs="+", help="the values of N (default 10 50 100 200; --quick 10 50)")
     parser.add_argument("--turns", type=int, help="replies per agent's task (default 4, --quick 2)")
     parser.add_argument("--words", type=int, help="tokens per reply (default 150, --quick 75)")
+    parser.add_argument("--daemon", action="store_true", help="agents in `workbench serve`, the app attached to it")
     add_diagnostics(parser)
     args = parser.parse_args()
     nice = renice(args.nice)

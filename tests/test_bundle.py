@@ -12,6 +12,7 @@ import pytest
 
 from workbench.log.bundle import (
     AmbiguousSession,
+    BundleError,
     BundleReader,
     BundleStore,
     BundleWriter,
@@ -172,3 +173,37 @@ async def test_meta_is_rebuilt_when_missing_or_stale(tmp_path: Path) -> None:
         f.write(UserMessage(text="x", seq=2).model_dump_json() + "\n")
     meta = await store.meta(sid)
     assert meta.events == 2 and meta.last_seq == 2
+
+
+async def test_a_shared_store_folder_is_never_chmodded_and_sessions_go_to_a_private_subfolder(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o1777)
+    store = BundleStore(shared)
+    session_id = await store.create()
+    assert stat.S_IMODE(os.stat(shared).st_mode) == 0o1777
+    assert store.root == shared / f"workbench-{os.getuid()}"
+    assert stat.S_IMODE(os.stat(store.root).st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(store.folder(session_id)).st_mode) == 0o700
+    # the same store named again finds the same sessions
+    assert BundleStore(shared).root == store.root
+
+
+async def test_a_shared_store_whose_private_subfolder_is_not_private_is_refused(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o1777)
+    planted = shared / f"workbench-{os.getuid()}"
+    planted.mkdir()
+    os.chmod(planted, 0o777)  # someone prepared it for us
+    with pytest.raises(BundleError, match="is not a private folder of yours"):
+        BundleStore(shared)
+
+
+async def test_an_existing_store_folder_of_the_user_keeps_its_mode(tmp_path: Path) -> None:
+    own = tmp_path / "mine"
+    own.mkdir()
+    os.chmod(own, 0o750)
+    store = BundleStore(own)
+    await store.create()
+    assert store.root == own and stat.S_IMODE(os.stat(own).st_mode) == 0o750

@@ -12,7 +12,7 @@ from tests.git_repos import call, make_repo, script, sh_git
 from workbench.brains.scripted import ScriptedBrain
 from workbench.engine.config import Config, ConfigError, PermissionsConfig, load_config
 from workbench.engine.engine import Engine
-from workbench.engine.policy.guardrails import Guardrails, simple_commands
+from workbench.engine.policy.guardrails import Guardrails
 from workbench.engine.policy.session_policy import SessionPolicy
 from workbench.protocol.events import PermissionDecision, ToolResult
 from workbench.tools.bash import Bash, BashInput
@@ -103,12 +103,13 @@ def test_the_config_names_guardrails_and_rejects_a_wrong_name(tmp_path: Path) ->
         load_config(tmp_path, environ={"XDG_CONFIG_HOME": str(tmp_path / "none")})
 
 
-def test_a_line_that_cannot_be_parsed_and_may_run_git_asks(pushed: Path) -> None:
+def test_a_line_no_one_can_read_before_it_runs_asks_when_it_may_run_git(pushed: Path) -> None:
     policy = SessionPolicy(mode="bypass", workspace=pushed)
-    assert simple_commands("case x in a) git push;; esac") is None
-    verdict, reason = judge(policy, "case x in a) git push --force origin main;; esac")
-    assert verdict == "ask" and "cannot be parsed" in reason
-    assert judge(policy, "case x in a) echo hi;; esac")[0] == "allow"
+    verdict, reason = judge(policy, "$TOOL push --force origin main  # git, maybe")
+    assert verdict == "ask" and "may run git" in reason
+    assert judge(policy, "$TOOL build")[0] == "allow"
+    verdict, reason = judge(policy, "git push $FLAGS origin main")  # the flags are unknown: a push still asks
+    assert verdict == "ask" and "guardrail push" in reason
 
 
 async def test_an_agent_is_told_which_guardrail_stopped_it(tmp_path: Path, pushed: Path) -> None:

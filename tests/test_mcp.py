@@ -39,6 +39,7 @@ from workbench.tools.mcp.manager import McpManager
 from workbench.tools.mcp.server import McpServerStatus
 
 DEMO = str(Path(__file__).parent / "mcp_servers" / "demo.py")
+LIAR = str(Path(__file__).parent / "mcp_servers" / "liar.py")
 
 
 def stdio(name: str, *flags: str) -> McpServerEntry:
@@ -102,7 +103,7 @@ async def test_a_stdio_server_tool_is_offered_with_its_schema_and_called_in_a_tu
     assert result.name == "mcp__demo__add" and result.content == "5" and not result.is_error
 
 
-async def test_read_only_tools_run_unasked_and_the_rest_ask_first(workspace: Path, tmp_path: Path) -> None:
+async def test_only_tools_the_user_marks_read_only_run_unasked(workspace: Path, tmp_path: Path) -> None:
     brain = script(
         tmp_path,
         {
@@ -116,12 +117,16 @@ async def test_read_only_tools_run_unasked_and_the_rest_ask_first(workspace: Pat
     config = Config(bundles=workspace.parent / "bundles", fsync="never")  # no allow rule: the mode decides
     bench = await Engine.open(config, workspace, brain)
     asked = Answers(bench, "deny").asked
-    manager = McpManager([stdio("demo")], cwd=workspace, registry=bench.services.tools)
+    settings = McpSettings(read_only=["mcp__demo__add"])
+    manager = McpManager(
+        [stdio("demo")], cwd=workspace, registry=bench.services.tools, read_only=settings.marks_read_only
+    )
     manager.start()
     await manager.settled()
     try:
-        assert {t.name: t.kind for t in manager.tools()}["mcp__demo__add"] == "read"  # readOnlyHint
-        assert {t.name: t.kind for t in manager.tools()}["mcp__demo__sleep"] == "exec"
+        kinds = {t.name: t.kind for t in manager.tools()}
+        assert kinds["mcp__demo__add"] == "read"  # the user's word
+        assert kinds["mcp__demo__sleep"] == "exec"
         await ask(bench, "go")
     finally:
         await manager.close()
@@ -131,6 +136,48 @@ async def test_read_only_tools_run_unasked_and_the_rest_ask_first(workspace: Pat
     assert added.content == "3" and not added.is_error
     assert [a.tool for a in asked] == ["mcp__demo__sleep"]  # only the one that may change things asked
     assert slept.is_error and "denied" in slept.content
+
+
+async def test_a_tool_claiming_to_be_read_only_cannot_write_in_plan_mode(workspace: Path, tmp_path: Path) -> None:
+    target = workspace / "planted.txt"
+    brain = script(
+        tmp_path, {"tool_use": [{"name": "mcp__liar__note", "input": {"path": str(target), "text": "x"}}]}, "done"
+    )
+    config = Config(
+        bundles=workspace.parent / "bundles",
+        fsync="never",
+        permissions=PermissionsConfig(mode="plan", allow=["mcp__liar__*"]),
+    )
+    bench = await Engine.open(config, workspace, brain)
+    liar = McpServerEntry(name="liar", source="config", config=StdioServerConfig(command=sys.executable, args=[LIAR]))
+    manager = McpManager([liar], cwd=workspace, registry=bench.services.tools)
+    manager.start()
+    await manager.settled()
+    try:
+        [note] = manager.tools()
+        assert note.claims_read_only and note.kind == "exec"  # readOnlyHint alone counts for nothing
+        await ask(bench, "go")
+    finally:
+        await manager.close()
+        await bench.close()
+    [result] = results(bench)
+    assert result.is_error and "Plan mode forbids" in result.content
+    assert not target.exists()
+
+
+def test_read_only_marks_are_mcp_tool_names() -> None:
+    settings = McpSettings(read_only=["mcp__a__x", "mcp__b__*", "mcp__c"])
+    assert [
+        settings.marks_read_only(n) for n in ("mcp__a__x", "mcp__a__y", "mcp__b__z", "mcp__c__w", "mcp__cc__w")
+    ] == [
+        True,
+        False,
+        True,
+        True,
+        False,
+    ]
+    with pytest.raises(ValueError, match="not an MCP tool name"):
+        McpSettings(read_only=["Read"])
 
 
 @pytest.fixture

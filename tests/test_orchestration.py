@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.engine_driver import ask, run, spawn
+from tests.engine_driver import Answers, ask, run, spawn
 from workbench.brains.scripted import ScriptedBrain
 from workbench.engine.config import Config, LimitsConfig
 from workbench.engine.engine import Engine
@@ -17,6 +17,7 @@ from workbench.protocol.events import (
     AgentFinished,
     AgentSpawned,
     ChildResult,
+    PermissionDecision,
     Status,
     ToolCall,
     ToolResult,
@@ -250,3 +251,26 @@ async def test_auto_compaction_fires_past_the_threshold_and_not_before(workspace
     compactions = [e for e in bench.events if isinstance(e, Compaction)]
     assert compactions and compactions[0].automatic
     assert compactions[0].tokens_after < compactions[0].tokens_before
+
+
+async def test_a_resumed_session_has_the_mode_and_rules_the_live_one_had(workspace: Path) -> None:
+    from workbench.protocol.commands import AddRule, SetMode
+
+    bench = await open_bench(workspace)
+    await run(bench, SetMode(mode="acceptEdits"))
+    await run(bench, AddRule(rule_list="deny", rule="Bash(rm:*)"))
+    Answers(bench, "allow_always")
+    await ask(bench, "run `ls`")  # asked once, answered "always": the rule joins the policy
+    session_id = bench.session.id
+    await bench.close()
+
+    again = await Engine.resume(bench.config, workspace, ScriptedBrain(), session_id)
+    policy = again.services.policy
+    try:
+        assert policy.mode == "acceptEdits"
+        assert [r.text for r in policy.deny] == ["Bash(rm:*)"] and [r.text for r in policy.allow] == ["Bash(ls:*)"]
+        await ask(again, "run `ls -a`")  # allowed by the remembered rule: nobody is asked
+        decisions = [e for e in again.events if isinstance(e, PermissionDecision)]
+        assert decisions[-1].source == "rule" and decisions[-1].decision == "allow"
+    finally:
+        await again.close()

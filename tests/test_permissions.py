@@ -9,15 +9,13 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from workbench.engine.policy.permissions import (
-    MODE_CYCLE,
-    ApprovalAnswer,
-    ApprovalRequest,
     PermissionMode,
     PermissionPolicy,
     PermissionRuleError,
     Rule,
-    next_mode,
 )
+from workbench.protocol.commands import Approve
+from workbench.protocol.modes import MODE_CYCLE, next_mode
 from workbench.tools.base import Tool, ToolKind
 from workbench.tools.registry import builtin_tools
 
@@ -299,7 +297,7 @@ def test_add_rule_changes_later_decisions() -> None:
         (bash("ls -la"), "Bash(ls:*)"),
         (bash("npm run test -- --watch"), "Bash(npm run test:*)"),
         (bash("python -m pytest -q tests"), "Bash(python -m pytest:*)"),
-        (bash("FOO=1 make build"), "Bash(make build:*)"),
+        (bash("FOO=1 make build"), "Bash(FOO=1 make build:*)"),
         (bash("cd src && make"), "Bash(cd src && make)"),
         (edit("path/to/file.py"), "Edit(path/to/file.py)"),
         (write("./src/../new.md"), "Edit(./new.md)"),
@@ -330,15 +328,7 @@ def test_mode_cycle_skips_bypass() -> None:
     assert next_mode("bypass") == "default"
 
 
-def test_approval_types_validate() -> None:
-    request = ApprovalRequest(
-        agent_id="a1",
-        tool="Bash",
-        input={"command": "ls"},
-        subject="ls",
-        suggested_rule="Bash(ls:*)",
-    )
-    assert request.preview is None
-    assert ApprovalAnswer(choice="allow_always").reason is None
+def test_an_approval_answer_validates() -> None:
+    assert Approve(request_id="approval:t1", choice="allow_always").reason == ""
     with pytest.raises(ValidationError):
-        ApprovalAnswer(choice="maybe")  # type: ignore[arg-type]
+        Approve(request_id="approval:t1", choice="maybe")  # type: ignore[arg-type]

@@ -170,3 +170,21 @@ async def test_a_torn_tail_is_reported_with_where_it_stopped(tmp_path: Path, sou
     assert stopped is not None and stopped.torn_tail and stopped.agents == []
     assert stopped.last_seq == contents.events[-1].seq
     assert "cut mid-write" in str(stopped)
+
+
+async def test_a_fork_at_a_prompt_answers_it_and_the_next_prompt_stays_its_own(tmp_path: Path, source: str) -> None:
+    store = store_of(tmp_path)
+    events = (await store.read(source)).events
+    prompt = next(e for e in events if isinstance(e, UserMessage) and e.text == "read NOTES.md")
+    plan = await remount(store, source, up_to_seq=prompt.seq)
+    assert plan.context.messages[-1]["role"] == "user"
+    bench = await open_bench(tmp_path, remount=plan.event)
+    await bench.settled()
+    await ask(bench, "what else?")
+    await bench.close()
+    replies = [e for e in bench.events if isinstance(e, AssistantMessage) and not e.interrupted]
+    first_calls = [b for b in replies[0].content if b.type == "tool_use"]
+    assert [c.input for c in first_calls] == [{"file_path": "NOTES.md"}]  # the prompt forked at is answered first
+    messages = fold(bench.events, agent="primary").messages
+    asked = [m for m in messages if m["role"] == "user" and "what else?" in str(m["content"])]
+    assert asked and "read NOTES.md" not in str(asked[-1]["content"])  # not merged into the forked prompt

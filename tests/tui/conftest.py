@@ -50,7 +50,7 @@ def workspace_held() -> Iterator[None]:
     """The workspace path is one for every run on this machine (it is in the snapshots): a second
     suite running beside this one waits for it rather than emptying it under this one's feet."""
     WORKSPACE.parent.mkdir(parents=True, exist_ok=True)
-    with open(WORKSPACE.parent.with_suffix(".lock"), "w") as lock:
+    with open(WORKSPACE.parent / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield
 

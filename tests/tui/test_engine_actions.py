@@ -14,7 +14,7 @@ from workbench.frontends.tui.screens.questions import QuestionsScreen
 from workbench.frontends.tui.widgets.conversation import Conversation
 from workbench.frontends.tui.widgets.prompt import PromptArea
 from workbench.protocol.commands import Send
-from workbench.protocol.events import ChildResult, Compaction, Delegated, Primed, ToolResult, UserMessage
+from workbench.protocol.events import ChildResult, Compaction, Delegated, Primed, PromptQueued, ToolResult, UserMessage
 
 from .helpers import engine_ready, notices, settle, type_and_send, until
 
@@ -167,3 +167,36 @@ async def test_delegate_with_agent_names_the_agent_type(make_app, workspace: Pat
         assert "read README.md" in child.spec.task and child.spec.tools == ["Read", "Glob", "Grep"]
         await type_and_send(pilot, "/delegate --agent nobody read README.md")
         await until(pilot, lambda: any("No agent type named 'nobody'" in notice for notice in notices(app)))
+
+
+async def test_a_command_that_fails_in_its_worker_is_shown_not_swallowed(make_app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    async with make_app().run_test(size=(120, 36)) as pilot:
+        app = await engine_ready(pilot)
+
+        async def broken(command: object) -> object:
+            raise RuntimeError("the engine fell over")
+
+        monkeypatch.setattr(app.main_screen.client, "submit", broken)
+        await type_and_send(pilot, "read README.md")
+        await until(pilot, lambda: any("the engine fell over" in notice for notice in notices(app)))
+        assert any(notice.startswith("Something went wrong") for notice in notices(app))
+
+
+async def test_a_prompt_sent_to_a_paused_agent_shows_as_queued_and_is_delivered_on_resume(make_app) -> None:  # type: ignore[no-untyped-def]
+    async with make_app().run_test(size=(120, 36)) as pilot:
+        app = await engine_ready(pilot)
+        bench = engine_of(app)
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: bench.primary.state == "paused")
+        await type_and_send(pilot, "read README.md")
+        await until(
+            pilot,
+            lambda: any("queued for primary" in str(m.visual) for m in app.query_one(Conversation).query("Marker")),
+        )
+        assert not [e for e in bench.events if isinstance(e, UserMessage)]  # it waits, in the log as queued
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: any(isinstance(e, UserMessage) for e in bench.events))
+        await settle(pilot)
+        (delivered,) = [e for e in bench.events if isinstance(e, UserMessage)]
+        queued = next(e for e in bench.events if isinstance(e, PromptQueued))
+        assert delivered.prompt_id == queued.prompt_id and delivered.text == "read README.md"

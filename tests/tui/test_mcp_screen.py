@@ -93,7 +93,7 @@ async def test_a_ready_server_shows_its_tools_and_a_missing_command_shows_failed
         detail = text_of(screen, "#mcp-server")
         assert "demo  ● ready" in detail and "python demo_server.py" in detail and ".mcp.json" in detail
         tools = text_of(screen, "#mcp-tools")
-        for name, kind, summary in (("add", "read", "Add two integers."), ("sleep", "exec", "Sleep, then say so")):
+        for name, kind, summary in (("add", "exec", "Add two integers."), ("sleep", "exec", "Sleep, then say so")):
             line = next(line for line in tools.splitlines() if line.startswith(f"mcp__demo__{name} "))
             assert kind in line and summary in line
         assert not screen.query_one("#mcp-error").display

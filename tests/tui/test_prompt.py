@@ -5,9 +5,9 @@ from __future__ import annotations
 from tests.tui.helpers import engine_of
 from workbench.frontends.tui.slash import completions, parse
 from workbench.frontends.tui.widgets.prompt import PromptArea, SlashMenu
-from workbench.protocol.events import UserMessage
+from workbench.protocol.events import AgentSpawned, UserMessage
 
-from .helpers import engine_ready, notices, settle
+from .helpers import engine_ready, notices, settle, until
 
 
 def test_completions_follow_the_command_word_only() -> None:
@@ -79,3 +79,29 @@ async def test_an_unknown_slash_command_is_explained(make_app) -> None:
         await pilot.pause()
         assert any("No command /frobnicate" in notice for notice in notices(app))
         assert not [e for e in engine_of(app).events if isinstance(e, UserMessage)]
+
+
+async def test_keys_typed_right_after_enter_or_ctrl_b_start_the_next_prompt(make_app) -> None:  # type: ignore[no-untyped-def]
+    from textual import events
+
+    async with make_app().run_test(size=(120, 36)) as pilot:
+        app = await engine_ready(pilot)
+        prompt = app.query_one(PromptArea)
+
+        def burst(*keys: str) -> None:
+            """Keys as a fast typist sends them: all queued before the first is handled."""
+            for key in keys:
+                app.post_message(events.Key(key, key if len(key) == 1 else None))
+
+        prompt.load_text("search for alpha")
+        burst("enter", "X", "Y", "Z")
+        await until(pilot, lambda: prompt.text == "XYZ")
+        await settle(pilot)
+        assert [e.text for e in engine_of(app).events if isinstance(e, UserMessage)] == ["search for alpha"]
+
+        prompt.load_text("read README.md")
+        burst("ctrl+b", "p", "l", "s")
+        await until(pilot, lambda: prompt.text == "pls")
+        await settle(pilot)
+        spawned = [e for e in engine_of(app).events if isinstance(e, AgentSpawned) and e.mode == "background"]
+        assert [e.task for e in spawned] == ["read README.md"]

@@ -94,7 +94,7 @@ def parse_agent_type(text: str, path: Path, origin: AgentTypeOrigin) -> AgentTyp
         description=description,
         tools=None if tools is None else list(dict.fromkeys(t.split("(", 1)[0].strip() for t in tools)),
         model=None if model in (None, "", "inherit") else resolve_model(model),
-        isolation=isolation,  # type: ignore[arg-type]
+        isolation=isolation,
         system=body.strip(),
         path=path,
         origin=origin,

@@ -10,13 +10,16 @@ import os
 import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
-from workbench.engine.policy.guardrails import GuardrailName
+from workbench.engine.policy.guardrails import GuardrailName, Guardrails
 from workbench.engine.policy.hooks import HooksConfig
-from workbench.engine.policy.permissions import PermissionMode, PermissionRuleError, Rule
+from workbench.engine.policy.permissions import PermissionRuleError, Rule
+from workbench.engine.policy.session_policy import SessionPolicy
 from workbench.protocol.commands import Isolation
+from workbench.protocol.modes import PermissionMode
 from workbench.tools.mcp.config import McpSettings
 
 if TYPE_CHECKING:  # the brains' models load with the engine, not with the config
@@ -75,6 +78,9 @@ class ModelSettings(_Section):
 
 class Config(_Section):
     brain: BrainChoice = "auto"
+    # embedded: the app runs its agents itself; daemon: `workbench` opens its sessions in the store's daemon
+    # (started when none runs), and quitting the app leaves them running
+    engine: Literal["embedded", "daemon"] = "embedded"
     model: str = "claude-sonnet-4-6"
     max_tokens: int = Field(default=8192, ge=1)
     base_url: str | None = None
@@ -96,6 +102,29 @@ class Config(_Section):
     models: dict[str, ModelSettings] = Field(default_factory=dict)  # [models."claude-opus-4-1".thinking]
     mcp: McpSettings = Field(default_factory=McpSettings)
     hooks: HooksConfig = Field(default_factory=HooksConfig)
+    # hosts (host or host:port) a project's base_url may name and still get your API key; read from your
+    # own config only
+    api_hosts: list[str] = Field(default_factory=list)
+    # whether the project's own files apply (hooks, .mcp.json, primer approvals, wider settings): set by
+    # load_config from the trust decision, never by a file
+    _project_trusted: bool = PrivateAttr(default=True)
+
+    @property
+    def project_trusted(self) -> bool:
+        return self._project_trusted
+
+    def policy(self, workspace: Path) -> SessionPolicy:
+        """The permission policy this configuration starts a session with in ``workspace``: the git guardrails
+        first (less those lifted), then the rules and the mode."""
+        rules = self.permissions
+        return SessionPolicy(
+            mode=rules.mode,
+            allow=rules.allow,
+            ask=rules.ask,
+            deny=rules.deny,
+            workspace=workspace,
+            guardrails=Guardrails(rules.lift_guardrails),
+        )
 
     def thinking_for(self, model: str) -> ThinkingConfig:
         from workbench.protocol.brain_io import ThinkingConfig
@@ -159,16 +188,57 @@ def _explain(path: Path, exc: ValidationError) -> ConfigError:
     return ConfigError("\n".join(lines))
 
 
-def load_config(cwd: Path, environ: dict[str, str] | None = None) -> Config:
-    """Defaults ← user file ← project file. Each file is checked on its own so errors name it."""
-    merged: dict[str, Any] = {}
-    for path in (user_config_path(environ), project_config_path(cwd)):
-        if not path.is_file():
-            continue
-        data = _read_toml(path)
-        try:
-            Config.model_validate(data)
-        except ValidationError as exc:
-            raise _explain(path, exc) from None
-        merged = _merge(merged, data)
-    return Config.model_validate(merged)
+# what a project's config.toml may set in restricted mode: nothing that runs code, widens access or says
+# where requests (and your key) go
+RESTRICTED_KEYS = frozenset(
+    {"theme", "keys", "thresholds", "limits", "fsync", "window", "bell", "auto_delegate", "scripted_delay_s"}
+)
+# what a project may only ever narrow, trusted or not
+NARROWING_RULES = ("ask", "deny")
+
+
+def load_config(cwd: Path, environ: dict[str, str] | None = None, *, trusted: bool = True) -> Config:
+    """Defaults ← user file ← project file. Each file is checked on its own so errors name it.
+
+    Untrusted (``trusted=False``), the project file only adds ask and deny rules and the harmless
+    settings of :data:`RESTRICTED_KEYS`. Trusted or not, it never names the API server your key goes to
+    unless ``api_hosts`` in your own file allows that host.
+    """
+    user_path, project_path = user_config_path(environ), project_config_path(cwd)
+    user = _checked(user_path) if user_path.is_file() else {}
+    project = _checked(project_path) if project_path.is_file() else {}
+    project = project_layer(project, user, trusted=trusted)
+    config = Config.model_validate(_merge(user, project))
+    config._project_trusted = trusted
+    return config
+
+
+def _checked(path: Path) -> dict[str, Any]:
+    data = _read_toml(path)
+    try:
+        Config.model_validate(data)
+    except ValidationError as exc:
+        raise _explain(path, exc) from None
+    return data
+
+
+def project_layer(project: dict[str, Any], user: dict[str, Any], *, trusted: bool) -> dict[str, Any]:
+    """What of a project's config.toml applies on top of the user's."""
+    layer = {key: value for key, value in project.items() if trusted or key in RESTRICTED_KEYS}
+    layer.pop("api_hosts", None)  # a project cannot allow its own server
+    if "base_url" in layer and not base_url_allowed(str(layer["base_url"]), user.get("api_hosts", [])):
+        del layer["base_url"]
+    permissions = project.get("permissions")
+    if not trusted and isinstance(permissions, dict):
+        narrowing = {key: permissions[key] for key in NARROWING_RULES if key in permissions}
+        if narrowing:
+            layer["permissions"] = narrowing
+    return layer
+
+
+def base_url_allowed(url: str, api_hosts: list[str]) -> bool:
+    """Whether a project's ``base_url`` names a host the user's ``api_hosts`` lists."""
+    parsed = urlsplit(url)
+    host = parsed.hostname or ""
+    with_port = f"{host}:{parsed.port}" if parsed.port else host
+    return bool(host) and (host in api_hosts or with_port in api_hosts)

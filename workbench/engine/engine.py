@@ -24,9 +24,7 @@ from workbench.engine.agent_types import load_agent_types
 from workbench.engine.config import Config
 from workbench.engine.context.tokens import BudgetSnapshot, TokenCounter, default_counter, tool_tokens
 from workbench.engine.policy.budget import DelegationWatch, should_compact
-from workbench.engine.policy.guardrails import Guardrails
 from workbench.engine.policy.hooks import HookRunner, SessionStartPayload, load_hooks
-from workbench.engine.policy.session_policy import SessionPolicy
 from workbench.engine.priming.primers import PrimerEntry, ResolvedPrimer, find_primer, primer_catalog, primer_dirs
 from workbench.engine.priming.primers import resolve as resolve_primer
 from workbench.engine.runtime.agent import Agent, AgentServices
@@ -104,6 +102,7 @@ class SessionInfo(BaseModel):
     delegate_at: float
     compact_at: float
     depth: int
+    restricted: bool = False  # the project's own hooks, servers and wider settings were left out (not trusted)
 
 
 class Engine:
@@ -126,14 +125,7 @@ class Engine:
         self.bus = session.bus
         self.offline_reason = offline_reason
         self.counter = counter or default_counter()
-        policy = SessionPolicy(
-            mode=config.permissions.mode,
-            allow=config.permissions.allow,
-            ask=config.permissions.ask,
-            deny=config.permissions.deny,
-            workspace=cwd,
-            guardrails=Guardrails(config.permissions.lift_guardrails),
-        )
+        policy = config.policy(cwd)
         self.view = SessionView(
             self.counter,
             window=config.window,
@@ -155,7 +147,10 @@ class Engine:
             max_tokens=config.max_tokens,
             thinking=config.thinking_for(brain.model),
             hooks=HookRunner(
-                load_hooks(cwd, config.hooks), cwd=cwd, session_id=session.id, transcript_path=session.path
+                load_hooks(cwd, config.hooks, project=config.project_trusted),
+                cwd=cwd,
+                session_id=session.id,
+                transcript_path=session.path,
             ),
             tool_tokens=lambda specs: tool_tokens(self.counter, specs),
             workspaces=self.workspaces,
@@ -204,6 +199,8 @@ class Engine:
         if remount is not None:
             # right after the spawn, before anything else the primary logs: its fold starts from the source's
             await primary.append(remount)
+            if remount.messages and remount.messages[-1].get("role") == "user":
+                primary.owe_reply()  # continued at a prompt: that prompt is answered, not merged with the next
         await engine._session_start_hook(primary, "resume" if remount is not None else "startup")
         await engine._recover_merges()
         return engine
@@ -252,12 +249,13 @@ class Engine:
 
     async def start_mcp(self) -> None:
         """Start the configured MCP servers in the background (the SDK loads only if any exist)."""
-        if self.mcp is not None or not (self.config.mcp.servers or (self.cwd / ".mcp.json").is_file()):
+        project = self.config.project_trusted  # an untrusted folder's .mcp.json starts nothing
+        if self.mcp is not None or not (self.config.mcp.servers or (project and (self.cwd / ".mcp.json").is_file())):
             return
         from workbench.tools.mcp.manager import McpManager
 
         self.mcp = McpManager.from_settings(
-            self.config.mcp, self.cwd, registry=self.services.tools, on_change=self._mcp_changed
+            self.config.mcp, self.cwd, registry=self.services.tools, on_change=self._mcp_changed, project=project
         )
         self.mcp.start()
 
@@ -372,6 +370,7 @@ class Engine:
             delegate_at=self.config.thresholds.delegate,
             compact_at=self.config.thresholds.auto_compact,
             depth=self.config.limits.depth,
+            restricted=not self.config.project_trusted,
         )
 
     @property
@@ -406,6 +405,7 @@ class Engine:
             budget_left,
             approver=self.requests,
             agent_id=agent,
+            project_approvals=self.config.project_trusted,
         )
 
     def primer_catalog(self) -> list[PrimerEntry]:
@@ -432,7 +432,9 @@ class Engine:
     async def wait_all(self) -> None:
         """Wait for every one-shot agent, and what their commands set going, to finish."""
         while True:
-            pending = [t for a, t in self.supervisor.tasks.items() if a != "primary" and not t.done()]
+            pending: list[asyncio.Future[Any]] = [
+                t for a, t in self.supervisor.tasks.items() if a != "primary" and not t.done()
+            ]
             pending += [t for t in self._follow_ups if not t.done()]
             if not pending:
                 return

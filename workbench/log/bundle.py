@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -265,8 +266,45 @@ class BundleWriter:
 
 
 async def _make_private_dir(folder: Path) -> None:
-    await aiofiles.os.makedirs(folder, mode=DIR_MODE, exist_ok=True)
-    os.chmod(folder, DIR_MODE)
+    """Create ``folder`` (and its parents) private to the user; a folder that already exists is left as it
+    is — it may be shared (``/tmp``), and its mode is its owner's business."""
+    if folder.is_dir():
+        return
+    await aiofiles.os.makedirs(folder.parent, exist_ok=True)
+    try:
+        os.mkdir(folder, DIR_MODE)
+    except FileExistsError:
+        if not folder.is_dir():
+            raise BundleError(f"{folder} exists and is not a folder") from None
+        return
+    os.chmod(folder, DIR_MODE)  # mkdir's mode is cut by the umask
+
+
+def _is_shared(info: os.stat_result) -> bool:
+    """Writable by others, sticky like /tmp, or someone else's: not a place to keep sessions in directly."""
+    return bool(info.st_mode & (stat.S_IWOTH | stat.S_ISVTX)) or info.st_uid != os.getuid()
+
+
+def private_root(root: Path) -> Path:
+    """Where a store given as ``root`` keeps its sessions: ``root`` itself, or — when ``root`` is a shared
+    folder — a private subfolder of it, ``workbench-<uid>``, the same one every time."""
+    try:
+        info = os.stat(root)
+    except OSError:
+        return root
+    if not stat.S_ISDIR(info.st_mode) or not _is_shared(info):
+        return root
+    own = root / f"workbench-{os.getuid()}"
+    try:
+        mine = os.lstat(own)
+    except FileNotFoundError:
+        return own
+    if not stat.S_ISDIR(mine.st_mode) or _is_shared(mine) or mine.st_mode & (stat.S_IWGRP | stat.S_IRWXO):
+        raise BundleError(
+            f"{root} is a shared folder and {own}, where this user's sessions would go, is not a private folder "
+            "of yours: remove it, or give --bundles a folder of your own"
+        )
+    return own
 
 
 async def _drop_torn_tail(path: Path) -> None:
@@ -311,7 +349,7 @@ class BundleStore:
     """A folder of sessions, one sub-folder each."""
 
     def __init__(self, root: Path) -> None:
-        self.root = root
+        self.root = private_root(root)
 
     def folder(self, session_id: str) -> Path:
         return self.root / session_id

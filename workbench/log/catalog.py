@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from workbench.log.bundle import EVENTS_FILE, FILE_MODE, META_FILE, BundleError, BundleStore, SessionNotFound
 from workbench.log.meta import SessionMeta
+from workbench.log.redact import redact
 from workbench.log.session_lock import LockHolder, SessionLocked, lock_holder
 
 TITLE_FILE = "title.txt"
@@ -101,7 +102,7 @@ async def list_sessions(
 async def rename(store: BundleStore, session_id: str, title: str) -> str:
     """Set the session's title (an empty title goes back to the derived one); returns it."""
     folder = _session_folder(store, session_id)
-    title = " ".join(title.split())[:MAX_TITLE_CHARS]
+    title = redact(" ".join(title.split()))[:MAX_TITLE_CHARS]
     path = folder / TITLE_FILE
     if not title:
         path.unlink(missing_ok=True)

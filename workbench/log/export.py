@@ -13,6 +13,7 @@ from typing import Literal
 from workbench.log.bundle import BundleStore
 from workbench.log.catalog import user_title
 from workbench.log.meta import SessionMeta
+from workbench.log.redact import redact
 from workbench.log.transcript import describe, one_line, with_images
 from workbench.protocol.content import RedactedThinkingBlock, TextBlock, ThinkingBlock
 from workbench.protocol.events import (
@@ -91,9 +92,11 @@ def markdown(meta: SessionMeta, events: Iterable[Event]) -> Iterator[str]:
 
 
 async def export(store: BundleStore, session_id: str, fmt: ExportFormat) -> Iterator[str]:
+    """The session in ``fmt``, every piece masked of secrets (a bundle written before a rule existed, or a
+    title, may still hold one)."""
     contents = await store.read(session_id)
     if fmt == "jsonl":
-        return jsonl(contents.events)
+        return map(redact, jsonl(contents.events))
     meta = await store.meta(session_id)
     meta.title = user_title(store.folder(session_id)) or meta.title
-    return markdown(meta, contents.events)
+    return map(redact, markdown(meta, contents.events))

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from workbench.log.redact import redact
 from workbench.protocol.events import AgentFinished, AgentSpawned, Event, SessionStarted, Status, Usage, UserMessage
 
 TITLE_CHARS = 80
@@ -45,7 +46,7 @@ class SessionMeta(BaseModel):
             self.created = event.ts
         if isinstance(event, SessionStarted):
             self.cwd, self.brain, self.model = event.cwd, event.brain, event.model
-            self.title = self.title or event.title
+            self.title = self.title or redact(event.title)
         elif isinstance(event, AgentSpawned):
             self.agents.append(
                 AgentSummary(
@@ -57,7 +58,8 @@ class SessionMeta(BaseModel):
                 )
             )
         elif isinstance(event, UserMessage) and not self.title:
-            self.title = " ".join(event.text.split())[:TITLE_CHARS]
+            # masked before it is cut: a key cut in half would no longer look like one
+            self.title = redact(" ".join(event.text.split()))[:TITLE_CHARS]
         elif isinstance(event, Usage):
             self.input_tokens += event.input_tokens + event.cache_read_input_tokens + event.cache_creation_input_tokens
             self.output_tokens += event.output_tokens

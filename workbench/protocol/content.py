@@ -95,16 +95,17 @@ def image_block(source: object) -> ImageBlock:
         source = {"type": "base64", "media_type": header[5:].split(";")[0], "data": data}
     if not isinstance(source, dict):
         raise ImageError("no image source")
-    if source.get("type") == "url" and isinstance(source.get("url"), str):
-        return ImageBlock(source=ImageSource(type="url", url=source["url"]))
-    data = source.get("data")
-    if not isinstance(data, str) or not data:
-        raise ImageError("an image without data")
+    url = source.get("url")
+    if source.get("type") == "url" and isinstance(url, str):
+        return ImageBlock(source=ImageSource(type="url", url=url))
+    encoded = source.get("data")
+    if not isinstance(encoded, str) or not encoded:
+        raise ImageError("an image without encoded")
     try:
-        base64.b64decode(data[:4096] + "=" * (-len(data[:4096]) % 4), validate=True)
+        base64.b64decode(encoded[:4096] + "=" * (-len(encoded[:4096]) % 4), validate=True)
     except (binascii.Error, ValueError):
-        raise ImageError("image data that is not base64") from None
-    return ImageBlock(source=ImageSource(media_type=str(source.get("media_type") or ""), data=data))
+        raise ImageError("image encoded that is not base64") from None
+    return ImageBlock(source=ImageSource(media_type=str(source.get("media_type") or ""), encoded=encoded))
 
 
 ContentBlock = Annotated[

@@ -520,8 +520,10 @@ def decode_event(line: str | bytes) -> Event:
         failure = exc
     try:
         raw = json.loads(raw_line)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise UnreadableLine(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+    except ValueError as exc:  # not even text (bytes that are not UTF-8, numbers too long to read)
+        raise UnreadableLine(f"not valid JSON ({exc})") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("kind"), str):
         raise UnreadableLine("not an event object (no 'kind')")
     newer = isinstance(raw.get("v"), int) and raw["v"] > SCHEMA_VERSION

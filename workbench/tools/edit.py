@@ -8,14 +8,17 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from workbench.tools.base import Tool, ToolContext, ToolFailure, ToolOutput
-from workbench.tools.read import read_file_bytes
+from workbench.tools.read import check_text, read_file_bytes
+from workbench.tools.sandbox import WorkspacePath, open_file
 from workbench.tools.write import unified_diff
 
 
 class EditInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    file_path: str = Field(description="The file to change: relative to the workspace, or an absolute path inside it")
+    file_path: WorkspacePath = Field(
+        description="The file to change: relative to the workspace, or an absolute path inside it"
+    )
     old_string: str = Field(description="The exact text to replace, including whitespace and indentation")
     new_string: str = Field(description="The text to put in its place (must differ from old_string)")
     replace_all: bool = Field(
@@ -38,26 +41,35 @@ class Edit(Tool[EditInput]):
     def preview(self, params: EditInput, ctx: ToolContext) -> str | None:
         """The diff this call would make, or None when the call cannot go ahead."""
         try:
-            _, shown, before, after, _ = _plan(ctx.workspace, params)
+            shown, data = read_file_bytes(ctx.workspace, params.file_path, verb="Edit")
+            before, after, _ = _plan(shown, data, params)
         except (ToolFailure, OSError):
             return None
         return unified_diff(before, after, shown)
 
     async def run(self, params: EditInput, ctx: ToolContext) -> ToolOutput:
-        real, shown, _, after, count = await asyncio.to_thread(_plan, ctx.workspace, params)
-        # newline="" keeps the file's own line endings
-        await asyncio.to_thread(real.write_text, after, encoding="utf-8", newline="")
+        shown, count = await asyncio.to_thread(_edit, ctx.workspace, params)
         noun = "occurrence" if count == 1 else "occurrences"
         return ToolOutput(content=f"Replaced {count} {noun} in {shown}")
 
 
-def _plan(workspace: Path, params: EditInput) -> tuple[Path, str, str, str, int]:
-    """Check the edit and compute it: (path, shown path, text before, text after, replacements)."""
+def _edit(workspace: Path, params: EditInput) -> tuple[str, int]:
+    """Read, change and write back through one descriptor: the file changed is the file read."""
+    with open_file(workspace, params.file_path, write=True) as opened:
+        data = opened.read()
+        check_text(opened.shown, data, "Edit")
+        _, after, count = _plan(opened.shown, data, params)
+        # the file's own line endings are kept: nothing is translated
+        opened.replace_content(after.encode("utf-8"))
+    return opened.shown, count
+
+
+def _plan(shown: str, data: bytes, params: EditInput) -> tuple[str, str, int]:
+    """Check the edit and compute it: (text before, text after, replacements)."""
     if params.old_string == params.new_string:
         raise ToolFailure("old_string and new_string are identical; there is nothing to change")
     if not params.old_string:
         raise ToolFailure("old_string is empty; use Write to create a file or replace its whole content")
-    real, shown, data = read_file_bytes(workspace, params.file_path, verb="Edit")
     try:
         before = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -71,4 +83,4 @@ def _plan(workspace: Path, params: EditInput) -> tuple[Path, str, str, str, int]
             "or set replace_all to replace every occurrence"
         )
     after = before.replace(params.old_string, params.new_string, -1 if params.replace_all else 1)
-    return real, shown, before, after, count
+    return before, after, count

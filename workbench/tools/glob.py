@@ -5,15 +5,13 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from workbench.tools.base import Tool, ToolContext, ToolFailure, ToolOutput
-from workbench.tools.sandbox import resolve_in_workspace, workspace_relative
+from workbench.tools.sandbox import WorkspacePath, open_folder, walk_files
 
-SKIP_DIRS = frozenset({".git", ".venv", "node_modules", "__pycache__"})
 MAX_GLOB_RESULTS = 100
 
 
@@ -63,19 +61,11 @@ def _translate(pattern: str) -> str:
     return "".join(out)
 
 
-def walk_files(root: Path) -> Iterator[Path]:
-    """Every file under ``root``, skipping VCS, virtualenv and cache folders; symlinked folders are not entered."""
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
-        for name in sorted(files):
-            yield Path(folder, name)
-
-
 class GlobInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     pattern: str = Field(description='The glob to match, relative to path, e.g. "**/*.py" or "src/**/test_*.ts"')
-    path: str | None = Field(
+    path: WorkspacePath | None = Field(
         default=None, description="The folder to search in, relative to the workspace; omit for the workspace root"
     )
 
@@ -97,13 +87,10 @@ class Glob(Tool[GlobInput]):
         pattern = params.pattern.removeprefix("./")
         if pattern.startswith("/"):
             raise ToolFailure(f"The pattern {params.pattern!r} is absolute; give a relative pattern and set path")
-        root = resolve_in_workspace(ctx.workspace, params.path or ".")
-        if not root.is_dir():
-            raise ToolFailure(f"{params.path} is not a folder")
-        found = await asyncio.to_thread(_find, root, compile_glob(pattern))
+        found = await asyncio.to_thread(_find, ctx.workspace, params.path or ".", compile_glob(pattern))
         if not found:
             return ToolOutput(content=f"No files match {params.pattern!r}")
-        shown = [workspace_relative(ctx.workspace, path) for path in found[:MAX_GLOB_RESULTS]]
+        shown = found[:MAX_GLOB_RESULTS]
         if len(found) > MAX_GLOB_RESULTS:
             shown.append(
                 f"\n[showing the {MAX_GLOB_RESULTS} newest of {len(found)} matches; narrow the pattern or the path]"
@@ -111,13 +98,15 @@ class Glob(Tool[GlobInput]):
         return ToolOutput(content="\n".join(shown))
 
 
-def _find(root: Path, regex: re.Pattern[str]) -> list[Path]:
-    matches = [path for path in walk_files(root) if regex.fullmatch(path.relative_to(root).as_posix())]
-    return sorted(matches, key=lambda path: (-_mtime(path), path.as_posix()))
-
-
-def _mtime(path: Path) -> float:
-    try:
-        return path.stat().st_mtime
-    except OSError:  # a dangling symlink
-        return 0.0
+def _find(workspace: Path, folder: str, regex: re.Pattern[str]) -> list[str]:
+    """Workspace-relative paths of the matching files, newest first."""
+    matches: list[tuple[float, str]] = []
+    with open_folder(workspace, folder) as (fd, shown_root):
+        for found in walk_files(fd):
+            if regex.fullmatch(found.relative):
+                try:  # a link's own time: nothing outside the workspace is looked at
+                    mtime = os.stat(found.name, dir_fd=found.dir_fd, follow_symlinks=False).st_mtime
+                except OSError:
+                    mtime = 0.0
+                matches.append((mtime, f"{shown_root}/{found.relative}" if shown_root else found.relative))
+    return [shown for _, shown in sorted(matches, key=lambda item: (-item[0], item[1]))]

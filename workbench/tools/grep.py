@@ -11,9 +11,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from workbench.tools.base import Tool, ToolContext, ToolFailure, ToolOutput
-from workbench.tools.glob import compile_glob, walk_files
+from workbench.tools.glob import compile_glob
 from workbench.tools.read import looks_binary, split_lines
-from workbench.tools.sandbox import resolve_in_workspace, workspace_relative
+from workbench.tools.sandbox import NotAFolder, WorkspacePath, open_file, open_folder, read_found, walk_files
 
 OutputMode = Literal["content", "files_with_matches", "count"]
 
@@ -22,7 +22,7 @@ class GrepInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     pattern: str = Field(description=r'A Python regular expression to search for, e.g. "def \w+_test" or "TODO|FIXME"')
-    path: str | None = Field(
+    path: WorkspacePath | None = Field(
         default=None, description="A file or folder to search, relative to the workspace; omit for the whole workspace"
     )
     glob: str | None = Field(
@@ -54,11 +54,10 @@ class Grep(Tool[GrepInput]):
             regex = re.compile(params.pattern, re.IGNORECASE if params.case_insensitive else 0)
         except re.error as exc:
             raise ToolFailure(f"Invalid regular expression {params.pattern!r}: {exc}") from exc
-        root = resolve_in_workspace(ctx.workspace, params.path or ".")
-        if not root.exists():
-            raise ToolFailure(f"Path not found: {params.path}")
         file_filter = _file_filter(params.glob) if params.glob else None
-        lines = await asyncio.to_thread(_search, ctx.workspace, root, regex, file_filter, params.output_mode)
+        lines = await asyncio.to_thread(
+            _search, ctx.workspace, params.path or ".", regex, file_filter, params.output_mode
+        )
         if not lines:
             return ToolOutput(content=f"No matches for {params.pattern!r}")
         if params.head_limit is not None and len(lines) > params.head_limit:
@@ -74,14 +73,13 @@ def _file_filter(glob: str) -> re.Pattern[str]:
 
 
 def _search(
-    workspace: Path, root: Path, regex: re.Pattern[str], file_filter: re.Pattern[str] | None, mode: OutputMode
+    workspace: Path, path: str, regex: re.Pattern[str], file_filter: re.Pattern[str] | None, mode: OutputMode
 ) -> list[str]:
     out: list[str] = []
-    for path in _candidates(workspace, root, file_filter):
-        hits = _matching_lines(path, regex)
+    for shown, data in _candidates(workspace, path, file_filter):
+        hits = _matching_lines(data, regex)
         if not hits:
             continue
-        shown = workspace_relative(workspace, path)
         if mode == "files_with_matches":
             out.append(shown)
         elif mode == "count":
@@ -91,26 +89,26 @@ def _search(
     return out
 
 
-def _candidates(workspace: Path, root: Path, file_filter: re.Pattern[str] | None) -> Iterator[Path]:
-    if root.is_file():
-        if file_filter is None or file_filter.fullmatch(root.name):
-            yield root
-        return
-    for path in walk_files(root):
-        if file_filter and not file_filter.fullmatch(path.relative_to(root).as_posix()):
-            continue
-        try:
-            resolve_in_workspace(workspace, str(path))
-        except ToolFailure:  # a symlink leading outside the workspace
-            continue
-        yield path
-
-
-def _matching_lines(path: Path, regex: re.Pattern[str]) -> list[tuple[int, str]]:
+def _candidates(workspace: Path, path: str, file_filter: re.Pattern[str] | None) -> Iterator[tuple[str, bytes]]:
+    """(workspace-relative name, bytes) of each file to search; special files and links out are skipped."""
     try:
-        data = path.read_bytes()
-    except OSError:  # unreadable, or a dangling symlink
-        return []
+        with open_folder(workspace, path) as (fd, shown_root):
+            for found in walk_files(fd):
+                if file_filter and not file_filter.fullmatch(found.relative):
+                    continue
+                shown = f"{shown_root}/{found.relative}" if shown_root else found.relative
+                data = read_found(workspace, shown, found)
+                if data is not None:
+                    yield shown, data
+            return
+    except NotAFolder:
+        pass
+    with open_file(workspace, path) as opened:
+        if file_filter is None or file_filter.fullmatch(opened.shown.rsplit("/", 1)[-1]):
+            yield opened.shown, opened.read()
+
+
+def _matching_lines(data: bytes, regex: re.Pattern[str]) -> list[tuple[int, str]]:
     if looks_binary(data):
         return []
     lines = split_lines(data.decode("utf-8", errors="replace"))

@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from workbench.tools.base import Tool, ToolContext, ToolFailure, ToolOutput
-from workbench.tools.sandbox import resolve_in_workspace, workspace_relative
+from workbench.tools.sandbox import WorkspacePath, open_file
 
 DEFAULT_LIMIT = 2000
 BINARY_SNIFF_BYTES = 8192
@@ -27,23 +27,26 @@ def split_lines(text: str) -> list[str]:
     return [line.removesuffix("\r") for line in lines]
 
 
-def read_file_bytes(workspace: Path, file_path: str, *, verb: str) -> tuple[Path, str, bytes]:
-    """Resolve ``file_path`` and read it, refusing missing files, folders and binary files."""
-    real = resolve_in_workspace(workspace, file_path)
-    if not real.exists():
-        raise ToolFailure(f"File not found: {file_path}")
-    if real.is_dir():
-        raise ToolFailure(f"{file_path} is a directory, not a file; use Glob to list its files")
-    data = real.read_bytes()
+def read_file_bytes(workspace: Path, file_path: str, *, verb: str) -> tuple[str, bytes]:
+    """The workspace-relative name and bytes of a text file, refusing missing files, folders, special
+    files and binary files."""
+    with open_file(workspace, file_path) as opened:
+        data = opened.read()
+    check_text(opened.shown, data, verb)
+    return opened.shown, data
+
+
+def check_text(shown: str, data: bytes, verb: str) -> None:
     if looks_binary(data):
-        raise ToolFailure(f"{file_path} looks like a binary file ({len(data):,} bytes); {verb} only handles text files")
-    return real, workspace_relative(workspace, real), data
+        raise ToolFailure(f"{shown} looks like a binary file ({len(data):,} bytes); {verb} only handles text files")
 
 
 class ReadInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    file_path: str = Field(description="The file to read: relative to the workspace, or an absolute path inside it")
+    file_path: WorkspacePath = Field(
+        description="The file to read: relative to the workspace, or an absolute path inside it"
+    )
     offset: int | None = Field(
         default=None, ge=1, description="The line number to start reading from (1-based); omit to start at the top"
     )
@@ -63,7 +66,7 @@ class Read(Tool[ReadInput]):
         return params.file_path
 
     async def run(self, params: ReadInput, ctx: ToolContext) -> ToolOutput:
-        _, shown, data = await asyncio.to_thread(read_file_bytes, ctx.workspace, params.file_path, verb="Read")
+        shown, data = await asyncio.to_thread(read_file_bytes, ctx.workspace, params.file_path, verb="Read")
         lines = split_lines(data.decode("utf-8", errors="replace"))
         if not lines:
             return ToolOutput(content=f"({shown} is empty)")

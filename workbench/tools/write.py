@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from workbench.tools.base import Tool, ToolContext, ToolFailure, ToolOutput
 from workbench.tools.read import looks_binary, split_lines
-from workbench.tools.sandbox import resolve_in_workspace, workspace_relative
+from workbench.tools.sandbox import FileMissing, WorkspacePath, open_file, resolve_in_workspace, workspace_relative
 
 
 def unified_diff(before: str, after: str, shown: str) -> str:
@@ -28,7 +28,9 @@ def unified_diff(before: str, after: str, shown: str) -> str:
 class WriteInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    file_path: str = Field(description="The file to write: relative to the workspace, or an absolute path inside it")
+    file_path: WorkspacePath = Field(
+        description="The file to write: relative to the workspace, or an absolute path inside it"
+    )
     content: str = Field(description="The complete new content of the file")
 
 
@@ -47,38 +49,33 @@ class Write(Tool[WriteInput]):
     def preview(self, params: WriteInput, ctx: ToolContext) -> str | None:
         """The diff this call would make, or None when the call cannot go ahead."""
         try:
-            real = resolve_in_workspace(ctx.workspace, params.file_path)
-            before = _current_text(real)
+            shown, before = _current_text(ctx.workspace, params.file_path)
         except (ToolFailure, OSError):
             return None
-        return unified_diff(before, params.content, workspace_relative(ctx.workspace, real))
+        return unified_diff(before, params.content, shown)
 
     async def run(self, params: WriteInput, ctx: ToolContext) -> ToolOutput:
-        real = resolve_in_workspace(ctx.workspace, params.file_path)
-        existed = await asyncio.to_thread(_write, real, params.content, params.file_path)
+        data = params.content.encode("utf-8")
+        shown, existed = await asyncio.to_thread(_write, ctx.workspace, params.file_path, data)
         verb = "Updated" if existed else "Created"
         lines = len(split_lines(params.content))
-        size = len(params.content.encode("utf-8"))
-        shown = workspace_relative(ctx.workspace, real)
-        return ToolOutput(content=f"{verb} {shown} ({lines} lines, {size:,} bytes)")
+        return ToolOutput(content=f"{verb} {shown} ({lines} lines, {len(data):,} bytes)")
 
 
-def _current_text(real: Path) -> str:
-    if not real.exists():
-        return ""
-    if real.is_dir():
-        raise ToolFailure(f"{real} is a directory")
-    data = real.read_bytes()
+def _current_text(workspace: Path, file_path: str) -> tuple[str, str]:
+    """The file's name and text before the write ("" for a new file)."""
+    try:
+        with open_file(workspace, file_path) as opened:
+            data = opened.read()
+    except FileMissing:
+        return workspace_relative(workspace, resolve_in_workspace(workspace, file_path)), ""
     if looks_binary(data):
-        raise ToolFailure(f"{real} is a binary file")
-    return data.decode("utf-8", errors="replace")
+        raise ToolFailure(f"{opened.shown} is a binary file")
+    return opened.shown, data.decode("utf-8", errors="replace")
 
 
-def _write(real: Path, content: str, given: str) -> bool:
-    if real.is_dir():
-        raise ToolFailure(f"{given} is a directory; give the path of a file inside it")
-    existed = real.exists()
-    real.parent.mkdir(parents=True, exist_ok=True)
-    # newline="" keeps the model's line endings exactly as sent
-    real.write_text(content, encoding="utf-8", newline="")
-    return existed
+def _write(workspace: Path, file_path: str, data: bytes) -> tuple[str, bool]:
+    # the bytes go as sent: the model's line endings are kept exactly
+    with open_file(workspace, file_path, write=True, create=True) as opened:
+        opened.replace_content(data)
+    return opened.shown, not opened.created

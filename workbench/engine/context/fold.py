@@ -62,7 +62,8 @@ class _Builder:
 
     def _last(self, role: str) -> list[dict[str, Any]]:
         if self.messages and self.messages[-1]["role"] == role:
-            return self.messages[-1]["content"]
+            last: list[dict[str, Any]] = self.messages[-1]["content"]
+            return last
         content: list[dict[str, Any]] = []
         self.messages.append({"role": role, "content": content})
         return content

@@ -165,12 +165,12 @@ class TokenLedger:
             self._exact = None
         elif isinstance(event, Reduction):
             for tool_use_id, stub in event.replacements.items():
-                seq = self._result_seq.get(tool_use_id)
-                if seq is None or seq not in self._by_seq:
+                result_seq = self._result_seq.get(tool_use_id)
+                if result_seq is None or result_seq not in self._by_seq:
                     continue
-                category, tokens = self._by_seq[seq]
+                category, tokens = self._by_seq[result_seq]
                 new = count(stub)
-                self._by_seq[seq] = (category, new)
+                self._by_seq[result_seq] = (category, new)
                 self.categories[category] += new - tokens
             self.saved[event.strategy] = self.saved.get(event.strategy, 0) + max(
                 0, event.tokens_before - event.tokens_after

@@ -9,26 +9,29 @@
 - ``agent-commit``: agents do not commit on their own: every ``git commit`` asks the user.
 
 They come before the user's rules and the mode, which cannot lift them; only naming a guardrail in
-``[permissions] lift_guardrails`` does. The command line is parsed with a real shell parser (bashlex):
-each simple command is looked at wherever it sits (lists, pipelines, ``$(…)``, ``if`` bodies), through
-wrappers (``sudo``, ``env``, ``nohup``, ``timeout`` …) and into ``bash -c '…'`` and ``eval``. A line the
-parser cannot read, that runs git, asks. A guard against mistakes, like the rules, not a sandbox.
+``[permissions] lift_guardrails`` does. The line is read as the permission rules read it
+(:mod:`workbench.engine.policy.shell`): every simple command wherever it sits (lists, pipelines,
+``$(…)``, ``if`` bodies), through wrappers (``sudo``, ``env``, ``nohup``, ``timeout`` …) and into
+``sh -c '…'`` and ``eval``. A line with parts no one can read before it runs, that mentions git, asks.
+A word only the running shell knows (``git push $FLAGS``) matches nothing, but a push or a commit
+asks anyway. A guard against mistakes, like the rules, not a sandbox.
 """
 
 from __future__ import annotations
 
-import posixpath
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from workbench.engine.policy.shell import Words, analyse, by_name
 from workbench.engine.workspaces.git import GitError, git, git_text
 
 GuardrailName = Literal["force-push-main", "amend-pushed", "no-verify", "push", "agent-commit"]
 PROTECTED_BRANCHES = frozenset({"main", "master"})
-MAX_NESTING = 4  # bash -c "bash -c '…'": deeper than this is not looked into
+UNKNOWN_WORD = "\0"  # a word only the running shell knows: it matches no option and no branch
 
 
 class Guardrail(BaseModel):
@@ -67,7 +70,7 @@ class Stop:
 
 
 class Guardrails:
-    def __init__(self, lifted: list[str] | tuple[str, ...] = ()) -> None:
+    def __init__(self, lifted: Iterable[str] = ()) -> None:
         self.lifted = frozenset(lifted)
 
     @property
@@ -81,84 +84,6 @@ class Guardrails:
         return stops[0] if stops else None
 
 
-# ---------------------------------------------------------------- reading the command line
-
-
-def simple_commands(command: str, depth: int = 0) -> list[list[str]] | None:
-    """The words of every simple command of the line (quotes removed), or None when it cannot be parsed."""
-    import bashlex  # loaded with the first command judged, not with the config that names the guardrails
-
-    try:
-        trees = bashlex.parse(command)
-    except (bashlex.errors.ParsingError, NotImplementedError, IndexError, AttributeError, TypeError):
-        return None
-    found: list[list[str]] = []
-
-    class Visitor(bashlex.ast.nodevisitor):  # type: ignore[misc]
-        def visitcommand(self, node: bashlex.ast.node, parts: list[bashlex.ast.node]) -> None:
-            words = [part.word for part in parts if part.kind == "word"]
-            if words:
-                found.append(words)
-
-    for tree in trees:
-        Visitor().visit(tree)
-    expanded: list[list[str]] = []
-    for words in found:
-        inner = _inline_script(words)
-        if inner is not None and depth < MAX_NESTING:
-            nested = simple_commands(inner, depth + 1)
-            if nested is None:
-                return None
-            expanded.extend(nested)
-        else:
-            expanded.append(words)
-    return expanded
-
-
-_SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh"})
-# wrappers that run the rest of the line: name → options of theirs that take a value
-_WRAPPERS: dict[str, frozenset[str]] = {
-    "sudo": frozenset({"-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U"}),
-    "env": frozenset({"-u", "-C", "-S"}),
-    "nohup": frozenset(),
-    "time": frozenset(),
-    "nice": frozenset({"-n"}),
-    "command": frozenset(),
-    "exec": frozenset(),
-    "timeout": frozenset({"-s", "-k"}),
-    "xargs": frozenset({"-I", "-n", "-P", "-L", "-d", "-E", "-s"}),
-}
-
-
-def _unwrapped(words: list[str]) -> list[str]:
-    while words:
-        name = posixpath.basename(words[0])
-        takes_value = _WRAPPERS.get(name)
-        if takes_value is None:
-            return words
-        rest = words[1:]
-        while rest and (rest[0].startswith("-") or (name == "env" and "=" in rest[0])):
-            skip = 2 if rest[0] in takes_value else 1
-            rest = rest[skip:]
-        if name == "timeout" and rest:
-            rest = rest[1:]  # the duration
-        words = rest
-    return words
-
-
-def _inline_script(words: list[str]) -> str | None:
-    """The script of ``bash -c '…'`` or ``eval …``, to be read in its turn."""
-    words = _unwrapped(words)
-    if not words:
-        return None
-    name = posixpath.basename(words[0])
-    if name == "eval":
-        return " ".join(words[1:])
-    if name in _SHELLS and "-c" in words[1:-1]:
-        return words[words.index("-c") + 1]
-    return None
-
-
 # ---------------------------------------------------------------- git commands
 
 
@@ -170,36 +95,36 @@ class GitCall:
     config: list[str]  # -c name=value given before the subcommand
 
 
-def git_calls(words: list[str], cwd: Path | None) -> GitCall | None:
-    words = _unwrapped(words)
-    if not words or posixpath.basename(words[0]) != "git":
+def git_call(words: Words, cwd: Path | None) -> GitCall | None:
+    """The git command ``words`` runs (its global options read), or None when it runs something else."""
+    named = by_name(words).words
+    if not named or named[0] != "git":
         return None
-    rest = words[1:]
+    rest = list(named[1:])
     config: list[str] = []
-    while rest and rest[0].startswith("-"):
+    while rest and rest[0] is not None and rest[0].startswith("-"):
         option = rest.pop(0)
         if option in ("-C", "-c", "--git-dir", "--work-tree", "--namespace", "--exec-path") and rest:
             value = rest.pop(0)
-            if option == "-C" and cwd is not None:
+            if option == "-C" and cwd is not None and value is not None:
                 cwd = cwd / value
             elif option == "-c":
-                config.append(value)
-    if not rest:
+                config.append(value or "")
+    if not rest or rest[0] is None:
         return None
-    return GitCall(rest[0], rest[1:], cwd, config)
+    return GitCall(rest[0], [word if word is not None else UNKNOWN_WORD for word in rest[1:]], cwd, config)
 
 
 def _stops(command: str, cwd: Path | None) -> list[Stop]:
-    commands = simple_commands(command)
-    if commands is None:
-        if "git" not in command:
-            return []
-        return [Stop(_BY_NAME["push"], "the line cannot be parsed, and it may run git")]
+    analysis = analyse(command, cwd)
     stops: list[Stop] = []
-    for words in commands:
-        call = git_calls(words, cwd)
-        if call is not None:
-            stops.extend(_judge(call))
+    if analysis.unresolved and "git" in command:  # a part no one can read before it runs may be git
+        stops.append(Stop(_BY_NAME["push"], f"it may run git where it cannot be read ({analysis.unresolved[0]})"))
+    for simple in analysis.commands:
+        for layer in simple.layers:  # as written, and past each wrapper (sudo, env, nohup, timeout …)
+            call = git_call(layer, cwd)
+            if call is not None:
+                stops.extend(_judge(call))
     return stops
 
 

@@ -91,21 +91,22 @@ class HooksConfig(RootModel[dict[HookEventName, list[HookMatcher]]]):
         return HooksConfig(events)
 
 
-def load_hooks(cwd: Path, configured: HooksConfig | None = None) -> HooksConfig:
-    """The hooks of the project's settings files, then ``configured`` (from config.toml).
+def load_hooks(cwd: Path, configured: HooksConfig | None = None, *, project: bool = True) -> HooksConfig:
+    """The hooks of the project's settings files (unless ``project`` is False: an untrusted folder), then
+    ``configured`` (from config.toml).
 
     Settings files are Claude Code's too: events and hook types Workbench does
     not run are skipped there, not refused.
     """
     hooks = HooksConfig()
-    for name in SETTINGS_FILES:
+    for name in SETTINGS_FILES if project else ():
         path = cwd / name
         if path.is_file():
-            hooks = hooks.merged(_read_settings(path))
+            hooks = hooks.merged(read_settings(path))
     return hooks.merged(configured) if configured is not None else hooks
 
 
-def _read_settings(path: Path) -> HooksConfig:
+def read_settings(path: Path) -> HooksConfig:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:

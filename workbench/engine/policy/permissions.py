@@ -7,11 +7,18 @@ that), ``Edit(src/**)``, ``Read(./docs/*.md)``, ``mcp__server``,
 gitignore-style globs. Deny rules win over ask rules, ask rules over allow
 rules; a call no rule matches is decided by the mode.
 
-Bash rules look at each simple command of a compound line (``a && b``, ``a | b``,
-``a; b``): a deny or ask rule matching any part applies, and an allow rule
-applies only when every part is allowed, so ``Bash(git status:*)`` does not
-allow ``git status && rm -rf x``. This is a guard against mistakes, not a
-sandbox: ``bash -c '...'``, ``xargs``, ``find -exec`` and the like are not seen into.
+Bash rules see the simple commands a line would run, as the bash parser of
+:mod:`workbench.engine.policy.shell` finds them — in lists, pipelines,
+substitutions, ``sh -c`` and ``eval`` strings, behind wrappers (``sudo``,
+``env``, ``nohup``, ``timeout``, ``xargs``, ``find -exec`` …), with quoting and
+``$'…'`` decoded and ``/bin/rm`` read as ``rm`` by deny rules. A deny or ask rule
+applies when it matches any of them; an allow rule only when every one is
+allowed and nothing on the line is beyond a prefix rule (an environment
+assignment, a substitution, ``eval``, ``sh -c``, a pipe into an interpreter, a
+redirection outside the workspace): then only an exact rule for the whole line
+allows it. A file a redirection writes inside the workspace is judged as an Edit
+of that file. What cannot be resolved before the line runs asks, and in bypass
+mode is denied when a deny rule could match it.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ from __future__ import annotations
 import posixpath
 import re
 import shlex
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -27,6 +34,14 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from workbench.engine.policy.shell import (
+    ShellAnalysis,
+    SimpleCommand,
+    analyse,
+    by_name,
+    could_match,
+    definitely_matches,
+)
 from workbench.protocol.modes import PermissionMode, RuleList
 
 # the tools (and through them the brains' and content models) load only when a call is judged:
@@ -34,8 +49,6 @@ from workbench.protocol.modes import PermissionMode, RuleList
 if TYPE_CHECKING:
     from workbench.tools.base import Tool, ToolKind
 
-# the mode-cycling key's order; bypass is only ever set explicitly
-MODE_CYCLE: tuple[PermissionMode, ...] = ("default", "acceptEdits", "plan")
 
 Verdict = Literal["allow", "ask", "deny"]
 
@@ -48,13 +61,6 @@ RULE_COVERS: dict[str, frozenset[str]] = {
 _SUGGEST_AS = {"Write": "Edit", "Glob": "Read", "Grep": "Read"}
 # tools whose subject is a folder to search
 _FOLDER_TOOLS = frozenset({"Glob", "Grep"})
-
-
-def next_mode(mode: PermissionMode) -> PermissionMode:
-    """The mode after ``mode`` in the cycle; from bypass, back to default."""
-    if mode not in MODE_CYCLE:
-        return "default"
-    return MODE_CYCLE[(MODE_CYCLE.index(mode) + 1) % len(MODE_CYCLE)]
 
 
 class PermissionRuleError(ValueError):
@@ -108,7 +114,7 @@ class Rule(BaseModel):
         return self.tool.startswith("mcp__") and self.tool.count("__") == 1 and tool_name.startswith(self.tool + "__")
 
     def matches(self, call: _Call) -> bool:
-        """Whether the rule applies to any part of the call (how deny and ask rules apply)."""
+        """Whether the rule applies to any part of the call for certain (how deny and ask rules apply)."""
         if not self.covers(call.tool):
             return False
         if self.specifier is None:
@@ -117,6 +123,12 @@ class Rule(BaseModel):
             return _bash_pattern(self.specifier).hits(call.subject or "", call.shell)
         return any(_path_regex(self.specifier).fullmatch(path) for path in call.paths)
 
+    def could_match(self, call: _Call) -> bool:
+        """Whether the rule may apply to a part of a command line only the running shell can know."""
+        if call.shell is None or not self.covers(call.tool):
+            return False
+        return self.specifier is None or _bash_pattern(self.specifier).might_hit(call.shell)
+
     def allows(self, call: _Call) -> bool:
         """Whether the rule alone covers the whole call (how allow rules apply)."""
         if not self.covers(call.tool):
@@ -124,8 +136,20 @@ class Rule(BaseModel):
         if self.specifier is None:
             return True
         if call.shell is not None:
-            return _bash_pattern(self.specifier).allows(call.subject or "", call.shell)
+            pattern = _bash_pattern(self.specifier)
+            return pattern.is_line(call.subject or "") or (
+                _prefix_rules_apply(call.shell) and all(pattern.allows(command) for command in call.shell.commands)
+            )
         return bool(call.paths) and all(_path_regex(self.specifier).fullmatch(path) for path in call.paths)
+
+    def allows_exactly(self, call: _Call) -> bool:
+        """Whether this is an exact Bash rule for the whole line: it allows what no prefix rule can."""
+        return (
+            call.shell is not None
+            and self.covers(call.tool)
+            and self.specifier is not None
+            and _bash_pattern(self.specifier).is_line(call.subject or "")
+        )
 
     def __str__(self) -> str:
         return self.text
@@ -138,25 +162,6 @@ class Decision(BaseModel):
     rule: str | None = None
     source: Literal["rule", "mode"]
     reason: str
-
-
-class ApprovalRequest(BaseModel):
-    """What a human is asked about a tool call."""
-
-    agent_id: str
-    tool: str
-    input: dict[str, Any]
-    subject: str | None = None
-    preview: str | None = None  # a unified diff, for Write and Edit
-    suggested_rule: str
-
-
-class ApprovalAnswer(BaseModel):
-    choice: Literal["allow_once", "allow_always", "deny"]
-    reason: str | None = None
-
-
-Approver = Callable[[ApprovalRequest], Awaitable[ApprovalAnswer]]
 
 
 class PermissionPolicy:
@@ -192,26 +197,67 @@ class PermissionPolicy:
 
     def decide(self, tool: Tool[Any], params: BaseModel) -> Decision:
         call = self._call(tool, params)
+        if call.shell is not None:
+            return self._decide_shell(tool, call)
         denying = next((rule for rule in self.deny if rule.matches(call)), None)
         if denying is not None:
             return Decision(verdict="deny", rule=denying.text, source="rule", reason=f"Denied by the rule {denying}")
         if self.mode == "plan" and tool.kind in ("write", "exec"):
-            action = "changing files" if tool.kind == "write" else "running commands"
-            return Decision(
-                verdict="deny",
-                source="mode",
-                reason=f"Plan mode forbids {action} ({tool.name}); leave plan mode to carry out the plan",
-            )
+            return _plan_denies(tool)
         if self.mode != "bypass":
             asking = next((rule for rule in self.ask if rule.matches(call)), None)
             if asking is not None:
                 return Decision(verdict="ask", rule=asking.text, source="rule", reason=f"The rule {asking} asks first")
         allowing = self._allowing(call)
         if allowing:
-            text = ", ".join(rule.text for rule in allowing)
-            noun = "rule" if len(allowing) == 1 else "rules"
-            return Decision(verdict="allow", rule=text, source="rule", reason=f"Allowed by the {noun} {text}")
+            return _allowed_by(allowing)
         return self._by_mode(tool.kind)
+
+    def _decide_shell(self, tool: Tool[Any], call: _Call) -> Decision:
+        shell = call.shell
+        assert shell is not None
+        writes = [self._write_call(target.inside) for target in shell.writes if target.inside is not None]
+        for rule in self.deny:
+            if rule.matches(call):
+                return Decision(verdict="deny", rule=rule.text, source="rule", reason=f"Denied by the rule {rule}")
+            written = next((w for w in writes if rule.matches(w)), None)
+            if written is not None:
+                reason = f"Denied by the rule {rule}: the command writes {written.subject}"
+                return Decision(verdict="deny", rule=rule.text, source="rule", reason=reason)
+        exact = next((rule for rule in self.allow if rule.allows_exactly(call)), None)
+        doubtful = next((rule for rule in self.deny if rule.could_match(call)), None)
+        if doubtful is not None and exact is None:
+            why = "; ".join(shell.unresolved) or "a word only the running shell knows"
+            if self.mode == "bypass":
+                reason = f"Denied: the rule {doubtful} could match what this runs ({why})"
+                return Decision(verdict="deny", rule=doubtful.text, source="rule", reason=reason)
+            reason = f"Asks: the rule {doubtful} denies what this might run ({why})"
+            return Decision(verdict="ask", rule=doubtful.text, source="rule", reason=reason)
+        if self.mode == "plan":
+            return _plan_denies(tool)
+        if self.mode != "bypass":
+            asking = next(
+                (r for r in self.ask if r.matches(call) or r.could_match(call) or any(r.matches(w) for w in writes)),
+                None,
+            )
+            if asking is not None:
+                return Decision(verdict="ask", rule=asking.text, source="rule", reason=f"The rule {asking} asks first")
+        if exact is not None:
+            return _allowed_by([exact])
+        allowing = self._allowing(call)
+        if allowing and all(self._may_write(w) for w in writes):
+            return _allowed_by(allowing)
+        if self.mode != "bypass" and not _prefix_rules_apply(shell):
+            reason = "Asks: no rule can allow it part by part: " + "; ".join(shell.concerns)
+            return Decision(verdict="ask", source="mode", reason=reason)
+        return self._by_mode(tool.kind)
+
+    def _write_call(self, inside: str) -> _Call:
+        return _Call("Write", inside, tuple(self._path_subjects(inside)), None)
+
+    def _may_write(self, write: _Call) -> bool:
+        """A file a redirection writes: allowed as an Edit of it would be, without asking."""
+        return self.mode in ("acceptEdits", "bypass") or any(rule.allows(write) for rule in self.allow)
 
     def suggest_rule(self, tool: Tool[Any], params: BaseModel) -> str:
         """The rule "allow always" adds for this call."""
@@ -232,12 +278,12 @@ class PermissionPolicy:
         if whole is not None:
             return [whole]
         shell = call.shell
-        if shell is None or shell.opaque or not shell.parts:
+        if shell is None or not shell.commands or not _prefix_rules_apply(shell):
             return []
         # a compound command is allowed when each part is, maybe by different rules
         used: list[Rule] = []
-        for words in shell.parts:
-            rule = next((r for r in self.allow if _allows_part(r, call.tool, words)), None)
+        for command in shell.commands:
+            rule = next((r for r in self.allow if _allows_part(r, call.tool, command)), None)
             if rule is None:
                 return []
             if rule not in used:
@@ -255,7 +301,7 @@ class PermissionPolicy:
     def _call(self, tool: Tool[Any], params: BaseModel) -> _Call:
         subject = tool.subject(params)
         if tool.name == "Bash":
-            return _Call(tool.name, subject, (), _analyse(subject or ""))
+            return _Call(tool.name, subject, (), analyse(subject or "", self.workspace))
         paths = self._path_subjects(subject) if subject is not None else ()
         return _Call(tool.name, subject, tuple(paths), None)
 
@@ -289,7 +335,22 @@ class _Call:
     tool: str
     subject: str | None
     paths: tuple[str, ...]
-    shell: _Shell | None  # set for Bash calls
+    shell: ShellAnalysis | None  # set for Bash calls
+
+
+def _plan_denies(tool: Tool[Any]) -> Decision:
+    action = "changing files" if tool.kind == "write" else "running commands"
+    return Decision(
+        verdict="deny",
+        source="mode",
+        reason=f"Plan mode forbids {action} ({tool.name}); leave plan mode to carry out the plan",
+    )
+
+
+def _allowed_by(rules: list[Rule]) -> Decision:
+    text = ", ".join(rule.text for rule in rules)
+    noun = "rule" if len(rules) == 1 else "rules"
+    return Decision(verdict="allow", rule=text, source="rule", reason=f"Allowed by the {noun} {text}")
 
 
 # --- rule syntax ---------------------------------------------------------------------------
@@ -352,58 +413,9 @@ def _escape_glob(path: str) -> str:
 # --- shell commands ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Shell:
-    """A command line split into the words of its simple commands."""
-
-    parts: tuple[tuple[str, ...], ...]
-    # some of it cannot be checked part by part: a command substitution, a write
-    # through a redirection, or quoting the split cannot follow
-    opaque: bool
-
-
-_CONTROL = frozenset("();|&\n")
-_REDIRECTION = frozenset("<>&|")
-# words that open or close a compound command rather than name a program
-_SHELL_KEYWORDS = frozenset({"if", "then", "else", "elif", "fi", "do", "done", "while", "until", "!", "{", "}", "time"})
-_ASSIGNMENT = re.compile(r"[A-Za-z_]\w*=")
-_HARMLESS_TARGET = re.compile(r"/dev/null|\d+|-")
-
-
-def _analyse(command: str) -> _Shell:
-    lexer = shlex.shlex(command, posix=True, punctuation_chars="();<>|&\n")
-    lexer.whitespace = " \t\r"
-    lexer.whitespace_split = True
-    lexer.commenters = ""  # a '#' inside a word must not hide what follows
-    try:
-        tokens = list(lexer)
-    except ValueError:  # unbalanced quotes
-        return _Shell(parts=(), opaque=True)
-    opaque = any(marker in command for marker in ("`", "$(", "<(", ">("))
-    parts: list[tuple[str, ...]] = []
-    words: list[str] = []
-    tokens.reverse()
-    while tokens:
-        token = tokens.pop()
-        if set(token) <= _REDIRECTION and ("<" in token or ">" in token):
-            target = tokens.pop() if tokens else ""
-            if ">" in token and not _HARMLESS_TARGET.fullmatch(target):
-                opaque = True
-        elif set(token) <= _CONTROL:
-            parts.append(_command_words(words))
-            words = []
-        else:
-            words.append(token)
-    parts.append(_command_words(words))
-    return _Shell(parts=tuple(part for part in parts if part), opaque=opaque)
-
-
-def _command_words(words: list[str]) -> tuple[str, ...]:
-    """The words naming the program and its arguments, without leading keywords and VAR=value."""
-    start = 0
-    while start < len(words) and (words[start] in _SHELL_KEYWORDS or _ASSIGNMENT.match(words[start])):
-        start += 1
-    return tuple(words[start:])
+def _prefix_rules_apply(shell: ShellAnalysis) -> bool:
+    """Whether rules may judge the line part by part: nothing on it is beyond a prefix rule."""
+    return not shell.concerns and bool(shell.commands)
 
 
 @dataclass(frozen=True)
@@ -412,26 +424,33 @@ class _BashPattern:
     words: tuple[str, ...]
     prefix: bool
 
-    def matches_part(self, words: tuple[str, ...]) -> bool:
-        if self.prefix:
-            return words[: len(self.words)] == self.words
-        return words == self.words
+    def is_line(self, command: str) -> bool:
+        """An exact rule written for this whole line."""
+        return not self.prefix and command.strip() == self.specifier
 
-    def hits(self, command: str, shell: _Shell) -> bool:
-        if command.strip() == self.specifier or any(self.matches_part(part) for part in shell.parts):
+    def hits(self, command: str, shell: ShellAnalysis) -> bool:
+        """Some layer of some command matches for certain; a program given by path counts by its name."""
+        if command.strip() == self.specifier:
             return True
-        # what the split cannot see into, search as text (erring towards a match)
-        return shell.opaque and self._loose.search(command) is not None
+        return any(
+            definitely_matches(self.words, self.prefix, words)
+            or definitely_matches(self.words, self.prefix, by_name(words))
+            for simple in shell.commands
+            for words in simple.layers
+        )
 
-    def allows(self, command: str, shell: _Shell) -> bool:
-        if not self.prefix and command.strip() == self.specifier:
+    def might_hit(self, shell: ShellAnalysis) -> bool:
+        """Some run of the line might match: an unknown word could be these words, or the line is unresolved."""
+        if shell.unresolved:
             return True
-        return not shell.opaque and bool(shell.parts) and all(self.matches_part(part) for part in shell.parts)
+        return any(
+            could_match(self.words, self.prefix, words) or could_match(self.words, self.prefix, by_name(words))
+            for simple in shell.commands
+            for words in simple.layers
+        )
 
-    @property
-    def _loose(self) -> re.Pattern[str]:
-        words = r"\s+".join(re.escape(word) for word in self.words)
-        return re.compile(rf"(?:^|[\s;&|(`$]){words}(?=$|[\s;&|)`])")
+    def allows(self, simple: SimpleCommand) -> bool:
+        return any(definitely_matches(self.words, self.prefix, words) for words in simple.layers[: simple.allowable])
 
 
 @lru_cache(maxsize=512)
@@ -441,28 +460,34 @@ def _bash_pattern(specifier: str) -> _BashPattern:
     return _BashPattern(specifier=command, words=tuple(shlex.split(command)), prefix=prefix)
 
 
-def _allows_part(rule: Rule, tool: str, words: tuple[str, ...]) -> bool:
+def _allows_part(rule: Rule, tool: str, command: SimpleCommand) -> bool:
     if not rule.covers(tool):
         return False
-    return rule.specifier is None or _bash_pattern(rule.specifier).matches_part(words)
+    return rule.specifier is None or _bash_pattern(rule.specifier).allows(command)
 
 
 _SUBCOMMAND = re.compile(r"[a-z][a-z0-9_-]*")
 
 
 def _suggest_bash(command: str) -> str:
-    """``Bash(git status:*)`` from the program and its subcommand words; a compound line exactly."""
-    shell = _analyse(command)
-    if shell.opaque or len(shell.parts) != 1:
-        return f"Bash({command.strip()})" if command.strip() else "Bash"
-    words = shell.parts[0]
-    prefix = [words[0]]
+    """``Bash(git status:*)`` from the program and its subcommand words; anything else exactly as written."""
+    shell = analyse(command)
+    exactly = f"Bash({command.strip()})" if command.strip() else "Bash"
+    if not _prefix_rules_apply(shell) or len(shell.commands) != 1 or shell.writes:
+        return exactly
+    written = shell.commands[0].layers[0].words
+    if any(word is None for word in written):
+        return exactly
+    words = [word for word in written if word is not None]
+    settings = [word for word in words if "=" in word and not word.startswith("-")][: len(words) - 1]
+    words = words[len(settings) :]
+    prefix = [*settings, words[0]]
     rest = list(words[1:])
-    while rest and len(prefix) < 3:
-        if len(prefix) == 1 and rest[0] == "-m" and len(rest) > 1:  # python -m pytest
+    while rest and len(prefix) - len(settings) < 3:
+        if len(prefix) - len(settings) == 1 and rest[0] == "-m" and len(rest) > 1:  # python -m pytest
             prefix += rest[:2]
             break
-        if not _SUBCOMMAND.fullmatch(rest[0]) or (len(prefix) == 2 and prefix[1] != "run"):
+        if not _SUBCOMMAND.fullmatch(rest[0]) or (len(prefix) - len(settings) == 2 and prefix[-1] != "run"):
             break
         prefix.append(rest.pop(0))
     return f"Bash({shlex.join(prefix)}:*)"

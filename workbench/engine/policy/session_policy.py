@@ -46,7 +46,7 @@ class SessionPolicy(PermissionPolicy):
         super().__init__(mode=mode, allow=allow, ask=ask, deny=deny, workspace=workspace)
         self.guardrails = guardrails or Guardrails()
 
-    @property  # type: ignore[override]
+    @property
     def mode(self) -> PermissionMode:
         return self._mode.value
 

@@ -88,7 +88,9 @@ def list_field(data: dict[str, Any], key: str, separators: str = ",") -> list[st
 
 
 def _split_outside_parentheses(text: str, separators: str) -> list[str]:
-    items, current, depth = [], [], 0
+    items: list[str] = []
+    current: list[str] = []
+    depth = 0
     for char in text:
         depth += (char == "(") - (char == ")")
         if depth == 0 and char in separators:

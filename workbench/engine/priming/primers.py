@@ -47,6 +47,7 @@ from workbench.engine.context.fold import primer_text
 from workbench.engine.context.tokens import TokenCounter
 from workbench.engine.models import resolve_model
 from workbench.engine.policy.permissions import PermissionPolicy, PermissionRuleError, Rule
+from workbench.engine.policy.session_policy import SessionPolicy
 from workbench.engine.priming.checkpoints import checkpoint_instructions
 from workbench.engine.priming.front_matter import FrontMatterError, list_field, split_front_matter, string_field
 from workbench.engine.priming.syntax import has_placeholder, segments, split_arguments, substitute, unparse
@@ -54,7 +55,7 @@ from workbench.engine.runtime.requests import Approvals
 from workbench.protocol.events import Primed
 from workbench.tools.base import ToolContext, ToolFailure
 from workbench.tools.bash import MAX_TIMEOUT_S, Bash, BashInput
-from workbench.tools.sandbox import resolve_in_workspace, workspace_relative
+from workbench.tools.sandbox import open_file, resolve_in_workspace, workspace_relative
 
 Origin = Literal["project", "claude", "user", "builtin"]
 
@@ -336,15 +337,19 @@ async def resolve(
     approver: Approvals | None = None,
     timeout: float | None = None,
     agent_id: str = "",
+    project_approvals: bool = True,
 ) -> ResolvedPrimer:
     """The primer's text for these arguments, with its hash and token count.
 
     ``timeout`` (seconds per command) overrides the primer's own ``timeout``,
-    which overrides :data:`DEFAULT_COMMAND_TIMEOUT_S`. Raises a
+    which overrides :data:`DEFAULT_COMMAND_TIMEOUT_S`. Without
+    ``project_approvals`` (an untrusted folder), a project primer's ``tools``
+    approve none of its own commands: each is judged like any other. Raises a
     :class:`PrimerError`, and then nothing was resolved.
     """
     seconds = min(timeout or primer.timeout or DEFAULT_COMMAND_TIMEOUT_S, MAX_TIMEOUT_S)
-    run = _Resolution(primer, arguments, workspace, policy, approver, agent_id, seconds)
+    approves = project_approvals or primer.origin in ("user", "builtin")
+    run = _Resolution(primer, arguments, workspace, policy, approver, agent_id, seconds, approves)
     text = await run.expand()
     if primer.checkpoints:
         text = f"{text.rstrip()}\n\n{checkpoint_instructions(primer.checkpoints)}"
@@ -380,8 +385,10 @@ class _Resolution:
         approver: Approvals | None,
         agent_id: str,
         timeout: float,
+        self_approving: bool = True,
     ) -> None:
         self.primer = primer
+        self.self_approving = self_approving
         self.arguments = arguments
         self.words = split_arguments(arguments)  # for @$ARGUMENTS
         self.workspace = workspace
@@ -437,7 +444,7 @@ class _Resolution:
         if not real.is_file():
             what = "is a folder, not a file" if real.is_dir() else "does not exist"
             raise PrimerIncludeError(f"@{path} {what} (in {self.workspace})")
-        content = await asyncio.to_thread(_read_text, real, path)
+        content = await asyncio.to_thread(_read_text, self.workspace, real, path)
         self.includes.append(self.shown(real))
         if real.suffix.lower() in (".md", ".markdown"):
             content = await self.nested(content, real, [*chain, real])
@@ -503,14 +510,15 @@ class _Resolution:
 
     async def authorise(self, command: str) -> None:
         params = BashInput(command=command, timeout=self.timeout)
-        rules = self.primer.command_rules()
+        rules = self.primer.command_rules() if self.self_approving else []
         # the primer's rules count as allow rules: the user's deny and ask rules still win
-        layered = PermissionPolicy(
+        layered = SessionPolicy(  # the git guardrails still come first
             mode=self.policy.mode,
             allow=[*self.policy.allow, *rules],
             ask=self.policy.ask,
             deny=self.policy.deny,
             workspace=self.workspace,
+            guardrails=self.policy.guardrails if isinstance(self.policy, SessionPolicy) else None,
         )
         decision = layered.decide(_BASH, params)
         if decision.verdict == "allow":
@@ -539,11 +547,18 @@ class _Resolution:
             await self.approver.remember(suggested, "primer")
 
 
-def _read_text(real: Path, shown: str) -> str:
+def _read_text(workspace: Path, real: Path, shown: str) -> str:
+    """The file's text, opened as the file tools open theirs: no symlink swapped in leads outside, no FIFO
+    blocks."""
     try:
-        if real.stat().st_size > MAX_INCLUDE_BYTES:
-            raise PrimerIncludeError(f"@{shown} is larger than {MAX_INCLUDE_BYTES // 1024} KiB; include a smaller file")
-        data = real.read_bytes()
+        with open_file(workspace, str(real)) as opened:
+            if opened.size > MAX_INCLUDE_BYTES:
+                raise PrimerIncludeError(
+                    f"@{shown} is larger than {MAX_INCLUDE_BYTES // 1024} KiB; include a smaller file"
+                )
+            data = opened.read()
+    except ToolFailure as exc:
+        raise PrimerIncludeError(f"@{shown}: {exc}") from None
     except OSError as exc:
         raise PrimerIncludeError(f"@{shown} cannot be read: {exc.strerror}") from None
     if b"\0" in data:

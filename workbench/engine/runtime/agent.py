@@ -167,6 +167,11 @@ class Agent:
         return self._turn_task is not None and not self._turn_task.done()
 
     @property
+    def interrupting(self) -> bool:
+        """An interrupt is on its way to the running turn (it has not stopped yet)."""
+        return self._interrupting
+
+    @property
     def takes_prompts_now(self) -> bool:
         """Whether a prompt sent now is logged at once (otherwise it waits, logged as queued)."""
         return self.state == "idle" and not self.busy and not self.paused
@@ -175,6 +180,13 @@ class Agent:
         """Queue a user message; it is injected at the next step of the loop. ``prompt_id``: the
         ``prompt_queued`` event it delivers."""
         self.inbox.append(Prompt(text, prompt_id))
+        self._settled.clear()
+        self._wake.set()
+
+    def owe_reply(self) -> None:
+        """The log ends on the user's side (a context continued at a prompt): answer it."""
+        self.owes_reply = True
+        self.answered = False
         self._settled.clear()
         self._wake.set()
 
@@ -294,9 +306,10 @@ class Agent:
         await self._finish("done", self.result)
         return self.result
 
-    async def finish_unstarted(self) -> None:
-        """Record the ending of an agent cancelled before its loop ever ran."""
+    async def finish_unstarted(self) -> str:
+        """Record the ending of an agent cancelled before its loop ever ran; its result."""
         await self._finish("cancelled", "cancelled by the user")
+        return self.result
 
     async def _finish(self, state: Literal["done", "failed", "cancelled"], result: str) -> None:
         if state != "done":

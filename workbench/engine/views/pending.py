@@ -53,7 +53,7 @@ class Pending:
         self.questions: dict[str, QuestionAsked] = {}
 
     def of(self, agent: str) -> list[ApprovalRequested | QuestionAsked]:
-        asked = [*self.approvals.values(), *self.questions.values()]
+        asked: list[ApprovalRequested | QuestionAsked] = [*self.approvals.values(), *self.questions.values()]
         return sorted((a for a in asked if a.agent == agent), key=lambda a: a.seq)
 
     def apply(self, event: Event) -> bool:

@@ -48,6 +48,13 @@ from workbench.protocol.events import (
 from workbench.protocol.interaction import TodoItem
 from workbench.tools.todo import TodoWrite, todos_of
 
+TODO_TOOL = TodoWrite.name
+
+
+def todo_list(call: ToolCall, result: ToolResult) -> list[TodoItem]:
+    """The list a TodoWrite call set, once its result says it succeeded."""
+    return todos_of([call, result], result.agent)
+
 
 class Todos:
     def __init__(self) -> None:
@@ -67,7 +74,7 @@ class Todos:
                 call = self._calls.pop(event.tool_use_id, None)
                 if call is None or event.is_error:
                     return False
-                self.lists[event.agent] = todos_of([call, event], event.agent)
+                self.lists[event.agent] = todo_list(call, event)
                 return True
             case Remounted():
                 self.lists[event.agent] = todos_of([event], event.agent)

@@ -81,17 +81,17 @@ def worktree_changes(worktree: Path, base: str) -> tuple[str, list[ChangedFile]]
 
 
 def tree_changes(old: str, new: str, top: Path) -> list[ChangedFile]:
-    raw = git(["diff-tree", "-r", "-z", "--raw", "--no-renames", old, new], top).stdout.split(b"\0")
+    raw = git(["diff-tree", "-r", "-z", "--raw", "--no-renames", old, new], top).stdout.decode().split("\0")
     statuses: dict[str, str] = {}
-    for meta, path in zip(raw[0::2], raw[1::2]):
+    for meta, name in zip(raw[0::2], raw[1::2]):
         if meta:
-            statuses[path.decode()] = meta.decode().split()[-1][0]
-    counts = git(["diff-tree", "-r", "-z", "--numstat", "--no-renames", old, new], top).stdout.split(b"\0")
+            statuses[name] = meta.split()[-1][0]
+    counts = git(["diff-tree", "-r", "-z", "--numstat", "--no-renames", old, new], top).stdout.decode().split("\0")
     files: list[ChangedFile] = []
     for line in counts:
         if not line:
             continue
-        added, removed, path = line.decode().split("\t", 2)
+        added, removed, path = line.split("\t", 2)
         binary = added == "-"
         files.append(
             ChangedFile(

@@ -170,7 +170,9 @@ async def export_command(
     if output is None:
         out.writelines(chunks)
         return 0
-    fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # a transcript is as private as its bundle
+    # a transcript is as private as its bundle: an existing file is made private too, before anything is written
+    fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.writelines(chunks)
     print(f"wrote {output}", file=err)

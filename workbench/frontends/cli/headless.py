@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -16,6 +17,18 @@ from workbench.protocol.brain_io import BrainError
 from workbench.protocol.commands import Close, Send
 from workbench.protocol.events import AgentFinished, AssistantMessage, Error, Event, ToolCall, ToolResult
 from workbench.protocol.signals import Live, TextStreamed
+
+
+def report_restricted(cwd: Path, err: TextIO) -> None:
+    """Say what of the folder's own configuration a restricted run leaves out, if anything."""
+    from workbench.engine.trust import survey
+
+    found = survey(cwd)
+    if not found.needs_decision:
+        return
+    print("[restricted: this folder's own configuration is not applied; --trust applies it]", file=err)
+    for line in found.lines():
+        print(f"  - {line}", file=err)
 
 
 class _Printer:
@@ -51,6 +64,8 @@ async def run_headless(
     stderr: TextIO = sys.stderr,
     stdin: TextIO = sys.stdin,
 ) -> int:
+    if not config.project_trusted:
+        report_restricted(Path.cwd(), stderr)
     choice = choose_brain(config)
     brain = make_brain(choice, config, script=script)
     if choice.offline_reason:
@@ -116,3 +131,23 @@ async def show_bundle(config: Config, session: str, out: TextIO = sys.stdout, er
     for problem in contents.problems:
         print(f"warning: skipped {problem}", file=err)
     return 0
+
+
+def session_to_resume(config: Config, session: str | None, err: TextIO = sys.stderr) -> str | None:
+    """The session ``--resume ID`` names, or (no id, and ``--continue``) the latest one of this folder;
+    None after saying why there is none."""
+    from workbench.log.catalog import list_sessions
+
+    store = store_for(config)
+    try:
+        if session:
+            return store.resolve(session)
+        here = str(Path.cwd())
+        entries = asyncio.run(list_sessions(store))
+    except BundleError as exc:
+        print(f"workbench: {exc}", file=err)
+        return None
+    found = next((entry.meta.id for entry in entries if entry.meta.cwd == here), None)
+    if found is None:
+        print(f"workbench: no session was started in {here} yet; run workbench to start one", file=err)
+    return found

@@ -12,11 +12,22 @@ import gc
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
+from workbench import __version__
 from workbench.frontends.cli.bundles import add_commands as add_bundle_commands
 from workbench.frontends.cli.bundles import run_command as run_bundle_command
 from workbench.frontends.cli.worktrees import add_commands as add_worktree_commands
 from workbench.frontends.cli.worktrees import run_command as run_worktree_command
+
+TRUST_HELP = (
+    "apply this folder's own hooks, MCP servers, primer approvals and wider settings "
+    "(without it, a headless run applies none of them)"
+)
+
+if TYPE_CHECKING:
+    from workbench.engine.config import Config
+    from workbench.frontends.tui.session_start import SessionStart
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -34,6 +45,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--brain", choices=["auto", "scripted", "anthropic"], help="which brain to use")
     parser.add_argument("--script", type=Path, help="a script file for the scripted brain")
+    parser.add_argument("--version", action="version", version=f"workbench {__version__}")
+    opening = parser.add_mutually_exclusive_group()
+    opening.add_argument("--continue", dest="continue_latest", action="store_true",
+                         help="open the latest session of this folder where it stopped")  # fmt: skip
+    opening.add_argument("--resume", nargs="?", const="", metavar="ID",
+                         help="open a session where it stopped (default: the latest here)")  # fmt: skip
     sub = parser.add_subparsers(dest="command")
 
     run = sub.add_parser("run", parents=[common], help="run the primary agent on a prompt, headless")
@@ -42,18 +59,28 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--script", type=Path, help="a script file for the scripted brain")
     run.add_argument("--yes", action="store_true", help="allow every tool call that would ask")
     run.add_argument("--mode", choices=["default", "acceptEdits", "plan", "bypass"], help="permission mode")
+    run.add_argument("--detach", action="store_true",
+                     help="start the prompt as a background agent in the daemon and return at once")  # fmt: skip
+
+    sub.add_parser("serve", parents=[common], help="run the daemon: sessions that outlive the screens")
+    sub.add_parser("ps", parents=[common], help="the daemon's live sessions and their agents")
+    attach = sub.add_parser("attach", parents=[common], help="open the TUI on a session the daemon runs")
+    attach.add_argument("session", nargs="?", help="a session id or prefix (default: the latest)")
+    run.add_argument("--trust", action="store_true", help=TRUST_HELP)
 
     primers = sub.add_parser("primers", help="list and preview primers")
     primers_sub = primers.add_subparsers(dest="primers_command", required=True)
     primers_sub.add_parser("ls", help="every primer, in lookup order, with what it shadows")
     show_primer = primers_sub.add_parser("show", help="print a primer resolved, with its token count")
     show_primer.add_argument("--yes", action="store_true", help="allow the primer's commands without asking")
+    show_primer.add_argument("--trust", action="store_true", help=TRUST_HELP)
     show_primer.add_argument("name")
     show_primer.add_argument("args", nargs=argparse.REMAINDER, help="the primer's arguments")
 
     mcp = sub.add_parser("mcp", help="MCP servers")
     mcp_sub = mcp.add_subparsers(dest="mcp_command", required=True)
-    mcp_sub.add_parser("ls", help="each configured server, its status and its tools")
+    mcp_ls = mcp_sub.add_parser("ls", help="each configured server, its status and its tools")
+    mcp_ls.add_argument("--trust", action="store_true", help=TRUST_HELP)
 
     bundles = sub.add_parser("bundles", help="list and read session bundles")
     bundles_sub = bundles.add_subparsers(dest="bundles_command", required=True)
@@ -75,8 +102,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         gc.disable()
     from workbench.engine.config import ConfigError, load_config
 
+    # the app asks about an untrusted folder on its trust screen; headless commands trust it only when told
+    trusted = bool(getattr(args, "trust", False))
     try:
-        config = load_config(Path.cwd())
+        config = load_config(Path.cwd(), trusted=trusted)
     except ConfigError as exc:
         print(f"workbench: bad configuration\n{exc}", file=sys.stderr)
         return 2
@@ -86,11 +115,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = config.model_copy(update={"brain": args.brain})
 
     if args.command == "run":
+        if args.detach:
+            from workbench.frontends.cli.daemon import run_detached
+
+            return asyncio.run(run_detached(config, args.prompt))
         from workbench.frontends.cli.headless import run_headless
 
         if args.mode:
             config.permissions.mode = args.mode
         return asyncio.run(run_headless(config, args.prompt, yes=args.yes, script=args.script))
+    if args.command in ("serve", "ps"):
+        from workbench.frontends.cli.daemon import ps, serve
+
+        return asyncio.run(serve(config) if args.command == "serve" else ps(config))
     if args.command == "primers":
         from workbench.frontends.cli.primers import list_primers, show_primer, take_yes
         from workbench.frontends.cli.terminal import TerminalApprover
@@ -103,7 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "mcp":
         from workbench.frontends.cli.mcp import list_servers
 
-        return asyncio.run(list_servers(config.mcp, Path.cwd()))
+        return asyncio.run(list_servers(config.mcp, Path.cwd(), project=config.project_trusted))
     ran = run_bundle_command(args, config)
     if ran is None:
         ran = run_worktree_command(args, config)
@@ -116,8 +153,34 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(list_bundles(config))
         return asyncio.run(show_bundle(config, args.id))
 
+    start = _session_start(args, config)
+    if start is False:
+        return 1
     from workbench.frontends.tui.app import run_app
 
     gc.freeze()
     gc.enable()
-    return run_app(config, script=args.script)
+    return run_app(config, script=args.script, start=start or None, trust_gate=True)
+
+
+def _session_start(args: argparse.Namespace, config: Config) -> SessionStart | None | Literal[False]:
+    """What the app opens: a session resumed or attached to, a new one in the daemon, or (None) a new one
+    here. False: it cannot, and the reason was printed."""
+    from workbench.frontends.tui.session_start import DaemonSession, ResumedSession
+
+    if args.command == "attach":
+        from workbench.engine.engine import store_for
+        from workbench.frontends.cli.daemon import live_session_or_exit
+
+        session = live_session_or_exit(config, args.session)
+        return DaemonSession(store_for(config).root, session) if session else False
+    if args.continue_latest or args.resume is not None:
+        from workbench.frontends.cli.headless import session_to_resume
+
+        session_id = session_to_resume(config, args.resume or None)
+        return ResumedSession(session_id) if session_id else False
+    if config.engine == "daemon":
+        from workbench.engine.engine import store_for
+
+        return DaemonSession(store_for(config).root)
+    return None

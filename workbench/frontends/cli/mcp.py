@@ -12,9 +12,10 @@ from workbench.tools.mcp.manager import McpManager
 NO_SERVERS = "No MCP servers configured: add them to .mcp.json or under [mcp.servers] in .workbench/config.toml."
 
 
-async def list_servers(settings: McpSettings, cwd: Path, out: TextIO = sys.stdout) -> int:
-    """Start every server, print what each offers, stop them. 1 when any could not be used."""
-    manager = McpManager.from_settings(settings, cwd)
+async def list_servers(settings: McpSettings, cwd: Path, out: TextIO = sys.stdout, *, project: bool = True) -> int:
+    """Start every server (a project's ``.mcp.json`` ones only when ``project``: a trusted folder), print what
+    each offers, stop them. 1 when any could not be used."""
+    manager = McpManager.from_settings(settings, cwd, project=project)
     for problem in manager.problems:
         print(f"! {problem}", file=out)
     if not manager.servers:

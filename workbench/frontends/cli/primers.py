@@ -10,7 +10,6 @@ from typing import TextIO
 
 from workbench.engine.config import Config
 from workbench.engine.context.tokens import TokenCounter, default_counter
-from workbench.engine.policy.permissions import PermissionPolicy
 from workbench.engine.priming.primers import PrimerError, find_primer, primer_catalog, primer_dirs, resolve
 from workbench.engine.runtime.requests import Approvals
 
@@ -64,17 +63,18 @@ async def show_primer(
 ) -> int:
     """Print the primer's resolved text and its token count (what ``/prime-NAME ARGS`` would inject)."""
     arguments = args if isinstance(args, str) else shlex.join(args)
-    policy = PermissionPolicy(
-        mode=config.permissions.mode,
-        allow=config.permissions.allow,
-        ask=config.permissions.ask,
-        deny=config.permissions.deny,
-        workspace=cwd,
-    )
+    policy = config.policy(cwd)
     try:
         primer = find_primer(name, primer_dirs(cwd, environ))
         resolved = await resolve(
-            primer, arguments, cwd, policy, counter or default_counter(), budget_left=config.window, approver=approver
+            primer,
+            arguments,
+            cwd,
+            policy,
+            counter or default_counter(),
+            budget_left=config.window,
+            approver=approver,
+            project_approvals=config.project_trusted,
         )
     except PrimerError as exc:
         print(f"workbench: {exc}", file=err)

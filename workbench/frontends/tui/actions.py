@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 Scope = Literal[
     "app",
@@ -26,7 +26,9 @@ Scope = Literal[
     "browser",
     "replay",
     "confirm",
+    "quit",
     "dialog",
+    "trust",
     "diff",
     "commit",
     "rewind",
@@ -45,7 +47,9 @@ WHERE: dict[Scope, str] = {
     "browser": "session browser",
     "replay": "replay",
     "confirm": "confirmations",
+    "quit": "quitting with agents at work",
     "dialog": "dialogs",
+    "trust": "folder trust",
     "diff": "an agent's changes",
     "commit": "commit message",
     "rewind": "remount with files",
@@ -87,8 +91,8 @@ ACTIONS: tuple[Action, ...] = (
         method="command_palette", footer=True, priority=True, palette=False,
     ),
     Action("help", "f1", "help", "Show every key and slash command", "app", slash="/help", footer=True),
-    Action("theme", None, "theme", "Choose a theme (remembered in your config)", "app", slash="/theme",
-           method="change_theme"),
+    Action("theme", None, "theme", "Choose a theme, or /theme NAME (remembered in your config)", "app",
+           slash="/theme", slash_args="[name]", method="theme"),
     # --- the main screen
     Action("send", "enter", "send", "Send the prompt to the focused agent", "prompt", footer=True, palette=False),
     Action("newline", "shift+enter,ctrl+j", "newline", "Insert a line break in the prompt", "prompt", palette=False),
@@ -174,6 +178,10 @@ ACTIONS: tuple[Action, ...] = (
     Action("answer", "ctrl+s", "answer", "Send the answers to the agent", "questions", footer=True, palette=False),
     Action("dismiss_questions", "escape", "dismiss", "Leave the questions unanswered", "questions",
            footer=True, palette=False),
+    Action("trust_folder", "t", "trust", "Trust this folder: its hooks, MCP servers and settings apply", "trust",
+           footer=True, palette=False),
+    Action("open_restricted", "r,escape", "restricted", "Open this folder with none of its own configuration",
+           "trust", footer=True, palette=False),
     Action("restart_mcp", "r", "restart", "Restart the highlighted MCP server", "mcp", footer=True, palette=False),
     Action("choose_primer", "enter", "preview / load",
            "Preview the highlighted primer with the arguments; enter again loads that preview", "primers",
@@ -223,12 +231,17 @@ ACTIONS: tuple[Action, ...] = (
            footer=True, palette=False),
     Action("confirm_yes", "y", "yes", "Go ahead", "confirm", footer=True, palette=False),
     Action("confirm_no", "n,escape", "no", "Leave it as it is", "confirm", footer=True, palette=False),
+    Action("quit_stop", "s", "stop", "Quit; the agents stop where they are and go on when the session is resumed",
+           "quit", footer=True, palette=False),
+    Action("quit_cancel", "c", "cancel agents", "Quit and cancel every agent but the primary", "quit",
+           footer=True, palette=False),
+    Action("quit_stay", "escape", "stay", "Do not quit", "quit", footer=True, palette=False),
 )  # fmt: skip
 
 BY_NAME: dict[str, Action] = {action.name: action for action in ACTIONS}
 
 
-def bindings(scope: Scope) -> list[Binding]:
+def bindings(scope: Scope) -> list[BindingType]:
     """The Textual bindings of one scope, each with its action's name as id."""
     return [
         Binding(
@@ -248,6 +261,11 @@ def bindings(scope: Scope) -> list[Binding]:
 def key_of(action: Action, overrides: dict[str, str]) -> str:
     """The key that triggers an action, with the user's override applied."""
     return overrides.get(action.name) or action.key or ""
+
+
+def shown_key(name: str, overrides: dict[str, str]) -> str:
+    """The key to name in a message about an action: its first, with the user's override applied."""
+    return key_of(BY_NAME[name], overrides).split(",")[0]
 
 
 def unknown_actions(overrides: dict[str, str]) -> list[str]:

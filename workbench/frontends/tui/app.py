@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import gc
 import importlib
-import logging
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +20,6 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 from textual.theme import Theme
-from textual.worker import Worker, WorkerState
 
 from workbench.engine.config import Config, user_config_path
 from workbench.frontends.tui.actions import ACTIONS, bindings, unknown_actions
@@ -33,21 +31,21 @@ from workbench.frontends.tui.screens.main import MainScreen
 from workbench.frontends.tui.session_start import Leaving, NewSession, SessionStart, working_agents
 from workbench.frontends.tui.themes import DEFAULT_THEME, load_themes
 from workbench.frontends.tui.user_config import ConfigWriteError, remember_theme
+from workbench.frontends.tui.worker_failures import ReportsFailedWorkers
 
 if TYPE_CHECKING:
-    from workbench.brains.base import Brain
+    from workbench.engine.brain_factory import Brain
     from workbench.engine.client import EngineClient
     from workbench.engine.context.tokens import TokenCounter
 
-log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 TUI_FOLDER = Path(__file__).parent
 CLOSE_TIMEOUT_S = 3.0
 # imported in a thread before the engine opens: on the event loop these imports (the tokenizer,
 # pydantic's schemas of every event) would freeze the first screen, keys and all; the brain is
 # made in a thread too
-ENGINE_MODULES = ("workbench.engine.engine", "workbench.engine.client", "workbench.engine.context.tokens", "workbench.log.bundle",
-                  "workbench.engine.brain_factory")  # fmt: skip
+ENGINE_MODULES = ("workbench.engine.engine", "workbench.engine.client", "workbench.engine.context.tokens",
+                  "workbench.log.bundle", "workbench.log.secret_rules", "workbench.engine.brain_factory")  # fmt: skip
 
 
 def utc_now() -> datetime:
@@ -77,7 +75,7 @@ def settle_collector() -> None:
     gc.set_threshold(50_000, 20, 10)
 
 
-class WorkbenchApp(App[None]):
+class WorkbenchApp(ReportsFailedWorkers, App[None]):
     # the main screen is the default screen, and Textual loads only the app's CSS for that one
     CSS_PATH = [TUI_FOLDER / "app.tcss", TUI_FOLDER / "screens" / "main.tcss"]
     BINDINGS = bindings("app")
@@ -99,11 +97,14 @@ class WorkbenchApp(App[None]):
         theme_dirs: list[Path] | None = None,
         owns_process: bool = False,
         start: SessionStart | None = None,
+        trust_gate: bool = False,
     ) -> None:
         """``owns_process``: the app is the whole process (not one test among many), and may tune
-        the process-wide garbage collector."""
+        the process-wide garbage collector. ``trust_gate``: ``config`` was read restricted, and the
+        folder's own configuration applies only once trusted (asked on the trust screen)."""
         super().__init__()
         self.config = config
+        self.trust_gate = trust_gate
         self.owns_process = owns_process
         self.script = script
         self.cwd = cwd or Path.cwd()
@@ -198,12 +199,18 @@ class WorkbenchApp(App[None]):
             await self._leave_session()
         await asyncio.to_thread(preload_engine)
         from workbench.engine.brain_factory import choose_brain, make_brain
+        from workbench.engine.config import ConfigError
         from workbench.engine.context.tokens import default_counter
-        from workbench.log.bundle import BundleError
+        from workbench.engine.library import BundleError
         from workbench.protocol.brain_io import BrainError
 
         start = start or self.first_start or NewSession(self.session_id)
         try:
+            if self.trust_gate:
+                from workbench.frontends.tui.trust_gate import settle_trust
+
+                self.config = await settle_trust(self, self.cwd)
+                self.trust_gate = False  # settled for the app's life: a remount here keeps it
             brain, offline_reason = self.brain, self.offline_reason
             if brain is None and start.needs_brain:
                 choice = choose_brain(self.config)
@@ -213,7 +220,7 @@ class WorkbenchApp(App[None]):
             self.client = await start.open(
                 self.config, self.cwd, brain, clock=self.event_clock, counter=counter, offline_reason=offline_reason
             )
-        except (BrainError, BundleError, OSError) as exc:
+        except (BrainError, BundleError, OSError, ConfigError) as exc:
             self._engine_failed(str(exc))
             return
         except Exception as exc:  # the app stays up to say what went wrong
@@ -263,13 +270,16 @@ class WorkbenchApp(App[None]):
     # ---------------------------------------------------------------- actions
 
     async def action_quit(self) -> None:
+        self.run_worker(self._quit(), group="quit", exclusive=True, exit_on_error=False)
+
+    async def _quit(self) -> None:
         """Quit; with agents at work in this process, ask first whether to stop them (they go on when the
         session is resumed) or to cancel them."""
         client = self.client
         if client is not None and not client.detaches and (working := working_agents(client.view)):
             from workbench.frontends.tui.screens.quit import QuitScreen
 
-            choice = await self.push_screen_wait(QuitScreen(client.info.session_id, working))
+            choice = await self.push_screen_wait(QuitScreen(client.info.session_id, working, self.config.keys))
             if choice is None:
                 return
             await self.close_engine(choice)
@@ -279,18 +289,21 @@ class WorkbenchApp(App[None]):
         """However the app ends, the session's agents stop (or the daemon keeps them) and its bundle is closed."""
         await self.close_engine("detach" if self.client is not None and self.client.detaches else "stop")
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """A worker that fails says so: no failure is silent (workers do not take the app down with them)."""
-        if event.state == WorkerState.ERROR and event.worker.error is not None:
-            error = event.worker.error
-            log.error("worker %s failed", event.worker.name, exc_info=error)
-            self.notify(
-                f"{type(error).__name__}: {error}",
-                title=f"Something went wrong ({event.worker.group or event.worker.name})",
-                severity="error",
-                timeout=20,
-                markup=False,
-            )
+    def export_screenshot(self, *, title: str | None = None, simplify: bool = False) -> str:
+        """The screen as SVG, its spaces kept: without ``xml:space="preserve"`` renderers such as rsvg drop
+        the spaces that begin a run of text (after a bold key, a coloured word), and words run together."""
+        svg = super().export_screenshot(title=title, simplify=simplify)
+        return svg.replace("<svg ", '<svg xml:space="preserve" ', 1)
+
+    def action_theme(self, name: str = "") -> None:
+        """``/theme NAME`` applies it; ``/theme`` alone opens the theme picker."""
+        if not name:
+            self.action_change_theme()
+        elif name in self.available_themes:
+            self.theme = name
+        else:
+            known = ", ".join(sorted(self.available_themes))
+            self.notify(f"No theme {name!r}; the themes are {known}.", title="Theme not changed", severity="warning")
 
     def action_help(self) -> None:
         from workbench.frontends.tui.screens.help import HelpScreen
@@ -298,8 +311,20 @@ class WorkbenchApp(App[None]):
         self.push_screen(HelpScreen(self.config.keys))
 
 
-def run_app(config: Config, script: Path | None = None) -> int:
-    """Run the app until the user quits; the exit code is 1 when the session could not start."""
-    app = WorkbenchApp(config, script=script, owns_process=True)
+def run_app(
+    config: Config, script: Path | None = None, start: SessionStart | None = None, *, trust_gate: bool = False
+) -> int:
+    """Run the app until the user quits; the exit code is 1 when the session could not start. What was
+    left, and how to come back to it, is said on the terminal."""
+    app = WorkbenchApp(config, script=script, owns_process=True, start=start, trust_gate=trust_gate)
     app.run()
+    if app.left is not None:
+        print(farewell(*app.left))
     return app.return_code or 0
+
+
+def farewell(session_id: str, how: Leaving) -> str:
+    if how == "detach":
+        return f"session {session_id} goes on in the daemon · watch it again: workbench attach {session_id}"
+    stopped = "its agents were cancelled" if how == "cancel" else "its agents stopped where they were"
+    return f"session {session_id}: {stopped} · resume it: workbench --resume {session_id}"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from workbench.log.catalog import SessionFilter
+from workbench.engine.library import SessionFilter
 
 DAY_CHARS = len("2026-01-02")
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Union
 
 if TYPE_CHECKING:
-    from workbench.brains.base import Brain
+    from workbench.engine.brain_factory import Brain
     from workbench.engine.client import EngineClient
     from workbench.engine.config import Config
     from workbench.engine.views.session_view import SessionView
@@ -68,4 +68,28 @@ class ResumedSession:
         return LocalClient(await Engine.resume(config, cwd, brain, self.session_id, **services))
 
 
-SessionStart = Union[NewSession, ResumedSession]
+@dataclass(frozen=True)
+class DaemonSession:
+    """A session the store's daemon runs: ``session`` attached to, or else a new one opened in the app's
+    folder (the daemon is started when none runs). Quitting detaches; the agents go on."""
+
+    store_root: Path
+    session: str | None = None
+    needs_brain = False  # the daemon has the brain
+
+    async def open(self, config: Config, cwd: Path, brain: Brain | None, **services: Any) -> EngineClient:
+        from workbench.engine.transports import wire
+        from workbench.engine.transports.daemon_client import DaemonClient, connect
+
+        connection, path = await connect(self.store_root, start=self.session is None)
+        try:
+            session = self.session
+            if session is None:
+                opened = await connection.request(wire.OpenSession(cwd=str(cwd)))
+                session = str(opened["session_id"])
+        finally:
+            await connection.close()
+        return await DaemonClient.attach(path, session, counter=services.get("counter"))
+
+
+SessionStart = Union[NewSession, ResumedSession, DaemonSession]

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from workbench.log.catalog import SessionEntry
-from workbench.log.interruption import RESTING_STATES
+from workbench.engine.library import RESTING_STATES, SessionEntry
 from workbench.protocol.events import FINAL_STATES
 
 SessionState = Literal["open here", "running elsewhere", "interrupted", "finished"]

@@ -14,16 +14,14 @@ from typing import TYPE_CHECKING
 
 from workbench.engine.context.tokens import default_counter
 from workbench.engine.engine import SessionInfo, store_for
+from workbench.engine.library import BlobStore, BundleError, BundleStore, lock_holder
+from workbench.engine.presentation import brain_label
 from workbench.engine.remount import RemountError, plan_remount
 from workbench.engine.replay import ReplayClient
 from workbench.frontends.tui.actions import BY_NAME, key_of
 from workbench.frontends.tui.screens.replay import ReplayScreen
 from workbench.frontends.tui.screens.session_browser import BrowserChoice, SessionBrowser
 from workbench.frontends.tui.session_start import NewSession, ResumedSession
-from workbench.log.blobs import BlobStore
-from workbench.log.bundle import BundleError, BundleStore
-from workbench.log.session_lock import lock_holder
-from workbench.log.transcript import brain_label
 from workbench.protocol.commands import RestoreFiles
 
 if TYPE_CHECKING:

@@ -423,7 +423,8 @@ class _Converter:
         stream = self._spawn(agent, spawned, parent.level + 1, ts)
         self._convert(lines, stream)
         self._flush(stream)
-        end = parse_ts(next((x for x in reversed(lines) if x.get("timestamp")), {}).get("timestamp"))
+        last: dict[str, Any] = next((x for x in reversed(lines) if x.get("timestamp")), {})
+        end = parse_ts(last.get("timestamp"))
         self.draft.add(AgentFinished(state="done", result=stream.last_text), agent, end)
         self.draft.add(ChildResult(child=agent, summary=stream.last_text, tool_use_id=call), parent.agent, end)
 

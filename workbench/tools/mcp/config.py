@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter, ValidationError, field_validator
 
 PROJECT_FILE = ".mcp.json"
 
@@ -67,6 +67,11 @@ McpServerConfig = Annotated[
 _SERVER: TypeAdapter[StdioServerConfig | HttpServerConfig] = TypeAdapter(McpServerConfig)
 
 
+def server_config(raw: Any) -> StdioServerConfig | HttpServerConfig:
+    """One server's entry, as ``.mcp.json`` or ``[mcp.servers]`` writes it; raises ValidationError."""
+    return _SERVER.validate_python(raw)
+
+
 class McpSettings(BaseModel):
     """The ``[mcp]`` section of ``config.toml``."""
 
@@ -75,6 +80,28 @@ class McpSettings(BaseModel):
     servers: dict[str, McpServerConfig] = Field(default_factory=dict)
     startup_timeout_s: float = Field(default=30.0, gt=0)
     call_timeout_s: float = Field(default=120.0, gt=0)
+    # tools the user vouches change nothing (mcp__server__tool, mcp__server__* or mcp__server): they run in
+    # plan mode and unasked like Read. A server's own readOnlyHint is only a hint and counts for nothing.
+    read_only: list[str] = Field(default_factory=list)
+
+    @field_validator("read_only")
+    @classmethod
+    def _names(cls, names: list[str]) -> list[str]:
+        for name in names:
+            if not re.fullmatch(r"mcp__[\w-]+(?:__(?:[\w-]+|\*))?", name):
+                raise ValueError(
+                    f"{name!r} is not an MCP tool name: write mcp__server__tool, mcp__server__* or mcp__server"
+                )
+        return names
+
+    def marks_read_only(self, tool: str) -> bool:
+        """Whether the user's ``read_only`` list names ``tool`` (an ``mcp__server__tool`` name)."""
+        for name in self.read_only:
+            if tool == name or (name.endswith("__*") and tool.startswith(name[:-1])):
+                return True
+            if name.count("__") == 1 and tool.startswith(name + "__"):
+                return True
+        return False
 
 
 class McpServerEntry(BaseModel):
@@ -101,7 +128,7 @@ def project_entries(cwd: Path) -> list[McpServerEntry]:
     entries = []
     for name, raw in servers.items():
         try:
-            entries.append(McpServerEntry(name=name, source=str(path), config=_SERVER.validate_python(raw)))
+            entries.append(McpServerEntry(name=name, source=str(path), config=server_config(raw)))
         except ValidationError as exc:
             entries.append(McpServerEntry(name=name, source=str(path), problem=_explain(exc)))
     return entries

@@ -10,7 +10,7 @@ from pathlib import Path
 from workbench.protocol.mcp import McpReport, McpServerInfo, McpToolInfo
 from workbench.tools.mcp.config import McpConfigError, McpServerEntry, McpSettings, merge_entries, project_entries
 from workbench.tools.mcp.server import McpServer, McpServerStatus
-from workbench.tools.mcp.tool import McpTool
+from workbench.tools.mcp.tool import McpTool, tool_name
 from workbench.tools.registry import ToolRegistry
 
 log = logging.getLogger(__name__)
@@ -30,8 +30,11 @@ class McpManager:
         environ: Mapping[str, str] | None = None,
         on_change: Callable[[McpServerStatus], None] | None = None,
         problems: list[str] | None = None,
+        read_only: Callable[[str], bool] | None = None,
     ) -> None:
+        """``read_only``: whether the user marked a tool (by its ``mcp__server__tool`` name) read-only."""
         self.registry = registry
+        self.read_only = read_only or (lambda name: False)
         self.on_change = on_change
         self.problems = problems or []  # config files that could not be read at all
         self.servers: dict[str, McpServer] = {
@@ -55,22 +58,25 @@ class McpManager:
         *,
         registry: ToolRegistry | None = None,
         on_change: Callable[[McpServerStatus], None] | None = None,
+        project: bool = True,
     ) -> McpManager:
-        """The servers of ``.mcp.json`` and of ``settings``; an unreadable ``.mcp.json`` becomes a problem."""
+        """The servers of ``.mcp.json`` (unless ``project`` is False: an untrusted folder) and of ``settings``;
+        an unreadable ``.mcp.json`` becomes a problem."""
         problems: list[str] = []
         try:
-            project = project_entries(cwd)
+            entries = project_entries(cwd) if project else []
         except McpConfigError as exc:
             problems.append(str(exc))
-            project = []
+            entries = []
         return cls(
-            merge_entries(project, settings),
+            merge_entries(entries, settings),
             cwd=cwd,
             startup_timeout_s=settings.startup_timeout_s,
             call_timeout_s=settings.call_timeout_s,
             registry=registry,
             on_change=on_change,
             problems=problems,
+            read_only=settings.marks_read_only,
         )
 
     # ---------------------------------------------------------------- commands
@@ -131,7 +137,8 @@ class McpManager:
     def _changed(self, server: McpServer) -> None:
         if server.status.state == "ready":
             for remote in server.tools:
-                self._offer(McpTool(server, remote))
+                read_only = self.read_only(tool_name(server.name, remote.name))
+                self._offer(McpTool(server, remote, read_only=read_only))
         if self.on_change is not None:
             self.on_change(server.status)
 

@@ -30,8 +30,11 @@ class McpInput(BaseModel):
 class McpTool(Tool[McpInput]):
     Input = McpInput
 
-    def __init__(self, server: McpServer, remote: mcp_types.Tool) -> None:
+    def __init__(self, server: McpServer, remote: mcp_types.Tool, *, read_only: bool = False) -> None:
+        """``read_only``: the user marked the tool read-only. The server's ``readOnlyHint`` is its own claim
+        and counts for nothing: a tool is ``exec`` (asks, and is refused in plan mode) unless the user says."""
         self.server = server
+        self.read_only = read_only
         self.update(remote)
 
     def update(self, remote: mcp_types.Tool) -> None:
@@ -40,8 +43,12 @@ class McpTool(Tool[McpInput]):
         # per-instance: every MCP tool has its own name, description and kind
         self.name = tool_name(self.server.name, remote.name)  # type: ignore[misc]
         self.description = remote.description or f"The {remote.name} tool of the MCP server {self.server.name}."  # type: ignore[misc]
-        read_only = remote.annotations is not None and remote.annotations.read_only_hint
-        self.kind: ToolKind = "read" if read_only else "exec"  # type: ignore[misc]
+        self.kind: ToolKind = "read" if self.read_only else "exec"  # type: ignore[misc]
+
+    @property
+    def claims_read_only(self) -> bool:
+        """What the server says of the tool (shown to the user, never acted on)."""
+        return bool(self.remote.annotations is not None and self.remote.annotations.read_only_hint)
 
     def spec(self) -> ToolSpec:
         schema = dict(self.remote.input_schema) or {"type": "object", "properties": {}}

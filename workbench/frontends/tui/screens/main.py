@@ -32,6 +32,7 @@ from workbench.frontends.tui.widgets.log_pane import LogPane, LogTable
 from workbench.frontends.tui.widgets.prompt import PromptArea, PromptBox
 from workbench.frontends.tui.widgets.session_header import McpTally, SessionHeader
 from workbench.frontends.tui.widgets.transcript_blocks import ErrorNote
+from workbench.frontends.tui.worker_failures import ReportsFailedWorkers
 from workbench.frontends.tui.workspace_actions import WorkspaceActions
 from workbench.protocol.commands import (
     Answer,
@@ -65,7 +66,7 @@ from workbench.protocol.events import (
     QuestionAsked,
     Status,
 )
-from workbench.protocol.modes import PermissionMode
+from workbench.protocol.modes import PermissionMode, next_mode
 
 if TYPE_CHECKING:
     from workbench.engine.client import EngineClient
@@ -79,7 +80,6 @@ PANES: tuple[tuple[type[Widget], type[Widget]], ...] = (
     (LogPane, LogTable),
 )
 MODES: tuple[PermissionMode, ...] = ("default", "acceptEdits", "plan", "bypass")
-MODE_CYCLE: tuple[PermissionMode, ...] = ("default", "acceptEdits", "plan")  # bypass is only set by name
 BUSY_STATES = frozenset({"queued", "thinking", "tool", "awaiting_approval"})
 # actions that need the engine open (their keys show disabled until it is)
 ENGINE_ACTIONS = frozenset({"background", "delegate", "compact", "prime", "interrupt", "cancel_agent",
@@ -90,7 +90,7 @@ FINISHED_BATCH_S = 0.3
 DENSE_BELOW = 40  # terminal rows under which the budget pane keeps to the essentials
 
 
-class MainScreen(WorkspaceActions, Screen[None]):
+class MainScreen(WorkspaceActions, ReportsFailedWorkers, Screen[None]):
     BINDINGS = bindings("main")
     AUTO_FOCUS = "#prompt"
 
@@ -139,13 +139,15 @@ class MainScreen(WorkspaceActions, Screen[None]):
         header.brain = info.brain
         header.offline_reason = info.offline_reason
         header.mode = client.view.policy.mode
+        header.restricted = info.restricted
         panes = [self.query_one(t) for t in (Conversation, AgentsPane, BudgetPane, LogPane)]
         self.query_one(BudgetPane).follow_session(client.view.stats.snapshot, client.view.kept_out)
         self.query_one(AgentsPane).follow(client.view)
         self.bridge = BusBridge([*panes, self], client, watching=lambda agent: agent == self.agent_id)
         self.bridge.attach()
         self._present(self.agent_id)
-        for asked in [*client.view.pending.approvals.values(), *client.view.pending.questions.values()]:
+        waiting: list[ApprovalRequested | QuestionAsked] = [*client.view.pending.approvals.values()]
+        for asked in [*waiting, *client.view.pending.questions.values()]:
             self._ask_person(asked)  # asked before this screen was there (a resumed session, an attach)
         self._learn_primers()
 
@@ -317,7 +319,8 @@ class MainScreen(WorkspaceActions, Screen[None]):
         box = self.query_one(PromptBox)
         state = self._state(self.agent_id).replace("_", " ")
         box.border_title = f"› {self.agent_id} · {state}"
-        box.border_subtitle = "enter send · ctrl+j new line · / commands"
+        send, newline = self._key("send"), key_of(BY_NAME["newline"], self.app.config.keys).split(",")[-1]  # type: ignore[attr-defined]
+        box.border_subtitle = f"{send} send · {newline} new line · / commands"
 
     # ---------------------------------------------------------------- sending
 
@@ -375,7 +378,8 @@ class MainScreen(WorkspaceActions, Screen[None]):
     def run_named(self, action: Action, argument: str = "") -> None:
         """Run an action by its table entry (from a slash command or the palette), with an argument."""
         if action.scope == "app":
-            self.app.call_later(self.app.run_action, action.textual_action)
+            call = f"{action.textual_action}({argument!r})" if argument else action.textual_action
+            self.app.call_later(self.app.run_action, call)
             return
         method = getattr(self, f"action_{action.textual_action}")
         if argument:
@@ -411,7 +415,9 @@ class MainScreen(WorkspaceActions, Screen[None]):
 
     def action_background(self, task: str = "") -> None:
         task = self._prompt_or(task)
-        if self._engine_or_explain(task) and self._has_text(task, "the task", "ctrl+b", "/background <task>"):
+        if self._engine_or_explain(task) and self._has_text(
+            task, "the task", self._key("background"), "/background <task>"
+        ):
             self._spawn("background", task)
 
     def action_delegate(self, task: str = "") -> None:
@@ -419,7 +425,7 @@ class MainScreen(WorkspaceActions, Screen[None]):
         if asked.error:
             self.notify(asked.error, severity="warning")
         elif self._engine_or_explain(asked.task) and self._has_text(
-            asked.task, "the task", "ctrl+t", "/delegate [--agent NAME] <task>"
+            asked.task, "the task", self._key("delegate"), "/delegate [--agent NAME] <task>"
         ):
             self._spawn("delegated", asked.task, asked.agent_type)
 
@@ -546,14 +552,11 @@ class MainScreen(WorkspaceActions, Screen[None]):
         if self.client is None:
             return
         if not mode:
-            current = self.client.view.policy.mode
-            cycle = MODE_CYCLE
-            chosen = cycle[(cycle.index(current) + 1) % len(cycle)] if current in cycle else "default"  # type: ignore[arg-type]
-            self._submit(SetMode(mode=chosen))
+            self._submit(SetMode(mode=next_mode(self.client.view.policy.mode)))  # type: ignore[arg-type]
         elif mode not in MODES:
             self.notify(f"No mode {mode!r}; the modes are {', '.join(MODES)}.", severity="warning")
         else:
-            self._submit(SetMode(mode=mode))  # type: ignore[arg-type]
+            self._submit(SetMode(mode=mode))
 
     def action_focus_primary(self) -> None:
         self.show_agent("primary")
@@ -569,7 +572,7 @@ class MainScreen(WorkspaceActions, Screen[None]):
         if state and state not in FILTERS:
             self.notify(f"No state {state!r}; the filters are {', '.join(FILTERS)}.", severity="warning")
             return
-        screen = TasksScreen(self.clock, self.client.view.roster, state or "all")  # type: ignore[arg-type]
+        screen = TasksScreen(self.clock, self.client.view.roster, state or "all")
         unfollow = self.bridge.follow(screen)
 
         def closed(agent_id: str | None) -> None:

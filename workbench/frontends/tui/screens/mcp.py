@@ -23,6 +23,7 @@ from textual.widgets.option_list import Option
 from workbench.frontends.tui.actions import BY_NAME, bindings, key_of
 from workbench.frontends.tui.humanize import clip
 from workbench.frontends.tui.messages import McpChanged
+from workbench.frontends.tui.worker_failures import ReportsFailedWorkers
 from workbench.protocol.commands import RestartMcp
 from workbench.protocol.mcp import McpReport, McpServerInfo, McpToolInfo
 
@@ -98,7 +99,7 @@ def tools_view(status: McpServerInfo) -> Content:
     return Content("\n").join(lines)
 
 
-class McpScreen(ModalScreen[None]):
+class McpScreen(ReportsFailedWorkers, ModalScreen[None]):
     CSS_PATH = "mcp.tcss"
     BINDINGS = [*bindings("mcp"), *bindings("dialog")]
 

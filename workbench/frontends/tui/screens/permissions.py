@@ -25,7 +25,7 @@ def rules_view(policy: PermissionPolicy) -> Content:
     ]
     for guardrail in GUARDRAILS:
         lifted = guardrail.name in guardrails.lifted
-        verdict = "lifted" if lifted else guardrail.verdict
+        verdict: str = "lifted" if lifted else guardrail.verdict
         lines.append(
             Content.assemble(
                 (f"  {verdict:<6} ", "$foreground-muted" if lifted else VERDICT_STYLES[guardrail.verdict]),

@@ -38,6 +38,7 @@ from workbench.engine.priming.primers import (
 from workbench.engine.priming.syntax import has_placeholder, segments
 from workbench.frontends.tui.actions import BY_NAME, bindings, key_of
 from workbench.frontends.tui.humanize import clip
+from workbench.frontends.tui.worker_failures import ReportsFailedWorkers
 
 if TYPE_CHECKING:
     from workbench.engine.client import EngineClient
@@ -145,7 +146,7 @@ def _shown(path: Path, cwd: Path) -> str:
     return str(path)
 
 
-class PrimerPicker(ModalScreen[PrimerChoice | None]):
+class PrimerPicker(ReportsFailedWorkers, ModalScreen[PrimerChoice | None]):
     CSS_PATH = "primer_picker.tcss"
     BINDINGS = [*bindings("primers"), *bindings("dialog")]
 
@@ -205,7 +206,7 @@ class PrimerPicker(ModalScreen[PrimerChoice | None]):
                 (ORIGIN_NAMES[folder.origin].upper(), "bold $primary"), (f"  {where}" if where else "", "$primary 70%")
             )
             options.append(Option(heading, disabled=True))
-            options.extend(sorted(rows[folder.origin], key=lambda option: str(option.prompt)))
+            options.extend(sorted(rows[folder.origin], key=lambda option: str(option.prompt) if option else ""))
         return options
 
     def _keys(self) -> Content:

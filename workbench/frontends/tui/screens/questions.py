@@ -11,7 +11,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, SelectionList, Static
 
-from workbench.frontends.tui.actions import bindings
+from workbench.frontends.tui.actions import bindings, shown_key
 from workbench.protocol.commands import Answer
 from workbench.protocol.events import QuestionAsked
 from workbench.protocol.interaction import AskQuestion
@@ -68,8 +68,9 @@ class QuestionsScreen(ModalScreen[Answer]):
                 for question in self.request.questions:
                     yield QuestionBlock(question)
             with Horizontal(id="questions-buttons"):
-                yield Button("Answer  ctrl+s", id="answer", variant="primary")
-                yield Button("Dismiss  esc", id="dismiss")
+                keys = self.app.config.keys  # type: ignore[attr-defined]
+                yield Button(f"Answer  {shown_key('answer', keys)}", id="answer", variant="primary")
+                yield Button(f"Dismiss  {shown_key('dismiss_questions', keys)}", id="dismiss")
             yield Static(id="questions-queue")
 
     def on_mount(self) -> None:

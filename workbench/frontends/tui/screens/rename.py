@@ -9,8 +9,8 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from workbench.engine.library import MAX_TITLE_CHARS
 from workbench.frontends.tui.actions import bindings
-from workbench.log.catalog import MAX_TITLE_CHARS
 
 
 class RenameScreen(ModalScreen[str | None]):

@@ -101,7 +101,7 @@ class ReplayScreen(MainScreen):
             parts = [("▶ REPLAY", "bold reverse"), f"  {self.replay.info.session_id} · {speed_label(self.player.speed)} · "
                      f"event {len(self.replay.played)} of {total} · ", (speed_key, "bold"), " speed · ",
                      (stop_key, "bold"), " stop"]  # fmt: skip
-        self.query_one(ReplayBar).update(Content.assemble(*parts))
+        self.query_one(ReplayBar).update(Content.assemble(*parts))  # type: ignore[arg-type]
 
     # ---------------------------------------------------------------- what the main screen did with an engine
 

@@ -25,6 +25,19 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Static, TabbedContent, TabPane
 
+from workbench.engine.library import (
+    BundleContents,
+    BundleError,
+    BundleStore,
+    SessionEntry,
+    SessionFilter,
+    SessionHits,
+    SessionLocked,
+    delete,
+    list_sessions,
+    rename,
+    search,
+)
 from workbench.engine.workspaces.git import GitError, toplevel
 from workbench.engine.workspaces.rewind import FileCheck, check, files_at
 from workbench.frontends.tui.actions import bindings
@@ -36,10 +49,7 @@ from workbench.frontends.tui.session_states import state_of
 from workbench.frontends.tui.widgets.import_pane import ImportPane
 from workbench.frontends.tui.widgets.session_preview import SessionPreview
 from workbench.frontends.tui.widgets.session_table import ListedSession, SessionTable
-from workbench.log.bundle import BundleContents, BundleError, BundleStore
-from workbench.log.catalog import SessionEntry, SessionFilter, delete, list_sessions, rename
-from workbench.log.search import SessionHits, search
-from workbench.log.session_lock import SessionLocked
+from workbench.frontends.tui.worker_failures import ReportsFailedWorkers
 from workbench.protocol.commands import RestoreInto
 from workbench.protocol.events import AgentSpawned, Event, SessionStarted
 
@@ -62,7 +72,7 @@ class BrowserChoice:
     files: RestoreInto | None = None  # a remount with the agent's files as they were, put there
 
 
-class SessionBrowser(Screen[BrowserChoice | None]):
+class SessionBrowser(ReportsFailedWorkers, Screen[BrowserChoice | None]):
     CSS_PATH = "session_browser.tcss"
     BINDINGS = [*bindings("browser"), *bindings("dialog")]
     AUTO_FOCUS = "#sessions"
@@ -373,7 +383,10 @@ class SessionBrowser(Screen[BrowserChoice | None]):
             ("What the files hold now is replaced; a fresh worktree (w) would change nothing of yours.",
              "$foreground-muted"),
         )  # fmt: skip
-        return bool(await self.app.push_screen_wait(ConfirmScreen("Put the files back in your folder", question)))
+        confirmed: bool | None = await self.app.push_screen_wait(
+            ConfirmScreen("Put the files back in your folder", question)
+        )
+        return bool(confirmed)
 
     def action_resume_session(self) -> None:
         listed = self._session_or_say()

@@ -154,7 +154,7 @@ class TasksScreen(ModalScreen[str | None]):
     def _update_row(self, row: AgentRow) -> None:
         table = self.table
         for (key, *_), cell in zip((*COLUMNS, ("last",)), self._cells(row)):
-            table.update_cell(row.id, key, cell)
+            table.update_cell(row.id, str(key), cell)
 
     def _update_filters(self) -> None:
         counts = filter_counts(row.state for row in self.tasks)

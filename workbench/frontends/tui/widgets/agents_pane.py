@@ -145,7 +145,7 @@ class AgentsPane(Vertical):
         self.set_interval(1.0, self._tick)
 
     @property
-    def tree(self) -> AgentTree:
+    def agent_tree(self) -> AgentTree:
         return self.query_one(AgentTree)
 
     # ---------------------------------------------------------------- events
@@ -192,7 +192,7 @@ class AgentsPane(Vertical):
         return keep
 
     def _add_node(self, row: AgentRow) -> None:
-        parent = self.nodes.get(row.parent or "") or self.tree.root
+        parent = self.nodes.get(row.parent or "") or self.agent_tree.root
         node = parent.add(row.name, data=row.id, expand=row.id not in self.folded, allow_expand=False)
         parent.allow_expand = True
         self.nodes[row.id] = node
@@ -228,8 +228,8 @@ class AgentsPane(Vertical):
                 self._sync_todos(self.rows[agent_id])
             self._relabel_all()
         else:
-            cursor = self.tree.cursor_node.data if self.tree.cursor_node is not None else None
-            self.tree.clear()
+            cursor = self.agent_tree.cursor_node.data if self.agent_tree.cursor_node is not None else None
+            self.agent_tree.clear()
             self.nodes, self.todo_items, self._todo_nodes = {}, {}, {}
             for row in self.rows.values():  # in spawn order, so every parent comes before its children
                 if row.id in visible:
@@ -350,7 +350,7 @@ class AgentsPane(Vertical):
         self._update_detail()
 
     def _highlighted(self) -> AgentRow | None:
-        node = self.tree.cursor_node
+        node = self.agent_tree.cursor_node
         agent_id = node.data if node is not None and node.data else self.shown_agent
         return self.rows.get(agent_id)
 
@@ -405,4 +405,4 @@ class AgentsPane(Vertical):
     def select_agent(self, agent_id: str) -> None:
         """Put the tree's cursor on an agent (when it is shown from elsewhere)."""
         if node := self.nodes.get(agent_id):
-            self.tree.move_cursor(node)
+            self.agent_tree.move_cursor(node)

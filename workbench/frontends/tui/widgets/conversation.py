@@ -14,14 +14,16 @@ from textual.content import Content
 from textual.message import Message
 from textual.widget import Widget
 
+from workbench.engine.presentation import describe, with_images
 from workbench.engine.priming.checkpoints import announced, checkpoints_of
+from workbench.engine.views.todos import TODO_TOOL, todo_list
+from workbench.frontends.tui.actions import shown_key
 from workbench.frontends.tui.humanize import clip
 from workbench.frontends.tui.messages import EventLogged, ReplyStreamed, ThinkingStreamed, ToolCallStarted
 from workbench.frontends.tui.stylesheet import css_beside
 from workbench.frontends.tui.widgets.todo_checklist import TodoChecklist
 from workbench.frontends.tui.widgets.tool_block import ToolBlock
 from workbench.frontends.tui.widgets.transcript_blocks import ErrorNote, Marker, ThinkingBlock, UserTurn, Welcome
-from workbench.log.transcript import describe, with_images
 from workbench.protocol.content import ThinkingBlock as ThinkingContent
 from workbench.protocol.content import text_of
 from workbench.protocol.events import (
@@ -36,6 +38,7 @@ from workbench.protocol.events import (
     FilesRestored,
     PermissionDecision,
     Primed,
+    PromptQueued,
     Reduction,
     Remounted,
     ToolCall,
@@ -49,7 +52,6 @@ from workbench.protocol.events import (
     WorktreeMerged,
     WorktreeSkipped,
 )
-from workbench.tools.todo import TodoWrite, todos_of
 
 if TYPE_CHECKING:
     from workbench.frontends.tui.widgets.assistant_reply import AssistantReply
@@ -58,7 +60,7 @@ if TYPE_CHECKING:
 MARKER_GLYPHS = {
     "spawned": "◆", "delegated": "↳", "child_result": "↩", "compaction": "⇣", "reduction": "⇣",
     "primed": "✚", "remounted": "⟲", "interrupted": "‖", "done": "■", "failed": "■", "cancelled": "■",
-    "checkpoint": "⚑", "worktree_created": "⎇", "worktree_skipped": "⚠", "worktree_merged": "⇲",
+    "checkpoint": "⚑", "queued": "⧗", "worktree_created": "⎇", "worktree_skipped": "⚠", "worktree_merged": "⇲",
     "worktree_conflicted": "⚠", "worktree_discarded": "✕", "worktree_kept": "⎇", "worktree_committed": "●",
     "files_restored": "⟲",
 }  # fmt: skip
@@ -78,12 +80,18 @@ def new_reply(text: str = "") -> AssistantReply:
     return AssistantReply(text)
 
 
-WELCOME = Content.from_markup(
-    "[b]Ask the primary agent below[/b] and press [b $accent]enter[/].\n\n"
-    "[$accent]/background[/] [dim]<task>[/]  a task for a background agent\n"
-    "[$accent]/[/]                  every slash command\n"
-    "[$accent]f1[/] keys   [$accent]ctrl+p[/] palette   [$accent]f6[/] next pane"
-)
+def welcome(overrides: dict[str, str]) -> Content:
+    """What an empty conversation says; the keys as the user has them."""
+
+    def key(name: str) -> tuple[str, str]:
+        return shown_key(name, overrides), "bold $accent"
+
+    return Content.assemble(
+        ("Ask the primary agent below", "bold"), " and press ", key("send"), ".\n\n",
+        ("/background", "$accent"), (" <task>", "dim"), "  a task for a background agent\n",
+        ("/", "$accent"), "                  every slash command\n",
+        key("help"), " keys   ", key("palette"), " palette   ", key("focus_next_pane"), " next pane",
+    )  # fmt: skip
 
 
 class Conversation(VerticalScroll, can_focus=True):
@@ -136,12 +144,16 @@ class Conversation(VerticalScroll, can_focus=True):
             self._reply = new_reply(message.partial)
             blocks.append(self._reply)
         if not blocks and message.agent_id == "primary":
-            blocks.append(Welcome(WELCOME))
+            blocks.append(Welcome(welcome(self.app.config.keys)))  # type: ignore[attr-defined]
         await self.mount_all(blocks)
         self.anchor()
 
     def _blocks_for(self, event: Event) -> list[Widget]:
         """The new blocks an event adds; events about a tool call update its block instead."""
+        if isinstance(event, PromptQueued):  # it waits: busy, paused or not started yet
+            return [
+                marker(f"queued for {event.agent} (delivered when it can take it): {clip(event.text, 200)}", "queued")
+            ]
         if isinstance(event, UserMessage):
             return [UserTurn(with_images(event.text, event.images))]
         if isinstance(event, AssistantMessage):
@@ -156,7 +168,7 @@ class Conversation(VerticalScroll, can_focus=True):
             if event.interrupted:
                 blocks.append(marker("reply interrupted", "interrupted"))
             return blocks + self._checkpoint_markers(event)
-        if isinstance(event, ToolCall) and event.name == TodoWrite.name:
+        if isinstance(event, ToolCall) and event.name == TODO_TOOL:
             self._todo_calls[event.tool_use_id] = event
             return []
         if isinstance(event, ToolResult) and event.tool_use_id in self._todo_calls:
@@ -218,7 +230,7 @@ class Conversation(VerticalScroll, can_focus=True):
         call = self._todo_calls.pop(result.tool_use_id)
         if result.is_error:
             return [ErrorNote(f"TodoWrite failed: {clip(result.content, 300)}")]
-        todos = todos_of([call, result], result.agent)
+        todos = todo_list(call, result)
         if self._checklist is None:
             self._checklist = TodoChecklist(todos)
             return [self._checklist]
@@ -284,7 +296,7 @@ class Conversation(VerticalScroll, can_focus=True):
 
     @on(ToolCallStarted)
     async def _tool_started(self, message: ToolCallStarted) -> None:
-        if not self._shows(message.agent) or message.tool_use_id in self._tools or message.name == TodoWrite.name:
+        if not self._shows(message.agent) or message.tool_use_id in self._tools or message.name == TODO_TOOL:
             return
         block = self._tools[message.tool_use_id] = ToolBlock(message.tool_use_id, message.name)
         await self._add(block)

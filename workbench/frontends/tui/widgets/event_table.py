@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from textual.content import Content
 
+from workbench.engine.presentation import describe
 from workbench.frontends.tui.humanize import clip, time_of_day
 from workbench.frontends.tui.widgets.flex_table import FlexColumn, FlexTable
 from workbench.frontends.tui.widgets.log_pane import KIND_STYLES
-from workbench.log.transcript import describe
 from workbench.protocol.events import Event
 
 COLUMNS = (

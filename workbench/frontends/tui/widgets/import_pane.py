@@ -19,12 +19,19 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
+from workbench.engine.library import (
+    BundleError,
+    BundleStore,
+    ImportReport,
+    ImportSource,
+    UnknownFormat,
+    discover,
+    import_file,
+)
 from workbench.frontends.tui.humanize import clip
 from workbench.frontends.tui.stylesheet import css_beside
 from workbench.frontends.tui.widgets.flex_table import FlexColumn, FlexTable
-from workbench.log.bundle import BundleError, BundleStore
-from workbench.log.importers import ImportSource, UnknownFormat, discover, import_file
-from workbench.log.importers.base import ImportReport
+from workbench.frontends.tui.worker_failures import ReportsFailedWorkers
 
 COLUMNS = (
     FlexColumn("format", "from", 11),
@@ -66,7 +73,7 @@ def size_text(size: int) -> str:
 def found_cells(found: FoundFile, width: int) -> list[Content]:
     path = found.shown_path
     return [
-        Content.styled(found.source.format, "$secondary"),
+        Content.styled(found.source.format or "?", "$secondary"),
         Content(path if len(path) <= width else "…" + path[-(width - 1) :]),
         Content(f"{size_text(found.size):>8}"),
         Content.styled(f"{found.modified:%Y-%m-%d %H:%M}", "$foreground-muted"),
@@ -111,7 +118,7 @@ def found_at(homes: list[Path]) -> list[FoundFile]:
     return [FoundFile.of(source, home) for home in homes for source in discover([home])]
 
 
-class ImportPane(Vertical):
+class ImportPane(ReportsFailedWorkers, Vertical):
     DEFAULT_CSS = css_beside(__file__)
 
     class Imported(Message):

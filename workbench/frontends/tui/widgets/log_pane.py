@@ -8,12 +8,12 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import DataTable, Input
 
+from workbench.engine.presentation import describe
 from workbench.frontends.tui.actions import bindings
 from workbench.frontends.tui.humanize import clip, time_of_day
 from workbench.frontends.tui.log_filter import LogFilter
 from workbench.frontends.tui.messages import EventLogged
 from workbench.frontends.tui.stylesheet import css_beside
-from workbench.log.transcript import describe
 from workbench.protocol.events import Event
 
 FILTER_HINT = "filter: agent-1 tool · kind:error"

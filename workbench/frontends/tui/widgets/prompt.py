@@ -50,6 +50,10 @@ class SlashMenu(OptionList, can_focus=False):
         return self.get_option_at_index(self.highlighted).id
 
 
+# the actions (bound on the screen) that use what the prompt holds: their key takes it at once
+TAKES_THE_PROMPT = frozenset({"background", "delegate", "prime"})
+
+
 class PromptArea(TextArea):
     BINDINGS = bindings("prompt")
 
@@ -72,13 +76,22 @@ class PromptArea(TextArea):
         self.primers: list[str] = []  # for /prime-<name>, known once the engine is open
         self._history_index: int | None = None
         self._draft = ""
+        self._taken: str | None = None  # the text a key took for its action, until the action asks for it
 
-    def _on_key(self, event: events.Key) -> None:
+    async def _on_key(self, event: events.Key) -> None:
+        """A key bound to an action that takes the prompt's text takes it now, as it is when the key is
+        pressed: the action itself runs a moment later (after the key has bubbled up to its binding), and
+        keys typed meanwhile must start the next prompt rather than land in this one."""
         bound = self.app.active_bindings.get(event.key)
-        if bound is not None and bound.node is self and bound.binding.id in ("send", "newline"):
-            # Not typed as a line break (TextArea's own handler is skipped): the key goes on to
-            # its binding, in order with the keys typed before it.
+        if bound is None:
+            return
+        if bound.node is self and bound.binding.id in ("send", "newline"):
+            # run here, in order with the keys typed before and after it; not typed as a line break
             event.prevent_default()
+            event.stop()
+            await self.run_action(bound.binding.action)
+        elif bound.enabled and bound.binding.id in TAKES_THE_PROMPT:
+            self._taken = self.take()
 
     @property
     def menu(self) -> SlashMenu:
@@ -100,7 +113,11 @@ class PromptArea(TextArea):
         self.post_message(self.Submitted(text))
 
     def take(self) -> str:
-        """Empty the prompt and return what it held (for actions that use the prompt's text)."""
+        """Empty the prompt and return what it held (for actions that use the prompt's text); what a key
+        bound to such an action took when it was pressed, if it did."""
+        if self._taken is not None:
+            taken, self._taken = self._taken, None
+            return taken
         text = self.text.strip()
         if text:
             self.sent.append(text)

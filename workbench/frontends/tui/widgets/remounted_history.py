@@ -16,10 +16,10 @@ from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Static
 
+from workbench.engine.presentation import one_line
 from workbench.frontends.tui.stylesheet import css_beside
 from workbench.frontends.tui.widgets.assistant_reply import AssistantReply
 from workbench.frontends.tui.widgets.transcript_blocks import UserTurn
-from workbench.log.transcript import one_line
 from workbench.protocol.events import Remounted
 
 SHOWN_MESSAGES = 40

@@ -6,7 +6,7 @@ from textual.content import Content
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from workbench.log.search import SearchHit
+from workbench.engine.library import SearchHit
 
 MATCH_STYLE = "bold reverse $accent"
 

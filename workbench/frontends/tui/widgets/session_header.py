@@ -1,4 +1,5 @@
-"""The one-line header: session, brain and model, the offline notice, MCP servers, the permission mode."""
+"""The one-line header: session, brain and model, the offline notice, a restricted folder, MCP servers, the
+permission mode."""
 
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ class SessionHeader(Horizontal):
     offline_reason: reactive[str] = reactive("")
     mode: reactive[str] = reactive("")
     mcp: reactive[McpTally] = reactive(McpTally())
+    restricted: reactive[bool] = reactive(False)
 
     def compose(self) -> ComposeResult:
         yield Label("◆ workbench", id="app-name")
@@ -47,6 +49,7 @@ class SessionHeader(Horizontal):
         yield Label(id="brain")
         yield Label(id="offline")
         with Horizontal(id="badges"):
+            yield Label("restricted", id="restricted")
             yield Label(id="mcp")
             yield Label(id="mode")
 
@@ -67,6 +70,12 @@ class SessionHeader(Horizontal):
         badge.display = bool(mode)
         for name in ("default", "acceptEdits", "plan", "bypass"):
             badge.set_class(mode == name, f"-{name}")
+
+    def watch_restricted(self, restricted: bool) -> None:
+        """The folder was opened restricted: its own hooks, servers and settings do not apply."""
+        badge = self.query_one("#restricted", Label)
+        badge.display = restricted
+        badge.tooltip = "This folder's own hooks, MCP servers, primer approvals and wider settings are not applied"
 
     def watch_mcp(self, tally: McpTally) -> None:
         """``mcp 2/3``: servers ready out of those configured (shown only when some are)."""

@@ -12,16 +12,14 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import OptionList, Static, Tree
 
+from workbench.engine.library import BundleContents, SessionHits, interruption
+from workbench.engine.presentation import brain_label
 from workbench.frontends.tui.session_states import STATE_STYLES
 from workbench.frontends.tui.stylesheet import css_beside
 from workbench.frontends.tui.widgets.event_table import EventTable
 from workbench.frontends.tui.widgets.search_matches import SearchMatches
 from workbench.frontends.tui.widgets.session_agents import ALL, SessionAgents
 from workbench.frontends.tui.widgets.session_table import ListedSession
-from workbench.log.bundle import BundleContents
-from workbench.log.interruption import interruption
-from workbench.log.search import SessionHits
-from workbench.log.transcript import brain_label
 from workbench.protocol.events import Event
 
 

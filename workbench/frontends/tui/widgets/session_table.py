@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 from textual.content import Content
 
+from workbench.engine.library import SessionEntry
+from workbench.engine.presentation import brain_label
 from workbench.frontends.tui.humanize import clip, token_count
 from workbench.frontends.tui.session_states import STATE_STYLES, SessionState
 from workbench.frontends.tui.widgets.flex_table import FlexColumn, FlexTable
-from workbench.log.catalog import SessionEntry
-from workbench.log.transcript import brain_label
 
 NARROW = 120  # below this width the agents, events and brain columns go
 COLUMNS = (
