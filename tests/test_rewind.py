@@ -112,10 +112,10 @@ async def test_remount_with_files_into_a_fresh_worktree_and_into_the_folder(tmp_
     assert (repo / "app.py").read_text() == "v2\n"
 
     plan = await remount(source.session.store, source.session.id, up_to_seq=first.seq)
-    fork = await Engine.open(config, repo, ScriptedBrain(), remount=plan.event)
     command = RestoreFiles(source_session=source.session.id, up_to_seq=first.seq)
-    outcome = await fork.submit(command)
-    assert outcome.ok, outcome.message
+    # forked mid-call, the primary answers at once: the files are back before it takes that turn
+    fork = await Engine.open(config, repo, ScriptedBrain(), remount=plan.event, restore=command)
+    await fork.settled()
     created = next(e for e in fork.session.events_of("primary") if isinstance(e, WorktreeCreated))
     restored = next(e for e in fork.session.events_of("primary") if isinstance(e, FilesRestored))
     worktree = Path(created.workspace)
@@ -134,6 +134,7 @@ async def test_remount_with_files_into_a_fresh_worktree_and_into_the_folder(tmp_
     (repo / "app.py").write_text("v2\n")
     (repo / "extra.txt").write_text("the user wrote this\n")
     other = await Engine.open(config, repo, ScriptedBrain(), remount=plan.event)
+    await other.settled()
     outcome = await other.submit(RestoreFiles(source_session=source.session.id, up_to_seq=first.seq, into="folder"))
     assert outcome.ok and "1 left as they are" in outcome.message
     assert (repo / "app.py").read_text() == "v1\n"

@@ -187,8 +187,10 @@ class Engine:
         offline_reason: str | None = None,
         remount: Remounted | None = None,
         title: str = "",
+        restore: RestoreFiles | None = None,
     ) -> Engine:
-        """Start a new session with its primary agent; with ``remount``, continuing another session's."""
+        """Start a new session with its primary agent; with ``remount``, continuing another session's (and with
+        ``restore``, on that session's files as they were then, put back before the primary takes a turn)."""
         store = store or store_for(config)
         session = await Session.create(store, fsync=config.fsync, clock=clock, session_id=session_id)
         engine = cls(config, cwd, brain, session, counter=counter, offline_reason=offline_reason)
@@ -199,6 +201,8 @@ class Engine:
         if remount is not None:
             # right after the spawn, before anything else the primary logs: its fold starts from the source's
             await primary.append(remount)
+            if restore is not None:
+                await handlers.restore_files(engine, restore)  # what it did, or why it could not, is logged
             if remount.messages and remount.messages[-1].get("role") == "user":
                 primary.owe_reply()  # continued at a prompt: that prompt is answered, not merged with the next
         await engine._session_start_hook(primary, "resume" if remount is not None else "startup")

@@ -89,6 +89,9 @@ async def commit(engine: Engine, command: Commit) -> Outcome:
 async def restore_files(engine: Engine, command: RestoreFiles) -> Outcome:
     agent = _idle(engine, command.agent)
     if isinstance(agent, Outcome):
+        live = engine.agent(command.agent)
+        if live is not None:  # logged too: a remount carries it out before anyone can be told
+            await live.append(Error(message=f"files not put back: {agent.message}", error_type="rewind"))
         return agent
     try:
         events = await engine.workspaces.restore(

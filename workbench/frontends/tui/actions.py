@@ -143,11 +143,11 @@ ACTIONS: tuple[Action, ...] = (
            slash="/tasks", slash_args="[state]"),
     Action("mcp", "f4", "mcp", "Show the MCP servers: status, why one failed, their tools", "main", slash="/mcp"),
     Action("show_diff", "f7", "changes",
-           "Show an agent's changes file by file, to merge, discard, keep or commit them", "main",
+           "An agent's diff: merge, discard, keep or commit it", "main",
            slash="/diff", slash_args="[agent]", priority=True),  # before the prompt's own f7 (select all)
-    Action("commit_agent", None, "commit", "Commit an agent's worktree on its branch (the message is proposed)",
+    Action("commit_agent", None, "commit", "Commit an agent's worktree on its branch",
            "main", slash="/commit", slash_args="[agent]"),
-    Action("permissions", None, "permissions", "Show the permission rules: yours, and the git guardrails",
+    Action("permissions", None, "permissions", "The permission rules: yours, and the git guardrails",
            "main", slash="/permissions"),
     # --- panes
     Action("show_agent", "enter", "show", "Show the highlighted agent's conversation", "agents",

@@ -46,10 +46,15 @@ class NewSession:
 
         assert brain is not None
         engine = await Engine.open(
-            config, cwd, brain, session_id=self.session_id, remount=self.remount, title=self.title, **services
+            config,
+            cwd,
+            brain,
+            session_id=self.session_id,
+            remount=self.remount,
+            title=self.title,
+            restore=self.restore,
+            **services,
         )
-        if self.restore is not None:  # what it did, or why it could not, is in the log
-            await engine.submit(self.restore)
         return LocalClient(engine)
 
 
