@@ -3,7 +3,8 @@ and rewind (restore files as they were at a seq). Each change is an event of the
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, TypeVar
 
 from workbench.engine.workspaces.service import WorkspaceRefused
 from workbench.protocol.commands import Commit, Discard, KeepBranch, Merge, Outcome, RestoreFiles
@@ -14,12 +15,18 @@ from workbench.protocol.events import (
     WorktreeCommitted,
     WorktreeConflicted,
     WorktreeCreated,
+    WorktreeDiscarded,
     WorktreeKept,
+    WorktreeMerged,
 )
 
 if TYPE_CHECKING:
     from workbench.engine.engine import Engine
     from workbench.engine.runtime.agent import Agent
+
+DoneEvent = TypeVar(
+    "DoneEvent", WorktreeMerged | WorktreeConflicted, WorktreeDiscarded, WorktreeKept, WorktreeCommitted
+)
 
 
 def _idle(engine: Engine, agent_id: str) -> Agent | Outcome:
@@ -32,58 +39,55 @@ def _idle(engine: Engine, agent_id: str) -> Agent | Outcome:
     return agent
 
 
-async def merge(engine: Engine, command: Merge) -> Outcome:
-    agent = _idle(engine, command.agent)
+async def _act(
+    engine: Engine, agent_id: str, action: Callable[[str], Awaitable[DoneEvent]]
+) -> tuple[Agent, DoneEvent] | Outcome:
+    """Do ``action`` on the agent's worktree if the agent holds still; its event is logged as the agent's."""
+    agent = _idle(engine, agent_id)
     if isinstance(agent, Outcome):
         return agent
     try:
-        event = await engine.workspaces.merge(agent.id)
+        event = await action(agent.id)
     except WorkspaceRefused as exc:
         return Outcome.refused(str(exc))
     await agent.append(event)
+    return agent, event
+
+
+async def merge(engine: Engine, command: Merge) -> Outcome:
+    done = await _act(engine, command.agent, engine.workspaces.merge)
+    if isinstance(done, Outcome):
+        return done
+    agent, event = done
     if isinstance(event, WorktreeConflicted):
-        files = ", ".join(event.files)
-        return Outcome.refused(f"Not merged: {files} changed on both sides. {event.into} is as it was.")
-    count = len(getattr(event, "files", []))
+        return Outcome.refused(
+            f"Not merged: {', '.join(event.files)} changed on both sides. {event.into} is as it was."
+        )
+    count = len(event.files)
     return Outcome(agent=agent.id, message=f"{count} file{'s' if count != 1 else ''} of {agent.id} merged")
 
 
 async def discard(engine: Engine, command: Discard) -> Outcome:
-    agent = _idle(engine, command.agent)
-    if isinstance(agent, Outcome):
-        return agent
-    try:
-        event = await engine.workspaces.discard(agent.id)
-    except WorkspaceRefused as exc:
-        return Outcome.refused(str(exc))
-    await agent.append(event)
-    return Outcome(agent=agent.id, message=f"{agent.id}'s changes are discarded; its worktree is removed.")
+    done = await _act(engine, command.agent, engine.workspaces.discard)
+    if isinstance(done, Outcome):
+        return done
+    return Outcome(agent=done[0].id, message=f"{done[0].id}'s changes are discarded; its worktree is removed.")
 
 
 async def keep_branch(engine: Engine, command: KeepBranch) -> Outcome:
-    agent = _idle(engine, command.agent)
-    if isinstance(agent, Outcome):
-        return agent
-    try:
-        event = await engine.workspaces.keep(agent.id)
-    except WorkspaceRefused as exc:
-        return Outcome.refused(str(exc))
-    await agent.append(event)
-    assert isinstance(event, WorktreeKept)
-    return Outcome(agent=agent.id, message=f"Kept on the branch {event.branch} ({event.commit[:10]}).")
+    done = await _act(engine, command.agent, engine.workspaces.keep)
+    if isinstance(done, Outcome):
+        return done
+    agent, kept = done
+    return Outcome(agent=agent.id, message=f"Kept on the branch {kept.branch} ({kept.commit[:10]}).")
 
 
 async def commit(engine: Engine, command: Commit) -> Outcome:
-    agent = _idle(engine, command.agent)
-    if isinstance(agent, Outcome):
-        return agent
-    try:
-        event = await engine.workspaces.commit(agent.id, command.message)
-    except WorkspaceRefused as exc:
-        return Outcome.refused(str(exc))
-    await agent.append(event)
-    assert isinstance(event, WorktreeCommitted)
-    return Outcome(agent=agent.id, message=f"{event.commit[:10]} on {event.branch}")
+    done = await _act(engine, command.agent, lambda agent_id: engine.workspaces.commit(agent_id, command.message))
+    if isinstance(done, Outcome):
+        return done
+    agent, committed = done
+    return Outcome(agent=agent.id, message=f"{committed.commit[:10]} on {committed.branch}")
 
 
 async def restore_files(engine: Engine, command: RestoreFiles) -> Outcome:

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator
 
 from workbench.protocol.content import ImageBlock, TextBlock, ThinkingBlock, ToolUseBlock
 from workbench.protocol.events import (
+    WORKSPACE_EVENT_TYPES,
     AgentFinished,
     AgentSpawned,
     AssistantMessage,
@@ -183,15 +184,7 @@ def transcript(events: Iterable[Event]) -> Iterator[str]:
                 SessionStarted,
                 Remounted,
                 OpaqueEvent,
-                WorktreeCreated,
-                WorktreeSkipped,
-                FilesChanged,
-                WorktreeMerged,
-                WorktreeConflicted,
-                WorktreeDiscarded,
-                WorktreeKept,
-                WorktreeCommitted,
-                FilesRestored,
+                *WORKSPACE_EVENT_TYPES,
             ),
         ):
             yield f"{stamp} · {event.kind}: {describe(event)}"

@@ -472,6 +472,18 @@ KnownEvent = Annotated[
     Field(discriminator="kind"),
 ]
 KNOWN_EVENT_TYPES: tuple[type[EventBase], ...] = get_args(get_args(KnownEvent)[0])
+# where agents work and what they change there: worktrees, the files each call changed, rewinds
+WORKSPACE_EVENT_TYPES: tuple[type[EventBase], ...] = (
+    WorktreeCreated,
+    WorktreeSkipped,
+    FilesChanged,
+    WorktreeMerged,
+    WorktreeConflicted,
+    WorktreeDiscarded,
+    WorktreeKept,
+    WorktreeCommitted,
+    FilesRestored,
+)
 KNOWN_KINDS: frozenset[str] = frozenset(t.model_fields["kind"].default for t in KNOWN_EVENT_TYPES)
 
 

@@ -17,11 +17,8 @@ from workbench.engine.policy.permissions import Decision, PermissionPolicy
 from workbench.protocol.modes import PermissionMode
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
-
     from pydantic import BaseModel
 
-    from workbench.engine.policy.permissions import Rule
     from workbench.tools.base import Tool
 
 
@@ -33,17 +30,10 @@ class _Mode:
 
 
 class SessionPolicy(PermissionPolicy):
-    def __init__(
-        self,
-        mode: PermissionMode = "default",
-        allow: Iterable[str | Rule] = (),
-        ask: Iterable[str | Rule] = (),
-        deny: Iterable[str | Rule] = (),
-        workspace: Path | None = None,
-        guardrails: Guardrails | None = None,
-    ) -> None:
+    def __init__(self, *, guardrails: Guardrails | None = None, **rules: Any) -> None:
+        """``rules``: what a PermissionPolicy takes (mode, allow, ask, deny, workspace)."""
         self._mode = _Mode()
-        super().__init__(mode=mode, allow=allow, ask=ask, deny=deny, workspace=workspace)
+        super().__init__(**rules)
         self.guardrails = guardrails or Guardrails()
 
     @property

@@ -212,7 +212,7 @@ class Workspaces:
             agent=agent_id, worktree=True, open=True, branch=created.branch, into=created.repo, files=files
         )
 
-    async def merge(self, agent_id: str) -> Event:
+    async def merge(self, agent_id: str) -> WorktreeMerged | WorktreeConflicted:
         """The agent's changes into the folder its worktree came from: a ``worktree_merged`` event, or a
         ``worktree_conflicted`` one (nothing written)."""
         created = self._open(agent_id)
@@ -230,13 +230,13 @@ class Workspaces:
         await asyncio.to_thread(remove_worktree, Path(created.path), into, delete_branch=created.branch)
         return WorktreeMerged(into=str(into), files=outcome.files)
 
-    async def discard(self, agent_id: str) -> Event:
+    async def discard(self, agent_id: str) -> WorktreeDiscarded:
         created = self._open(agent_id)
         diff = await asyncio.to_thread(self._worktree_diff, created, agent_id)
         await asyncio.to_thread(remove_worktree, Path(created.path), Path(created.repo), delete_branch=created.branch)
         return WorktreeDiscarded(files=[f.path for f in diff.files])
 
-    async def keep(self, agent_id: str) -> Event:
+    async def keep(self, agent_id: str) -> WorktreeKept:
         created = self._open(agent_id)
         message = (await self.diff(agent_id)).proposed_message
         try:
@@ -247,7 +247,7 @@ class Workspaces:
             raise WorkspaceRefused(f"The branch was not kept: {exc}") from None
         return WorktreeKept(branch=created.branch, commit=commit)
 
-    async def commit(self, agent_id: str, message: str) -> Event:
+    async def commit(self, agent_id: str, message: str) -> WorktreeCommitted:
         created = self._open(agent_id)
         path = Path(created.path)
         if not await asyncio.to_thread(has_changes, path):

@@ -3,7 +3,8 @@ permission rules (``/permissions``). Each ends in a command; the screens only sh
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any
 
 from workbench.protocol.commands import Commit
 
@@ -17,9 +18,16 @@ class WorkspaceActions:
     client: EngineClient | None
 
     def action_show_diff(self, agent_id: str = "") -> None:
+        self._about(agent_id, self._show_diff)
+
+    def action_commit_agent(self, agent_id: str = "") -> None:
+        self._about(agent_id, self._commit)
+
+    def _about(self, agent_id: str, work: Callable[[str], Coroutine[Any, Any, None]]) -> None:
+        """Run ``work`` on the named agent, else the one highlighted or shown."""
         target = agent_id or self._target()  # type: ignore[attr-defined]
         if self.client is not None and self._known(target):  # type: ignore[attr-defined]
-            self.run_worker(self._show_diff(target), group="diff", exclusive=True, exit_on_error=False)  # type: ignore[attr-defined]
+            self.run_worker(work(target), group="diff", exclusive=True, exit_on_error=False)  # type: ignore[attr-defined]
 
     async def _show_diff(self, agent_id: str) -> None:
         from workbench.frontends.tui.screens.agent_diff import AgentDiffScreen
@@ -27,11 +35,6 @@ class WorkspaceActions:
         assert self.client is not None
         diff = await self.client.agent_diff(agent_id)
         await self.app.push_screen(AgentDiffScreen(self.client, diff))  # type: ignore[attr-defined]
-
-    def action_commit_agent(self, agent_id: str = "") -> None:
-        target = agent_id or self._target()  # type: ignore[attr-defined]
-        if self.client is not None and self._known(target):  # type: ignore[attr-defined]
-            self.run_worker(self._commit(target), group="diff", exclusive=True, exit_on_error=False)  # type: ignore[attr-defined]
 
     async def _commit(self, agent_id: str) -> None:
         from workbench.frontends.tui.screens.commit_message import CommitMessageScreen

@@ -27,6 +27,7 @@ from workbench.frontends.tui.widgets.transcript_blocks import ErrorNote, Marker,
 from workbench.protocol.content import ThinkingBlock as ThinkingContent
 from workbench.protocol.content import text_of
 from workbench.protocol.events import (
+    WORKSPACE_EVENT_TYPES,
     AgentFinished,
     AgentSpawned,
     AssistantMessage,
@@ -35,7 +36,7 @@ from workbench.protocol.events import (
     Delegated,
     Error,
     Event,
-    FilesRestored,
+    FilesChanged,
     PermissionDecision,
     Primed,
     PromptQueued,
@@ -44,13 +45,6 @@ from workbench.protocol.events import (
     ToolCall,
     ToolResult,
     UserMessage,
-    WorktreeCommitted,
-    WorktreeConflicted,
-    WorktreeCreated,
-    WorktreeDiscarded,
-    WorktreeKept,
-    WorktreeMerged,
-    WorktreeSkipped,
 )
 
 if TYPE_CHECKING:
@@ -65,8 +59,7 @@ MARKER_GLYPHS = {
     "files_restored": "⟲",
 }  # fmt: skip
 # where the agent works and what became of its changes: a line each (what each call changed is in the log pane)
-WORKSPACE_EVENTS = (WorktreeCreated, WorktreeSkipped, WorktreeMerged, WorktreeConflicted, WorktreeDiscarded,
-                    WorktreeKept, WorktreeCommitted, FilesRestored)  # fmt: skip
+WORKSPACE_EVENTS = tuple(kind for kind in WORKSPACE_EVENT_TYPES if kind is not FilesChanged)
 
 
 def marker(text: str, variant: str) -> Marker:
