@@ -123,3 +123,18 @@ async def test_an_agent_is_told_which_guardrail_stopped_it(tmp_path: Path, pushe
     assert decision.decision == "deny" and decision.rule == "guardrail:force-push-main"
     assert result.is_error and "guardrail force-push-main" in result.content
     assert sh_git(pushed, "rev-parse", "origin/main") == sh_git(pushed, "rev-parse", "HEAD")
+
+
+def test_a_project_lifts_a_guardrail_only_once_trusted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from workbench.engine.trust import survey
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    project = tmp_path / "cloned"
+    (project / ".workbench").mkdir(parents=True)
+    (project / ".workbench" / "config.toml").write_text('[permissions]\nlift_guardrails = ["push", "no-verify"]\n')
+    assert survey(project).lines() == [
+        ".workbench/config.toml: lifts the git guardrail push",
+        ".workbench/config.toml: lifts the git guardrail no-verify",
+    ]
+    assert load_config(project, trusted=False).policy(project).guardrails.lifted == frozenset()
+    assert load_config(project, trusted=True).policy(project).guardrails.lifted == {"push", "no-verify"}
