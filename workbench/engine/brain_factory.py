@@ -14,6 +14,9 @@ from workbench.engine.models import resolve_model
 # Brain is the type front ends name when they hand the engine a brain of their own
 __all__ = ["Brain", "BrainChoice", "OFFLINE_CHOSEN", "OFFLINE_NO_KEY", "choose_brain", "make_brain"]
 
+# Brain is the type front ends name when they hand the engine a brain of their own
+__all__ = ["Brain", "BrainChoice", "OFFLINE_CHOSEN", "OFFLINE_NO_KEY", "choose_brain", "make_brain"]
+
 OFFLINE_NO_KEY = "offline · scripted brain — set ANTHROPIC_API_KEY to use Claude"
 OFFLINE_CHOSEN = "offline · scripted brain"
 

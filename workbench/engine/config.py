@@ -15,9 +15,12 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from workbench.brains.base import MAX_ATTEMPTS, REQUEST_TIMEOUT_S, STALL_TIMEOUT_S
+from workbench.engine.policy.guardrails import GuardrailName, Guardrails
 from workbench.engine.policy.hooks import HooksConfig
-from workbench.engine.policy.permissions import PermissionPolicy, PermissionRuleError, Rule
+from workbench.engine.policy.permissions import PermissionRuleError, Rule
+from workbench.engine.policy.session_policy import SessionPolicy
 from workbench.engine.pricing import ModelPrice
+from workbench.protocol.commands import Isolation
 from workbench.protocol.modes import PermissionMode
 from workbench.tools.mcp.config import McpSettings
 
@@ -41,6 +44,8 @@ class PermissionsConfig(_Section):
     allow: list[str] = Field(default_factory=list)
     ask: list[str] = Field(default_factory=list)
     deny: list[str] = Field(default_factory=list)
+    # the git guardrails this user lifts, by name (no rule or mode lifts them)
+    lift_guardrails: list[GuardrailName] = Field(default_factory=list)
 
     @field_validator("allow", "ask", "deny")
     @classmethod
@@ -140,6 +145,8 @@ class Config(_Section):
     thresholds: ThresholdsConfig = Field(default_factory=ThresholdsConfig)
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
     auto_delegate: bool = False
+    # where background and delegated agents that may write work (the primary and read-only types: shared)
+    isolation: Isolation = "worktree"
     bell: bool = True
     # pace of the offline brain's streaming, so the tour reads like a live reply
     scripted_delay_s: float = Field(default=0.015, ge=0)
@@ -163,10 +170,18 @@ class Config(_Section):
     def project_trusted(self) -> bool:
         return self._project_trusted
 
-    def policy(self, workspace: Path) -> PermissionPolicy:
-        """The permission policy this configuration starts a session with in ``workspace``."""
+    def policy(self, workspace: Path) -> SessionPolicy:
+        """The permission policy this configuration starts a session with in ``workspace``: the git guardrails
+        first (less those lifted), then the rules and the mode."""
         rules = self.permissions
-        return PermissionPolicy(mode=rules.mode, allow=rules.allow, ask=rules.ask, deny=rules.deny, workspace=workspace)
+        return SessionPolicy(
+            mode=rules.mode,
+            allow=rules.allow,
+            ask=rules.ask,
+            deny=rules.deny,
+            workspace=workspace,
+            guardrails=Guardrails(rules.lift_guardrails),
+        )
 
     def thinking_for(self, model: str) -> ThinkingConfig:
         from workbench.protocol.brain_io import ThinkingConfig

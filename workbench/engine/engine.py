@@ -38,6 +38,7 @@ from workbench.engine.runtime.supervisor import Supervisor
 from workbench.engine.streams import Streams
 from workbench.engine.toolbox import Toolbox, skill_tool
 from workbench.engine.views.session_view import SessionView
+from workbench.engine.workspaces.service import Workspaces
 from workbench.log.bundle import BundleStore, default_store_root
 from workbench.log.bus import Listener
 from workbench.log.session import Session
@@ -49,11 +50,15 @@ from workbench.protocol.commands import (
     Cancel,
     Close,
     Command,
+    Commit,
     Compact,
     DecideDelegation,
     DecidePlan,
+    Discard,
     HandResult,
     Interrupt,
+    KeepBranch,
+    Merge,
     Orchestrate,
     Outcome,
     Pause,
@@ -61,6 +66,7 @@ from workbench.protocol.commands import (
     Reduce,
     Rename,
     RestartMcp,
+    RestoreFiles,
     Resume,
     Send,
     SetMode,
@@ -141,6 +147,7 @@ class Engine:
         self.requests = RequestBroker(session.submit, self._asked)
         agent_types = load_agent_types(cwd).listing()
         tools = ToolRegistry([*builtin_tools(), Task(agent_types), TodoWrite(), AskUserQuestion(), *skill_tool(cwd)])
+        self.workspaces = Workspaces(session, cwd, self.view, policy, tools, config.isolation)
         self.services = AgentServices(
             session=session,
             brain=brain,
@@ -158,6 +165,7 @@ class Engine:
             ),
             tool_tokens=lambda specs: tool_tokens(self.counter, specs),
             cache=config.cache,
+            workspaces=self.workspaces,
         )
         self.mcp: McpManager | None = None
         self.supervisor = Supervisor(
@@ -194,8 +202,10 @@ class Engine:
         offline_reason: str | None = None,
         remount: Remounted | None = None,
         title: str = "",
+        restore: RestoreFiles | None = None,
     ) -> Engine:
-        """Start a new session with its primary agent; with ``remount``, continuing another session's."""
+        """Start a new session with its primary agent; with ``remount``, continuing another session's (and with
+        ``restore``, on that session's files as they were then, put back before the primary takes a turn)."""
         store = store or store_for(config)
         session = await Session.create(store, fsync=config.fsync, clock=clock, session_id=session_id)
         engine = cls(config, cwd, brain, session, counter=counter, offline_reason=offline_reason)
@@ -209,12 +219,15 @@ class Engine:
         if remount is not None:
             # right after the spawn, before anything else the primary logs: its fold starts from the source's
             await primary.append(remount)
+            if restore is not None:
+                await handlers.restore_files(engine, restore)  # what it did, or why it could not, is logged
             if remount.messages and remount.messages[-1].get("role") == "user":
                 primary.owe_reply()  # continued at a prompt: that prompt is answered, not merged with the next
         engine.services.standing = memory.primed
         for problem in memory.problems:
             await primary.append(Error(message=problem, error_type="memory"))
         await engine._session_start_hook(primary, "resume" if remount is not None else "startup")
+        await engine._recover_merges()
         return engine
 
     @classmethod
@@ -249,12 +262,18 @@ class Engine:
                 engine.supervisor.adopt(agent)
         if "primary" in engine.supervisor.agents:
             await engine._session_start_hook(engine.primary, "resume")
+            await engine._recover_merges()
         return engine
 
     async def _session_start_hook(self, primary: Agent, source: Literal["startup", "resume"]) -> None:
         outcome = await primary.hook(SessionStartPayload(source=source))
         if outcome.context:
             await primary.append(Primed(primer="hook:SessionStart", text=outcome.context))
+
+    async def _recover_merges(self) -> None:
+        """A merge into the session's folder that a crash interrupted is rolled back; what it left is said."""
+        for note in await self.workspaces.recover():
+            await self.primary.append(Error(message=f"interrupted merge rolled back: {note}", error_type="merge"))
 
     async def start_mcp(self) -> None:
         """Start the configured MCP servers in the background (the SDK loads only if any exist)."""
@@ -358,6 +377,16 @@ class Engine:
                 return await handlers.stop_shell(self, command)
             case DecidePlan():
                 return await handlers.decide_plan(self, command)
+            case Merge():
+                return await handlers.merge(self, command)
+            case Discard():
+                return await handlers.discard(self, command)
+            case KeepBranch():
+                return await handlers.keep_branch(self, command)
+            case Commit():
+                return await handlers.commit(self, command)
+            case RestoreFiles():
+                return await handlers.restore_files(self, command)
             case _:
                 assert_never(command)
 
@@ -401,11 +430,12 @@ class Engine:
         message for the user, and injects nothing."""
         ledger = self.view.budgets.ledger(agent)
         budget_left = self.config.window if fresh else ledger.window - ledger.used
+        where = self.cwd if fresh else self.workspaces.workspace_of(agent)  # its ! commands run where it works
         return await resolve_primer(
             find_primer_or_skill(name, self.cwd, self.session.id),
             arguments,
-            self.cwd,
-            self.services.policy,
+            where,
+            self.workspaces.policy.for_workspace(where),
             self.counter,
             budget_left,
             approver=self.requests,

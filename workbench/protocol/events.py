@@ -472,6 +472,112 @@ class SpendCap(EventBase):
     max_usd: float | None = Field(default=None, ge=0)  # None: no limit
 
 
+class FileChange(BaseModel):
+    """One file a tool call changed, as rewind needs it: the bytes before and after are blobs of the
+    session's blob store (``blobs/`` beside ``events.jsonl``), named by their SHA-256."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    path: str  # relative to the agent's workspace, '/'-separated
+    before: str | None = None  # blob of the previous bytes; None: the file did not exist
+    after: str | None = None  # blob of the new bytes; None: the call deleted it
+    before_known: bool = True  # False: a command changed it and what it held before was not kept
+    after_known: bool = True  # False: larger than the blob store takes
+    added: int = 0  # lines, against what the file held before the agent first changed it
+    removed: int = 0
+    binary: bool = False
+
+
+class WorktreeCreated(EventBase):
+    """The agent works in its own git worktree, made from ``source`` (the user's checkout, or the
+    parent agent's workspace) as it was: its HEAD ``head`` plus uncommitted changes, committed as
+    ``base`` when there were any (``carried`` lists them). Logged right after its ``agent_spawned``,
+    or when a rewind puts an agent's files into a fresh worktree."""
+
+    kind: Literal["worktree_created"] = "worktree_created"
+    path: str  # the worktree's folder
+    workspace: str  # where the agent works: the worktree, or the same sub-folder of it as the source's
+    branch: str
+    base: str  # the commit the branch starts from; the agent's diff is against it
+    head: str = ""  # the source's HEAD commit ("" for a repository without commits)
+    source: str  # the folder the worktree copies and merges back into
+    repo: str = ""  # the top folder of the source's repository
+    carried: list[str] = Field(default_factory=list)
+
+
+class WorktreeSkipped(EventBase):
+    """The agent was to get a worktree but runs in the shared workspace: ``reason`` says why (not a
+    git repository, git missing, git failed). A warning the screens show."""
+
+    kind: Literal["worktree_skipped"] = "worktree_skipped"
+    reason: str
+
+
+class FilesChanged(EventBase):
+    """What one tool call (Write, Edit, or a Bash command, found by a scan before and after) changed
+    in the agent's workspace ``root``. Logged before the call's ``tool_result``."""
+
+    kind: Literal["files_changed"] = "files_changed"
+    tool_use_id: str = ""
+    tool: str = ""
+    root: str = ""
+    changes: list[FileChange] = Field(default_factory=list)
+    incomplete: str = ""  # why the scan could not see everything ("" when it did)
+
+
+class WorktreeMerged(EventBase):
+    """The person merged the agent's changes into ``into``; the worktree and its branch are gone."""
+
+    kind: Literal["worktree_merged"] = "worktree_merged"
+    into: str
+    files: list[str] = Field(default_factory=list)
+
+
+class WorktreeConflicted(EventBase):
+    """A merge was refused: these files changed on both sides. Nothing in ``into`` was touched."""
+
+    kind: Literal["worktree_conflicted"] = "worktree_conflicted"
+    into: str
+    files: list[str] = Field(default_factory=list)
+
+
+class WorktreeDiscarded(EventBase):
+    """The person threw the agent's changes away; the worktree and its branch are gone."""
+
+    kind: Literal["worktree_discarded"] = "worktree_discarded"
+    files: list[str] = Field(default_factory=list)
+
+
+class WorktreeKept(EventBase):
+    """The worktree is removed and the branch kept, its last commit ``commit`` holding all the work."""
+
+    kind: Literal["worktree_kept"] = "worktree_kept"
+    branch: str
+    commit: str
+
+
+class WorktreeCommitted(EventBase):
+    """The person committed the agent's changes on its branch (in its worktree)."""
+
+    kind: Literal["worktree_committed"] = "worktree_committed"
+    branch: str
+    commit: str
+    message: str
+    files: list[str] = Field(default_factory=list)
+
+
+class FilesRestored(EventBase):
+    """Files put back as they were at ``up_to_seq`` of ``source_session`` (a rewind), into ``into``.
+    ``skipped``: path → why it was left as it is."""
+
+    kind: Literal["files_restored"] = "files_restored"
+    source_session: str
+    up_to_seq: int
+    into: str
+    files: list[str] = Field(default_factory=list)
+    skipped: dict[str, str] = Field(default_factory=dict)
+
+
 KnownEvent = Annotated[
     Union[
         SessionStarted,
@@ -507,10 +613,31 @@ KnownEvent = Annotated[
         PlanProposed,
         PlanDecided,
         SpendCap,
+        WorktreeCreated,
+        WorktreeSkipped,
+        FilesChanged,
+        WorktreeMerged,
+        WorktreeConflicted,
+        WorktreeDiscarded,
+        WorktreeKept,
+        WorktreeCommitted,
+        FilesRestored,
     ],
     Field(discriminator="kind"),
 ]
 KNOWN_EVENT_TYPES: tuple[type[EventBase], ...] = get_args(get_args(KnownEvent)[0])
+# where agents work and what they change there: worktrees, the files each call changed, rewinds
+WORKSPACE_EVENT_TYPES: tuple[type[EventBase], ...] = (
+    WorktreeCreated,
+    WorktreeSkipped,
+    FilesChanged,
+    WorktreeMerged,
+    WorktreeConflicted,
+    WorktreeDiscarded,
+    WorktreeKept,
+    WorktreeCommitted,
+    FilesRestored,
+)
 KNOWN_KINDS: frozenset[str] = frozenset(t.model_fields["kind"].default for t in KNOWN_EVENT_TYPES)
 
 

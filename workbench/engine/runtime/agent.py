@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel
 
@@ -67,6 +68,9 @@ from workbench.protocol.signals import Retrying, TextStreamed, ThinkingStreamed,
 from workbench.tools.ask_user import ASK_USER, AskUserAnswer, AskUserRequest
 from workbench.tools.base import Tool, ToolContext, ToolOutput
 from workbench.tools.registry import InvalidToolCall, ToolRegistry
+
+if TYPE_CHECKING:
+    from workbench.engine.workspaces.service import Workspaces
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +128,8 @@ class AgentServices:
     cache: CacheSettings = field(default_factory=CacheSettings)
     # the standing primer (the memory files) every agent starts with, logged right after its spawn
     standing: Primed | None = None
+    # where each agent works (a worktree of its own, or the shared folder), and what its calls change there
+    workspaces: Workspaces | None = None
 
 
 TurnEnd = Literal["done", "error", "interrupted"]
@@ -227,6 +233,17 @@ class Agent:
     async def resumed(self) -> None:
         """Wait until the agent is not paused."""
         await self._resumed.wait()
+
+    @property
+    def workspace(self) -> Path:
+        """The folder its tools work in: its own worktree, or the one it shares."""
+        places = self.services.workspaces
+        return places.workspace_of(self.id) if places is not None else self.services.workspace
+
+    @property
+    def policy(self) -> PermissionPolicy:
+        places = self.services.workspaces
+        return places.policy_of(self.id) if places is not None else self.services.policy
 
     # ---------------------------------------------------------------- the loop
 
@@ -572,7 +589,10 @@ class Agent:
         )
 
     async def _invoke(self, tool: Tool[Any], params: BaseModel, tool_use_id: str) -> ToolOutput:
-        return await self.services.tools.invoke(tool, params, self._tool_context(tool_use_id))
+        ctx = self._tool_context(tool_use_id)
+        run = functools.partial(self.services.tools.invoke, tool, params, ctx)
+        places = self.services.workspaces
+        return await (places.recorded(self, tool, params, ctx, tool_use_id, run) if places is not None else run())
 
     def _tool_context(self, tool_use_id: str = "") -> ToolContext:
         delegate = self.services.delegate
@@ -580,7 +600,7 @@ class Agent:
         if self.services.requests is not None:
             extras[ASK_USER] = lambda request: self._ask_user(request, tool_use_id)
         return ToolContext(
-            workspace=self.services.workspace,
+            workspace=self.workspace,
             agent_id=self.id,
             session_id=self.session.id,
             tool_use_id=tool_use_id,
@@ -623,7 +643,7 @@ class Agent:
                 )
             )
             return ToolOutput(content=f"Blocked by a PreToolUse hook: {pre.reason}", is_error=True)
-        policy = self.services.policy
+        policy = self.policy
         decision = policy.decide(tool, parsed)
         if decision.verdict == "ask":
             return await self._ask(call, tool, parsed)
@@ -645,7 +665,7 @@ class Agent:
         self, call: ToolUseBlock, tool: Tool[Any], params: BaseModel
     ) -> tuple[Tool[Any], BaseModel] | ToolOutput:
         requests = self.services.requests
-        policy = self.services.policy
+        policy = self.policy
         if requests is None:
             await self.append(
                 PermissionDecision(

@@ -17,6 +17,7 @@ from workbench.engine.models import resolve_model
 from workbench.engine.priming.primers import ResolvedPrimer
 from workbench.engine.prompts import system_prompt
 from workbench.engine.runtime.agent import Agent, AgentServices, AgentSpec
+from workbench.protocol.commands import Isolation
 from workbench.protocol.events import AgentMode, ChildResult, Delegated
 from workbench.tools.base import ToolOutput
 
@@ -89,6 +90,7 @@ class Supervisor:
         agent_id: str | None = None,
         primed: ResolvedPrimer | None = None,
         agent_type: AgentType | None = None,
+        isolation: Isolation | None = None,
     ) -> Agent:
         level = parent.spec.level + 1 if parent else 1
         if level > self.limits.depth:
@@ -109,20 +111,29 @@ class Supervisor:
                     f"(limit {self.limits.children_per_agent}); wait for one to finish."
                 )
         tools = self._tool_names(level)
-        system = system_prompt(
-            self.services.workspace,
-            level,
-            self.limits.depth,
-            self.auto_delegate,
-            parent_level=parent.spec.level if parent else None,
-        )
         if primed is not None:
             tools = primed.primer.offered_tools(tools)
         if agent_type is not None:
             tools = agent_type.offered_tools(tools)
+        agent_id = agent_id or (self._next_id() if parent or mode != "foreground" else "primary")
+        places = self.services.workspaces
+        placement = (
+            await places.place(agent_id, parent.id if parent else None, mode, tools, agent_type, isolation)
+            if places is not None
+            else None
+        )
+        system = system_prompt(
+            placement.workspace if placement is not None else self.services.workspace,
+            level,
+            self.limits.depth,
+            self.auto_delegate,
+            parent_level=parent.spec.level if parent else None,
+            branch=placement.branch if placement is not None else None,
+        )
+        if agent_type is not None:
             system = agent_type.system_prompt(system)
         spec = AgentSpec(
-            id=agent_id or (self._next_id() if parent or mode != "foreground" else "primary"),
+            id=agent_id,
             name=name or (task.split("\n")[0][:48] if task else "primary"),
             parent=parent.id if parent else None,
             level=level,
@@ -140,6 +151,8 @@ class Supervisor:
         self.agents[agent.id] = agent
         try:
             await agent.announce(primed.event() if primed else None)
+            if placement is not None and placement.event is not None:  # its worktree, or why it has none
+                await agent.append(placement.event)
         except asyncio.CancelledError:  # the parent was cancelled mid-spawn: so is the child
             await agent.finish_unstarted()
             raise

@@ -391,6 +391,8 @@ class Connection:
             return [entry.model_dump(mode="json") for entry in engine.primer_catalog()]
         if request.query == "count_context":
             return (await engine.count_context(**request.args)).model_dump(mode="json")
+        if request.query == "agent_diff":
+            return (await engine.workspaces.diff(**request.args)).model_dump(mode="json")
         return engine.mcp_report().model_dump(mode="json")
 
 

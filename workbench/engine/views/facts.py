@@ -31,6 +31,8 @@ from workbench.protocol.events import (
     DelegationProposed,
     Error,
     Event,
+    FilesChanged,
+    FilesRestored,
     ModeChanged,
     OpaqueEvent,
     PauseChanged,
@@ -54,6 +56,13 @@ from workbench.protocol.events import (
     ToolResult,
     Usage,
     UserMessage,
+    WorktreeCommitted,
+    WorktreeConflicted,
+    WorktreeCreated,
+    WorktreeDiscarded,
+    WorktreeKept,
+    WorktreeMerged,
+    WorktreeSkipped,
 )
 from workbench.protocol.facts import CommandFact, ErrorFact, FactLedger, FileFact
 from workbench.protocol.markers import RETURNED_RESULT_PREFIX
@@ -258,6 +267,15 @@ class Facts:
                 | PlanDecided()
                 | SpendCap()
                 | OpaqueEvent()
+                | WorktreeCreated()
+                | WorktreeSkipped()
+                | FilesChanged()
+                | WorktreeMerged()
+                | WorktreeConflicted()
+                | WorktreeDiscarded()
+                | WorktreeKept()
+                | WorktreeCommitted()
+                | FilesRestored()
             ):
                 return False
             case SessionStarted():

@@ -28,6 +28,7 @@ from workbench.engine.views.session_stats import SessionStats
 from workbench.engine.views.shells import Shells
 from workbench.engine.views.spend import Spend
 from workbench.engine.views.todos import Todos
+from workbench.engine.views.workspaces import WorkspacesView
 from workbench.protocol.events import Event, SessionRenamed, SessionStarted
 
 
@@ -46,6 +47,7 @@ class Changes:
     shells: bool = False
     cost: bool = False  # what an agent (and so the fleet) cost
     facts: bool = False
+    workspaces: bool = False
 
 
 class SessionView:
@@ -74,6 +76,7 @@ class SessionView:
         self.pending = Pending()
         self.shells = Shells()
         self.facts = Facts()
+        self.workspaces = WorkspacesView()
         self.title = ""
         self.last_seq = 0
 
@@ -96,6 +99,7 @@ class SessionView:
             shells=self.shells.apply(event),
             cost=self.spend.apply(event) | self.caps.apply(event),
             facts=self.facts.apply(event),
+            workspaces=self.workspaces.apply(event),
         )
 
     def budget(self, agent: str) -> BudgetSnapshot:

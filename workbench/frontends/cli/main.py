@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Literal
 from workbench import __version__
 from workbench.frontends.cli.bundles import add_commands as add_bundle_commands
 from workbench.frontends.cli.bundles import run_command as run_bundle_command
+from workbench.frontends.cli.worktrees import add_commands as add_worktree_commands
+from workbench.frontends.cli.worktrees import run_command as run_worktree_command
 
 TRUST_HELP = (
     "apply this folder's own hooks, MCP servers, primer approvals and wider settings "
@@ -99,6 +101,7 @@ def _parser() -> argparse.ArgumentParser:
     show = bundles_sub.add_parser("show", parents=[common], help="print a session's transcript")
     show.add_argument("id", help="a session id or a unique prefix of one")
     add_bundle_commands(bundles_sub, sub, common)
+    add_worktree_commands(bundles_sub, sub, common)
     return parser
 
 
@@ -154,6 +157,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return asyncio.run(list_servers(config.mcp, Path.cwd(), project=config.project_trusted))
     ran = run_bundle_command(args, config)
+    if ran is None:
+        ran = run_worktree_command(args, config)
     if ran is not None:
         return ran
     if args.command == "bundles":

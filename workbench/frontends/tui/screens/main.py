@@ -33,6 +33,7 @@ from workbench.frontends.tui.widgets.prompt import PromptArea, PromptBox
 from workbench.frontends.tui.widgets.session_header import McpTally, SessionHeader
 from workbench.frontends.tui.widgets.transcript_blocks import ErrorNote
 from workbench.frontends.tui.worker_failures import ReportsFailedWorkers
+from workbench.frontends.tui.workspace_actions import WorkspaceActions
 from workbench.protocol.commands import (
     Answer,
     Approve,
@@ -86,13 +87,13 @@ BUSY_STATES = frozenset({"queued", "thinking", "tool", "awaiting_approval"})
 # actions that need the engine open (their keys show disabled until it is)
 ENGINE_ACTIONS = frozenset({"background", "delegate", "compact", "prime", "interrupt", "cancel_agent",
                             "pause_resume", "hand_result", "cycle_mode", "mcp", "orchestrate", "reduce",
-                            "accept_delegation", "tasks"})  # fmt: skip
+                            "accept_delegation", "tasks", "show_diff", "commit_agent", "permissions"})  # fmt: skip
 # background agents that finish within this time of each other share one notification
 FINISHED_BATCH_S = 0.3
 DENSE_BELOW = 40  # terminal rows under which the budget pane keeps to the essentials
 
 
-class MainScreen(ReportsFailedWorkers, SpendActions):
+class MainScreen(WorkspaceActions, ReportsFailedWorkers, SpendActions):
     BINDINGS = bindings("main")
     AUTO_FOCUS = "#prompt"
 
