@@ -29,6 +29,7 @@ from workbench.engine.policy.permissions import PermissionPolicy
 from workbench.engine.priming.primers import PrimerEntry, ResolvedPrimer, find_primer, primer_catalog, primer_dirs
 from workbench.engine.priming.primers import resolve as resolve_primer
 from workbench.engine.runtime.agent import Agent, AgentServices
+from workbench.engine.runtime.placement import ClusterSide
 from workbench.engine.runtime.requests import RequestBroker
 from workbench.engine.runtime.restore import restore_agents
 from workbench.engine.runtime.supervisor import Supervisor
@@ -100,6 +101,10 @@ class SessionInfo(BaseModel):
     restricted: bool = False  # the project's own hooks, servers and wider settings were left out (not trusted)
 
 
+# how the host of a session connects it to a cluster (the daemon with --cluster)
+ClusterFor = Callable[["Engine"], ClusterSide]
+
+
 class Engine:
     """One live session: its agents, its log, its views, its bus."""
 
@@ -112,6 +117,7 @@ class Engine:
         *,
         counter: TokenCounter | None = None,
         offline_reason: str | None = None,
+        cluster: ClusterFor | None = None,
     ) -> None:
         self.config = config
         self.cwd = cwd
@@ -169,6 +175,8 @@ class Engine:
         self.services.before_request = self._auto_compact
         session.fold_in = self._fold_in
         self._unsubscribe = self.bus.subscribe(self.streams.hear)
+        self.cluster = cluster(self) if cluster is not None else None
+        self.supervisor.cluster = self.cluster
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -186,11 +194,12 @@ class Engine:
         offline_reason: str | None = None,
         remount: Remounted | None = None,
         title: str = "",
+        cluster: ClusterFor | None = None,
     ) -> Engine:
         """Start a new session with its primary agent; with ``remount``, continuing another session's."""
         store = store or store_for(config)
         session = await Session.create(store, fsync=config.fsync, clock=clock, session_id=session_id)
-        engine = cls(config, cwd, brain, session, counter=counter, offline_reason=offline_reason)
+        engine = cls(config, cwd, brain, session, counter=counter, offline_reason=offline_reason, cluster=cluster)
         await session.append(
             SessionStarted(title=title, cwd=str(cwd), brain=brain.name, model=brain.model, app_version=__version__)
         )
@@ -200,6 +209,8 @@ class Engine:
             await primary.append(remount)
             if remount.messages and remount.messages[-1].get("role") == "user":
                 primary.owe_reply()  # continued at a prompt: that prompt is answered, not merged with the next
+        if engine.cluster is not None:
+            await engine.cluster.start()
         await engine._session_start_hook(primary, "resume" if remount is not None else "startup")
         return engine
 
@@ -215,24 +226,34 @@ class Engine:
         clock: Callable[[], datetime] | None = None,
         counter: TokenCounter | None = None,
         offline_reason: str | None = None,
+        cluster: ClusterFor | None = None,
     ) -> Engine:
         """Reopen a session after a stop or a crash: every agent comes back in the state the log left it,
         waiting on the same approvals and questions, with the same policy and proposals."""
         store = store or store_for(config)
         session = await Session.resume(store, session_id, fsync=config.fsync, clock=clock)
-        engine = cls(config, cwd, brain, session, counter=counter, offline_reason=offline_reason)
-        for event in session.events:
-            engine.view.apply(event)
-        for agent_id in engine.view.roster.rows:
-            engine._delegation_watch.check(engine.view.budget(agent_id))  # no proposal for what was proposed
-        for agent in restore_agents(session.events, engine.services, engine.view.roster):
-            if agent.state in FINAL_STATES:
-                engine.supervisor.agents[agent.id] = agent
-            else:
-                engine.supervisor.adopt(agent)
+        engine = cls(config, cwd, brain, session, counter=counter, offline_reason=offline_reason, cluster=cluster)
+        engine.take_up(session.events)
+        if engine.cluster is not None:
+            await engine.cluster.start()
         if "primary" in engine.supervisor.agents:
             await engine._session_start_hook(engine.primary, "resume")
         return engine
+
+    def take_up(self, events: list[Event]) -> None:
+        """Fold a log (already in the session) into the views and bring its agents back as it left them."""
+        for event in events:
+            self.view.apply(event)
+        for agent_id in self.view.roster.rows:
+            self._delegation_watch.check(self.view.budget(agent_id))  # no proposal for what was proposed
+        for restored in restore_agents(events, self.services, self.view.roster):
+            agent = self.cluster.restored(restored) if self.cluster is not None else restored
+            if agent is None:
+                continue
+            if agent.state in FINAL_STATES:
+                self.supervisor.agents[agent.id] = agent
+            else:
+                self.supervisor.adopt(agent)
 
     async def _session_start_hook(self, primary: Agent, source: Literal["startup", "resume"]) -> None:
         outcome = await primary.hook(SessionStartPayload(source=source))
@@ -277,6 +298,8 @@ class Engine:
         await self.supervisor.close()
         if self.mcp is not None:
             await self.mcp.close()
+        if self.cluster is not None:
+            await self.cluster.close()
         self._unsubscribe()
         await self.session.close()
         await self.brain.aclose()
@@ -294,6 +317,8 @@ class Engine:
         """Carry out one command. Refusals come back as an Outcome that says why; every change is an event."""
         if self.closed:
             return Outcome.refused(f"The session {self.session.id} is closed.")
+        if self.cluster is not None and (routed := await self.cluster.route(command)) is not None:
+            return routed
         match command:
             case Send():
                 return await handlers.send(self, command)
@@ -438,7 +463,9 @@ class Engine:
 
     def _can_delegate(self, agent_id: str) -> bool:
         row = self.view.roster.get(agent_id)
-        return row is not None and not row.ended and row.level < self.config.limits.depth
+        # a cluster agent's worker proposes it, where its context is
+        remote = self.cluster is not None and self.view.placements.remote(agent_id)
+        return row is not None and not row.ended and row.level < self.config.limits.depth and not remote
 
     async def _auto_compact(self, agent: Agent) -> None:
         if should_compact(self.budget(agent.id)):

@@ -59,6 +59,7 @@ from workbench.protocol.events import (
     RuleAdded,
     SessionRenamed,
 )
+from workbench.protocol.placement import Placement
 
 if TYPE_CHECKING:
     from workbench.engine.engine import Engine
@@ -173,7 +174,9 @@ async def spawn(engine: Engine, command: Spawn) -> Outcome:
         if command.mode == "background":
             child = await _background(engine, command)
         else:
-            child = await delegate(engine, parent, command.task, command.primer, command.agent_type)
+            child = await delegate(
+                engine, parent, command.task, command.primer, command.agent_type, placement=command.placement
+            )
     except (SpawnRefused, PrimerError, AgentTypeError) as exc:
         return Outcome.refused(str(exc))
     if command.mode == "delegated" and engine.view.proposals.pending(parent.id) is not None:
@@ -187,12 +190,23 @@ async def _background(engine: Engine, command: Spawn) -> Agent:
         primed = await engine.preview_primer(command.primer, command.primer_args or command.task, fresh=True)
     kind = find_agent_type(command.agent_type, engine.cwd) if command.agent_type else None
     return await engine.supervisor.spawn(
-        mode="background", task=command.task, parent=engine.primary, primed=primed, agent_type=kind
+        mode="background",
+        task=command.task,
+        parent=engine.primary,
+        primed=primed,
+        agent_type=kind,
+        placement=command.placement,
     )
 
 
 async def delegate(
-    engine: Engine, parent: Agent, task: str, primer: str | None = None, agent_type: str | None = None
+    engine: Engine,
+    parent: Agent,
+    task: str,
+    primer: str | None = None,
+    agent_type: str | None = None,
+    *,
+    placement: Placement | None = None,
 ) -> Agent:
     """Hand a task to a child with a fresh context (the task and a short brief).
 
@@ -208,6 +222,7 @@ async def delegate(
         name=task.split("\n")[0][:48],
         primed=primed,
         agent_type=kind,
+        placement=placement,
     )
     await parent.append(Delegated(child=child.id, task=task, mode="delegated"))
     engine.follow(asyncio.create_task(_return_summary(engine, parent, child), name=f"delegate-{child.id}"))

@@ -25,7 +25,9 @@ what you found or changed: that summary is the only thing the {parent} agent wil
 LEAF = "You cannot delegate further: do the work yourself with the tools you have."
 
 
-def system_prompt(workspace: Path, level: int, depth: int, auto_delegate: bool, parent_level: int | None = None) -> str:
+def system_prompt(
+    workspace: Path | str, level: int, depth: int, auto_delegate: bool, parent_level: int | None = None
+) -> str:
     parts = [
         BASE.format(workspace=workspace, level_name=LEVEL_NAMES.get(level, f"level-{level}"), level=level, depth=depth)
     ]

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from workbench.protocol.interaction import ApprovalChoice
 from workbench.protocol.modes import PermissionMode, RuleList
+from workbench.protocol.placement import Placement
 
 PRIMARY = "primary"
 
@@ -33,7 +34,8 @@ class Send(_Command):
 
 class Spawn(_Command):
     """A background agent (runs on its own, offered back when done) or a delegated one (a fresh
-    context with a short brief; its summary comes back to ``parent`` as a message)."""
+    context with a short brief; its summary comes back to ``parent`` as a message). ``placement``:
+    where it runs (None: as its agent type says, else on the cluster when the session has one)."""
 
     op: Literal["spawn"] = "spawn"
     mode: Literal["background", "delegated"]
@@ -42,6 +44,7 @@ class Spawn(_Command):
     primer: str | None = None
     primer_args: str = ""
     agent_type: str | None = None
+    placement: Placement | None = None
 
 
 class Interrupt(_Command):

@@ -16,7 +16,9 @@ from workbench.engine.context.tokens import consumed_tokens
 from workbench.engine.priming.primers import ResolvedPrimer
 from workbench.engine.prompts import system_prompt
 from workbench.engine.runtime.agent import Agent, AgentServices, AgentSpec
+from workbench.engine.runtime.placement import NO_CLUSTER, ClusterSide, goes_to_cluster
 from workbench.protocol.events import AgentMode, ChildResult, Delegated
+from workbench.protocol.placement import Placement
 from workbench.tools.base import ToolOutput
 
 log = logging.getLogger(__name__)
@@ -53,7 +55,8 @@ class Supervisor:
         self._slot_holders: set[str] = set()
         self._cancelled_early: set[str] = set()
         self._count = 0
-        self._ids = ids or (lambda n: f"agent-{n}")
+        self.ids = ids or (lambda n: f"agent-{n}")
+        self.cluster: ClusterSide | None = None  # where background and delegated agents go, when there is one
         services.delegate = self._delegate_tool
 
     def children(self, agent_id: str) -> list[Agent]:
@@ -68,7 +71,7 @@ class Supervisor:
 
     def _next_id(self) -> str:
         self._count += 1
-        return self._ids(self._count)
+        return self.ids(self._count)
 
     def _tool_names(self, level: int) -> list[str]:
         names = list(self.services.tools.names)
@@ -86,8 +89,12 @@ class Supervisor:
         agent_id: str | None = None,
         primed: ResolvedPrimer | None = None,
         agent_type: AgentType | None = None,
+        placement: Placement | None = None,
     ) -> Agent:
         level = parent.spec.level + 1 if parent else 1
+        if placement == "cluster" and self.cluster is None:
+            raise SpawnRefused(NO_CLUSTER)
+        remote = self.cluster is not None and goes_to_cluster(mode, placement, agent_type)
         if level > self.limits.depth:
             raise SpawnRefused(
                 f"Refused: a level-{parent.spec.level if parent else 0} agent cannot spawn; "
@@ -107,7 +114,7 @@ class Supervisor:
                 )
         tools = self._tool_names(level)
         system = system_prompt(
-            self.services.workspace,
+            self.cluster.workspace if self.cluster is not None and remote else self.services.workspace,
             level,
             self.limits.depth,
             self.auto_delegate,
@@ -131,12 +138,15 @@ class Supervisor:
             window=self.window,
             tools=tools,
         )
-        agent = Agent(spec, self.services)
+        agent = self.cluster.remote_agent(spec) if self.cluster is not None and remote else Agent(spec, self.services)
         self.agents[agent.id] = agent
         try:
             await agent.announce(primed.event() if primed else None)
         except asyncio.CancelledError:  # the parent was cancelled mid-spawn: so is the child
             await agent.finish_unstarted()
+            raise
+        except SpawnRefused:  # a cluster agent whose run could not be opened
+            del self.agents[agent.id]
             raise
         if agent.id in self._cancelled_early:  # cancelled while its spawn was being written
             self.tasks[agent.id] = asyncio.create_task(agent.finish_unstarted())
@@ -161,7 +171,7 @@ class Supervisor:
             self.adopt(agent)
 
     async def _run(self, agent: Agent) -> str:
-        if not agent.one_shot:
+        if not agent.one_shot or agent.remote:  # a cluster agent takes a worker's slot, not one of ours
             return await agent.run()
         try:
             await self._take_slot(agent)

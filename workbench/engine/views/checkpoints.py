@@ -7,11 +7,13 @@ from typing import assert_never
 from workbench.engine.priming.checkpoints import CheckpointState, checkpoint_progress, checkpoints_of
 from workbench.protocol.events import (
     AgentFinished,
+    AgentPlaced,
     AgentSpawned,
     ApprovalDecided,
     ApprovalRequested,
     AssistantMessage,
     ChildResult,
+    ClusterStatus,
     Compaction,
     Delegated,
     DelegationDecided,
@@ -20,6 +22,7 @@ from workbench.protocol.events import (
     Event,
     ModeChanged,
     OpaqueEvent,
+    PatchStored,
     PauseChanged,
     PermissionDecision,
     Primed,
@@ -84,6 +87,9 @@ class Checkpoints:
                 | DelegationDecided()
                 | PauseChanged()
                 | SessionRenamed()
+                | AgentPlaced()
+                | ClusterStatus()
+                | PatchStored()
                 | OpaqueEvent()
             ):
                 return False

@@ -11,11 +11,13 @@ from typing import assert_never
 from workbench.engine.context.tokens import TokenCounter
 from workbench.protocol.events import (
     AgentFinished,
+    AgentPlaced,
     AgentSpawned,
     ApprovalDecided,
     ApprovalRequested,
     AssistantMessage,
     ChildResult,
+    ClusterStatus,
     Compaction,
     Delegated,
     DelegationDecided,
@@ -24,6 +26,7 @@ from workbench.protocol.events import (
     Event,
     ModeChanged,
     OpaqueEvent,
+    PatchStored,
     PauseChanged,
     PermissionDecision,
     Primed,
@@ -91,6 +94,9 @@ class KeptOut:
                 | DelegationDecided()
                 | PauseChanged()
                 | SessionRenamed()
+                | AgentPlaced()
+                | ClusterStatus()
+                | PatchStored()
                 | OpaqueEvent()
             ):
                 return False

@@ -9,11 +9,13 @@ from typing import assert_never
 from workbench.engine.policy.permissions import PermissionPolicy, PermissionRuleError
 from workbench.protocol.events import (
     AgentFinished,
+    AgentPlaced,
     AgentSpawned,
     ApprovalDecided,
     ApprovalRequested,
     AssistantMessage,
     ChildResult,
+    ClusterStatus,
     Compaction,
     Delegated,
     DelegationDecided,
@@ -22,6 +24,7 @@ from workbench.protocol.events import (
     Event,
     ModeChanged,
     OpaqueEvent,
+    PatchStored,
     PauseChanged,
     PermissionDecision,
     Primed,
@@ -87,6 +90,9 @@ class PolicyView:
                 | DelegationDecided()
                 | PauseChanged()
                 | SessionRenamed()
+                | AgentPlaced()
+                | ClusterStatus()
+                | PatchStored()
                 | OpaqueEvent()
             ):
                 return False

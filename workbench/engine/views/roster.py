@@ -10,11 +10,13 @@ from workbench.engine.views.tool_subject import subject_of
 from workbench.protocol.events import (
     FINAL_STATES,
     AgentFinished,
+    AgentPlaced,
     AgentSpawned,
     ApprovalDecided,
     ApprovalRequested,
     AssistantMessage,
     ChildResult,
+    ClusterStatus,
     Compaction,
     Delegated,
     DelegationDecided,
@@ -23,6 +25,7 @@ from workbench.protocol.events import (
     Event,
     ModeChanged,
     OpaqueEvent,
+    PatchStored,
     PauseChanged,
     PermissionDecision,
     Primed,
@@ -161,6 +164,9 @@ class Roster:
                 | DelegationProposed()
                 | DelegationDecided()
                 | SessionRenamed()
+                | AgentPlaced()
+                | ClusterStatus()
+                | PatchStored()
                 | OpaqueEvent()
             ):
                 return False

@@ -17,6 +17,7 @@ from workbench.engine.views.budgets import Budgets
 from workbench.engine.views.checkpoints import Checkpoints
 from workbench.engine.views.kept_out import KeptOut
 from workbench.engine.views.pending import Pending
+from workbench.engine.views.placements import Placements
 from workbench.engine.views.policy import PolicyView
 from workbench.engine.views.proposals import Proposals
 from workbench.engine.views.roster import Roster
@@ -37,6 +38,7 @@ class Changes:
     proposal: bool = False
     kept_out: bool = False
     stats: bool = False
+    placement: bool = False  # where an agent runs, or the cluster's state
 
 
 class SessionView:
@@ -59,6 +61,7 @@ class SessionView:
         self.proposals = Proposals()
         self.policy = PolicyView(policy or PermissionPolicy())
         self.pending = Pending()
+        self.placements = Placements()
         self.title = ""
         self.last_seq = 0
 
@@ -78,6 +81,7 @@ class SessionView:
             proposal=self.proposals.apply(event),
             kept_out=self.kept_out.apply(event),
             stats=self.stats.apply(event),
+            placement=self.placements.apply(event),
         )
 
     def budget(self, agent: str) -> BudgetSnapshot:

@@ -6,11 +6,13 @@ from typing import assert_never
 
 from workbench.protocol.events import (
     AgentFinished,
+    AgentPlaced,
     AgentSpawned,
     ApprovalDecided,
     ApprovalRequested,
     AssistantMessage,
     ChildResult,
+    ClusterStatus,
     Compaction,
     Delegated,
     DelegationDecided,
@@ -19,6 +21,7 @@ from workbench.protocol.events import (
     Event,
     ModeChanged,
     OpaqueEvent,
+    PatchStored,
     PauseChanged,
     PermissionDecision,
     Primed,
@@ -96,6 +99,9 @@ class Todos:
                 | DelegationDecided()
                 | PauseChanged()
                 | SessionRenamed()
+                | AgentPlaced()
+                | ClusterStatus()
+                | PatchStored()
                 | OpaqueEvent()
             ):
                 return False
