@@ -89,7 +89,7 @@ async def connect(
         return None
 
     try:
-        return await nats.connect(
+        client = await nats.connect(
             settings.url,
             name=name,
             tls=tls_context(settings),
@@ -97,11 +97,16 @@ async def connect(
             nkeys_seed=str(settings.nkey) if settings.nkey else None,
             connect_timeout=CONNECT_TIMEOUT_S,
             reconnect_time_wait=RECONNECT_WAIT_S,  # type: ignore[arg-type,unused-ignore]  # seconds; typed int
-            max_reconnect_attempts=-1,
+            # the first connection is tried once (a refusal is final; the client would retry it forever)
+            allow_reconnect=False,
+            max_reconnect_attempts=1,
             error_cb=error_cb,
             disconnected_cb=on_disconnected or quiet,
             reconnected_cb=on_reconnected or quiet,
         )
+        # once in, a lost server is waited for, however long it takes
+        client.options.update(allow_reconnect=True, max_reconnect_attempts=-1)
+        return client
     except Exception as exc:  # nats raises plain Errors, OSErrors and timeouts for the same few causes
         text = " ".join(str(e) for e in [*errors, exc]).lower()
         if any(marker in text for marker in AUTH_MARKERS):

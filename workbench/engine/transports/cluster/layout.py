@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
 from nats.js import JetStreamContext, api
@@ -29,6 +30,7 @@ FILES_BUCKET = "workbench-files"
 DUPLICATE_WINDOW_S = 120.0
 MAX_RUNS_IN_FLIGHT = 100_000
 
+log = logging.getLogger(__name__)
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
 
@@ -66,7 +68,7 @@ def patch_object(session: str, root: str) -> str:
 
 
 async def ensure_streams(js: JetStreamContext, ack_wait_s: float) -> None:
-    """Create what is missing; a consumer made with another ack wait takes this one."""
+    """Create what is missing (the first of the coordinator and the workers to start does)."""
     await _stream(
         js,
         api.StreamConfig(
@@ -97,7 +99,10 @@ async def ensure_streams(js: JetStreamContext, ack_wait_s: float) -> None:
         max_ack_pending=MAX_RUNS_IN_FLIGHT,
         filter_subject="wb.run.>",
     )
-    await js.add_consumer(RUNS_STREAM, config=consumer)
+    try:
+        await js.add_consumer(RUNS_STREAM, config=consumer)
+    except BadRequestError as exc:  # it exists with settings the server will not change: it is used as it is
+        log.warning("the workers' consumer is kept as it is: %s", exc.description)
 
 
 async def _stream(js: JetStreamContext, config: api.StreamConfig) -> None:

@@ -21,7 +21,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nats.errors import ConnectionClosedError, NoRespondersError, OutboundBufferLimitError
+from nats.errors import (
+    ConnectionClosedError,
+    ConnectionReconnectingError,
+    NoRespondersError,
+    OutboundBufferLimitError,
+    StaleConnectionError,
+)
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext, api
 from nats.js.errors import APIError, NoStreamResponseError
@@ -45,6 +51,8 @@ OUT_OF_REACH = (
     NoRespondersError,
     NoStreamResponseError,
     ConnectionClosedError,
+    ConnectionReconnectingError,
+    StaleConnectionError,
     OutboundBufferLimitError,
 )
 

@@ -204,8 +204,10 @@ class Worker:
                     started=self.started,
                     beat=now,
                 )
-                with contextlib.suppress(*OUT_OF_REACH):
+                try:
                     await beat(self._beats, heartbeat)
+                except Exception as exc:  # the server is away: the next beat goes through
+                    log.debug("heartbeat: %s", exc)
             await asyncio.sleep(self.config.cluster.heartbeat_s)
 
     async def _close(self) -> None:
