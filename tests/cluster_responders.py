@@ -41,3 +41,17 @@ def fleet(body: dict[str, Any]) -> Response:
 def slow(body: dict[str, Any]) -> Response:
     """One reply of some five seconds, then done: agents that are still at work a while later."""
     return Reply(text=f"{_words(40, _turn(body))} done: {_task(body)[:60]}", token_delay_s=0.12)
+
+
+def by_task(body: dict[str, Any]) -> Response:
+    """The task says what to do: ``run CMD`` (a Bash call), ``write PATH: TEXT`` (a Write call), ``slow …``
+    (a reply of some five seconds); anything else is echoed. After the call, a short summary."""
+    task, turn = _task(body), _turn(body)
+    if turn == 1 and task.startswith("run "):
+        return Reply(text="running it", tool_calls=[ToolCall(name="Bash", input={"command": task[4:]})])
+    if turn == 1 and task.startswith("write "):
+        path, _, text = task[6:].partition(": ")
+        return Reply(text="writing it", tool_calls=[ToolCall(name="Write", input={"file_path": path, "content": text})])
+    if task.startswith("slow"):
+        return slow(body)
+    return Reply(text=f"done: {task[:60]} (turn {turn})")

@@ -14,6 +14,7 @@ is an event in every session, so the screens show it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import secrets
@@ -475,8 +476,10 @@ class RemoteAgent(Agent):
         self.started = True
         self._ended.clear()
         try:
-            await self.side.order(self)
-            await self._ended.wait()
+            while not self._ended.is_set():  # ordered again should the order be gone with the agent not ended
+                await self.side.order(self)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._ended.wait(), self.side.coordinator.settings.ack_wait_s)
         except asyncio.CancelledError:
             if not self.closing:  # stopping the host leaves cluster agents running; cancelling ends them
                 await asyncio.shield(self.side.cancel(self))

@@ -81,24 +81,31 @@ class HeldRun:
     # ---------------------------------------------------------------- taking the run up
 
     async def _take_up(self) -> None:
+        """Serve the run until its log shows nothing more to do (a prompt sent as the agent ended is
+        in the log by then: the run is taken up again for it), then acknowledge it."""
         order = self.order
-        contents = await read_run(self.js, order.session, order.agent)
-        if _owes_nothing(contents, order.agent):
-            await self.message.ack()
-            return
         attempt = self.message.metadata.num_delivered
-        self.workspace = await self.worker.checkouts.prepare(order.session, order.agent, order.repo, self.worker.files)
-        await self._restore_files(self.workspace)
-        writer, contents = await self._claim(contents, attempt, self.workspace)
-        if attempt > MAX_ATTEMPTS:
-            await self._give_up(writer, attempt)
-            return
-        engine = self._engine(writer, contents, self.workspace)
-        await self._listen(engine, contents)
-        await self._until_ended(engine)
-        await self._store_patch(final=True)
-        await engine.close("stop")
-        await self.message.ack()
+        while True:
+            contents = await read_run(self.js, order.session, order.agent)
+            if _owes_nothing(contents, order.agent):
+                await self.message.ack()
+                return
+            if self.workspace is None:
+                self.workspace = await self.worker.checkouts.prepare(
+                    order.session, order.agent, order.repo, self.worker.files
+                )
+                await self._restore_files(self.workspace)
+            writer, contents = await self._claim(contents, attempt, self.workspace)
+            if attempt > MAX_ATTEMPTS:
+                await self._give_up(writer, attempt)
+                return
+            engine = self._engine(writer, contents, self.workspace)
+            await self._listen(engine, contents)
+            await self._until_ended(engine)
+            await self._stop_listening()
+            await engine.wait_all()  # what a command set going before the listening stopped
+            await self._store_patch(final=True)
+            await engine.close("stop")
 
     async def _claim(self, contents: RunContents, attempt: int, workspace: Workspace) -> tuple[RunWriter, RunContents]:
         """Write this worker's ``agent_placed`` as the run's next event; read again while someone else writes."""
@@ -245,10 +252,14 @@ class HeldRun:
             with contextlib.suppress(Exception):  # the server is away: the next one goes through
                 await self.message.in_progress()
 
-    async def _let_go(self) -> None:
-        for subscription in self._subscriptions:
+    async def _stop_listening(self) -> None:
+        subscriptions, self._subscriptions = self._subscriptions, []
+        for subscription in subscriptions:
             with contextlib.suppress(Exception):
                 await subscription.unsubscribe()
+
+    async def _let_go(self) -> None:
+        await self._stop_listening()
         if self.engine is not None and not self.engine.closed:
             if self.lost.is_set() and self.writer is not None:
                 self.writer.abandon()
