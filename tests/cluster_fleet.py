@@ -129,6 +129,15 @@ class Fleet:
         finally:
             await connection.close()
 
+    def ps(self) -> str:
+        """``workbench ps`` as the user types it, beside the coordinator."""
+        env = self.base_env | {"XDG_RUNTIME_DIR": str(self.runtime), "WORKBENCH_BUNDLES": str(self.store)}
+        done = subprocess.run(
+            [sys.executable, "-m", "workbench", "ps"], env=env, capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
     def kill(self, name: str) -> None:
         process = self.workers.pop(name)
         process.send_signal(signal.SIGKILL)

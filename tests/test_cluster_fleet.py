@@ -77,6 +77,15 @@ async def test_sixty_agents_on_three_workers_finish_and_a_killed_worker_loses_no
         placed = [e for e in client.events_of(agent) if isinstance(e, AgentPlaced) and e.worker]
         assert [p.worker for p in placed][0] == "w1" and placed[-1].attempt >= 2
 
+    # ps: each agent with the worker that ran it; the live workers with their slots, load and heartbeat
+    listing = fleet.ps()
+    assert f"cluster nats://127.0.0.1:{fleet.server.port} (connected): 2 workers" in listing
+    assert fleet.token not in listing
+    for name in ("w2", "w3"):
+        line = next(line for line in listing.splitlines() if line.strip().startswith(name))
+        assert "slots 8" in line and "running 0" in line and "load   0%" in line and "s ago" in line
+    assert sum("@w" in line for line in listing.splitlines()) == AGENTS
+
     session = client.session_id
     await client.leave("detach")
     events = await assert_mirrored_once_in_order(fleet.url(), fleet.store, session)

@@ -37,6 +37,7 @@ from workbench.frontends.tui.progress_marks import (
     todo_tally,
 )
 from workbench.frontends.tui.stylesheet import css_beside
+from workbench.protocol.events import ClusterStatus
 from workbench.protocol.interaction import TodoItem
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
     from workbench.engine.views.session_view import SessionView
 
 GAUGE_CELLS = 6
-COLUMN_DROP_ORDER = ("level", "tokens", "elapsed", "gauge", "share")
+COLUMN_DROP_ORDER = ("where", "level", "tokens", "elapsed", "gauge", "share")
 STATE_STYLES: dict[str, str] = {
     "thinking": "$primary",
     "tool": "$accent",
@@ -148,6 +149,11 @@ class AgentsPane(Vertical):
 
     @on(EventLogged)
     def _logged(self, message: EventLogged) -> None:
+        if isinstance(message.event, ClusterStatus):  # every cluster agent waits, or goes on
+            self._relabel_all()
+            self._update_detail()
+            self.border_subtitle = self._summary()
+            return
         row = self.rows.get(message.event.agent)
         if row is None:
             return
@@ -265,7 +271,10 @@ class AgentsPane(Vertical):
             return f"{self.state_filter}: {kept} of {len(self.rows)} · a all"
         running = sum(1 for row in self.rows.values() if row.active)
         count = f"{len(self.rows)} agent{'s' if len(self.rows) != 1 else ''}"
-        return f"{count} · {running} busy" if running else count
+        summary = f"{count} · {running} busy" if running else count
+        if self.view is not None and self.view.placements.unreachable:
+            summary += " · cluster unreachable"
+        return summary
 
     def depth(self, row: AgentRow) -> int:
         depth = 0
@@ -292,6 +301,9 @@ class AgentsPane(Vertical):
             "tokens": Content.styled(f"{token_count(row.tokens):>5}", "$foreground-muted"),
             "level": Content.styled(f"L{row.level}", "$foreground-muted"),
         }
+        where = self._where(row)
+        if where:
+            columns["where"] = where
         # columns go when the pane is narrow (the share last); the name keeps at least 12 characters
         drop = iter(COLUMN_DROP_ORDER)
         while columns and 2 + 12 + sum(len(c) + 1 for c in columns.values()) > width:
@@ -309,6 +321,16 @@ class AgentsPane(Vertical):
             " " if columns else "",
             right,
         )
+
+    def _where(self, row: AgentRow) -> Content | None:
+        """``@worker`` for a cluster agent (``@queue`` while its run waits), marked while the cluster is away."""
+        placements = self.view.placements if self.view is not None else None
+        if placements is None or not placements.remote(row.id):
+            return None
+        where = f"@{placements.worker(row.id) or 'queue'}"
+        if placements.unreachable and not row.ended:
+            return Content.styled(f"{where} ⏸", "$warning")
+        return Content.styled(where, "$foreground-muted")
 
     def _relabel(self, agent_id: str) -> None:
         if node := self.nodes.get(agent_id):
@@ -344,6 +366,12 @@ class AgentsPane(Vertical):
             return
         facts = f"{row.id} · {row.state.replace('_', ' ')} · {row.mode} · level {row.level}"
         lines = [Content.styled(facts, "bold")]
+        if self.view is not None and (run := self.view.placements.run_of(row.id)) is not None:
+            placements = self.view.placements
+            where = f"on worker {run.worker}" if run.worker else "waiting for a worker of the cluster"
+            if placements.unreachable and not row.ended:
+                where += f" · the cluster {placements.cluster_url} is unreachable: it waits where it is"
+            lines.append(Content.assemble(("where ", "$foreground-muted"), where))
         if row.task:
             lines.append(Content.assemble(("task ", "$foreground-muted"), clip(row.task, 200)))
         if row.last_action:
