@@ -71,9 +71,10 @@ class Fleet:
 
     # ---------------------------------------------------------------- the parts
 
-    def start_api(self, responder: str) -> None:
+    def start_api(self, *args: str) -> None:
+        """The fake Messages API, with ``python -m tests.fake_api``'s arguments (a responder, a pace)."""
         self.api = subprocess.Popen(
-            [sys.executable, "-m", "tests.fake_api", "--responder", responder],
+            [sys.executable, "-m", "tests.fake_api", *args],
             stdout=subprocess.PIPE,
             text=True,
             cwd=REPO,
@@ -106,14 +107,18 @@ class Fleet:
             "ANTHROPIC_BASE_URL": self.api_url,
         }
         argv = ["worker", "--cluster", self.url(token), "--slots", str(slots or self.slots), "--name", name]
+        log = open(self.worker_log(name), "ab")  # noqa: SIM115  (closed with the process)
         process = subprocess.Popen(
             [sys.executable, "-m", "workbench", *argv, "--workdir", str(self.root / "workers" / name)],
             env=env,
             cwd=self.root,
-            stderr=subprocess.PIPE,
+            stderr=log,
         )
         self.workers[name] = process
         return process
+
+    def worker_log(self, name: str) -> Path:
+        return self.root / f"worker-{name}.log"
 
     async def client(self, workspace: Path) -> DaemonClient:
         """A screen on a new session of the coordinator."""
@@ -212,6 +217,17 @@ async def runs_in_bundle(store: Path, session: str) -> tuple[list[Event], dict[s
 
 def comparable(event: Event) -> dict[str, Any]:
     return event.model_dump(mode="json", exclude={"seq", "session"})
+
+
+async def events_lost(url: str, store: Path, session: str) -> int:
+    """How many events the stream holds for the session's runs that its bundle does not (in order)."""
+    _, in_bundle = await runs_in_bundle(store, session)
+    lost = 0
+    for root, stored in (await runs_on_stream(url, session)).items():
+        mirrored = [comparable(e) for e in in_bundle.get(root, [])]
+        wanted = [comparable(e) for e in stored]
+        lost += len(wanted) - sum(1 for a, b in zip(wanted, mirrored) if a == b)
+    return lost
 
 
 async def assert_mirrored_once_in_order(url: str, store: Path, session: str) -> list[Event]:

@@ -239,7 +239,7 @@ async def test_a_coordinator_stopped_mid_run_mirrors_on_from_where_it_was(cluste
 
     await cluster.start_daemon()
     again = await DaemonClient.attach(cluster.socket, session)
-    await until(again, lambda: all(state(again, f"agent-{i}") == "done" for i in (1, 2, 3)))
+    await until(again, lambda: all(again.view.roster.rows[f"agent-{i}"].finished for i in (1, 2, 3)))
     await again.leave("detach")
     await assert_mirrored_once_in_order(cluster.server.url, cluster.root / "store", session)
 

@@ -43,7 +43,7 @@ def repository(tmp_path: Path) -> Path:
 async def test_sixty_agents_on_three_workers_finish_and_a_killed_worker_loses_nothing(
     fleet: Fleet, repository: Path
 ) -> None:
-    fleet.start_api("tests.cluster_responders:fleet")
+    fleet.start_api("--responder", "tests.cluster_responders:fleet")
     await fleet.start_coordinator(repository)
     for name in ("w1", "w2", "w3"):
         fleet.start_worker(name)
@@ -67,7 +67,7 @@ async def test_sixty_agents_on_three_workers_finish_and_a_killed_worker_loses_no
 
     agents = [a for a in client.view.roster.rows if a != "primary"]
     assert len(agents) == AGENTS
-    await until(client, lambda: all(client.view.roster.rows[a].ended for a in agents))
+    await until(client, lambda: all(client.view.roster.rows[a].finished for a in agents))
     assert {client.view.roster.rows[a].state for a in agents} == {"done"}
 
     # every run w1 held and had not finished was taken up by another worker, from its log
@@ -104,7 +104,7 @@ async def test_sixty_agents_on_three_workers_finish_and_a_killed_worker_loses_no
 async def test_the_fleet_waits_visibly_while_the_server_is_down_and_goes_on_when_it_is_back(
     fleet: Fleet, repository: Path
 ) -> None:
-    fleet.start_api("tests.cluster_responders:slow")
+    fleet.start_api("--responder", "tests.cluster_responders:slow")
     await fleet.start_coordinator(repository)
     fleet.start_worker("w1")
     fleet.start_worker("w2")
@@ -124,7 +124,7 @@ async def test_the_fleet_waits_visibly_while_the_server_is_down_and_goes_on_when
     fleet.server.start()  # the same port, the same stored streams
     await until(client, lambda: client.view.placements.cluster_state == "connected")
     agents = [a for a in client.view.roster.rows if a != "primary"]
-    await until(client, lambda: all(client.view.roster.rows[a].ended for a in agents))
+    await until(client, lambda: all(client.view.roster.rows[a].finished for a in agents))
     assert {client.view.roster.rows[a].state for a in agents} == {"done"}
     session = client.session_id
     await client.leave("detach")
@@ -132,11 +132,11 @@ async def test_the_fleet_waits_visibly_while_the_server_is_down_and_goes_on_when
 
 
 async def test_a_worker_with_a_wrong_token_is_refused_with_a_clear_message(fleet: Fleet) -> None:
-    fleet.start_api("tests.cluster_responders:fleet")
+    fleet.start_api("--responder", "tests.cluster_responders:fleet")
     worker = fleet.start_worker("intruder", token="not-the-token")
     await wait_for(lambda: worker.poll() is not None, "the refused worker to exit", 60)
     assert worker.returncode == 1
-    message = worker.stderr.read().decode() if worker.stderr else ""
+    message = fleet.worker_log("intruder").read_text()
     assert "refused the credentials" in message and "Authorization Violation" in message
     assert "not-the-token" not in message and fleet.token not in message  # credentials are never printed
     await asyncio.sleep(0)

@@ -323,6 +323,8 @@ class ClusterSession:
             return Outcome.refused(f"The worker holding {root} did not answer within {timeout:g} s.")
         except ConnectionClosedError:
             return Outcome.refused(f"The cluster at {self.coordinator.url} is unreachable.")
+        if not reply.data:  # the worker is letting the run go
+            return None
         return Outcome.model_validate_json(reply.data)
 
     async def _unheld(self, root: str, target: str, command: Command) -> Outcome:

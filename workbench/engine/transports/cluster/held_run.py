@@ -28,7 +28,7 @@ from workbench.engine.transports.cluster.layout import command_subject, patch_ob
 from workbench.engine.transports.cluster.orders import RunOrder
 from workbench.engine.transports.cluster.run_log import RunContents, RunLost, RunWriter, decoded, read_run
 from workbench.engine.views.roster import Roster
-from workbench.log.bundle import BundleStore
+from workbench.log.bundle import BundleError, BundleStore
 from workbench.log.bus import EventBus
 from workbench.log.session import Session
 from workbench.protocol.commands import Outcome, command_adapter
@@ -178,15 +178,19 @@ class HeldRun:
         )
 
     async def _carry_out(self, engine: Engine, message: Msg) -> None:
+        """A command for the run's agents; an empty reply says this worker is letting the run go (the
+        coordinator then treats the run as held by nobody)."""
+        answer = b""
         try:
             command = command_adapter.validate_json(message.data)
-            outcome = await engine.submit(command)
+            if not engine.closed:
+                answer = (await engine.submit(command)).model_dump_json().encode()
         except ValidationError as exc:
-            outcome = Outcome.refused(f"not a command: {exc.errors()[0]['msg']}")
-        except RunLost as exc:
-            outcome = Outcome.refused(str(exc))
+            answer = Outcome.refused(f"not a command: {exc.errors()[0]['msg']}").model_dump_json().encode()
+        except BundleError:  # the run's writer is closing or lost: it is no longer this worker's
+            answer = b""
         with contextlib.suppress(Exception):
-            await message.respond(outcome.model_dump_json().encode())
+            await message.respond(answer)
 
     async def _until_ended(self, engine: Engine) -> None:
         ended = asyncio.ensure_future(engine.wait_all())

@@ -102,6 +102,7 @@ class RunWriter:
         self._task: asyncio.Task[None] | None = None
         self._nonce = secrets.token_hex(4)
         self._count = 0
+        self._closing = False
         self.lost: RunLost | None = None
 
     @property
@@ -115,7 +116,7 @@ class RunWriter:
     def submit(self, event: Event) -> asyncio.Future[Event]:
         if self.lost is not None:
             raise self.lost
-        if self._task is None or self._task.done():
+        if self._task is None or self._task.done() or self._closing:
             raise BundleError("the run's writer is not running")
         # a session-wide event made here (a rule an answer added) belongs to the run that made it
         owned = event if event.agent else event.model_copy(update={"agent": self.root})
@@ -127,13 +128,16 @@ class RunWriter:
         return await self.submit(event)
 
     async def close(self) -> None:
+        """Store what was submitted so far, then stop."""
         if self._task is None:
             return
+        self._closing = True
         self._queue.put_nowait(_CLOSE)
         try:
             await self._task
         finally:
             self._task = None
+            self._fail_waiting(BundleError("the run's writer was closed"))
 
     def abandon(self) -> None:
         """Stop at once: what was not stored yet never will be (the run went to another worker)."""
