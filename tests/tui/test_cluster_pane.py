@@ -66,8 +66,8 @@ async def test_cluster_agents_show_their_worker_and_wait_visibly_while_the_clust
         app.log_event(ClusterStatus(state="unreachable", url="nats://build:4222"))
         await pilot.pause()
         shown = pane_text(app)
-        assert "@build-7 ⏸" in shown and "cluster unreachable" in shown and "nats://build:4222 is unreachable" in shown
+        assert "@build-7 ‖" in shown and "cluster unreachable" in shown and "nats://build:4222 is unreachable" in shown
 
         app.log_event(ClusterStatus(state="connected", url="nats://build:4222"))
         await pilot.pause()
-        assert "⏸" not in pane_text(app) and "unreachable" not in pane_text(app)
+        assert "‖" not in pane_text(app) and "unreachable" not in pane_text(app)

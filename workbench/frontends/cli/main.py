@@ -204,7 +204,7 @@ def _session_start(args: argparse.Namespace, config: Config) -> SessionStart | N
 
         session_id = session_to_resume(config, args.resume or None)
         return ResumedSession(session_id) if session_id else False
-    if config.engine == "daemon":
+    if config.engine == "daemon" or config.cluster.url:  # a cluster's coordinator is the daemon
         from workbench.engine.engine import store_for
 
         return DaemonSession(store_for(config).root)

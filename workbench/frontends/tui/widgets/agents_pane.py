@@ -323,13 +323,13 @@ class AgentsPane(Vertical):
         )
 
     def _where(self, row: AgentRow) -> Content | None:
-        """``@worker`` for a cluster agent (``@queue`` while its run waits), marked while the cluster is away."""
+        """``@worker`` for a cluster agent (``@queue`` while its run waits), marked paused while the cluster is away."""
         placements = self.view.placements if self.view is not None else None
         if placements is None or not placements.remote(row.id):
             return None
         where = f"@{placements.worker(row.id) or 'queue'}"
         if placements.unreachable and not row.ended:
-            return Content.styled(f"{where} ⏸", "$warning")
+            return Content.styled(f"{where} {glyph('paused')}", "$warning")
         return Content.styled(where, "$foreground-muted")
 
     def _relabel(self, agent_id: str) -> None:
