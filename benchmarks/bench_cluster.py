@@ -25,7 +25,6 @@ import json
 import math
 import os
 import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,7 +34,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.cluster_fleet import Fleet, events_lost  # noqa: E402
+from tests.cluster_fleet import Fleet, events_lost, git_repository  # noqa: E402
 from tests.daemon_helpers import until  # noqa: E402
 from workbench.protocol.commands import Spawn  # noqa: E402
 from workbench.protocol.events import AgentPlaced, AgentSpawned, EventBase, Status, UserMessage  # noqa: E402
@@ -71,22 +70,13 @@ def made_on_a_worker(event: EventBase) -> bool:
     return not (isinstance(event, Status) and event.state == "queued")
 
 
-def repository(root: Path) -> Path:
-    ws = root / "ws"
-    ws.mkdir()
-    (ws / "README.md").write_text("# Kite\n\nKite flies small models.\n")
-    for args in (["init", "-q"], ["add", "."], ["-c", "user.name=b", "-c", "user.email=b@b", "commit", "-qm", "kite"]):
-        subprocess.run(["git", *args], cwd=ws, check=True)
-    return ws
-
-
 async def case(workers: int, agents: int, slots: int, tokens: int, tokens_per_s: float) -> dict[str, Any]:
     root = Path(tempfile.mkdtemp(prefix="bench-cluster-"))
     fleet = Fleet(root, ack_wait_s=30.0, slots=slots)
     fleet.server.start()
     try:
         fleet.start_api("--tokens-per-s", str(tokens_per_s), "--words", str(tokens))
-        ws = repository(root)
+        ws = git_repository(root / "ws")
         coordinator = await fleet.start_coordinator(ws)
         for i in range(workers):
             fleet.start_worker(f"w{i + 1}")

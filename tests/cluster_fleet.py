@@ -161,6 +161,15 @@ class Fleet:
         self.server.stop()
 
 
+def git_repository(folder: Path) -> Path:
+    """A session's folder that is a small git repository (the workers check it out for each agent)."""
+    folder.mkdir()
+    (folder / "README.md").write_text("# Kite\n\nKite flies small models.\n")
+    for args in (["init", "-q"], ["add", "."], ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "kite"]):
+        subprocess.run(["git", *args], cwd=folder, check=True)
+    return folder
+
+
 # ---------------------------------------------------------------- what the stream and the bundle hold
 
 

@@ -4,7 +4,6 @@ process, their brain the real Anthropic client against the fake Messages API."""
 from __future__ import annotations
 
 import asyncio
-import subprocess
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -12,7 +11,7 @@ from pathlib import Path
 import nats
 import pytest
 
-from tests.cluster_fleet import assert_mirrored_once_in_order, wait_for
+from tests.cluster_fleet import assert_mirrored_once_in_order, git_repository, wait_for
 from tests.cluster_responders import by_task
 from tests.daemon_helpers import until
 from tests.fake_api import FakeAnthropicServer
@@ -107,12 +106,7 @@ async def cluster(tmp_path: Path) -> AsyncIterator[Cluster]:
 
 @pytest.fixture
 def repository(tmp_path: Path) -> Path:
-    ws = tmp_path / "ws"
-    ws.mkdir()
-    (ws / "README.md").write_text("# Kite\n")
-    for args in (["init", "-q"], ["add", "."], ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "kite"]):
-        subprocess.run(["git", *args], cwd=ws, check=True)
-    return ws
+    return git_repository(tmp_path / "ws")
 
 
 def state(client: DaemonClient, agent: str) -> str:

@@ -4,13 +4,12 @@ agents streaming from the fake Messages API."""
 from __future__ import annotations
 
 import asyncio
-import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from tests.cluster_fleet import Fleet, assert_mirrored_once_in_order, stored_bytes, wait_for
+from tests.cluster_fleet import Fleet, assert_mirrored_once_in_order, git_repository, stored_bytes, wait_for
 from tests.daemon_helpers import until
 from workbench.engine.transports.cluster.layout import EVENTS_STREAM, FILES_BUCKET, RUNS_STREAM, WORKERS_BUCKET
 from workbench.protocol.commands import Spawn
@@ -31,13 +30,7 @@ async def fleet(tmp_path: Path) -> AsyncIterator[Fleet]:
 
 @pytest.fixture
 def repository(tmp_path: Path) -> Path:
-    """The session's folder: a git repository, which each worker checks out for each agent."""
-    ws = tmp_path / "ws"
-    ws.mkdir()
-    (ws / "README.md").write_text("# Kite\n\nKite flies small models.\n")
-    for args in (["init", "-q"], ["add", "."], ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "kite"]):
-        subprocess.run(["git", *args], cwd=ws, check=True)
-    return ws
+    return git_repository(tmp_path / "ws")
 
 
 async def test_sixty_agents_on_three_workers_finish_and_a_killed_worker_loses_nothing(

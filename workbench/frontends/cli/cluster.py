@@ -11,12 +11,11 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from workbench.engine.config import Config
-from workbench.engine.engine import store_for
 from workbench.engine.transports.cluster.connection import ClusterError, shown_url
 from workbench.engine.transports.cluster.coordinator import patch_path
 from workbench.engine.transports.cluster.heartbeat import WorkerBeat
 from workbench.engine.transports.cluster.worker import Worker, default_name, default_workdir
-from workbench.log.bundle import BundleError
+from workbench.frontends.cli.headless import stored_session
 from workbench.protocol.events import SessionStarted
 
 
@@ -76,14 +75,11 @@ async def show_patch(
     config: Config, session: str, agent: str, *, apply: bool, out: TextIO = sys.stdout, err: TextIO = sys.stderr
 ) -> int:
     """Print what a cluster agent changed, or apply it to the session's folder (``git apply --3way``)."""
-    store = store_for(config)
-    try:
-        session_id = store.resolve(session)
-        contents = await store.read(session_id)
-    except BundleError as exc:
-        print(f"workbench: {exc}", file=err)
+    found = await stored_session(config, session, err)
+    if found is None:
         return 1
-    path = patch_path(store.folder(session_id), agent)
+    folder, session_id, contents = found
+    path = patch_path(folder, agent)
     if not path.is_file():
         print(f"workbench: {agent} of {session_id} left no patch (it changed nothing, or ran here)", file=err)
         return 1

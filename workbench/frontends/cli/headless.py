@@ -11,7 +11,7 @@ from workbench.engine.brain_factory import choose_brain, make_brain
 from workbench.engine.config import Config
 from workbench.engine.engine import Engine, store_for
 from workbench.frontends.cli.terminal import TerminalApprover, TerminalAsker, TerminalDesk
-from workbench.log.bundle import BundleError
+from workbench.log.bundle import BundleContents, BundleError
 from workbench.log.transcript import brain_label, describe, transcript
 from workbench.protocol.brain_io import BrainError
 from workbench.protocol.commands import Close, Send
@@ -117,14 +117,22 @@ async def list_bundles(config: Config, out: TextIO = sys.stdout) -> int:
     return 0
 
 
-async def show_bundle(config: Config, session: str, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+async def stored_session(config: Config, session: str, err: TextIO) -> tuple[Path, str, BundleContents] | None:
+    """A stored session named by its id or a prefix: its folder, its id, its log; None once it said why not."""
     store = store_for(config)
     try:
         session_id = store.resolve(session)
-        contents = await store.read(session_id)
+        return store.folder(session_id), session_id, await store.read(session_id)
     except BundleError as exc:
         print(f"workbench: {exc}", file=err)
+        return None
+
+
+async def show_bundle(config: Config, session: str, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    found = await stored_session(config, session, err)
+    if found is None:
         return 1
+    _, session_id, contents = found
     print(f"session {session_id}  ({len(contents.events)} events)", file=out)
     for line in transcript(contents.events):
         print(line, file=out)

@@ -55,6 +55,7 @@ class HeldRun:
         self.writer: RunWriter | None = None
         self.workspace: Workspace | None = None
         self.lost = asyncio.Event()
+        self.stopping = False
         self._subscriptions: list[Any] = []
 
     @property
@@ -73,6 +74,7 @@ class HeldRun:
 
     async def stop(self) -> None:
         """The worker stops: the agents stop where they are and the run goes back to the queue at once."""
+        self.stopping = True
         if self.engine is not None:
             await self.engine.close("stop")
         with contextlib.suppress(Exception):
@@ -85,7 +87,7 @@ class HeldRun:
         in the log by then: the run is taken up again for it), then acknowledge it."""
         order = self.order
         attempt = self.message.metadata.num_delivered
-        while True:
+        while not self.stopping:
             contents = await read_run(self.js, order.session, order.agent)
             if _owes_nothing(contents, order.agent):
                 await self.message.ack()
@@ -104,6 +106,8 @@ class HeldRun:
             await self._until_ended(engine)
             await self._stop_listening()
             await engine.wait_all()  # what a command set going before the listening stopped
+            if self.stopping:
+                return
             await self._store_patch(final=True)
             await engine.close("stop")
 
