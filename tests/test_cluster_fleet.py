@@ -13,7 +13,7 @@ from tests.cluster_fleet import Fleet, assert_mirrored_once_in_order, git_reposi
 from tests.daemon_helpers import until
 from workbench.engine.transports.cluster.layout import EVENTS_STREAM, FILES_BUCKET, RUNS_STREAM, WORKERS_BUCKET
 from workbench.protocol.commands import Spawn
-from workbench.protocol.events import AgentPlaced, ClusterStatus, ToolResult
+from workbench.protocol.events import AgentPlaced, ClusterStatus, Error, ToolResult
 
 AGENTS = 60
 
@@ -118,7 +118,8 @@ async def test_the_fleet_waits_visibly_while_the_server_is_down_and_goes_on_when
     await until(client, lambda: client.view.placements.cluster_state == "connected")
     agents = [a for a in client.view.roster.rows if a != "primary"]
     await until(client, lambda: all(client.view.roster.rows[a].finished for a in agents))
-    assert {client.view.roster.rows[a].state for a in agents} == {"done"}
+    failures = [e for e in client.events if isinstance(e, Error)]
+    assert {client.view.roster.rows[a].state for a in agents} == {"done"}, failures
     session = client.session_id
     await client.leave("detach")
     await assert_mirrored_once_in_order(fleet.url(), fleet.store, session)

@@ -26,6 +26,8 @@ from nats.js.object_store import ObjectStore
 from workbench.engine.transports.cluster.layout import repo_object, token
 from workbench.engine.transports.cluster.orders import RepoSnapshot
 
+PRUNE_EVERY = 100
+
 
 def snapshot_ref(commit: str) -> str:
     return f"refs/workbench-cluster/{commit}"
@@ -104,6 +106,7 @@ class Checkouts:
         self.repo = workdir / "repo.git"
         self._fetched: set[str] = set()
         self._lock = asyncio.Lock()
+        self._removed = 0
 
     async def prepare(self, session: str, agent: str, snapshot: RepoSnapshot | None, files: ObjectStore) -> Workspace:
         """A fresh worktree for the run at the snapshot's commit, with the run's last patch applied."""
@@ -114,7 +117,8 @@ class Checkouts:
             return Workspace(root, root, "", "an empty folder (the session's folder is not in a git repository)")
         await self._fetch(snapshot, files)
         root.parent.mkdir(parents=True, exist_ok=True)
-        await git("worktree", "add", "--detach", str(root), snapshot.commit, cwd=self.repo)
+        # --force: a worktree removed here may still be registered (git is told of removals now and then)
+        await git("worktree", "add", "--force", "--detach", str(root), snapshot.commit, cwd=self.repo)
         workspace = Workspace(root, root / snapshot.subdir, snapshot.commit, f"a checkout of {snapshot.label}")
         workspace.cwd.mkdir(parents=True, exist_ok=True)
         return workspace
@@ -138,6 +142,9 @@ class Checkouts:
         """What the agent changed against the commit (a binary patch) and the files it touches."""
         if not workspace.base:
             return b"", []
+        # one cheap look first: most agents change nothing (staged changes, a patch restored, show too)
+        if not await git("status", "--porcelain", "-z", "--untracked-files=all", cwd=workspace.root):
+            return b"", []
         await git("add", "--all", cwd=workspace.root)
         names = (await git("diff", "--cached", "--name-only", "-z", workspace.base, cwd=workspace.root)).decode()
         changed = [name for name in names.split("\0") if name]
@@ -150,9 +157,11 @@ class Checkouts:
         await git("apply", "--index", "--binary", "-", cwd=workspace.root, stdin=patch)
 
     async def remove(self, root: Path) -> None:
+        """The run's worktree goes; git forgets the worktrees gone now and then (it never needs to at once)."""
         if root.exists():
             shutil.rmtree(root, ignore_errors=True)
-            if self.repo.is_dir():
+            self._removed += 1
+            if self.repo.is_dir() and self._removed % PRUNE_EVERY == 0:
                 with contextlib.suppress(CheckoutError):
                     await git("worktree", "prune", cwd=self.repo)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -24,9 +25,17 @@ from pydantic import BaseModel, ValidationError
 
 from workbench.engine.engine import Engine
 from workbench.engine.transports.cluster.checkout import CheckoutError, Workspace, digest
-from workbench.engine.transports.cluster.layout import command_subject, patch_object, policy_subject
+from workbench.engine.transports.cluster.layout import EVENTS_STREAM, command_subject, patch_object, policy_subject
 from workbench.engine.transports.cluster.orders import RunOrder
-from workbench.engine.transports.cluster.run_log import RunContents, RunLost, RunWriter, decoded, read_run
+from workbench.engine.transports.cluster.run_log import (
+    OUT_OF_REACH,
+    RETRY_WAIT_S,
+    RunContents,
+    RunLost,
+    RunWriter,
+    decoded,
+    read_run,
+)
 from workbench.engine.views.roster import Roster
 from workbench.log.bundle import BundleError, BundleStore
 from workbench.log.bus import EventBus
@@ -86,9 +95,9 @@ class HeldRun:
         """Serve the run until its log shows nothing more to do (a prompt sent as the agent ended is
         in the log by then: the run is taken up again for it), then acknowledge it."""
         order = self.order
-        attempt = self.message.metadata.num_delivered
         while not self.stopping:
-            contents = await read_run(self.js, order.session, order.agent)
+            contents = await self._read()
+            attempt = _placements_since_it_ended(contents) + 1
             if _owes_nothing(contents, order.agent):
                 await self.message.ack()
                 return
@@ -96,7 +105,8 @@ class HeldRun:
                 self.workspace = await self.worker.checkouts.prepare(
                     order.session, order.agent, order.repo, self.worker.files
                 )
-                await self._restore_files(self.workspace)
+                if any(isinstance(e, AgentPlaced) and e.worker for e in contents.events):  # it worked before
+                    await self._restore_files(self.workspace)
             writer, contents = await self._claim(contents, attempt, self.workspace)
             if attempt > MAX_ATTEMPTS:
                 await self._give_up(writer, attempt)
@@ -110,6 +120,26 @@ class HeldRun:
                 return
             await self._store_patch(final=True)
             await engine.close("stop")
+            if await self._nothing_since(writer):
+                await self.message.ack()
+                return
+
+    async def _read(self) -> RunContents:
+        """The run's log; while the server is away, once it is back."""
+        for attempt in itertools.count():
+            try:
+                return await read_run(self.js, self.order.session, self.order.agent)
+            except OUT_OF_REACH:
+                await asyncio.sleep(RETRY_WAIT_S[min(attempt, len(RETRY_WAIT_S) - 1)])
+        raise AssertionError("unreachable")
+
+    async def _nothing_since(self, writer: RunWriter) -> bool:
+        """No one wrote into the run after this worker's last event (a prompt sent as the agent ended)."""
+        try:
+            last = await self.js.get_last_msg(EVENTS_STREAM, writer.subject)
+        except NotFoundError:
+            return False
+        return last.seq == writer.last_seq
 
     async def _claim(self, contents: RunContents, attempt: int, workspace: Workspace) -> tuple[RunWriter, RunContents]:
         """Write this worker's ``agent_placed`` as the run's next event; read again while someone else writes."""
@@ -121,6 +151,7 @@ class HeldRun:
                 order.agent,
                 last_seq=contents.last_seq,
                 folder=workspace.root.parent,
+                redactor=self.worker.redact,
                 on_lost=lambda exc: self.lost.set(),
             )
             await writer.start()
@@ -130,7 +161,7 @@ class HeldRun:
             except RunLost:
                 await writer.close()
                 await asyncio.sleep(0.2)
-                contents = await read_run(self.js, order.session, order.agent)
+                contents = await self._read()
                 continue
             contents.events.append(stored)
             contents.last_seq = stored.seq
@@ -274,6 +305,17 @@ class HeldRun:
             await self.engine.close("stop")
         if self.workspace is not None:
             await self.worker.checkouts.remove(self.workspace.root)
+
+
+def _placements_since_it_ended(contents: RunContents) -> int:
+    """How many workers took the run up since its agent last ended (or ever): the run's attempts so far."""
+    taken = 0
+    for event in contents.events:
+        if isinstance(event, AgentPlaced) and event.worker:
+            taken += 1
+        elif isinstance(event, AgentFinished) and event.agent == contents.events[0].agent:
+            taken = 0
+    return taken
 
 
 def _owes_nothing(contents: RunContents, agent: str) -> bool:

@@ -45,6 +45,7 @@ from workbench.engine.transports.cluster.layout import (
 )
 from workbench.engine.transports.cluster.orders import RunOrder
 from workbench.engine.transports.cluster.run_log import OUT_OF_REACH
+from workbench.log.redact import Redactor
 from workbench.protocol.brain_io import BrainEvent, BrainRequest
 
 log = logging.getLogger(__name__)
@@ -97,6 +98,7 @@ class Worker:
         self.slots = slots
         self.workdir = workdir
         self.checkouts = Checkouts(workdir)
+        self.redact = Redactor()  # masks this machine's secrets (its API key) in every event it sends
         self.counter = counter or default_counter()
         self._own_brain = brain
         self.brain: SharedBrain | None = None
