@@ -65,6 +65,7 @@ class HeldRun:
         self.workspace: Workspace | None = None
         self.lost = asyncio.Event()
         self.stopping = False
+        self.letting_go = False  # the agent has ended: commands from now on go back to the coordinator
         self._subscriptions: list[Any] = []
 
     @property
@@ -112,8 +113,10 @@ class HeldRun:
                 await self._give_up(writer, attempt)
                 return
             engine = self._engine(writer, contents, self.workspace)
+            self.letting_go = False
             await self._listen(engine, contents)
             await self._until_ended(engine)
+            self.letting_go = True
             await self._stop_listening()
             await engine.wait_all()  # what a command set going before the listening stopped
             if self.stopping:
@@ -218,7 +221,7 @@ class HeldRun:
         answer = b""
         try:
             command = command_adapter.validate_json(message.data)
-            if not engine.closed:
+            if not (self.letting_go or engine.closed):
                 answer = (await engine.submit(command)).model_dump_json().encode()
         except ValidationError as exc:
             answer = Outcome.refused(f"not a command: {exc.errors()[0]['msg']}").model_dump_json().encode()
@@ -292,10 +295,11 @@ class HeldRun:
                 await self.message.in_progress()
 
     async def _stop_listening(self) -> None:
+        """Drained, not dropped: a command the server sent before it heard of it still gets its answer."""
         subscriptions, self._subscriptions = self._subscriptions, []
         for subscription in subscriptions:
             with contextlib.suppress(Exception):
-                await subscription.unsubscribe()
+                await subscription.drain()
 
     async def _let_go(self) -> None:
         await self._stop_listening()
