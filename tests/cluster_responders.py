@@ -55,3 +55,12 @@ def by_task(body: dict[str, Any]) -> Response:
     if task.startswith("slow"):
         return slow(body)
     return Reply(text=f"done: {task[:60]} (turn {turn})")
+
+
+def long_tool(body: dict[str, Any]) -> Response:
+    """A command that takes half a minute, then a summary."""
+    if _turn(body) == 1:
+        return Reply(
+            text="this takes a while", tool_calls=[ToolCall(name="Bash", input={"command": "sleep 30; echo finished"})]
+        )
+    return Reply(text=f"done: {_task(body)[:60]}")

@@ -30,6 +30,7 @@ from workbench.protocol.commands import Approve, Cancel, Interrupt, Pause, Resum
 from workbench.protocol.events import (
     AgentPlaced,
     ApprovalRequested,
+    ChildResult,
     PatchStored,
     PauseChanged,
     PromptQueued,
@@ -275,4 +276,19 @@ async def test_spawns_go_where_their_placement_says(cluster: Cluster, repository
     placements = client.view.placements
     assert [placements.remote(f"agent-{i}") for i in (1, 2, 3)] == [True, False, False]
     assert placements.worker("agent-1") == "w1"
+    await client.leave("detach")
+
+
+async def test_a_delegated_agent_runs_on_the_cluster_and_its_summary_comes_back_to_the_primary(
+    cluster: Cluster, repository: Path
+) -> None:
+    await cluster.start_daemon()
+    await cluster.start_worker("w1")
+    client = await cluster.client(repository)
+    delegated = await client.submit(Spawn(mode="delegated", task="summarise the kite"))
+    assert delegated.ok and delegated.agent == "agent-1"
+    await until(client, lambda: any(isinstance(e, ChildResult) for e in client.events_of("primary")))
+    result = next(e for e in client.events_of("primary") if isinstance(e, ChildResult))
+    assert result.child == "agent-1" and not result.is_error and "summarise the kite" in result.summary
+    assert client.view.placements.worker("agent-1") == "w1"
     await client.leave("detach")

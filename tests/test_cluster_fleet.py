@@ -11,9 +11,10 @@ import pytest
 
 from tests.cluster_fleet import Fleet, assert_mirrored_once_in_order, git_repository, stored_bytes, wait_for
 from tests.daemon_helpers import until
+from workbench.engine.context.fold import INTERRUPTED_RESULT
 from workbench.engine.transports.cluster.layout import EVENTS_STREAM, FILES_BUCKET, RUNS_STREAM, WORKERS_BUCKET
 from workbench.protocol.commands import Spawn
-from workbench.protocol.events import AgentPlaced, ClusterStatus, Error, ToolResult
+from workbench.protocol.events import AgentPlaced, ClusterStatus, Error, PermissionDecision, ToolResult
 
 AGENTS = 60
 
@@ -134,3 +135,23 @@ async def test_a_worker_with_a_wrong_token_is_refused_with_a_clear_message(fleet
     assert "refused the credentials" in message and "Authorization Violation" in message
     assert "not-the-token" not in message and fleet.token not in message  # credentials are never printed
     await asyncio.sleep(0)
+
+
+async def test_a_tool_call_cut_short_by_a_lost_worker_is_recorded_interrupted_never_run_again(
+    fleet: Fleet, repository: Path
+) -> None:
+    fleet.start_api("--responder", "tests.cluster_responders:long_tool")
+    await fleet.start_coordinator(repository)
+    fleet.start_worker("w1")
+    client = await fleet.client(repository)
+    assert (await client.submit(Spawn(mode="background", task="wait for the build"))).ok
+    rows = client.view.roster.rows
+    # the call is allowed (in the log): its command runs on w1 when w1 is killed
+    await until(client, lambda: any(isinstance(e, PermissionDecision) for e in client.events_of("agent-1")))
+    fleet.kill("w1")
+    fleet.start_worker("w2")
+    await until(client, lambda: bool(rows["agent-1"].finished))
+    (result,) = [e for e in client.events_of("agent-1") if isinstance(e, ToolResult)]
+    assert result.is_error and result.content == INTERRUPTED_RESULT and "finished" not in result.content
+    assert rows["agent-1"].state == "done" and client.view.placements.worker("agent-1") == "w2"
+    await client.leave("detach")
