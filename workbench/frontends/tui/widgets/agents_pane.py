@@ -305,7 +305,7 @@ class AgentsPane(Vertical):
         if where:
             columns["where"] = where
         # columns go when the pane is narrow (the share last); the name keeps at least 12 characters
-        drop = iter(COLUMN_DROP_ORDER)
+        drop = iter(name for name in COLUMN_DROP_ORDER if name in columns)
         while columns and 2 + 12 + sum(len(c) + 1 for c in columns.values()) > width:
             del columns[next(drop)]
         right = Content(" ").join(columns.values())
