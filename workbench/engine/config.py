@@ -118,6 +118,32 @@ class ApiConfig(_Section):
     max_attempts: int = Field(default=MAX_ATTEMPTS, ge=1)
 
 
+class ClusterConfig(_Section):
+    """Where background and delegated agents run when they outgrow this machine: a NATS JetStream
+    server or cluster (``workbench serve --cluster``, ``workbench worker``)."""
+
+    # nats://[user:password@|token@]host:4222, or tls://… for TLS
+    url: str | None = None
+    creds: Path | None = None  # a NATS credentials file (a user JWT and its nkey seed)
+    nkey: Path | None = None  # a file holding an nkey seed (nkey authentication without a JWT)
+    tls_ca: Path | None = None  # the certificate authority to trust (a private one)
+    tls_cert: Path | None = None  # a client certificate, when the server asks for one
+    tls_key: Path | None = None
+    # a worker that stops answering for this long loses its runs to the other workers
+    ack_wait_s: float = Field(default=30.0, ge=1)
+    heartbeat_s: float = Field(default=2.0, gt=0)
+
+    @field_validator("url")
+    @classmethod
+    def _url_names_a_server(cls, url: str | None) -> str | None:
+        if url is None:
+            return None
+        parsed = urlsplit(url if "://" in url else f"nats://{url}")
+        if parsed.scheme not in ("nats", "tls") or not parsed.hostname:
+            raise ValueError("expected nats://HOST:PORT or tls://HOST:PORT (credentials may come before the host)")
+        return parsed.geturl()
+
+
 class ThinkingSettings(_Section):
     enabled: bool = False
     budget_tokens: int = Field(default=4096, ge=1024)  # the API's minimum
@@ -159,6 +185,7 @@ class Config(_Section):
     memory: MemorySettings = Field(default_factory=MemorySettings)
     aliases: dict[str, str] = Field(default_factory=dict)  # [aliases] opus = "claude-opus-4-8"
     prices: dict[str, ModelPrice] = Field(default_factory=dict)  # [prices."claude-x"] input = 3.0, USD per MTok
+    cluster: ClusterConfig = Field(default_factory=ClusterConfig)
     # hosts (host or host:port) a project's base_url may name and still get your API key; read from your
     # own config only
     api_hosts: list[str] = Field(default_factory=list)
@@ -283,6 +310,7 @@ def project_layer(project: dict[str, Any], user: dict[str, Any], *, trusted: boo
     """What of a project's config.toml applies on top of the user's."""
     layer = {key: value for key, value in project.items() if trusted or key in RESTRICTED_KEYS}
     layer.pop("api_hosts", None)  # a project cannot allow its own server
+    layer.pop("cluster", None)  # nor send its agents' work to a server of its choosing
     if "base_url" in layer and not base_url_allowed(str(layer["base_url"]), user.get("api_hosts", [])):
         del layer["base_url"]
     permissions = project.get("permissions")

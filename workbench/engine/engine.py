@@ -32,6 +32,7 @@ from workbench.engine.priming.primers import PrimerEntry, ResolvedPrimer
 from workbench.engine.priming.primers import resolve as resolve_primer
 from workbench.engine.priming.skills import find_primer_or_skill, primers_and_skills
 from workbench.engine.runtime.agent import Agent, AgentServices
+from workbench.engine.runtime.placement import ClusterSide
 from workbench.engine.runtime.requests import RequestBroker
 from workbench.engine.runtime.restore import restore_agents
 from workbench.engine.runtime.supervisor import Supervisor
@@ -44,6 +45,7 @@ from workbench.log.bus import Listener
 from workbench.log.session import Session
 from workbench.protocol.brain_io import BrainError
 from workbench.protocol.commands import (
+    PRIMARY,
     AddRule,
     Answer,
     Approve,
@@ -114,6 +116,10 @@ class SessionInfo(BaseModel):
     restricted: bool = False  # the project's own hooks, servers and wider settings were left out (not trusted)
 
 
+# how the host of a session connects it to a cluster (the daemon with --cluster)
+ClusterFor = Callable[["Engine"], ClusterSide]
+
+
 class Engine:
     """One live session: its agents, its log, its views, its bus."""
 
@@ -126,6 +132,7 @@ class Engine:
         *,
         counter: TokenCounter | None = None,
         offline_reason: str | None = None,
+        cluster: ClusterFor | None = None,
     ) -> None:
         self.config = config
         self.cwd = cwd
@@ -185,6 +192,8 @@ class Engine:
         self.services.tool_extras = self.toolbox.extras()
         session.fold_in = self._fold_in
         self._unsubscribe = self.bus.subscribe(self.streams.hear)
+        self.cluster = cluster(self) if cluster is not None else None
+        self.supervisor.cluster = self.cluster
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -203,12 +212,13 @@ class Engine:
         remount: Remounted | None = None,
         title: str = "",
         restore: RestoreFiles | None = None,
+        cluster: ClusterFor | None = None,
     ) -> Engine:
         """Start a new session with its primary agent; with ``remount``, continuing another session's (and with
         ``restore``, on that session's files as they were then, put back before the primary takes a turn)."""
         store = store or store_for(config)
         session = await Session.create(store, fsync=config.fsync, clock=clock, session_id=session_id)
-        engine = cls(config, cwd, brain, session, counter=counter, offline_reason=offline_reason)
+        engine = cls(config, cwd, brain, session, counter=counter, offline_reason=offline_reason, cluster=cluster)
         await session.append(
             SessionStarted(title=title, cwd=str(cwd), brain=brain.name, model=brain.model, app_version=__version__)
         )
@@ -226,6 +236,8 @@ class Engine:
         engine.services.standing = memory.primed
         for problem in memory.problems:
             await primary.append(Error(message=problem, error_type="memory"))
+        if engine.cluster is not None:
+            await engine.cluster.start()
         await engine._session_start_hook(primary, "resume" if remount is not None else "startup")
         await engine._recover_merges()
         return engine
@@ -242,28 +254,38 @@ class Engine:
         clock: Callable[[], datetime] | None = None,
         counter: TokenCounter | None = None,
         offline_reason: str | None = None,
+        cluster: ClusterFor | None = None,
     ) -> Engine:
         """Reopen a session after a stop or a crash: every agent comes back in the state the log left it,
         waiting on the same approvals and questions, with the same policy and proposals."""
         store = store or store_for(config)
         session = await Session.resume(store, session_id, fsync=config.fsync, clock=clock)
-        engine = cls(config, cwd, brain, session, counter=counter, offline_reason=offline_reason)
-        # the standing primer the session started with, for the agents it starts from now on
-        engine.services.standing = logged_standing_primer(session.events_of("primary"))
-        for event in session.events:
-            engine.view.apply(event)
+        engine = cls(config, cwd, brain, session, counter=counter, offline_reason=offline_reason, cluster=cluster)
+        engine.take_up(session.events)
         await engine.toolbox.resumed()
-        for agent_id in engine.view.roster.rows:
-            engine._delegation_watch.check(engine.view.budget(agent_id))  # no proposal for what was proposed
-        for agent in restore_agents(session.events, engine.services, engine.view.roster):
-            if agent.state in FINAL_STATES:
-                engine.supervisor.agents[agent.id] = agent
-            else:
-                engine.supervisor.adopt(agent)
+        if engine.cluster is not None:
+            await engine.cluster.start()
         if "primary" in engine.supervisor.agents:
             await engine._session_start_hook(engine.primary, "resume")
             await engine._recover_merges()
         return engine
+
+    def take_up(self, events: list[Event]) -> None:
+        """Fold a log (already in the session) into the views and bring its agents back as it left them."""
+        # the standing primer the session started with, for the agents it starts from now on
+        self.services.standing = logged_standing_primer([e for e in events if e.agent == PRIMARY])
+        for event in events:
+            self.view.apply(event)
+        for agent_id in self.view.roster.rows:
+            self._delegation_watch.check(self.view.budget(agent_id))  # no proposal for what was proposed
+        for restored in restore_agents(events, self.services, self.view.roster):
+            agent = self.cluster.restored(restored) if self.cluster is not None else restored
+            if agent is None:
+                continue
+            if agent.state in FINAL_STATES:
+                self.supervisor.agents[agent.id] = agent
+            else:
+                self.supervisor.adopt(agent)
 
     async def _session_start_hook(self, primary: Agent, source: Literal["startup", "resume"]) -> None:
         outcome = await primary.hook(SessionStartPayload(source=source))
@@ -314,6 +336,8 @@ class Engine:
         await self.toolbox.close()
         if self.mcp is not None:
             await self.mcp.close()
+        if self.cluster is not None:
+            await self.cluster.close()
         self._unsubscribe()
         await self.session.close()
         await self.brain.aclose()
@@ -331,6 +355,8 @@ class Engine:
         """Carry out one command. Refusals come back as an Outcome that says why; every change is an event."""
         if self.closed:
             return Outcome.refused(f"The session {self.session.id} is closed.")
+        if self.cluster is not None and (routed := await self.cluster.route(command)) is not None:
+            return routed
         match command:
             case Send():
                 return await handlers.send(self, command)
@@ -508,7 +534,9 @@ class Engine:
 
     def _can_delegate(self, agent_id: str) -> bool:
         row = self.view.roster.get(agent_id)
-        return row is not None and not row.ended and row.level < self.config.limits.depth
+        # a cluster agent's worker proposes it, where its context is
+        remote = self.cluster is not None and self.view.placements.remote(agent_id)
+        return row is not None and not row.ended and row.level < self.config.limits.depth and not remote
 
     async def _before_request(self, agent: Agent) -> None:
         await self.view.caps.hold(agent)

@@ -70,6 +70,7 @@ from workbench.protocol.events import (
     SpendCap,
     Usage,
 )
+from workbench.protocol.placement import Placement
 
 if TYPE_CHECKING:
     from workbench.engine.engine import Engine
@@ -185,7 +186,13 @@ async def spawn(engine: Engine, command: Spawn) -> Outcome:
             child = await _background(engine, command)
         else:
             child = await delegate(
-                engine, parent, command.task, command.primer, command.agent_type, isolation=command.isolation
+                engine,
+                parent,
+                command.task,
+                command.primer,
+                command.agent_type,
+                isolation=command.isolation,
+                placement=command.placement,
             )
     except (SpawnRefused, PrimerError, AgentTypeError) as exc:
         return Outcome.refused(str(exc))
@@ -206,6 +213,7 @@ async def _background(engine: Engine, command: Spawn) -> Agent:
         primed=primed,
         agent_type=kind,
         isolation=command.isolation,
+        placement=command.placement,
     )
 
 
@@ -217,6 +225,7 @@ async def delegate(
     agent_type: str | None = None,
     *,
     isolation: Isolation | None = None,
+    placement: Placement | None = None,
 ) -> Agent:
     """Hand a task to a child with a fresh context (the task and a short brief).
 
@@ -233,6 +242,7 @@ async def delegate(
         primed=primed,
         agent_type=kind,
         isolation=isolation,
+        placement=placement,
     )
     await parent.append(Delegated(child=child.id, task=task, mode="delegated"))
     engine.follow(asyncio.create_task(_return_summary(engine, parent, child), name=f"delegate-{child.id}"))

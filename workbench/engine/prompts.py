@@ -30,7 +30,7 @@ or push unless the person asks you to."""
 
 
 def system_prompt(
-    workspace: Path,
+    workspace: Path | str,
     level: int,
     depth: int,
     auto_delegate: bool,

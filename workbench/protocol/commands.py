@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from workbench.protocol.interaction import ApprovalChoice
 from workbench.protocol.modes import PermissionMode, RuleList
+from workbench.protocol.placement import Placement
 
 PRIMARY = "primary"
 # worktree: an agent of its own git worktree; shared: the folder of the agent that starts it
@@ -37,7 +38,8 @@ class Send(_Command):
 
 class Spawn(_Command):
     """A background agent (runs on its own, offered back when done) or a delegated one (a fresh
-    context with a short brief; its summary comes back to ``parent`` as a message)."""
+    context with a short brief; its summary comes back to ``parent`` as a message). ``placement``:
+    where it runs (None: as its agent type says, else on the cluster when the session has one)."""
 
     op: Literal["spawn"] = "spawn"
     mode: Literal["background", "delegated"]
@@ -47,6 +49,7 @@ class Spawn(_Command):
     primer_args: str = ""
     agent_type: str | None = None
     isolation: Isolation | None = None  # None: the agent type's, else the config's for an agent that may write
+    placement: Placement | None = None
 
 
 class Interrupt(_Command):

@@ -28,6 +28,7 @@ from workbench.protocol.facts import FactLedger
 from workbench.protocol.interaction import ApprovalChoice, AskQuestion
 from workbench.protocol.json_line import MAX_NESTING, UnreadableLine, json_value, without_surrogates
 from workbench.protocol.modes import PermissionMode, RuleList
+from workbench.protocol.placement import Placement
 
 SCHEMA_VERSION = 1
 
@@ -578,6 +579,38 @@ class FilesRestored(EventBase):
     skipped: dict[str, str] = Field(default_factory=dict)
 
 
+class AgentPlaced(EventBase):
+    """Where the agent runs. A cluster agent's run waits in the queue (``worker`` "") until a worker
+    takes it; each worker that takes it (again, after one was lost: ``attempt`` 2, 3 …) says so first."""
+
+    kind: Literal["agent_placed"] = "agent_placed"
+    placement: Placement = "cluster"
+    worker: str = ""
+    attempt: int = 0
+    workspace: str = ""  # what the agent works in there: a checkout of the session's repository at a commit
+
+
+class ClusterStatus(EventBase):
+    """(agent ``""``) The cluster the session's agents run on became unreachable (its agents wait where
+    they are) or reachable again."""
+
+    kind: Literal["cluster_status"] = "cluster_status"
+    state: Literal["connected", "unreachable"]
+    url: str = ""  # without credentials
+    detail: str = ""
+
+
+class PatchStored(EventBase):
+    """What a cluster agent changed in its checkout, stored as a patch in the cluster's object store."""
+
+    kind: Literal["patch_stored"] = "patch_stored"
+    object: str  # the patch's name in the object store
+    base: str  # the commit the patch applies to
+    files: list[str] = Field(default_factory=list)
+    bytes: int = 0
+    sha256: str = ""
+
+
 KnownEvent = Annotated[
     Union[
         SessionStarted,
@@ -622,6 +655,9 @@ KnownEvent = Annotated[
         WorktreeKept,
         WorktreeCommitted,
         FilesRestored,
+        AgentPlaced,
+        ClusterStatus,
+        PatchStored,
     ],
     Field(discriminator="kind"),
 ]

@@ -144,6 +144,8 @@ class Prompt:
 
 
 class Agent:
+    remote = False  # it runs here (a cluster agent's stand-in says otherwise)
+
     def __init__(self, spec: AgentSpec, services: AgentServices) -> None:
         self.spec = spec
         self.id = spec.id

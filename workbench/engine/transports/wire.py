@@ -79,6 +79,12 @@ class Query(_Request):
     args: dict[str, Any] = Field(default_factory=dict)
 
 
+class ListWorkers(_Request):
+    """The cluster the daemon coordinates, if any, and its workers (slots, load, last heartbeat)."""
+
+    req: Literal["workers"] = "workers"
+
+
 class Shutdown(_Request):
     """Stop the daemon: its sessions stop where they are and come back when it starts again."""
 
@@ -86,7 +92,7 @@ class Shutdown(_Request):
 
 
 Request = Annotated[
-    Union[Hello, ListSessions, OpenSession, Attach, Detach, Submit, Watch, Query, Shutdown],
+    Union[Hello, ListSessions, OpenSession, Attach, Detach, Submit, Watch, Query, ListWorkers, Shutdown],
     Field(discriminator="req"),
 ]
 request_adapter: TypeAdapter[Request] = TypeAdapter(Request)

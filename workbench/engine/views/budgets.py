@@ -7,11 +7,13 @@ from typing import assert_never
 from workbench.engine.context.tokens import BudgetSnapshot, TokenCounter, TokenLedger
 from workbench.protocol.events import (
     AgentFinished,
+    AgentPlaced,
     AgentSpawned,
     ApprovalDecided,
     ApprovalRequested,
     AssistantMessage,
     ChildResult,
+    ClusterStatus,
     Compaction,
     Delegated,
     DelegationDecided,
@@ -22,6 +24,7 @@ from workbench.protocol.events import (
     FilesRestored,
     ModeChanged,
     OpaqueEvent,
+    PatchStored,
     PauseChanged,
     PermissionDecision,
     PlanDecided,
@@ -122,6 +125,9 @@ class Budgets:
                 | WorktreeKept()
                 | WorktreeCommitted()
                 | FilesRestored()
+                | AgentPlaced()
+                | ClusterStatus()
+                | PatchStored()
                 | OpaqueEvent()
             ):
                 return False

@@ -7,11 +7,13 @@ from typing import assert_never
 from workbench.engine.priming.checkpoints import CheckpointState, checkpoint_progress, checkpoints_of
 from workbench.protocol.events import (
     AgentFinished,
+    AgentPlaced,
     AgentSpawned,
     ApprovalDecided,
     ApprovalRequested,
     AssistantMessage,
     ChildResult,
+    ClusterStatus,
     Compaction,
     Delegated,
     DelegationDecided,
@@ -22,6 +24,7 @@ from workbench.protocol.events import (
     FilesRestored,
     ModeChanged,
     OpaqueEvent,
+    PatchStored,
     PauseChanged,
     PermissionDecision,
     PlanDecided,
@@ -112,6 +115,9 @@ class Checkpoints:
                 | WorktreeKept()
                 | WorktreeCommitted()
                 | FilesRestored()
+                | AgentPlaced()
+                | ClusterStatus()
+                | PatchStored()
                 | OpaqueEvent()
             ):
                 return False

@@ -9,11 +9,13 @@ from typing import assert_never
 from workbench.engine.policy.permissions import PermissionPolicy, PermissionRuleError
 from workbench.protocol.events import (
     AgentFinished,
+    AgentPlaced,
     AgentSpawned,
     ApprovalDecided,
     ApprovalRequested,
     AssistantMessage,
     ChildResult,
+    ClusterStatus,
     Compaction,
     Delegated,
     DelegationDecided,
@@ -24,6 +26,7 @@ from workbench.protocol.events import (
     FilesRestored,
     ModeChanged,
     OpaqueEvent,
+    PatchStored,
     PauseChanged,
     PermissionDecision,
     PlanDecided,
@@ -115,6 +118,9 @@ class PolicyView:
                 | WorktreeKept()
                 | WorktreeCommitted()
                 | FilesRestored()
+                | AgentPlaced()
+                | ClusterStatus()
+                | PatchStored()
                 | OpaqueEvent()
             ):
                 return False

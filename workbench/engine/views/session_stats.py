@@ -11,11 +11,13 @@ from pydantic import BaseModel
 from workbench.engine.views.spend import Cost, Spend
 from workbench.protocol.events import (
     AgentFinished,
+    AgentPlaced,
     AgentSpawned,
     ApprovalDecided,
     ApprovalRequested,
     AssistantMessage,
     ChildResult,
+    ClusterStatus,
     Compaction,
     Delegated,
     DelegationDecided,
@@ -26,6 +28,7 @@ from workbench.protocol.events import (
     FilesRestored,
     ModeChanged,
     OpaqueEvent,
+    PatchStored,
     PauseChanged,
     PermissionDecision,
     PlanDecided,
@@ -133,6 +136,9 @@ class SessionStats:
                 | WorktreeKept()
                 | WorktreeCommitted()
                 | FilesRestored()
+                | AgentPlaced()
+                | ClusterStatus()
+                | PatchStored()
                 | OpaqueEvent()
             ):
                 return False

@@ -21,6 +21,7 @@ from workbench.engine.views.checkpoints import Checkpoints
 from workbench.engine.views.facts import Facts
 from workbench.engine.views.kept_out import KeptOut
 from workbench.engine.views.pending import Pending
+from workbench.engine.views.placements import Placements
 from workbench.engine.views.policy import PolicyView
 from workbench.engine.views.proposals import Proposals
 from workbench.engine.views.roster import Roster
@@ -48,6 +49,7 @@ class Changes:
     cost: bool = False  # what an agent (and so the fleet) cost
     facts: bool = False
     workspaces: bool = False
+    placement: bool = False  # where an agent runs, or the cluster's state
 
 
 class SessionView:
@@ -77,6 +79,7 @@ class SessionView:
         self.shells = Shells()
         self.facts = Facts()
         self.workspaces = WorkspacesView()
+        self.placements = Placements()
         self.title = ""
         self.last_seq = 0
 
@@ -100,6 +103,7 @@ class SessionView:
             cost=self.spend.apply(event) | self.caps.apply(event),
             facts=self.facts.apply(event),
             workspaces=self.workspaces.apply(event),
+            placement=self.placements.apply(event),
         )
 
     def budget(self, agent: str) -> BudgetSnapshot:

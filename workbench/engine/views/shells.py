@@ -8,11 +8,13 @@ from typing import assert_never
 
 from workbench.protocol.events import (
     AgentFinished,
+    AgentPlaced,
     AgentSpawned,
     ApprovalDecided,
     ApprovalRequested,
     AssistantMessage,
     ChildResult,
+    ClusterStatus,
     Compaction,
     Delegated,
     DelegationDecided,
@@ -23,6 +25,7 @@ from workbench.protocol.events import (
     FilesRestored,
     ModeChanged,
     OpaqueEvent,
+    PatchStored,
     PauseChanged,
     PermissionDecision,
     PlanDecided,
@@ -152,6 +155,9 @@ class Shells:
                 | WorktreeKept()
                 | WorktreeCommitted()
                 | FilesRestored()
+                | AgentPlaced()
+                | ClusterStatus()
+                | PatchStored()
             ):
                 return False
             case _:

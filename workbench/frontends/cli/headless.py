@@ -17,7 +17,7 @@ from workbench.engine.pricing import PriceTable
 from workbench.engine.views.spend import Spend, cost_report, cost_text
 from workbench.frontends.cli.pipes import silence_stdout
 from workbench.frontends.cli.terminal import TerminalApprover, TerminalAsker, TerminalDesk
-from workbench.log.bundle import BundleError
+from workbench.log.bundle import BundleContents, BundleError
 from workbench.log.transcript import brain_label, describe, transcript
 from workbench.protocol.commands import Close, Interrupt, Send
 from workbench.protocol.events import AgentFinished, AssistantMessage, Error, Event, ToolCall, ToolResult
@@ -204,14 +204,22 @@ async def list_bundles(config: Config, out: TextIO = sys.stdout) -> int:
     return 0
 
 
-async def show_bundle(config: Config, session: str, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+async def stored_session(config: Config, session: str, err: TextIO) -> tuple[Path, str, BundleContents] | None:
+    """A stored session named by its id or a prefix: its folder, its id, its log; None once it said why not."""
     store = store_for(config)
     try:
         session_id = store.resolve(session)
-        contents = await store.read(session_id)
+        return store.folder(session_id), session_id, await store.read(session_id)
     except BundleError as exc:
         print(f"workbench: {exc}", file=err)
+        return None
+
+
+async def show_bundle(config: Config, session: str, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    found = await stored_session(config, session, err)
+    if found is None:
         return 1
+    _, session_id, contents = found
     print(f"session {session_id}  ({len(contents.events)} events)", file=out)
     for line in transcript(contents.events):
         print(line, file=out)

@@ -42,7 +42,7 @@ from workbench.frontends.tui.progress_marks import (
 )
 from workbench.frontends.tui.stylesheet import css_beside
 from workbench.frontends.tui.workspace_marks import change_cell, change_counts, workspace_line
-from workbench.protocol.events import Usage, WorktreeSkipped
+from workbench.protocol.events import ClusterStatus, Usage, WorktreeSkipped
 from workbench.protocol.interaction import TodoItem
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ if TYPE_CHECKING:
     from workbench.engine.views.session_view import SessionView
 
 GAUGE_CELLS = 6
-COLUMN_DROP_ORDER = ("level", "tokens", "elapsed", "changes", "gauge", "cost", "share")
+COLUMN_DROP_ORDER = ("where", "level", "tokens", "elapsed", "changes", "gauge", "cost", "share")
 STATE_STYLES: dict[str, str] = {
     "thinking": "$primary",
     "tool": "$accent",
@@ -160,6 +160,11 @@ class AgentsPane(Vertical):
 
     @on(EventLogged)
     def _logged(self, message: EventLogged) -> None:
+        if isinstance(message.event, ClusterStatus):  # every cluster agent waits, or goes on
+            self._relabel_all()
+            self._update_detail()
+            self.border_subtitle = self._summary()
+            return
         row = self.rows.get(message.event.agent)
         if row is None:
             return
@@ -293,7 +298,10 @@ class AgentsPane(Vertical):
             return f"{self.state_filter}: {kept} of {len(self.rows)} · a all"
         running = sum(1 for row in self.rows.values() if row.active)
         count = f"{len(self.rows)} agent{'s' if len(self.rows) != 1 else ''}"
-        return f"{count} · {running} busy" if running else count
+        summary = f"{count} · {running} busy" if running else count
+        if self.view is not None and self.view.placements.unreachable:
+            summary += " · cluster unreachable"
+        return summary
 
     def descendant_count(self, agent_id: str) -> int:
         """How many agents descend from this one."""
@@ -330,6 +338,9 @@ class AgentsPane(Vertical):
         if (cost := self._cost_column(row.id, subtree=bool(folded))) is not None:
             columns["cost"] = cost
         columns["level"] = Content.styled(f"L{row.level}", "$foreground-muted")
+        where = self._where(row)
+        if where:
+            columns["where"] = where
         # columns go when the pane is narrow (the share last); the name keeps at least 12 characters
         drop = iter(name for name in COLUMN_DROP_ORDER if name in columns)
         while columns and 2 + 12 + sum(len(c) + 1 for c in columns.values()) > width:
@@ -371,6 +382,16 @@ class AgentsPane(Vertical):
             parts.append((f" with {below} sub-agent{'s' if below != 1 else ''}", "$foreground-muted"))
         return Content.assemble(*parts)
 
+    def _where(self, row: AgentRow) -> Content | None:
+        """``@worker`` for a cluster agent (``@queue`` while its run waits), marked paused while the cluster is away."""
+        placements = self.view.placements if self.view is not None else None
+        if placements is None or not placements.remote(row.id):
+            return None
+        where = f"@{placements.worker(row.id) or 'queue'}"
+        if placements.unreachable and not row.ended:
+            return Content.styled(f"{where} {glyph('paused')}", "$warning")
+        return Content.styled(where, "$foreground-muted")
+
     def _relabel(self, agent_id: str) -> None:
         if node := self.nodes.get(agent_id):
             node.refresh()
@@ -407,6 +428,12 @@ class AgentsPane(Vertical):
         lines = [Content.styled(facts, "bold")]
         if (spent := self._cost_line(row.id)) is not None:
             lines.append(spent)
+        if self.view is not None and (run := self.view.placements.run_of(row.id)) is not None:
+            placements = self.view.placements
+            where = f"on worker {run.worker}" if run.worker else "waiting for a worker of the cluster"
+            if placements.unreachable and not row.ended:
+                where += f" · the cluster {placements.cluster_url} is unreachable: it waits where it is"
+            lines.append(Content.assemble(("where ", "$foreground-muted"), where))
         if row.task:
             lines.append(Content.assemble(("task ", "$foreground-muted"), clip(row.task, 200)))
         if row.last_action:
