@@ -106,6 +106,7 @@ class Checkouts:
         self.repo = workdir / "repo.git"
         self._fetched: set[str] = set()
         self._lock = asyncio.Lock()
+        self._worktrees = asyncio.Lock()
         self._removed = 0
 
     async def prepare(self, session: str, agent: str, snapshot: RepoSnapshot | None, files: ObjectStore) -> Workspace:
@@ -117,8 +118,10 @@ class Checkouts:
             return Workspace(root, root, "", "an empty folder (the session's folder is not in a git repository)")
         await self._fetch(snapshot, files)
         root.parent.mkdir(parents=True, exist_ok=True)
-        # --force: a worktree removed here may still be registered (git is told of removals now and then)
-        await git("worktree", "add", "--force", "--detach", str(root), snapshot.commit, cwd=self.repo)
+        # --force: a worktree removed here may still be registered (git is told of removals now and then);
+        # one at a time: git reads the other worktrees' records while it adds one, and fails on a half-made one
+        async with self._worktrees:
+            await git("worktree", "add", "--force", "--detach", str(root), snapshot.commit, cwd=self.repo)
         workspace = Workspace(root, root / snapshot.subdir, snapshot.commit, f"a checkout of {snapshot.label}")
         workspace.cwd.mkdir(parents=True, exist_ok=True)
         return workspace
@@ -162,8 +165,9 @@ class Checkouts:
             shutil.rmtree(root, ignore_errors=True)
             self._removed += 1
             if self.repo.is_dir() and self._removed % PRUNE_EVERY == 0:
-                with contextlib.suppress(CheckoutError):
-                    await git("worktree", "prune", cwd=self.repo)
+                async with self._worktrees:
+                    with contextlib.suppress(CheckoutError):
+                        await git("worktree", "prune", cwd=self.repo)
 
 
 def digest(data: bytes) -> str:

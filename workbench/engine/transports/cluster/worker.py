@@ -51,6 +51,7 @@ from workbench.protocol.brain_io import BrainEvent, BrainRequest
 log = logging.getLogger(__name__)
 
 FETCH_WAIT_S = 1.0
+RETRY_FAILED_RUN_S = 1.0  # a run that failed here is offered again after this, not after the ack wait
 
 
 def default_name() -> str:
@@ -186,8 +187,10 @@ class Worker:
     async def _hold(self, run: HeldRun) -> None:
         try:
             await run.serve()
-        except Exception:  # one run's failure never reaches another: it is taken again elsewhere
+        except Exception:  # one run's failure never reaches another: it is taken again, soon, here or elsewhere
             log.exception("run %s failed on this worker", run.name)
+            with contextlib.suppress(Exception):  # the server is away: the ack wait hands it on all the same
+                await run.message.nak(delay=RETRY_FAILED_RUN_S)
         finally:
             self.runs.pop(run.name, None)
             self._freed.set()
