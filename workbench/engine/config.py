@@ -99,7 +99,10 @@ class CacheSettings(_Section):
 
     enabled: bool = True
     ttl_foreground: CacheTtl = "5m"
+    # a background agent may wait long on an approval or a pause; an hour's entry (written at 2x) outlives that
     ttl_background: CacheTtl = "1h"
+    # a delegated agent's requests follow each other while its parent waits: five minutes (written at 1.25x) do
+    ttl_delegated: CacheTtl = "5m"
 
 
 class MemorySettings(_Section):
