@@ -55,6 +55,7 @@ from workbench.log.importers.base import (
     read_json_lines,
     save_import,
 )
+from workbench.protocol.commands import PRIMARY
 from workbench.protocol.content import (
     ContentBlock,
     ImageBlock,
@@ -84,7 +85,6 @@ from workbench.protocol.events import (
 from workbench.protocol.json_line import json_value
 from workbench.protocol.slash_command import slash_command
 
-PRIMARY = "primary"
 CONVERSATION = frozenset({"user", "assistant"})
 IN_TREE = frozenset({"user", "assistant", "system", "attachment", "progress"})
 DELEGATING_TOOLS = frozenset({"Task", "Agent"})

@@ -45,6 +45,7 @@ from workbench.log.importers.base import (
     read_json_lines,
     save_import,
 )
+from workbench.protocol.commands import PRIMARY
 from workbench.protocol.content import (
     ContentBlock,
     ImageBlock,
@@ -67,7 +68,6 @@ from workbench.protocol.events import (
 )
 from workbench.protocol.json_line import UnreadableLine, json_value
 
-PRIMARY = "primary"
 ITEM_TYPES = frozenset(
     {
         "message",
