@@ -20,8 +20,8 @@ from workbench.brains.anthropic import AnthropicBrain
 from workbench.engine.config import ClusterConfig, Config, PermissionsConfig
 from workbench.engine.transports import wire
 from workbench.engine.transports.cluster.coordinator import Coordinator, patch_path
-from workbench.engine.transports.cluster.layout import ensure_streams, events_subject
-from workbench.engine.transports.cluster.run_log import RunLost, RunWriter
+from workbench.engine.transports.cluster.layout import EVENTS_STREAM, ensure_streams, events_subject
+from workbench.engine.transports.cluster.run_log import RunLost, RunWriter, read_subjects
 from workbench.engine.transports.cluster.worker import Worker
 from workbench.engine.transports.daemon import Daemon
 from workbench.engine.transports.daemon_client import Connection, DaemonClient
@@ -292,3 +292,20 @@ async def test_a_delegated_agent_runs_on_the_cluster_and_its_summary_comes_back_
     assert result.child == "agent-1" and not result.is_error and "summarise the kite" in result.summary
     assert client.view.placements.worker("agent-1") == "w1"
     await client.leave("detach")
+
+
+async def test_reading_runs_leaves_no_consumer_behind(tmp_path: Path) -> None:
+    """Each read of a run's log makes a consumer: it goes with the read, or a burst of runs taken at once
+    (a thousand agents on one worker) reaches the server's limit and their runs fail."""
+    with NatsServer(tmp_path / "jetstream") as server:
+        connection = await nats.connect(server.url)
+        try:
+            js = connection.jetstream()
+            await ensure_streams(js, ack_wait_s=30.0)
+            await js.publish(events_subject("s1", "agent-1"), b"{}")
+            for _ in range(20):
+                found = await read_subjects(js, [events_subject("s1", "agent-1")])
+                assert len(found) == 1
+            assert await js.consumers_info(EVENTS_STREAM) == []
+        finally:
+            await connection.close()

@@ -14,6 +14,7 @@ cluster. The coordinator gives each event the session's own ``seq`` as it mirror
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import secrets
@@ -255,8 +256,10 @@ async def read_subjects(
     )
     subscription = await js.pull_subscribe("", stream=stream, config=config)
     found: list[tuple[str, int, bytes]] = []
+    consumer = ""
     try:
-        pending = (await subscription.consumer_info()).num_pending or 0
+        info = await subscription.consumer_info()
+        consumer, pending = info.name, info.num_pending or 0
         while pending > 0:
             for message in await subscription.fetch(batch=min(pending, 1024), timeout=5):
                 meta = message.metadata
@@ -264,4 +267,7 @@ async def read_subjects(
                 pending = meta.num_pending
     finally:
         await subscription.unsubscribe()
+        if consumer:  # gone now, not after its inactive threshold: a burst of reads would reach the server's limit
+            with contextlib.suppress(Exception):
+                await js.delete_consumer(stream, consumer)
     return found
