@@ -85,9 +85,11 @@ PANES: tuple[tuple[type[Widget], type[Widget]], ...] = (
 MODES: tuple[PermissionMode, ...] = ("default", "acceptEdits", "plan", "bypass")
 BUSY_STATES = frozenset({"queued", "thinking", "tool", "awaiting_approval"})
 # actions that need the engine open (their keys show disabled until it is)
-# what needs the engine's state (the others, typed while the session opens, wait for it: see _when_open)
-ENGINE_ACTIONS = frozenset({"interrupt", "cancel_agent", "pause_resume", "hand_result", "cycle_mode", "mcp",
+ENGINE_ACTIONS = frozenset({"background", "delegate", "compact", "prime", "interrupt", "cancel_agent",
+                            "pause_resume", "hand_result", "cycle_mode", "mcp", "orchestrate", "reduce",
                             "accept_delegation", "tasks", "show_diff", "commit_agent", "permissions"})  # fmt: skip
+# asked for while the session is still opening, these wait for it (see _when_open); the others need its state
+WAIT_FOR_OPEN = frozenset({"background", "delegate", "compact", "prime", "orchestrate", "reduce"})
 # background agents that finish within this time of each other share one notification
 FINISHED_BATCH_S = 0.3
 DENSE_BELOW = 40  # terminal rows under which the budget pane keeps to the essentials
@@ -416,7 +418,7 @@ class MainScreen(WorkspaceActions, ReportsFailedWorkers, SpendActions):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if self.client is None:
-            return None if action in ENGINE_ACTIONS else True
+            return None if action in ENGINE_ACTIONS - WAIT_FOR_OPEN else True
         if action == "interrupt":
             return True if self._state(self.agent_id) in BUSY_STATES else None
         if action in ("cancel_agent", "pause_resume"):
