@@ -67,11 +67,10 @@ def test_tool_call_expanded(snap_compare, make_app) -> None:
         await engine_ready(pilot)
         await type_and_send(pilot, "read README.md")
         await settle(pilot)
+        pilot.app.animation_level = "none"  # expanding scrolls the block into view: at once, not over time
         pilot.app.query_one(ToolBlock).collapsed = False
         pilot.app.query_one(PromptArea).focus()
         await settle(pilot)
-        # expanding scrolls the block into view, after a refresh and with an animation
-        await pilot.pause(0.3)
         await pilot.wait_for_scheduled_animations()
 
     assert snap_compare(make_app(), terminal_size=WIDE, run_before=run_before)
