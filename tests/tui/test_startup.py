@@ -21,7 +21,7 @@ from workbench.frontends.tui.widgets.transcript_blocks import ErrorNote
 from workbench.protocol.events import AgentSpawned, UserMessage
 
 from .conftest import OFFLINE, SESSION_ID
-from .helpers import engine_of, notices, until
+from .helpers import engine_of, notices, settle, until
 
 HEAVY = ("anthropic", "tiktoken", "aiofiles", "workbench.log.bundle", "workbench.engine.engine")
 
@@ -85,7 +85,8 @@ async def test_what_is_sent_while_the_session_opens_goes_once_it_is_open(
         await until(pilot, lambda: app.client is not None and len(engine_of(app).events) > 0)
         engine = engine_of(app)
         await until(pilot, lambda: any(isinstance(e, AgentSpawned) and e.mode == "background" for e in engine.events))
-        await engine.wait_all()
+        await until(pilot, lambda: any(isinstance(e, UserMessage) and e.agent == "primary" for e in engine.events))
+        await settle(pilot)
         sent = [e.text for e in engine.events if isinstance(e, UserMessage) and e.agent == "primary"]
         assert sent == ["read README.md"]
         (spawned,) = [e for e in engine.events if isinstance(e, AgentSpawned) and e.mode == "background"]
