@@ -10,7 +10,7 @@ from workbench.engine.config import Config
 from workbench.engine.engine import Engine, store_for
 from workbench.engine.views.roster import Roster
 from workbench.log.session import Session
-from workbench.protocol.events import AgentFinished, AgentSpawned, Status, UserMessage
+from workbench.protocol.events import AgentFinished, AgentSpawned, Event, Status, UserMessage
 
 T0 = datetime(2026, 1, 2, 9, 0, tzinfo=UTC)
 
@@ -40,13 +40,14 @@ async def test_a_resumed_agent_does_not_count_the_hours_the_app_was_closed(tmp_p
     now = [at(0)]
     session = await Session.create(store_for(config), clock=lambda: now[0])
     # the app dies while a background agent works: its last event is a tool call ten seconds in
-    for seconds, event in [
+    log: list[tuple[int, Event]] = [
         (0, AgentSpawned(agent="primary", name="primary")),
         (0, AgentSpawned(agent="agent-1", name="count the files", parent="primary", mode="background", level=2)),
         (0, UserMessage(agent="agent-1", text="count the files")),
         (0, Status(agent="agent-1", state="thinking")),
         (10, Status(agent="agent-1", state="tool")),
-    ]:
+    ]
+    for seconds, event in log:
         now[0] = at(seconds)
         await session.append(event)
     await session.close()
