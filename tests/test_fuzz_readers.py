@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 
 from tests.bundle_fuzz import bundles, import_transcript, queries, read_everything, transcripts
 
@@ -27,6 +27,7 @@ def test_every_reader_survives_a_damaged_log(data: bytes, query: str) -> None:
 
 @QUICK_IMPORTS
 @given(transcripts())
+@example(b'{"message": "0", "type": "user"}\n')  # a message that is no object
 def test_importing_a_damaged_claude_code_transcript(data: bytes) -> None:
     import_transcript(data, "claude-code")
 

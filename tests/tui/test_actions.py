@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from textual.widgets import DataTable
+from pathlib import Path
+
+from textual.content import Content
+from textual.widgets import DataTable, Label, Static
 
 from tests.tui.helpers import engine_of
 from workbench.frontends.tui.actions import ACTIONS, BY_NAME, bindings, unknown_actions
+from workbench.frontends.tui.screens.confirm import ConfirmScreen
 from workbench.frontends.tui.screens.help import HelpScreen
+from workbench.frontends.tui.screens.tasks import TasksScreen
 from workbench.frontends.tui.widgets.agents_pane import AgentsPane
 from workbench.frontends.tui.widgets.conversation import Conversation
-from workbench.frontends.tui.widgets.prompt import PromptArea
+from workbench.frontends.tui.widgets.prompt import PromptArea, SlashMenu
 from workbench.frontends.tui.widgets.session_header import SessionHeader
 from workbench.protocol.events import ModeChanged
 
@@ -142,3 +147,35 @@ async def test_the_palette_offers_each_command_once(make_app) -> None:
         app = await engine_ready(pilot)
         titles = [command.title for command in app.get_system_commands(app.screen)]
         assert "Quit" not in titles and "Theme" not in titles
+
+
+async def test_hints_name_the_keys_as_the_user_bound_them(make_app) -> None:
+    keys = {"close": "ctrl+w", "show_agent": "o", "filter_failed": "x", "confirm_yes": "j", "confirm_no": "k,escape"}
+    async with make_app(keys=keys).run_test(size=(120, 36)) as pilot:
+        app = await engine_ready(pilot)
+        await pilot.press("f2")
+        await until(pilot, lambda: isinstance(app.screen, TasksScreen))
+        hint = str(app.screen.query_one("#tasks-hint", Label).visual)
+        assert hint == "o opens · a r q p d x c filter · ctrl+w closes"
+        await pilot.press("ctrl+w")  # the key the hint names does what it says
+        await until(pilot, lambda: not isinstance(app.screen, TasksScreen))
+        app.push_screen(ConfirmScreen("Discard", Content("Discard the changes?")))
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen) and bool(app.screen.query("#confirm-keys")))
+        assert str(app.screen.query_one("#confirm-keys", Static).visual) == "j yes · k / esc no"
+
+
+async def test_the_slash_menu_offers_a_command_of_the_workspace_by_name(make_app, workspace: Path) -> None:
+    commands = workspace / ".claude" / "commands"
+    commands.mkdir(parents=True)
+    (commands / "fix-issue.md").write_text("Fix issue #$0.\n")
+    async with make_app().run_test(size=(120, 36)) as pilot:
+        app = await engine_ready(pilot)
+        prompt, menu = app.query_one(PromptArea), app.query_one(SlashMenu)
+        await until(pilot, lambda: "fix-issue" in prompt.primers)
+        await pilot.press("/", "f", "i")
+        assert menu.display and menu.chosen == "/fix-issue"
+        await pilot.press("tab")
+        assert prompt.text == "/fix-issue "
+        prompt.clear()
+        await pilot.press(*"/prime-fi")
+        assert menu.chosen == "/prime-fix-issue"

@@ -243,6 +243,50 @@ async def test_a_hundred_agents_stay_readable_folded_and_filtered(make_app) -> N
         assert tree.virtual_size.height == 101
 
 
+# ---------------------------------------------------------------- naming and columns
+
+
+def row_text(pane: AgentsPane, agent_id: str) -> str:
+    tree = pane.agent_tree
+    return tree.render_label(pane.nodes[agent_id], *([tree.rich_style] * 2)).plain
+
+
+async def test_two_agents_with_one_task_are_told_apart_under_named_columns(make_app) -> None:
+    async with make_app(brain=MoodyBrain(delay_s=0)).run_test(size=WIDE) as pilot:
+        app = await engine_ready(pilot)
+        bench = engine_of(app)
+        for _ in range(2):
+            await spawn(bench, "background", "list python files")
+        await all_finished(pilot, 2)
+        pane = app.query_one(AgentsPane)
+        first, second = row_text(pane, "agent-1"), row_text(pane, "agent-2")
+        assert first != second
+        assert "agent-1 list python" in first and "agent-2 list python" in second
+        header = str(app.query_one("#agent-columns").render())
+        assert header.split()[:1] == ["agent"] and "worked" in header and "spent" in header
+        # the columns line up under their headings (the row is indented by its guide)
+        assert len(header.rstrip()) == len(first.rstrip()) + 3
+        # the detail names it as the row does, and tells the context it holds from all it spent
+        pane.select_agent("agent-2")
+        await pilot.pause()
+        detail = str(app.query_one("#agent-detail").visual)
+        row, budget = bench.view.roster.rows["agent-2"], bench.view.budget("agent-2")
+        assert detail.startswith("agent-2 · list python files\n")
+        assert f"ctx now {budget.used:,} · spent {row.tokens:,} tokens in all" in detail
+
+
+async def test_at_100_columns_the_header_still_names_what_is_shown(make_app) -> None:
+    async with make_app(brain=MoodyBrain(delay_s=0)).run_test(size=(100, 30)) as pilot:
+        app = await engine_ready(pilot)
+        await spawn(engine_of(app), "background", "list python files")
+        await all_finished(pilot, 1)
+        pane = app.query_one(AgentsPane)
+        header = str(app.query_one("#agent-columns").render())
+        assert "agent-1 list" in row_text(pane, "agent-1")
+        assert header.split() == ["agent", "window", "full"]
+        assert len(header.rstrip()) == len(row_text(pane, "agent-1").rstrip()) + 3  # the child's guide
+
+
 # ---------------------------------------------------------------- snapshots
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from tests.engine_driver import spawn
 from tests.tui.helpers import engine_of
 from workbench.frontends.tui.slash import completions, parse
+from workbench.frontends.tui.widgets.agents_pane import AgentsPane
 from workbench.frontends.tui.widgets.prompt import PromptArea, SlashMenu
 from workbench.protocol.events import AgentSpawned, UserMessage
 
-from .helpers import engine_ready, notices, settle, until
+from .helpers import engine_ready, notices, settle, type_and_send, until
 
 
 def test_completions_follow_the_command_word_only() -> None:
@@ -105,3 +107,18 @@ async def test_keys_typed_right_after_enter_or_ctrl_b_start_the_next_prompt(make
         await settle(pilot)
         spawned = [e for e in engine_of(app).events if isinstance(e, AgentSpawned) and e.mode == "background"]
         assert [e.task for e in spawned] == ["read README.md"]
+
+
+async def test_a_prompt_given_back_keeps_the_next_keys_after_it(make_app) -> None:
+    async with make_app().run_test(size=(120, 36)) as pilot:
+        app = await engine_ready(pilot)
+        await spawn(engine_of(app), "background", "read README.md")
+        await until(pilot, lambda: app.query_one(AgentsPane).rows["agent-1"].ended)
+        app.main_screen.show_agent("agent-1")
+        await pilot.pause()
+        prompt = app.query_one(PromptArea)
+        prompt.focus()
+        await type_and_send(pilot, "and then")  # a finished one-shot agent takes no prompt: the text comes back
+        await until(pilot, lambda: any("agent-1 has finished" in notice for notice in notices(app)))
+        await pilot.press(*" more")
+        assert prompt.text == "and then more"

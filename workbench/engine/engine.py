@@ -276,6 +276,7 @@ class Engine:
         self.services.standing = logged_standing_primer([e for e in events if e.agent == PRIMARY])
         for event in events:
             self.view.apply(event)
+        self.view.roster.caught_up()
         for agent_id in self.view.roster.rows:
             self._delegation_watch.check(self.view.budget(agent_id))  # no proposal for what was proposed
         for restored in restore_agents(events, self.services, self.view.roster):

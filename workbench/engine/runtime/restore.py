@@ -12,8 +12,10 @@ from workbench.protocol.events import (
     AgentSpawned,
     AssistantMessage,
     Event,
+    Primed,
     Status,
     ToolResult,
+    UserMessage,
 )
 
 
@@ -41,10 +43,20 @@ def restore_agents(events: list[Event], services: AgentServices, roster: Roster)
             agent.send(text, prompt_id)
         messages = fold(own, agent=agent.id).messages
         # the log ends on the user's side (a prompt, tool results): the agent owes a reply
-        agent.owes_reply = bool(messages) and messages[-1]["role"] == "user" and not agent.unanswered
+        agent.owes_reply = (
+            bool(messages) and messages[-1]["role"] == "user" and not agent.unanswered and not _primed_last(own)
+        )
         if agent.owes_reply or agent.unanswered or agent.inbox:
             agent.answered = False
     return list(agents.values())
+
+
+def _primed_last(events: list[Event]) -> bool:
+    """Whether a primer (the memory files, say) is the last thing the agent was given: it waits for a prompt
+    to go with it, as it did live, rather than answering the primer on its own."""
+    given = (UserMessage, ToolResult, AssistantMessage, Primed)
+    last = next((e for e in reversed(events) if isinstance(e, given)), None)
+    return isinstance(last, Primed)
 
 
 def _unanswered_calls(events: list[Event]) -> list[ToolUseBlock]:

@@ -79,6 +79,8 @@ class AgentRow:
     # prompts sent while it was busy or paused, not yet delivered: prompt id → text
     queued: dict[str, str] = field(default_factory=dict)
     paused: bool = False  # the person paused it (it may still be finishing its current step)
+    worked_s: float = 0.0  # the time it spent busy, in the spells that have ended
+    busy_since: datetime | None = None  # when its current spell of work began (None: it rests)
 
     @classmethod
     def spawned(cls, event: AgentSpawned) -> AgentRow:
@@ -106,7 +108,21 @@ class AgentRow:
         return self.mode != "foreground"
 
     def elapsed_s(self, now: datetime) -> float:
-        return ((self.finished or now) - self.started).total_seconds()
+        """How long it has been busy: its spells of work from the log, the current one up to ``now``."""
+        current = (now - self.busy_since).total_seconds() if self.busy_since is not None else 0.0
+        return self.worked_s + max(0.0, current)
+
+    def clock(self, ts: datetime) -> None:
+        """A spell of work begins at the first event that finds it busy and ends at the first that finds it resting."""
+        if self.active and self.busy_since is None:
+            self.busy_since = ts
+        elif not self.active and self.busy_since is not None:
+            self.stop_clock(ts)
+
+    def stop_clock(self, ts: datetime) -> None:
+        if self.busy_since is not None:
+            self.worked_s += max(0.0, (ts - self.busy_since).total_seconds())
+            self.busy_since = None
 
 
 class Roster:
@@ -114,6 +130,16 @@ class Roster:
 
     def __init__(self) -> None:
         self.rows: dict[str, AgentRow] = {}
+        self.last_ts: datetime | None = None  # of the latest event folded in
+
+    def caught_up(self) -> None:
+        """The log folded so far was written by a process that has ended: an agent busy when it stopped was
+        busy until the log's last event, and its clock runs again only from its next event (the hours the
+        app was closed are nobody's work)."""
+        if self.last_ts is None:
+            return
+        for row in self.rows.values():
+            row.stop_clock(self.last_ts)
 
     def get(self, agent_id: str) -> AgentRow | None:
         return self.rows.get(agent_id)
@@ -123,12 +149,18 @@ class Roster:
 
     def apply(self, event: Event) -> bool:
         """Fold one event in; True when a row changed."""
+        self.last_ts = max(self.last_ts, event.ts) if self.last_ts is not None else event.ts
         if isinstance(event, AgentSpawned):
             self.rows[event.agent] = AgentRow.spawned(event)
             return True
         row = self.rows.get(event.agent)
         if row is None:
             return False
+        changed = self._apply(row, event)
+        row.clock(event.ts)
+        return changed
+
+    def _apply(self, row: AgentRow, event: Event) -> bool:
         match event:
             case Status():
                 row.state = event.state

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from textual.binding import Binding, BindingType
+from textual.content import Content
+from textual.keys import format_key
 
 Scope = Literal[
     "app",
@@ -278,6 +280,20 @@ def key_of(action: Action, overrides: dict[str, str]) -> str:
 def shown_key(name: str, overrides: dict[str, str]) -> str:
     """The key to name in a message about an action: its first, with the user's override applied."""
     return key_of(BY_NAME[name], overrides).split(",")[0]
+
+
+def key_names(name: str, overrides: dict[str, str]) -> str:
+    """Every key of an action as the footer writes them (``n / esc``), with the user's override applied."""
+    return " / ".join(format_key(key) for key in key_of(BY_NAME[name], overrides).split(","))
+
+
+def key_hint(overrides: dict[str, str], *steps: tuple[str | tuple[str, ...], str]) -> Content:
+    """``⏎ opens · esc closes``: the keys of each step's actions (as the user bound them), then what they do."""
+    parts = []
+    for names, does in steps:
+        keys = " ".join(key_names(name, overrides) for name in ((names,) if isinstance(names, str) else names))
+        parts.append(Content.assemble((keys, "bold $accent"), f" {does}"))
+    return Content(" · ").join(parts)
 
 
 def unknown_actions(overrides: dict[str, str]) -> list[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from textual.content import Content
 
 from workbench.engine.context.tokens import BudgetSnapshot
+from workbench.frontends.tui.tally_rows import tally_rows
 
 STRATEGY_LABELS: dict[str, str] = {"superseded": "superseded", "stale": "stale results", "compaction": "compaction"}
 
@@ -19,8 +20,6 @@ def savings_lines(budget: BudgetSnapshot) -> list[Content]:
         return []
     total = sum(saved.values())
     unreduced = budget.used + total
-    labels = {name: STRATEGY_LABELS.get(name, name) for name in saved}
-    width = max(len(label) for label in labels.values())
     lines = [
         Content.assemble(
             ("⇣ saved ", "$success"),
@@ -29,13 +28,8 @@ def savings_lines(budget: BudgetSnapshot) -> list[Content]:
             (f"{total / unreduced:.0%}", "bold $success"),
         )
     ]
-    for name, tokens in sorted(saved.items(), key=lambda item: -item[1]):
-        lines.append(
-            Content.assemble(
-                "  ",
-                labels[name].ljust(width),
-                f"{tokens:>9,}",
-                (f" {tokens / unreduced:>4.0%}", "$foreground-muted"),
-            )
-        )
+    ranked = sorted(saved.items(), key=lambda item: -item[1])
+    lines.extend(
+        tally_rows([(Content("  " + STRATEGY_LABELS.get(name, name)), tokens) for name, tokens in ranked], unreduced)
+    )
     return lines

@@ -236,11 +236,17 @@ def _parent(line: dict[str, Any], relinked: dict[str, str]) -> str | None:
     return parent if isinstance(parent, str) else None
 
 
+def _message(line: dict[str, Any]) -> dict[str, Any]:
+    """The line's message; {} when a damaged line has none, or something else in its place."""
+    message = line.get("message")
+    return message if isinstance(message, dict) else {}
+
+
 def _is_prompt(line: dict[str, Any]) -> bool:
     """A user line that starts a turn: typed text, a command — not a tool result, not a tool's meta line."""
     if line.get("type") != "user" or line.get("sourceToolUseID") or line.get("isCompactSummary"):
         return False
-    content = (line.get("message") or {}).get("content")
+    content = _message(line).get("content")
     blocks = content if isinstance(content, list) else []
     return not any(isinstance(b, dict) and b.get("type") == "tool_result" for b in blocks)
 
@@ -446,7 +452,7 @@ class _Converter:
         """A title for a session without one, so that it is never listed as an empty one."""
         for line in lines:
             if line.get("type") == "user" and _is_prompt(line) and not line.get("isMeta"):
-                text = _plain_text((line.get("message") or {}).get("content"))
+                text = _plain_text(_message(line).get("content"))
                 command = slash_command(text)
                 shown = f"/{command[0]} {command[1]}" if command else text
                 if shown.strip():

@@ -11,7 +11,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
-from workbench.frontends.tui.actions import bindings
+from workbench.frontends.tui.actions import bindings, shown_key
 from workbench.frontends.tui.widgets.tool_block import arguments_view
 from workbench.protocol.commands import Approve
 from workbench.protocol.events import ApprovalRequested
@@ -63,9 +63,10 @@ class ApprovalScreen(ModalScreen[Approve]):
             )
             yield Static(rule, id="approval-rule")
             with Horizontal(id="approval-buttons"):
-                yield Button("Allow once  y", id="allow_once", variant="primary")
-                yield Button("Allow always  a", id="allow_always", variant="warning")
-                yield Button("Deny  n", id="deny", variant="error")
+                keys = self.app.config.keys  # type: ignore[attr-defined]
+                yield Button(f"Allow once  {shown_key('allow_once', keys)}", id="allow_once", variant="primary")
+                yield Button(f"Allow always  {shown_key('allow_always', keys)}", id="allow_always", variant="warning")
+                yield Button(f"Deny  {shown_key('deny', keys)}", id="deny", variant="error")
             yield Label(id="approval-queue")
 
     def on_mount(self) -> None:

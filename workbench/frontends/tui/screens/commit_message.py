@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static, TextArea
 
-from workbench.frontends.tui.actions import bindings
+from workbench.frontends.tui.actions import bindings, key_hint
 
 
 class CommitMessageScreen(ModalScreen[str | None]):
@@ -24,13 +23,15 @@ class CommitMessageScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="commit"):
             yield TextArea(self.proposed, id="commit-text", soft_wrap=True, show_line_numbers=False)
+            keys = self.app.config.keys  # type: ignore[attr-defined]
             yield Static(
-                Content.assemble(
-                    ("ctrl+s", "bold $accent"), " commits on the agent's branch (your hooks run) · ",
-                    ("esc", "bold $accent"), " leaves it uncommitted",
+                key_hint(
+                    keys,
+                    ("commit_now", "commits on the agent's branch (your hooks run)"),
+                    ("close", "leaves it uncommitted"),
                 ),
                 id="commit-keys",
-            )  # fmt: skip
+            )
 
     def on_mount(self) -> None:
         self.query_one("#commit").border_title = f"Commit {self.agent}'s changes"

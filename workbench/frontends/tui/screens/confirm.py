@@ -8,7 +8,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from workbench.frontends.tui.actions import bindings
+from workbench.frontends.tui.actions import bindings, key_hint
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -23,12 +23,8 @@ class ConfirmScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm"):
             yield Static(self.question, id="confirm-question")
-            yield Static(
-                Content.assemble(
-                    ("y", "bold $accent"), " yes · ", ("n", "bold $accent"), " / ", ("esc", "bold $accent"), " no"
-                ),
-                id="confirm-keys",
-            )
+            keys = self.app.config.keys  # type: ignore[attr-defined]
+            yield Static(key_hint(keys, ("confirm_yes", "yes"), ("confirm_no", "no")), id="confirm-keys")
 
     def on_mount(self) -> None:
         self.query_one("#confirm").border_title = self.title_text

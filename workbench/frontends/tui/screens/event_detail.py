@@ -10,7 +10,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Label, TextArea
 
-from workbench.frontends.tui.actions import bindings
+from workbench.frontends.tui.actions import bindings, key_hint
 from workbench.frontends.tui.humanize import time_of_day
 from workbench.protocol.events import Event, encode_event
 
@@ -36,7 +36,8 @@ class EventDetailScreen(ModalScreen[None]):
                     event.agent or "session",
                     " · ",
                     time_of_day(event.ts),
-                    ("   esc closes", "$foreground-muted"),
+                    "   ",
+                    key_hint(self.app.config.keys, ("close", "closes")),  # type: ignore[attr-defined]
                 ),
                 id="event-title",
             )

@@ -380,7 +380,7 @@ class MainScreen(WorkspaceActions, ReportsFailedWorkers, SpendActions):
                 f"{self.agent_id} has finished ({row.state}); {self._key('focus_primary')} goes back to the primary.",
                 severity="warning",
             )
-            self.query_one(PromptArea).load_text(text)
+            self.query_one(PromptArea).put_back(text)
             return
         self._submit(Send(agent=self.agent_id, text=text))
 
@@ -504,7 +504,7 @@ class MainScreen(WorkspaceActions, ReportsFailedWorkers, SpendActions):
         keys = self.app.config.keys  # type: ignore[attr-defined]
         choice = await self.app.push_screen_wait(PrimerPicker(self.client, entries, agent_id, arguments, keys))
         if choice is None:
-            self.query_one(PromptArea).load_text(arguments)  # nothing loaded: the text goes back
+            self.query_one(PromptArea).put_back(arguments)  # nothing loaded: the text goes back
             return
         resolved = choice.resolved  # the text previewed is the text injected: it is not resolved again
         given = PrimerText(text=resolved.text, sha256=resolved.sha256, tokens=resolved.tokens)

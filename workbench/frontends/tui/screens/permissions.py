@@ -11,7 +11,7 @@ from textual.widgets import Static
 
 from workbench.engine.policy.guardrails import GUARDRAILS, Guardrails
 from workbench.engine.policy.permissions import PermissionPolicy
-from workbench.frontends.tui.actions import bindings
+from workbench.frontends.tui.actions import bindings, key_hint
 
 VERDICT_STYLES = {"deny": "bold $error", "ask": "bold $warning", "allow": "bold $success"}
 
@@ -56,7 +56,8 @@ class PermissionsScreen(ModalScreen[None]):
         with Vertical(id="permissions"):
             with VerticalScroll():
                 yield Static(rules_view(self.policy), id="permissions-rules")
-            yield Static(Content.assemble(("esc", "bold $accent"), " closes"), id="permissions-keys")
+            keys = self.app.config.keys  # type: ignore[attr-defined]
+            yield Static(key_hint(keys, ("close", "closes")), id="permissions-keys")
 
     def on_mount(self) -> None:
         self.query_one("#permissions").border_title = "Permissions"

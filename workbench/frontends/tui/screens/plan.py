@@ -12,7 +12,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Markdown
 
-from workbench.frontends.tui.actions import bindings
+from workbench.frontends.tui.actions import bindings, shown_key
 from workbench.protocol.commands import DecidePlan
 from workbench.protocol.events import PlanProposed
 
@@ -31,12 +31,15 @@ class PlanScreen(ModalScreen[DecidePlan]):
             yield Label(Content.assemble((self.request.agent, "bold $accent"), " proposes a plan"), id="plan-title")
             with VerticalScroll(id="plan-body"):
                 yield Markdown(self.request.plan, id="plan-text")
-            yield Input(placeholder="feedback: what to change (ctrl+s sends it; the agent keeps planning)",
+            keys = self.app.config.keys  # type: ignore[attr-defined]
+            keep = shown_key("keep_planning", keys)
+            yield Input(placeholder=f"feedback: what to change ({keep} sends it; the agent keeps planning)",
                         id="plan-feedback", compact=True)  # fmt: skip
             with Horizontal(id="plan-buttons"):
-                yield Button("Approve  y", id="approve_plan", variant="primary")
-                yield Button("Approve, accept edits  a", id="approve_plan_edits", variant="warning")
-                yield Button("Keep planning  ctrl+s", id="keep_planning", variant="default")
+                yield Button(f"Approve  {shown_key('approve_plan', keys)}", id="approve_plan", variant="primary")
+                yield Button(f"Approve, accept edits  {shown_key('approve_plan_edits', keys)}", id="approve_plan_edits",
+                             variant="warning")  # fmt: skip
+                yield Button(f"Keep planning  {keep}", id="keep_planning", variant="default")
             yield Label(id="plan-queue")
 
     def on_mount(self) -> None:

@@ -10,7 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from workbench.engine.library import MAX_TITLE_CHARS
-from workbench.frontends.tui.actions import bindings
+from workbench.frontends.tui.actions import bindings, key_hint
 
 
 class RenameScreen(ModalScreen[str | None]):
@@ -29,8 +29,8 @@ class RenameScreen(ModalScreen[str | None]):
                 Content.assemble(
                     ("enter", "bold $accent"),
                     " renames · ",
-                    ("esc", "bold $accent"),
-                    " cancels · an empty title goes back to the first prompt",
+                    key_hint(self.app.config.keys, ("close", "cancels")),  # type: ignore[attr-defined]
+                    " · an empty title goes back to the first prompt",
                 ),
                 id="rename-keys",
             )

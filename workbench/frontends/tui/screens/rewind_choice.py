@@ -18,7 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from workbench.engine.workspaces.rewind import FileCheck
-from workbench.frontends.tui.actions import bindings
+from workbench.frontends.tui.actions import bindings, key_hint
 
 RewindHow = Literal["conversation", "worktree", "folder"]
 CHECK_MARKS = {
@@ -68,18 +68,20 @@ class RewindChoiceScreen(ModalScreen[RewindHow | None]):
             yield Static(self._keys(), id="rewind-keys")
 
     def _keys(self) -> Content:
+        keys = self.app.config.keys  # type: ignore[attr-defined]
         worktree = (
-            Content.assemble(("w", "bold $accent"), "/", ("enter", "bold $accent"),
-                             " conversation and files, in a fresh worktree (nothing of yours changes)\n")
+            key_hint(
+                keys, ("files_to_worktree", "conversation and files, in a fresh worktree (nothing of yours changes)")
+            )
             if self.worktree_possible
-            else Content.styled("  (no worktree: this folder is not a git repository)\n", "$foreground-muted")
-        )  # fmt: skip
-        return Content.assemble(
-            ("o", "bold $accent"), " conversation only: the files stay as they are now\n",
+            else Content.styled("  (no worktree: this folder is not a git repository)", "$foreground-muted")
+        )
+        return Content("\n").join([
+            key_hint(keys, ("conversation_only", "conversation only: the files stay as they are now")),
             worktree,
-            ("t", "bold $accent"), f" conversation and files, written into {self.folder} (asks first)\n",
-            ("esc", "bold $accent"), " back to the sessions",
-        )  # fmt: skip
+            key_hint(keys, ("files_to_folder", f"conversation and files, written into {self.folder} (asks first)")),
+            key_hint(keys, ("close", "back to the sessions")),
+        ])  # fmt: skip
 
     def on_mount(self) -> None:
         self.query_one("#rewind").border_title = "Remount: the conversation, or the files too?"

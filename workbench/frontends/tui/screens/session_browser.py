@@ -40,7 +40,7 @@ from workbench.engine.library import (
 )
 from workbench.engine.workspaces.git import GitError, toplevel
 from workbench.engine.workspaces.rewind import FileCheck, check, files_at
-from workbench.frontends.tui.actions import bindings
+from workbench.frontends.tui.actions import bindings, key_names
 from workbench.frontends.tui.screens.confirm import ConfirmScreen
 from workbench.frontends.tui.screens.rename import RenameScreen
 from workbench.frontends.tui.screens.rewind_choice import RewindChoiceScreen
@@ -393,7 +393,8 @@ class SessionBrowser(ReportsFailedWorkers, Screen[BrowserChoice | None]):
         if listed is None:
             return
         if listed.state == "open here":
-            self.notify("This is the session open now; esc goes back to it.", severity="warning")
+            back = key_names("close", self.app.config.keys)  # type: ignore[attr-defined]
+            self.notify(f"This is the session open now; {back} goes back to it.", severity="warning")
             return
         self.dismiss(BrowserChoice("resume", listed.id))
 

@@ -18,7 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label, Static
 
 from workbench.engine.views.roster import AgentRow, Roster
-from workbench.frontends.tui.actions import BY_NAME, bindings
+from workbench.frontends.tui.actions import BY_NAME, bindings, key_hint
 from workbench.frontends.tui.agent_filters import FILTERS, StateFilter, filter_counts, matches
 from workbench.frontends.tui.agent_glyphs import glyph
 from workbench.frontends.tui.humanize import clip, duration, token_count
@@ -32,8 +32,8 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("task", "task", 30),
     ("mode", "mode", 10),
     ("level", "L", 1),
-    ("elapsed", "elapsed", 7),
-    ("tokens", "tokens", 6),
+    ("elapsed", "worked", 7),  # as the agents pane names them
+    ("tokens", "spent", 6),
 )
 LAST_ACTION_MIN = 16
 
@@ -78,14 +78,11 @@ class TasksScreen(ModalScreen[str | None]):
         with Vertical(id="tasks"):
             yield Static(id="task-filters")
             yield TasksTable()
+            keys = self.app.config.keys  # type: ignore[attr-defined]
+            filters = tuple(f"filter_{chosen}" for chosen in FILTERS)
             yield Label(
-                Content.assemble(
-                    ("enter", "bold $accent"), " opens · ",
-                    ("a r q p d f c", "bold $accent"), " filter · ",
-                    ("esc", "bold $accent"), " closes",
-                ),
-                id="tasks-hint",
-            )  # fmt: skip
+                key_hint(keys, ("show_agent", "opens"), (filters, "filter"), ("close", "closes")), id="tasks-hint"
+            )
 
     def on_mount(self) -> None:
         self.query_one("#tasks").border_title = "Tasks · background and delegated agents"

@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
 from workbench.engine.trust import ProjectSurvey
-from workbench.frontends.tui.actions import bindings
+from workbench.frontends.tui.actions import bindings, shown_key
 
 
 def survey_view(found: ProjectSurvey) -> Content:
@@ -51,8 +51,13 @@ class TrustScreen(ModalScreen[bool]):
                 id="trust-note",
             )
             with Horizontal(id="trust-buttons"):
-                yield Button("Open restricted  r", id="open_restricted", variant="primary")
-                yield Button("Trust this folder  t", id="trust_folder", variant="warning")
+                keys = self.app.config.keys  # type: ignore[attr-defined]
+                yield Button(
+                    f"Open restricted  {shown_key('open_restricted', keys)}", id="open_restricted", variant="primary"
+                )
+                yield Button(
+                    f"Trust this folder  {shown_key('trust_folder', keys)}", id="trust_folder", variant="warning"
+                )
 
     def on_mount(self) -> None:
         self.query_one("#trust", Vertical).border_title = "Folder trust"

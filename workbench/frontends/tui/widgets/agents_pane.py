@@ -1,4 +1,5 @@
-"""Every agent of the session as a tree: state, name, changes, budget gauge, elapsed time, tokens, cost.
+"""Every agent of the session as a tree: state, id and short task, budget gauge, changes, time worked,
+tokens (the context now and all it spent), cost; a header row names the columns.
 
 An agent's row shows what its own requests cost; a folded row, what its whole subtree
 cost (``Σ``); the detail line under the tree, both.
@@ -22,6 +23,7 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.reactive import reactive
+from textual.widget import Widget
 from textual.widgets import Static, Tree
 from textual.widgets.tree import NodeID, TreeNode
 
@@ -30,6 +32,7 @@ from workbench.engine.views.spend import Spend, cost_text
 from workbench.frontends.tui.actions import BY_NAME, bindings, key_of
 from workbench.frontends.tui.agent_filters import StateFilter, matches
 from workbench.frontends.tui.agent_glyphs import glyph
+from workbench.frontends.tui.agent_names import agent_name, short_task
 from workbench.frontends.tui.budget_bars import mini_gauge
 from workbench.frontends.tui.humanize import clip, duration, token_count
 from workbench.frontends.tui.messages import BudgetChanged, EventLogged
@@ -41,7 +44,7 @@ from workbench.frontends.tui.progress_marks import (
     todo_tally,
 )
 from workbench.frontends.tui.stylesheet import css_beside
-from workbench.frontends.tui.workspace_marks import change_cell, change_counts, workspace_line
+from workbench.frontends.tui.workspace_marks import CHANGES_CELLS, change_cell, change_counts, workspace_line
 from workbench.protocol.events import ClusterStatus, Usage, WorktreeSkipped
 from workbench.protocol.interaction import TodoItem
 
@@ -50,7 +53,21 @@ if TYPE_CHECKING:
     from workbench.engine.views.session_view import SessionView
 
 GAUGE_CELLS = 6
-COLUMN_DROP_ORDER = ("where", "level", "tokens", "elapsed", "changes", "gauge", "cost", "share")
+WHERE_CELLS = 10
+NAME_CELLS = 16  # the least a row at the top of the tree keeps for its glyph, id and task (and 2/5 of a wide one)
+# column → (heading, width); a row is laid out in this order, right-aligned
+COLUMNS: dict[str, tuple[str, int]] = {
+    "gauge": ("window", GAUGE_CELLS),
+    "share": ("full", 4),
+    "changes": ("changes", CHANGES_CELLS),
+    "worked": ("worked", 7),
+    "context": ("ctx", 5),
+    "spent": ("spent", 5),
+    "cost": ("cost", 7),
+    "level": ("L", 2),
+    "where": ("where", WHERE_CELLS),
+}
+COLUMN_DROP_ORDER = ("where", "level", "context", "worked", "spent", "changes", "gauge", "cost", "share")
 STATE_STYLES: dict[str, str] = {
     "thinking": "$primary",
     "tool": "$accent",
@@ -104,6 +121,17 @@ class AgentTree(Tree[str]):
             self.pane.select_agent(self.pane.shown_agent)
 
 
+class ColumnHeader(Widget):
+    """The headings of the tree's columns, drawn for the tree's current width."""
+
+    def __init__(self, pane: AgentsPane) -> None:
+        super().__init__(id="agent-columns")
+        self.pane = pane
+
+    def render(self) -> Content:
+        return self.pane.header(self.pane.top_width())
+
+
 class AgentsPane(Vertical):
     DEFAULT_CSS = css_beside(__file__)
 
@@ -127,6 +155,7 @@ class AgentsPane(Vertical):
         self._rebuild_pending = False
         self._changes_shown = False  # the changes column appears once an agent has something to show there
         self._warned = False  # that agents share the folder though they were to have worktrees
+        self._priced_at = (-1, False)  # (the view's last seq, whether any request had a price by then)
 
     @property
     def spend(self) -> Spend | None:
@@ -145,6 +174,7 @@ class AgentsPane(Vertical):
         return self.view.todos.of(agent_id) if self.view is not None else []
 
     def compose(self) -> ComposeResult:
+        yield ColumnHeader(self)
         yield AgentTree(self)
         yield Static(id="agent-detail")
 
@@ -316,48 +346,86 @@ class AgentsPane(Vertical):
             parent = self.rows[parent].parent
         return depth
 
-    def label(self, row: AgentRow, width: int, folded: int = 0) -> Content:
-        """glyph, name, then gauge, share, elapsed, tokens and level as far as ``width`` allows."""
-        width = max(12, width)
-        budget = self.budgets.get(row.id)
-        share = budget.share if budget else 0.0
-        gauge = (
-            mini_gauge(share, budget.delegate_at, budget.compact_at, GAUGE_CELLS)
-            if budget
-            else Content(" " * GAUGE_CELLS)
-        )
-        columns: dict[str, Content] = {
-            "gauge": gauge,
-            "share": Content(f"{share:>4.0%}"),
-            "changes": change_cell(self.view.workspaces.get(row.id) if self.view is not None else None),
-            "elapsed": Content.styled(f"{duration(row.elapsed_s(self.clock())):>5}", "$foreground-muted"),
-            "tokens": Content.styled(f"{token_count(row.tokens):>5}", "$foreground-muted"),
+    def column_names(self, width: int) -> list[str]:
+        """The columns every row shows in a tree ``width`` cells wide: those the session has something for,
+        as many as fit beside the name (the share last)."""
+        placements = self.view.placements if self.view is not None else None
+        present = {
+            "changes": self._changes_shown,
+            "cost": self._priced(),
+            "where": placements is not None and bool(placements.runs),
         }
-        if not self._changes_shown:
-            del columns["changes"]
-        if (cost := self._cost_column(row.id, subtree=bool(folded))) is not None:
-            columns["cost"] = cost
-        columns["level"] = Content.styled(f"L{row.level}", "$foreground-muted")
-        where = self._where(row)
-        if where:
-            columns["where"] = where
-        # columns go when the pane is narrow (the share last); the name keeps at least 12 characters
-        drop = iter(name for name in COLUMN_DROP_ORDER if name in columns)
-        while columns and 2 + 12 + sum(len(c) + 1 for c in columns.values()) > width:
-            del columns[next(drop)]
-        right = Content(" ").join(columns.values())
-        name_width = width - 2 - (len(right) + 1 if columns else 0)
-        name_style = "bold" if row.id == self.shown_agent else ""
+        names = [name for name in COLUMNS if present.get(name, True)]
+        drop = iter(name for name in COLUMN_DROP_ORDER if name in names)
+        name_cells = max(NAME_CELLS, width * 2 // 5)
+        while names and 2 + name_cells + sum(COLUMNS[name][1] + 1 for name in names) > width:
+            names.remove(next(drop))
+        return names
+
+    def _priced(self) -> bool:
+        """Whether any request of the session had a price (the offline brain's have none)."""
+        if self.spend is None or self.view is None:
+            return False
+        if self._priced_at[0] != self.view.last_seq:
+            self._priced_at = (self.view.last_seq, bool(self.spend.fleet().usd))
+        return self._priced_at[1]
+
+    def top_width(self) -> int:
+        """The width of a row at the top of the tree (deeper rows are indented by its guides)."""
+        return max(12, self.agent_tree.scrollable_content_region.width - 1)
+
+    def header(self, width: int) -> Content:
+        """The columns' headings over the rows' cells."""
+        headings = [f"{COLUMNS[name][0]:>{COLUMNS[name][1]}}" for name in self.column_names(width)]
+        right = " ".join(headings)
+        return Content(f"  {'agent':<{max(0, width - 2 - len(right))}}{right}")
+
+    def label(self, row: AgentRow, width: int, folded: int = 0) -> Content:
+        """glyph, id and short task, then the columns the header names (those that fit the tree's width)."""
+        width = max(12, width)
+        cells = [self._cell(name, row, folded) for name in self.column_names(self.top_width())]
+        right = Content(" ").join(cells)
+        name_width = width - 2 - (len(right) + 1 if cells else 0)
         fold = f" +{folded}" if folded else ""
-        name = clip(row.name, max(1, name_width - len(fold)))
+        task = short_task(row)
+        name = clip(f"{row.id} {task}" if task else row.id, max(1, name_width - len(fold)))
+        shown = "bold " if row.id == self.shown_agent else ""
         return Content.assemble(
             (glyph(row.state) + " ", STATE_STYLES.get(row.state, "")),
-            (name, name_style),
+            (name[: len(row.id)], f"{shown}$text-accent"),
+            (name[len(row.id) :], shown),
             (fold, "$accent"),
-            " " * (name_width - len(name) - len(fold)),
-            " " if columns else "",
+            " " * max(0, name_width - len(name) - len(fold)),
+            " " if cells else "",
             right,
-        )
+        ).truncate(width)
+
+    def _cell(self, column: str, row: AgentRow, folded: int) -> Content:
+        """One cell of a row, right-aligned in its column's width."""
+        budget = self.budgets.get(row.id)
+        muted = "$foreground-muted"
+        match column:
+            case "gauge":
+                cell = mini_gauge(budget.share, budget.delegate_at, budget.compact_at, GAUGE_CELLS) if budget else ""
+            case "share":
+                cell = f"{budget.share:.0%}" if budget else ""
+            case "changes":
+                cell = change_cell(self.view.workspaces.get(row.id) if self.view is not None else None)
+            case "worked":
+                cell = Content.styled(duration(row.elapsed_s(self.clock())), muted)
+            case "context":
+                cell = Content.styled(token_count(budget.used), muted) if budget else ""
+            case "spent":
+                cell = Content.styled(token_count(row.tokens), muted)
+            case "cost":
+                cell = self._cost_column(row.id, subtree=bool(folded)) or ""
+            case "level":
+                cell = Content.styled(f"L{row.level}", muted)
+            case _:
+                cell = self._where(row) or ""
+        content = Content(cell) if isinstance(cell, str) else cell
+        cells = COLUMNS[column][1]
+        return content.truncate(cells, ellipsis=True).pad_left(max(0, cells - len(content)))
 
     def _cost_column(self, agent_id: str, subtree: bool) -> Content | None:
         """What the agent (or its folded subtree) cost; None when nothing of it was priced (the offline brain)."""
@@ -366,7 +434,7 @@ class AgentsPane(Vertical):
         cost = self.spend.subtree(agent_id) if subtree else self.spend.own(agent_id)
         if not cost.usd:
             return None
-        return Content.styled(f"{'Σ' if subtree else ''}{cost_text(cost):>6}", "$foreground-muted")
+        return Content.styled(f"{'Σ' if subtree else ''}{cost_text(cost)}", "$foreground-muted")
 
     def _cost_line(self, agent_id: str) -> Content | None:
         """``cost $0.12 own · $0.40 with 3 sub-agents`` (None when nothing of it was priced)."""
@@ -419,13 +487,14 @@ class AgentsPane(Vertical):
         return self.rows.get(agent_id)
 
     def _update_detail(self) -> None:
+        self.query_one(ColumnHeader).refresh()  # a column may have come or gone with the event
         row = self._highlighted()
         detail = self.query_one("#agent-detail", Static)
         if row is None:
             detail.update(Content.styled("starting…", "$foreground-muted"))
             return
-        facts = f"{row.id} · {row.state.replace('_', ' ')} · {row.mode} · level {row.level}"
-        lines = [Content.styled(facts, "bold")]
+        facts = f"{row.state.replace('_', ' ')} · {row.mode} · level {row.level}"
+        lines = [Content.styled(agent_name(row.id, row), "bold"), Content(facts), self._tokens_line(row)]
         if (spent := self._cost_line(row.id)) is not None:
             lines.append(spent)
         if self.view is not None and (run := self.view.placements.run_of(row.id)) is not None:
@@ -434,7 +503,7 @@ class AgentsPane(Vertical):
             if placements.unreachable and not row.ended:
                 where += f" · the cluster {placements.cluster_url} is unreachable: it waits where it is"
             lines.append(Content.assemble(("where ", "$foreground-muted"), where))
-        if row.task:
+        if row.task and " ".join(row.task.split()) != row.name:  # more than the name says
             lines.append(Content.assemble(("task ", "$foreground-muted"), clip(row.task, 200)))
         if row.last_action:
             lines.append(Content.assemble(("last ", "$foreground-muted"), clip(row.last_action, 200)))
@@ -465,6 +534,18 @@ class AgentsPane(Vertical):
                 )
             )
         detail.update(Content("\n").join(lines))
+
+    def _tokens_line(self, row: AgentRow) -> Content:
+        """``ctx now 3,873 · spent 7,640 tokens in all``: the context it holds now and what all its requests
+        took are different figures."""
+        muted = "$foreground-muted"
+        budget = self.budgets.get(row.id)
+        return Content.assemble(
+            *((("ctx now ", muted), (f"{budget.used:,}", "bold"), (" · ", muted)) if budget else ()),
+            ("spent ", muted),
+            (f"{row.tokens:,}", "bold"),
+            (" tokens in all", muted),
+        )
 
     @on(Tree.NodeHighlighted)
     def _highlight(self) -> None:

@@ -14,6 +14,7 @@ from workbench.frontends.tui.budget_bars import CATEGORY_LABELS, CATEGORY_STYLES
 from workbench.frontends.tui.cache_lines import cache_lines, count_lines
 from workbench.frontends.tui.humanize import token_count
 from workbench.frontends.tui.savings import savings_lines
+from workbench.frontends.tui.tally_rows import tally_rows
 
 if TYPE_CHECKING:
     from workbench.engine.context.tokens import BudgetSnapshot, ContextCount
@@ -79,18 +80,12 @@ class ContextBudget(Widget):
         ]
         if self.count is not None and self.count.agent == budget.agent:
             lines.extend(count_lines(self.count))
-        counted = sum(budget.categories.values()) or 1
         filled = {name: tokens for name, tokens in budget.categories.items() if tokens}
-        label_width = max((len(CATEGORY_LABELS.get(name, name)) for name in filled), default=0)
-        for name, tokens in filled.items():
-            lines.append(
-                Content.assemble(
-                    ("■ ", CATEGORY_STYLES.get(name, "")),
-                    CATEGORY_LABELS.get(name, name).ljust(label_width),
-                    f"{tokens:>9,}",
-                    (f" {tokens / counted:>4.0%}", "$foreground-muted"),
-                )
-            )
+        labels = [
+            (Content.assemble(("■ ", CATEGORY_STYLES.get(name, "")), CATEGORY_LABELS.get(name, name)), tokens)
+            for name, tokens in filled.items()
+        ]
+        lines.extend(tally_rows(labels, sum(budget.categories.values())))
         empty = [CATEGORY_LABELS.get(name, name) for name in budget.categories if name not in filled]
         if empty and not self.dense:
             lines.append(Content.styled(f"empty: {' · '.join(empty)}", "$foreground-muted"))

@@ -142,7 +142,7 @@ class PromptArea(TextArea):
             self._history_index = len(self.sent)
         if self._history_index > 0:
             self._history_index -= 1
-            self._recall(self.sent[self._history_index])
+            self.put_back(self.sent[self._history_index])
 
     def action_history_next(self) -> None:
         if self.menu.display:
@@ -154,11 +154,12 @@ class PromptArea(TextArea):
         self._history_index += 1
         if self._history_index >= len(self.sent):
             self._history_index = None
-            self._recall(self._draft)
+            self.put_back(self._draft)
         else:
-            self._recall(self.sent[self._history_index])
+            self.put_back(self.sent[self._history_index])
 
-    def _recall(self, text: str) -> None:
+    def put_back(self, text: str) -> None:
+        """The prompt holds ``text`` (again), the cursor at its end: the next key typed goes after it."""
         self.load_text(text)
         self.move_cursor(self.document.end)
 
@@ -175,8 +176,7 @@ class PromptArea(TextArea):
             self._complete(chosen)
 
     def _complete(self, word: str) -> None:
-        self.load_text(word.removesuffix("<primer>") if word.endswith("<primer>") else word + " ")
-        self.move_cursor(self.document.end)
+        self.put_back(word.removesuffix("<primer>") if word.endswith("<primer>") else word + " ")
         self.menu.hide()
 
     def action_close_menu(self) -> None:
