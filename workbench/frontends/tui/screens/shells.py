@@ -224,7 +224,12 @@ class ShellsScreen(ReportsFailedWorkers, ModalScreen[None]):
                     self.table.update_cell(row.shell_id, "size", Content(f"{size_text(self._output_size(row)):>8}"))
         shown = self.highlighted
         if shown is not None:
-            self.output.update(output_view(shown, await self.client.shell_output(shown.shell_id)))
+            output = await self.client.shell_output(shown.shell_id)
+            scroll = self.query_one("#shell-output-scroll", VerticalScroll)
+            at_end = scroll.scroll_y >= scroll.max_scroll_y  # a tail follows what is written, unless scrolled up
+            self.output.update(output_view(shown, output))
+            if at_end:
+                self.call_after_refresh(scroll.scroll_end, animate=False)
 
     # ---------------------------------------------------------------- keys
 
