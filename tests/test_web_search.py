@@ -20,6 +20,7 @@ from workbench.engine.policy.permissions import PermissionRuleError, Rule
 from workbench.engine.pricing import PriceTable
 from workbench.engine.views.spend import cost_summary, fleet_spend
 from workbench.log.bundle import BundleReader
+from workbench.log.transcript import describe
 from workbench.protocol.brain_io import BrainRequest, MessageDone, UsageReport, WebSearchTool
 from workbench.protocol.content import (
     ServerToolUseBlock,
@@ -113,6 +114,7 @@ async def test_the_blocks_go_back_unchanged_in_the_next_request_and_the_bundle_f
     assert as_sent(fold(logged).messages[1]["content"]) == as_sent(first.reply["content"])
     usage = next(e for e in logged if isinstance(e, Usage))
     assert usage.web_search_requests == 1
+    assert describe(usage).endswith("· 1 web search")  # the bundle log's line
     cost = fleet_spend(logged, PriceTable()).fleet()
     assert cost.tokens.web_searches == 1
     without = cost.usd - 0.01
