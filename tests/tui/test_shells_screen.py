@@ -54,7 +54,7 @@ async def test_the_shells_screen_lists_shows_the_output_and_stops_a_shell(make_a
         screen = app.screen
         await until(pilot, lambda: "second line" in str(screen.output.visual))
         assert screen.table.row_count == 1
-        row = screen.table.get_row("bash_1")
+        row = screen.table.get_row_at(0)
         assert [str(cell) for cell in row[:3]] == ["primary", "bash_1", "running"]
         assert str(row[4]).strip() == "23 B"  # "first line\nsecond line\n"
         assert COMMAND in str(screen.output.visual)
@@ -65,7 +65,7 @@ async def test_the_shells_screen_lists_shows_the_output_and_stops_a_shell(make_a
         await settle(pilot)
         ended = next(e for e in bench.events if isinstance(e, ShellEnded))
         assert (ended.how, ended.by) == ("stopped", "user")
-        assert str(screen.table.get_row("bash_1")[2]) == "stopped"
+        assert str(screen.table.get_row_at(0)[2]) == "stopped"
         assert "second line" in str(screen.output.visual)  # what it wrote stays readable
 
         await pilot.press("escape")

@@ -25,6 +25,7 @@ from workbench.engine.views.shells import ShellRow
 from workbench.frontends.tui.actions import BY_NAME, bindings, key_of
 from workbench.frontends.tui.humanize import clip, duration, size_text
 from workbench.frontends.tui.messages import EventLogged
+from workbench.frontends.tui.widgets.flex_table import FlexColumn, FlexTable
 from workbench.frontends.tui.worker_failures import ReportsFailedWorkers
 from workbench.protocol.commands import StopShell
 from workbench.protocol.events import ShellEnded, ShellStarted
@@ -34,15 +35,14 @@ if TYPE_CHECKING:
 
 Follow = Callable[[MessagePump], Callable[[], None]]
 
-# (key, label, width); the command takes the rest of the table's width
-COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("agent", "agent", 9),
-    ("shell", "shell", 8),
-    ("state", "state", 20),
-    ("time", "time", 7),
-    ("size", "output", 8),
+COLUMNS = (
+    FlexColumn("agent", "agent", 9),
+    FlexColumn("shell", "shell", 8),
+    FlexColumn("state", "state", 20),
+    FlexColumn("time", "time", 7),
+    FlexColumn("size", "output", 8),
+    FlexColumn("command", "command"),
 )
-COMMAND_MIN = 20
 
 
 def state_cell(row: ShellRow) -> Content:
@@ -64,9 +64,9 @@ def output_view(row: ShellRow, output: ShellOutput) -> Content:
     return Content.assemble(head, "\n\n", cut, output.tail.rstrip("\n"))
 
 
-class ShellsTable(DataTable[Content]):
-    def __init__(self) -> None:
-        super().__init__(id="shells-table", cursor_type="row", zebra_stripes=True)
+class ShellsTable(FlexTable[ShellRow]):
+    def __init__(self, cells: Callable[[ShellRow, int], list[Content]]) -> None:
+        super().__init__(COLUMNS, cells, lambda row: row.shell_id, id="shells-table")
 
 
 class ShellsScreen(ReportsFailedWorkers, ModalScreen[None]):
@@ -90,7 +90,7 @@ class ShellsScreen(ReportsFailedWorkers, ModalScreen[None]):
         self._follow = follow
         self._unfollow: Callable[[], None] | None = None
         self._sizes: dict[str, int] = {}  # of the running shells' files, read every second
-        self._last_width = 0
+        self._shown_id = ""  # the shell whose output is shown
 
     @property
     def shells(self) -> list[ShellRow]:
@@ -102,7 +102,7 @@ class ShellsScreen(ReportsFailedWorkers, ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="shells"):
-            yield ShellsTable()
+            yield ShellsTable(self._cells)
             with VerticalScroll(id="shell-output-scroll"):
                 yield Static(id="shell-output")
             yield Label(self._hint(), id="shells-hint")
@@ -138,30 +138,10 @@ class ShellsScreen(ReportsFailedWorkers, ModalScreen[None]):
 
     # ---------------------------------------------------------------- the list
 
-    def on_resize(self) -> None:
-        self.call_after_refresh(self._fit)
-
-    def _fit(self) -> None:
-        width = self.table.size.width
-        if width and width != self._last_width:
-            self._last_width = width
-            self._refill()
-
-    def _command_width(self) -> int:
-        fixed = sum(width + 2 for _, _, width in COLUMNS) + 2
-        return max(COMMAND_MIN, self.table.size.width - fixed - 1)
-
     def _refill(self) -> None:
+        """The rows again, as the view and the files now say (the cursor stays on its shell)."""
         table = self.table
-        cursor = self.highlighted
-        table.clear(columns=True)
-        for key, label, width in COLUMNS:
-            table.add_column(label, key=key, width=width)
-        table.add_column("command", key="command", width=self._command_width())
-        for row in self.shells:
-            table.add_row(*self._cells(row), key=row.shell_id)
-        if cursor is not None and cursor.shell_id in table.rows:
-            table.move_cursor(row=table.get_row_index(cursor.shell_id))
+        table.show(self.shells)
         if not table.row_count:
             none = (
                 f"{self.agent} has started no background shell in this session."
@@ -173,23 +153,19 @@ class ShellsScreen(ReportsFailedWorkers, ModalScreen[None]):
     def _output_size(self, row: ShellRow) -> int:
         return self._sizes.get(row.shell_id, row.output_bytes) if row.running else row.output_bytes
 
-    def _cells(self, row: ShellRow) -> list[Content]:
+    def _cells(self, row: ShellRow, command_width: int) -> list[Content]:
         return [
             Content.styled(row.agent, "bold"),
             Content(row.shell_id),
             state_cell(row),
             Content(f"{duration(row.running_s(self.clock())):>7}"),
             Content(f"{size_text(self._output_size(row)):>8}"),
-            Content(clip(row.command, self._command_width())),
+            Content(clip(row.command, command_width)),
         ]
 
     @property
     def highlighted(self) -> ShellRow | None:
-        table = self.table
-        if not table.row_count:
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        return self.client.view.shells.rows.get(str(key))
+        return self.table.highlighted
 
     @property
     def output(self) -> Static:
@@ -205,25 +181,25 @@ class ShellsScreen(ReportsFailedWorkers, ModalScreen[None]):
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self) -> None:
-        self._read()
+        """Another shell highlighted: its output (the rows drawn again keep the cursor where it is)."""
+        row = self.highlighted
+        if row is not None and row.shell_id != self._shown_id:
+            self._read()
 
     def _tick(self) -> None:
-        """Running times move on; the running shells' files and the highlighted one's output are read again."""
-        table = self.table
-        for row in self.shells:
-            if row.running and row.shell_id in table.rows:
-                table.update_cell(row.shell_id, "time", Content(f"{duration(row.running_s(self.clock())):>7}"))
+        """The running shells' times and files, and the highlighted one's output, are read again."""
         self._read()
 
     @work(group="shell-output", exclusive=True, exit_on_error=False)
     async def _read(self) -> None:
-        for row in self.shells:
-            if row.running:
-                self._sizes[row.shell_id] = (await self.client.shell_output(row.shell_id, 0)).size
-                if row.shell_id in self.table.rows:
-                    self.table.update_cell(row.shell_id, "size", Content(f"{size_text(self._output_size(row)):>8}"))
+        running = [row for row in self.shells if row.running]
+        for row in running:
+            self._sizes[row.shell_id] = (await self.client.shell_output(row.shell_id, 0)).size
+        if running:
+            self._refill()
         shown = self.highlighted
         if shown is not None:
+            self._shown_id = shown.shell_id
             output = await self.client.shell_output(shown.shell_id)
             scroll = self.query_one("#shell-output-scroll", VerticalScroll)
             at_end = scroll.scroll_y >= scroll.max_scroll_y  # a tail follows what is written, unless scrolled up
