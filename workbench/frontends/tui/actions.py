@@ -157,7 +157,7 @@ ACTIONS: tuple[Action, ...] = (
            "main", slash="/commit", slash_args="[agent]"),
     Action("permissions", None, "permissions", "The permission rules: yours, and the git guardrails",
            "main", slash="/permissions"),
-    Action("shells", "f9", "shells", "The background shells: command, running time, output; stop one",
+    Action("shells", "f9", "shells", "Background shells: command, running time, output; stop one",
            "main", slash="/shells", slash_args="[agent]"),
     # --- panes
     Action("show_agent", "enter", "show", "Show the highlighted agent's conversation", "agents",
