@@ -10,7 +10,7 @@ import pytest
 
 from tests.engine_driver import ask
 from tests.fake_api import CitedText, FakeAnthropicServer, Reply, WebSearchCall
-from tests.messages_api import assert_valid_messages
+from tests.messages_api import assert_valid_messages, without_cache_control
 from workbench.brains.anthropic import AnthropicBrain
 from workbench.brains.scripted import ScriptedBrain
 from workbench.engine.config import Config, ConfigError, PermissionsConfig, WebSettings, load_config
@@ -185,3 +185,16 @@ def test_both_domain_lists_in_the_config_are_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError, match="not both"):
         load_config(tmp_path, environ={"XDG_CONFIG_HOME": str(tmp_path / "none")})
+
+
+async def test_a_paused_turn_is_sent_back_for_the_api_to_go_on(tmp_path: Path) -> None:
+    paused = Reply(text="Searching further.", searches=[KITES], stop_reason="pause_turn")
+    async with FakeAnthropicServer(paused, Reply(text="Done searching.")) as server:
+        brain = AnthropicBrain(MODEL, base_url=server.base_url, api_key="k")
+        engine = await Engine.open(config(tmp_path), tmp_path / "ws", brain)
+        assert await ask(engine, "kites?") == "Done searching."
+        await engine.close()
+        first, second = server.message_requests
+    last = without_cache_control(second.body["messages"])[-1]  # a breakpoint marks the end of the prefix
+    assert first.reply is not None and last["role"] == "assistant"
+    assert as_sent(last["content"]) == as_sent(first.reply["content"])  # the paused reply, to be continued
