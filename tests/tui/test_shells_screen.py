@@ -13,6 +13,7 @@ from workbench.brains.scripted import ScriptedBrain
 from workbench.engine.config import PermissionsConfig
 from workbench.frontends.tui.screens.shells import ShellsScreen
 from workbench.frontends.tui.widgets.agents_pane import AgentsPane, AgentTree
+from workbench.frontends.tui.widgets.log_pane import LogTable
 from workbench.protocol.events import ShellEnded
 
 from .helpers import engine_ready, settle, type_and_send, until
@@ -39,6 +40,17 @@ async def a_running_shell(pilot: Any) -> None:
     await settle(pilot)
 
 
+def shown_output(app: Any) -> str:
+    """The output the shells screen shows ('' before it is composed)."""
+    outputs = app.screen.query("#shell-output") if isinstance(app.screen, ShellsScreen) else []
+    return str(outputs[0].visual) if outputs else ""
+
+
+def shown_size(app: Any) -> str:
+    tables = app.screen.query("#shells-table") if isinstance(app.screen, ShellsScreen) else []
+    return str(tables[0].get_row_at(0)[4]).strip() if tables and tables[0].row_count else ""
+
+
 def detail_text(app: Any) -> str:
     return str(app.query_one(AgentsPane).query_one("#agent-detail").visual)
 
@@ -52,7 +64,7 @@ async def test_the_shells_screen_lists_shows_the_output_and_stops_a_shell(make_a
         await pilot.press("f9")
         await until(pilot, lambda: isinstance(app.screen, ShellsScreen))
         screen = app.screen
-        await until(pilot, lambda: "second line" in str(screen.output.visual))
+        await until(pilot, lambda: "second line" in shown_output(app))
         assert screen.table.row_count == 1
         row = screen.table.get_row_at(0)
         assert [str(cell) for cell in row[:3]] == ["primary", "bash_1", "running"]
@@ -79,7 +91,7 @@ async def test_s_in_the_agents_pane_lists_the_highlighted_agents_shells(make_app
         app = pilot.app
         app.query_one(AgentTree).focus()
         await pilot.press("s")
-        await until(pilot, lambda: isinstance(app.screen, ShellsScreen))
+        await until(pilot, lambda: bool(shown_output(app)))
         assert app.screen.agent == "primary"
         assert app.screen.query_one("#shells").border_title == "Background shells of primary"
         await pilot.press("escape")
@@ -89,9 +101,8 @@ async def test_a_session_without_shells_says_so(make_app) -> None:
     async with make_app().run_test(size=WIDE) as pilot:
         app = await engine_ready(pilot)
         await type_and_send(pilot, "/shells")
-        await until(pilot, lambda: isinstance(app.screen, ShellsScreen))
-        await settle(pilot)
-        assert str(app.screen.output.visual) == "No agent has started a background shell in this session."
+        await until(pilot, lambda: bool(shown_output(app)))
+        assert shown_output(app) == "No agent has started a background shell in this session."
         assert app.screen.table.row_count == 0
 
 
@@ -100,7 +111,13 @@ def test_snapshot_of_the_shells_screen(snap_compare, make_app, tmp_path: Path) -
         await a_running_shell(pilot)
         await pilot.press("f9")
         await until(pilot, lambda: isinstance(pilot.app.screen, ShellsScreen))
-        await until(pilot, lambda: "second line" in str(pilot.app.screen.output.visual))
+        await until(pilot, lambda: "second line" in shown_output(pilot.app))
+        # the size is read before the output: a read may have found only the first line
+        await until(pilot, lambda: shown_size(pilot.app) == "23 B")
         await settle(pilot)
+        # the bundle log behind the modal follows its last event after a refresh: wait until it has
+        log = pilot.app.main_screen.query_one(LogTable)
+        await until(pilot, lambda: log.scroll_y >= log.max_scroll_y)
+        await pilot.pause()
 
     assert snap_compare(shell_app(make_app, tmp_path), terminal_size=WIDE, run_before=run_before)
