@@ -50,6 +50,49 @@ class ToolCall(BaseModel):
     id: str | None = None
 
 
+class WebSearchCall(BaseModel):
+    """A search the API runs itself during a reply: a ``server_tool_use`` block streamed like a tool call,
+    then its ``web_search_tool_result`` whole (results with encrypted content, or ``error_code``)."""
+
+    query: str
+    results: list[tuple[str, str]] = Field(default_factory=list)  # (title, url)
+    error_code: str | None = None  # e.g. max_uses_exceeded: the result is an error instead
+    id: str | None = None
+
+    def result_content(self) -> list[dict[str, Any]] | dict[str, Any]:
+        if self.error_code is not None:
+            return {"type": "web_search_tool_result_error", "error_code": self.error_code}
+        return [
+            {
+                "type": "web_search_result",
+                "title": title,
+                "url": url,
+                "encrypted_content": f"EqgfCioIARgBIiQ3{i}YjE4Zi00",
+                "page_age": "April 30, 2025" if i == 0 else None,
+            }
+            for i, (title, url) in enumerate(self.results)
+        ]
+
+
+class CitedText(BaseModel):
+    """A text block citing search results: its citations come as ``citations_delta`` events before its text."""
+
+    text: str
+    sources: list[tuple[str, str, str]] = Field(default_factory=list)  # (title, url, cited text)
+
+    def citations(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "type": "web_search_result_location",
+                "url": url,
+                "title": title,
+                "encrypted_index": f"Eo8BCioIAhgBIiQ{i}ZGE4",
+                "cited_text": cited,
+            }
+            for i, (title, url, cited) in enumerate(self.sources)
+        ]
+
+
 class Reply(BaseModel):
     """One successful reply, and how to stream it.
 
@@ -66,6 +109,8 @@ class Reply(BaseModel):
     signature: str = "fake-signature"
     redacted_thinking: str | None = None  # the opaque ``data`` of a redacted_thinking block
     other_blocks: list[dict[str, Any]] = Field(default_factory=list)  # sent whole, e.g. server_tool_use
+    searches: list[WebSearchCall] = Field(default_factory=list)  # after other_blocks, before text
+    cited: list[CitedText] = Field(default_factory=list)  # after text
     stop_reason: str | None = None  # None: "tool_use" when there are tool calls, else "end_turn"
     # None: as the prompt cache accounts the request (see tests/prompt_cache.py)
     input_tokens: int | None = None
@@ -144,6 +189,7 @@ class RecordedRequest(BaseModel):
     headers: dict[str, str]  # names lower-cased
     body: Any = None  # parsed JSON, or None
     usage: dict[str, Any] | None = None  # what a message request was answered with
+    reply: dict[str, Any] | None = None  # the whole message it was answered with
 
 
 def estimate_tokens(body: dict[str, Any]) -> int:
@@ -338,6 +384,7 @@ class FakeAnthropicServer:
             blocks = self._content(response)
             message = self._message_json(response, body or {}, blocks, cached)
             recorded.usage = message["usage"]
+            recorded.reply = message
             if (body or {}).get("stream"):
                 await self._send_stream(writer, response, message, blocks)
             else:
@@ -429,6 +476,20 @@ class FakeAnthropicServer:
             redacted = {"type": "redacted_thinking", "data": reply.redacted_thinking}
             blocks.append(_Block(final=redacted, start=redacted, deltas=[]))
         blocks += [_Block(final=block, start=block, deltas=[]) for block in reply.other_blocks]
+        for search in reply.searches:
+            head = {
+                "type": "server_tool_use",
+                "id": search.id or f"srvtoolu_fake_{next(self._ids)}",
+                "name": "web_search",
+            }
+            query = {"query": search.query}
+            # as the API streams it: the block starts without its input, which follows as JSON deltas
+            deltas = [
+                {"type": "input_json_delta", "partial_json": p} for p in _split(json.dumps(query), reply.json_pieces)
+            ]
+            blocks.append(_Block(final={**head, "input": query}, start=head, deltas=deltas))
+            found = {"type": "web_search_tool_result", "tool_use_id": head["id"], "content": search.result_content()}
+            blocks.append(_Block(final=found, start=found, deltas=[]))
         if reply.text:
             chunks = _chunks(reply.text)
             blocks.append(
@@ -436,6 +497,17 @@ class FakeAnthropicServer:
                     final={"type": "text", "text": "".join(chunks)},
                     start={"type": "text", "text": ""},
                     deltas=[{"type": "text_delta", "text": c} for c in chunks],
+                )
+            )
+        for cited in reply.cited:
+            chunks = _chunks(cited.text)
+            citations = cited.citations()
+            blocks.append(
+                _Block(
+                    final={"type": "text", "text": cited.text, "citations": citations},
+                    start={"type": "text", "text": ""},
+                    deltas=[{"type": "citations_delta", "citation": c} for c in citations]
+                    + [{"type": "text_delta", "text": c} for c in chunks],
                 )
             )
         for call in reply.tool_calls:
@@ -465,6 +537,8 @@ class FakeAnthropicServer:
                 "ephemeral_5m_input_tokens": reply.cache_creation_input_tokens,
                 "ephemeral_1h_input_tokens": 0,
             }
+        if reply.searches:
+            usage["server_tool_use"] = {"web_search_requests": len(reply.searches)}
         return {
             "id": f"msg_fake_{next(self._ids)}",
             "type": "message",
@@ -498,7 +572,10 @@ class FakeAnthropicServer:
             {
                 "type": "message_delta",
                 "delta": {"stop_reason": message["stop_reason"], "stop_sequence": None},
-                "usage": {"output_tokens": message["usage"]["output_tokens"]},
+                "usage": {
+                    "output_tokens": message["usage"]["output_tokens"],
+                    **{k: v for k, v in message["usage"].items() if k == "server_tool_use"},
+                },
             },
             0.0,
         )

@@ -180,8 +180,8 @@ async def test_thinking_and_signature_round_trip(server: FakeAnthropicServer) ->
 
 
 async def test_block_types_the_workbench_does_not_model_are_left_out(server: FakeAnthropicServer) -> None:
-    search = {"type": "server_tool_use", "id": "srvtoolu_1", "name": "web_search", "input": {"query": "q"}}
-    server.enqueue(Reply(other_blocks=[search], text="found it"))
+    upload = {"type": "container_upload", "file_id": "file_1"}
+    server.enqueue(Reply(other_blocks=[upload], text="found it"))
     events = await run(make_brain(server.base_url))
     assert events[-1] == MessageDone(content=[TextBlock(text="found it")], stop_reason="end_turn")
 

@@ -181,3 +181,11 @@ async def test_sigkill_loses_no_acknowledged_event_and_the_restart_resumes(
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
+
+
+async def test_a_screen_asks_the_daemon_for_a_shells_output(daemon: Daemon, workspace: Path) -> None:
+    session = await opened(daemon, workspace)
+    client = await DaemonClient.attach(daemon.socket, session)
+    output = await client.shell_output("bash_1", 0)
+    assert (output.shell_id, output.size, output.note) == ("bash_1", 0, "no background shell 'bash_1' in this session")
+    await client.leave("detach")

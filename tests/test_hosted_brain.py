@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.fake_api import FakeAnthropicServer, Reply, ToolCall, unauthorized
+from tests.fake_api import CitedText, FakeAnthropicServer, Reply, ToolCall, WebSearchCall, unauthorized
 from workbench.brains.hosted import HostedBrain
 from workbench.protocol.brain_io import (
     BrainError,
@@ -17,8 +17,9 @@ from workbench.protocol.brain_io import (
     TextDelta,
     ToolUseStarted,
     UsageReport,
+    WebSearchTool,
 )
-from workbench.protocol.content import TextBlock, ToolUseBlock
+from workbench.protocol.content import TextBlock, ToolUseBlock, WebSearchToolResultBlock, api_form
 
 MODEL = "claude-sonnet-4-6"
 
@@ -202,3 +203,21 @@ async def test_a_count_that_cannot_reach_the_api_is_a_brain_error(monkeypatch: p
             await stray.count_tokens(ask())
     finally:
         await stray.aclose()
+
+
+async def test_web_search_is_offered_and_its_blocks_come_back_whole_from_the_host(
+    server: FakeAnthropicServer, brain: HostedBrain
+) -> None:
+    search = WebSearchCall(query="kites", results=[("Kites", "https://kites.example/")])
+    cited = CitedText(text="Kites fly.", sources=[("Kites", "https://kites.example/", "Kites fly in wind.")])
+    server.enqueue(Reply(searches=[search], cited=[cited]))
+    request = BrainRequest(model=MODEL, messages=[{"role": "user", "content": "kites?"}], web_search=WebSearchTool())
+    events = await run(brain, request)
+    sent = server.message_requests[0]
+    assert [t["type"] for t in sent.body["tools"]] == ["web_search_20250305"]
+    done = events[-1]
+    assert isinstance(done, MessageDone) and sent.reply is not None
+    assert done.content[1] == WebSearchToolResultBlock.model_validate(sent.reply["content"][1])
+    assert api_form(done.content[1]) == sent.reply["content"][1]  # type: ignore[arg-type]
+    assert done.content[2] == TextBlock.model_validate(sent.reply["content"][2])
+    assert next(e for e in events if isinstance(e, UsageReport)).web_search_requests == 1

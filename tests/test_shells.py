@@ -13,8 +13,11 @@ import yaml
 from tests.engine_driver import ask, next_event, run
 from tests.processes import alive, group_members, shells_owned_by
 from workbench.brains.scripted import ScriptedBrain
+from workbench.engine.client import LocalClient
 from workbench.engine.config import Config
 from workbench.engine.engine import Engine
+from workbench.engine.shell_output import shell_output
+from workbench.engine.views.shells import Shells
 from workbench.protocol.commands import Cancel, Close, SetMode, Spawn, StopShell
 from workbench.protocol.events import Event, ShellEnded, ShellStarted, ToolCall, ToolResult
 from workbench.tools.base import ToolContext, ToolOutput
@@ -227,3 +230,38 @@ async def test_a_resumed_session_marks_shells_of_the_stopped_process_ended(ws: P
     assert not resumed.view.shells.running()
     assert resumed.view.shells.rows["bash_1"].how == "session_closed"
     await resumed.close()
+
+
+async def test_a_screen_reads_a_shells_output_through_the_client(ws: Path) -> None:
+    engine = await open_engine(ws, [background("seq 1 3000; sleep 300"), "it runs"])
+    await ask(engine, "start it")
+    client = LocalClient(engine)
+    path = Path(engine.view.shells.rows["bash_1"].output_path)
+    deadline = asyncio.get_running_loop().time() + 30
+    while b"3000\n" not in path.read_bytes():  # the file fills as the command writes
+        assert asyncio.get_running_loop().time() < deadline, "the shell wrote nothing"
+        await asyncio.sleep(0.05)
+    size = len("".join(f"{i}\n" for i in range(1, 3001)))
+    whole = await client.shell_output("bash_1")
+    assert (whole.size, whole.cut, whole.tail.startswith("1\n2\n")) == (size, False, True)
+    tail = await client.shell_output("bash_1", tail_bytes=100)
+    assert tail.cut and tail.tail.endswith("2999\n3000\n") and tail.tail.split("\n")[0].isdigit()
+    assert len(tail.tail) < 100 and not tail.tail.startswith("\n")  # whole lines only
+    assert (await client.shell_output("bash_1", tail_bytes=0)).size == size
+    unknown = await client.shell_output("bash_9")
+    assert unknown.note == "no background shell 'bash_9' in this session"
+    await engine.close()
+
+
+def test_a_log_cannot_make_a_screen_read_a_file_outside_its_shells_folder(tmp_path: Path) -> None:
+    shells = Shells()
+    secret = tmp_path / "elsewhere" / "secret.txt"
+    secret.parent.mkdir()
+    secret.write_text("not for screens")
+    shells.apply(ShellStarted(agent="primary", shell_id="bash_1", command="cat", output_path=str(secret)))
+    output = shell_output(shells, tmp_path / "session" / "shells", "bash_1")
+    assert output.tail == "" and output.note.startswith("its output is not in this session's folder")
+    gone = shell_output(shells, secret.parent, "bash_1")
+    secret.unlink()
+    assert shell_output(shells, secret.parent, "bash_1").note.startswith("its output cannot be read")
+    assert gone.tail == "not for screens"

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from tests.engine_driver import run
+from tests.fake_api import CitedText, FakeAnthropicServer, Reply, WebSearchCall
 from tests.tui.helpers import engine_of
+from workbench.brains.anthropic import AnthropicBrain
 from workbench.frontends.tui.widgets.agents_pane import AgentTree
 from workbench.frontends.tui.widgets.assistant_reply import AssistantReply
 from workbench.frontends.tui.widgets.conversation import Conversation
 from workbench.frontends.tui.widgets.tool_block import ToolBlock
 from workbench.frontends.tui.widgets.transcript_blocks import UserTurn, Welcome
+from workbench.frontends.tui.widgets.web_search_block import Sources, WebSearchBlock
 from workbench.protocol.commands import Send
 from workbench.protocol.events import AssistantMessage, ToolResult
 
@@ -148,3 +151,36 @@ async def test_thinking_streams_into_a_folded_block_that_the_logged_reply_settle
         assert len(conversation.query(ThinkingBlock)) == 1
         (text,) = conversation.query(AssistantReply)
         assert text.source == "It is short."
+
+
+async def test_a_web_search_shows_as_a_block_and_the_cited_sources_under_the_reply(make_app) -> None:
+    search = WebSearchCall(
+        query="kite wind speed",
+        results=[("Flying kites — a guide", "https://kites.example/guide"), ("Wind", "https://wind.example/k")],
+    )
+    cited = CitedText(
+        text="A kite needs 10 to 25 km/h of wind.",
+        sources=[("Flying kites — a guide", "https://kites.example/guide", "Most kites fly in 10-25 km/h winds.")],
+    )
+    async with FakeAnthropicServer(Reply(text="Here is what I found. ", searches=[search], cited=[cited])) as server:
+        brain = AnthropicBrain("claude-sonnet-4-6", base_url=server.base_url, api_key="k")
+        async with make_app(brain=brain).run_test(size=(120, 40)) as pilot:
+            app = await engine_ready(pilot)
+            await type_and_send(pilot, "what wind does a kite need?")
+            await until(pilot, lambda: any(isinstance(e, AssistantMessage) for e in engine_of(app).events))
+            await settle(pilot)
+            conversation = app.query_one(Conversation)
+            (block,) = conversation.query(WebSearchBlock)
+            assert "kite wind speed" in str(block.title) and "2 results" in str(block.title)
+            block.query_one("CollapsibleTitle").focus()
+            await pilot.press("enter")
+            await settle(pilot)
+            hits = str(block.query_one(".search-hits").visual)
+            assert "Flying kites — a guide" in hits and "https://wind.example/k" in hits
+            (sources,) = conversation.query(Sources)
+            assert "[1] Flying kites — a guide" in str(sources.visual)
+            children = list(conversation.children)
+            (reply,) = conversation.query(AssistantReply)
+            assert children.index(block) < children.index(reply) < children.index(sources)
+            assert reply.source == "Here is what I found. A kite needs 10 to 25 km/h of wind."
+        await brain.aclose()

@@ -39,7 +39,7 @@ from workbench.protocol.events import CacheCreation
 
 _T = TypeVar("_T")
 _CONTENT = TypeAdapter(ContentBlock)
-_KNOWN_BLOCKS = {"text", "tool_use", "thinking", "redacted_thinking"}
+_KNOWN_BLOCKS = {"text", "tool_use", "thinking", "redacted_thinking", "server_tool_use", "web_search_tool_result"}
 # the SDK's own events derived from a raw one ("text" accompanies a text_delta …): not counted
 _DERIVED_EVENTS = {"text", "thinking", "signature", "input_json", "citation"}
 
@@ -205,6 +205,8 @@ class AnthropicBrain:
                 elif event.type == "content_block_start" and event.content_block.type == "tool_use":
                     progress.content_started = True
                     yield ToolUseStarted(id=event.content_block.id, name=event.content_block.name)
+                elif event.type == "content_block_start" and event.content_block.type == "server_tool_use":
+                    progress.content_started = True  # the API ran a search (and charged it): never retried
                 elif event.type == "message_stop":
                     stopped = True
             if not stopped:
@@ -234,9 +236,11 @@ class AnthropicBrain:
             cache_creation_input_tokens=usage.cache_creation_input_tokens or 0,
             cache_read_input_tokens=usage.cache_read_input_tokens or 0,
             cache_creation=CacheCreation.model_validate(split.model_dump()) if split is not None else None,
+            web_search_requests=usage.server_tool_use.web_search_requests if usage.server_tool_use else 0,
             model=message.model,
         )
-        content = [_CONTENT.validate_python(b.model_dump()) for b in message.content if b.type in _KNOWN_BLOCKS]
+        # to_dict: the fields the API sent, no more (server blocks and citations go back to it unchanged)
+        content = [_CONTENT.validate_python(b.to_dict()) for b in message.content if b.type in _KNOWN_BLOCKS]
         return report, MessageDone(content=content, stop_reason=message.stop_reason)
 
     def _params(self, request: BrainRequest, *, cached: bool = True) -> dict[str, Any]:
@@ -250,6 +254,8 @@ class AnthropicBrain:
             params["system"] = request.system
         if request.tools:
             params["tools"] = [tool.model_dump() for tool in request.tools]
+        if request.web_search is not None:
+            params["tools"] = [*params.get("tools", []), request.web_search.api_tool()]
         if request.thinking.enabled:
             params["thinking"] = {"type": "enabled", "budget_tokens": request.thinking.budget_tokens}
         if cached and request.cache is not None:

@@ -16,6 +16,7 @@ from typing import Literal, Protocol
 from workbench.engine.context.tokens import ContextCount
 from workbench.engine.engine import Engine, SessionInfo
 from workbench.engine.priming.primers import PrimerEntry, ResolvedPrimer
+from workbench.engine.shell_output import TAIL_BYTES, ShellOutput, session_shell_output
 from workbench.engine.views.session_view import SessionView
 from workbench.engine.workspaces.diff import AgentDiff
 from workbench.log.bus import Listener
@@ -71,6 +72,10 @@ class EngineClient(Protocol):
         """The agent's changes file by file (its worktree against its base, or what the log records)."""
         ...
 
+    async def shell_output(self, shell_id: str, tail_bytes: int = TAIL_BYTES) -> ShellOutput:
+        """A background shell's output file: its size and last lines (``tail_bytes`` 0: the size only)."""
+        ...
+
     async def leave(self, how: Literal["detach", "stop", "cancel"]) -> None:
         """The screen goes: detach from a session the daemon keeps, or close it (``stop``, ``cancel``)."""
         ...
@@ -124,6 +129,9 @@ class LocalClient:
 
     async def agent_diff(self, agent: str) -> AgentDiff:
         return await self.engine.workspaces.diff(agent)
+
+    async def shell_output(self, shell_id: str, tail_bytes: int = TAIL_BYTES) -> ShellOutput:
+        return await session_shell_output(self.engine, shell_id, tail_bytes)
 
     async def leave(self, how: Literal["detach", "stop", "cancel"]) -> None:
         await self.engine.submit(Close(how="cancel" if how == "cancel" else "stop"))

@@ -25,7 +25,7 @@ from workbench.protocol.modes import PermissionMode
 from workbench.tools.mcp.config import McpSettings
 
 if TYPE_CHECKING:  # the brains' models load with the engine, not with the config
-    from workbench.protocol.brain_io import ThinkingConfig
+    from workbench.protocol.brain_io import ThinkingConfig, WebSearchTool
 
 FsyncPolicy = Literal["always", "interval", "never"]
 BrainChoice = Literal["auto", "scripted", "anthropic"]
@@ -63,6 +63,28 @@ class WebSettings(_Section):
     allow_networks: list[str] = Field(default_factory=list)
     max_bytes: int = Field(default=5 << 20, ge=1024)  # of one page
     small_model: str = "claude-haiku-4-5"  # answers the question about a fetched page
+    # the API's web search (a Claude brain only): searches per request, 0 = not offered; one of the domain lists
+    search_max_uses: int = Field(default=5, ge=0)
+    search_allowed_domains: list[str] = Field(default_factory=list)
+    search_blocked_domains: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_domain_list(self) -> WebSettings:
+        if self.search_allowed_domains and self.search_blocked_domains:
+            raise ValueError("give search_allowed_domains or search_blocked_domains, not both (the API takes one)")
+        return self
+
+    def search_tool(self) -> WebSearchTool | None:
+        """The web search the agents' requests offer, or None."""
+        from workbench.protocol.brain_io import WebSearchTool
+
+        if not self.search_max_uses:
+            return None
+        return WebSearchTool(
+            max_uses=self.search_max_uses,
+            allowed_domains=self.search_allowed_domains,
+            blocked_domains=self.search_blocked_domains,
+        )
 
     @field_validator("allow_networks")
     @classmethod

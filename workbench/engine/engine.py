@@ -173,6 +173,7 @@ class Engine:
             tool_tokens=lambda specs: tool_tokens(self.counter, specs),
             cache=config.cache,
             workspaces=self.workspaces,
+            web_search=config.web.search_tool(),
         )
         self.mcp: McpManager | None = None
         self.supervisor = Supervisor(

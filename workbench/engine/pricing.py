@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from workbench.log.usage_totals import TokenTotals
 
 PER_TOKEN = 1e-6  # prices are per million tokens
+WEB_SEARCH_USD = 10.0 / 1000  # the API's web search: $10 per 1,000 searches, whatever the model
 # a cloud's prefix (Bedrock's ``us.anthropic.``), and the date, version and context-window suffixes of an id
 _PREFIX = re.compile(r"^(?:[a-z]{2,}\.)?anthropic\.")
 _SUFFIXES = re.compile(r"(?:[-@]\d{8}|-v\d+(?::\d+)?|\[[^\]]*\])+$")
@@ -52,17 +53,24 @@ class ModelPrice(BaseModel):
 
     def cost(self, tokens: TokenTotals) -> float:
         """USD for these tokens at these prices."""
-        return PER_TOKEN * (
-            tokens.input * self.input
-            + tokens.cache_write_5m * self.cache_write_5m
-            + tokens.cache_write_1h * self.cache_write_1h
-            + tokens.cache_read * self.cache_read
-            + tokens.output * self.output
+        return (
+            PER_TOKEN
+            * (
+                tokens.input * self.input
+                + tokens.cache_write_5m * self.cache_write_5m
+                + tokens.cache_write_1h * self.cache_write_1h
+                + tokens.cache_read * self.cache_read
+                + tokens.output * self.output
+            )
+            + tokens.web_searches * WEB_SEARCH_USD
         )
 
     def uncached_cost(self, tokens: TokenTotals) -> float:
         """USD for the same requests had nothing been cached: every input token at the input price."""
-        return PER_TOKEN * (tokens.input_all * self.input + tokens.output * self.output)
+        return (
+            PER_TOKEN * (tokens.input_all * self.input + tokens.output * self.output)
+            + tokens.web_searches * WEB_SEARCH_USD
+        )
 
 
 def _price(input: float, output: float, write_5m: float, write_1h: float, read: float) -> ModelPrice:

@@ -16,6 +16,7 @@ from typing import Literal
 from workbench.engine.context.tokens import ContextCount, TokenCounter
 from workbench.engine.engine import SessionInfo
 from workbench.engine.priming.primers import PrimerEntry, PrimerError, ResolvedPrimer
+from workbench.engine.shell_output import TAIL_BYTES, ShellOutput, recorded_shell_output
 from workbench.engine.views.session_view import SessionView
 from workbench.engine.workspaces.diff import AgentDiff, recorded_diff
 from workbench.log.blobs import BlobStore
@@ -138,6 +139,11 @@ class ReplayClient:
 
     async def agent_diff(self, agent: str) -> AgentDiff:
         return await asyncio.to_thread(recorded_diff, agent, self.view.workspaces.get(agent), self.blobs)
+
+    async def shell_output(self, shell_id: str, tail_bytes: int = TAIL_BYTES) -> ShellOutput:
+        """What the shell left in its file (the session's folder holds it after the session ended)."""
+        folder = self.blobs.path.parent if self.blobs is not None else None
+        return await recorded_shell_output(self.view.shells, folder, shell_id, tail_bytes)
 
     async def leave(self, how: Literal["detach", "stop", "cancel"]) -> None:
         """The recorded session is only read: nothing to close."""

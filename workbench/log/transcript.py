@@ -91,6 +91,8 @@ def describe(event: Event) -> str:
         cache = f" · cache read {event.cache_read_input_tokens:,}" if event.cache_read_input_tokens else ""
         if event.cache_creation_input_tokens:
             cache += f" · cache write {event.cache_creation_input_tokens:,}"
+        if searches := event.web_search_requests:
+            cache += f" · {searches} web search{'es' if searches != 1 else ''}"
         purpose = "" if event.purpose == "reply" else f" ({event.purpose})"
         return f"in {event.input_tokens:,} · out {event.output_tokens:,}{cache}{purpose}"
     if isinstance(event, Compaction):

@@ -21,6 +21,7 @@ class TokenTotals(BaseModel):
     cache_write_5m: int = 0
     cache_write_1h: int = 0
     output: int = 0
+    web_searches: int = 0  # run by the API, charged per search
 
     def add(self, usage: Usage) -> None:
         """Count one request in. A log without the split of its cache writes by lifetime counts them as 5-minute."""
@@ -32,6 +33,7 @@ class TokenTotals(BaseModel):
         self.cache_write_1h += one_hour
         self.cache_write_5m += usage.cache_creation_input_tokens - one_hour
         self.output += usage.output_tokens
+        self.web_searches += usage.web_search_requests
 
     def merge(self, other: TokenTotals) -> None:
         for name in type(self).model_fields:

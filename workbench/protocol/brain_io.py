@@ -36,6 +36,26 @@ class PromptCache(BaseModel):
     standing_blocks: int = 0
 
 
+class WebSearchTool(BaseModel):
+    """The Messages API's server-side web search, offered with a request (a Claude brain runs it; others
+    leave it out). Domains as the API takes them: ``example.com``, ``docs.example.com``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    max_uses: int = 5
+    allowed_domains: list[str] = Field(default_factory=list)
+    blocked_domains: list[str] = Field(default_factory=list)
+
+    def api_tool(self) -> dict[str, Any]:
+        """The tool definition the API takes (``web_search_20250305``)."""
+        tool: dict[str, Any] = {"type": "web_search_20250305", "name": "web_search", "max_uses": self.max_uses}
+        if self.allowed_domains:  # the API takes one of the two lists, not both
+            tool["allowed_domains"] = self.allowed_domains
+        elif self.blocked_domains:
+            tool["blocked_domains"] = self.blocked_domains
+        return tool
+
+
 class BrainRequest(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -49,6 +69,8 @@ class BrainRequest(BaseModel):
     agent_level: int = 1
     # None: no prompt caching
     cache: PromptCache | None = None
+    # None: the model may not search the web
+    web_search: WebSearchTool | None = None
 
 
 class TextDelta(BaseModel):
@@ -76,6 +98,7 @@ class UsageReport(BaseModel):
     cache_creation_input_tokens: int = 0
     cache_read_input_tokens: int = 0
     cache_creation: CacheCreation | None = None
+    web_search_requests: int = 0  # searches the API ran for the reply (each one is charged)
     model: str = ""
     source: Literal["api", "scripted"] = "api"
 

@@ -6,16 +6,48 @@ import base64
 import binascii
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class _Block(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
+class Citation(_Block):
+    """A source a text block cites (a web search result's location …), kept exactly as the API sent it:
+    the API takes it back only unchanged (its ``encrypted_index`` included)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    type: str
+
+    def _field(self, name: str) -> str:
+        value = (self.model_extra or {}).get(name)
+        return value if isinstance(value, str) else ""
+
+    @property
+    def url(self) -> str:
+        return self._field("url")
+
+    @property
+    def title(self) -> str:
+        return self._field("title")
+
+    @property
+    def cited_text(self) -> str:
+        return self._field("cited_text")
+
+
 class TextBlock(_Block):
     type: Literal["text"] = "text"
     text: str
+    # None (and then not written at all): the text cites nothing
+    citations: tuple[Citation, ...] | None = Field(default=None, exclude_if=lambda value: value is None)
+
+    @field_validator("citations")
+    @classmethod
+    def _none_cited(cls, citations: tuple[Citation, ...] | None) -> tuple[Citation, ...] | None:
+        return citations or None  # the API starts a text block with ``citations: []`` or none alike
 
 
 class ToolUseBlock(_Block):
@@ -34,6 +66,57 @@ class ThinkingBlock(_Block):
 class RedactedThinkingBlock(_Block):
     type: Literal["redacted_thinking"] = "redacted_thinking"
     data: str
+
+
+class ServerToolUseBlock(_Block):
+    """A tool the API ran itself (``web_search``): the model's call, kept whole, to be sent back unchanged."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    type: Literal["server_tool_use"] = "server_tool_use"
+    id: str
+    name: str
+    input: dict[str, Any] = Field(default_factory=dict)
+
+
+class WebSearchHit(BaseModel):
+    """One result of a web search, as the conversation shows it."""
+
+    title: str
+    url: str
+    page_age: str = ""
+
+
+class WebSearchToolResultBlock(_Block):
+    """What the API's web search found: results (with encrypted page content) or an error, kept whole,
+    to be sent back unchanged."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    type: Literal["web_search_tool_result"] = "web_search_tool_result"
+    tool_use_id: str
+    content: list[dict[str, Any]] | dict[str, Any]
+
+    @property
+    def hits(self) -> list[WebSearchHit]:
+        if not isinstance(self.content, list):
+            return []
+        return [
+            WebSearchHit(
+                title=str(r.get("title") or r.get("url", "")),
+                url=str(r.get("url", "")),
+                page_age=str(r.get("page_age") or ""),
+            )
+            for r in self.content
+            if r.get("type") == "web_search_result"
+        ]
+
+    @property
+    def error_code(self) -> str | None:
+        """Why the search failed (``max_uses_exceeded``, ``too_many_requests`` …), or None."""
+        if isinstance(self.content, dict):
+            return str(self.content.get("error_code", "unknown"))
+        return None
 
 
 class ImageSource(_Block):
@@ -109,7 +192,7 @@ def image_block(source: object) -> ImageBlock:
 
 
 ContentBlock = Annotated[
-    Union[TextBlock, ToolUseBlock, ThinkingBlock, RedactedThinkingBlock],
+    Union[TextBlock, ToolUseBlock, ThinkingBlock, RedactedThinkingBlock, ServerToolUseBlock, WebSearchToolResultBlock],
     Field(discriminator="type"),
 ]
 
@@ -121,3 +204,35 @@ def text_of(blocks: list[ContentBlock]) -> str:
 
 def tool_uses(blocks: list[ContentBlock]) -> list[ToolUseBlock]:
     return [b for b in blocks if isinstance(b, ToolUseBlock)]
+
+
+def api_form(block: ServerToolUseBlock | WebSearchToolResultBlock | Citation) -> dict[str, Any]:
+    """A block the API sent, as it takes it back: every field it held, nothing added."""
+    return {"type": block.type, **block.model_dump(exclude_unset=True)}
+
+
+class WebSearch(BaseModel):
+    """One search the API ran during a reply: the model's query and what came back (None: no result yet)."""
+
+    query: str
+    result: WebSearchToolResultBlock | None = None
+
+
+def web_searches(blocks: list[ContentBlock]) -> list[WebSearch]:
+    """The web searches of a reply, in order, each with its result."""
+    results = {b.tool_use_id: b for b in blocks if isinstance(b, WebSearchToolResultBlock)}
+    return [
+        WebSearch(query=str(b.input.get("query", "")), result=results.get(b.id))
+        for b in blocks
+        if isinstance(b, ServerToolUseBlock) and b.name == "web_search"
+    ]
+
+
+def citations_of(blocks: list[ContentBlock]) -> list[Citation]:
+    """Every source the reply's text cites, first citation of each URL only, in order."""
+    seen: dict[str, Citation] = {}
+    for block in blocks:
+        if isinstance(block, TextBlock):
+            for citation in block.citations or ():
+                seen.setdefault(citation.url or citation.cited_text, citation)
+    return list(seen.values())

@@ -168,6 +168,8 @@ class Usage(EventBase):
     cache_read_input_tokens: int = 0
     # None: the split by lifetime was not reported (older logs): every write counts as a 5-minute one
     cache_creation: CacheCreation | None = None
+    # web searches the API ran for the request (server_tool_use.web_search_requests); 0 is not written
+    web_search_requests: int = Field(default=0, exclude_if=lambda count: count == 0)
     model: str = ""
     source: Literal["api", "scripted"] = "api"
     # "reply": a turn of the agent; "compaction": the request that summarised its older turns

@@ -16,7 +16,16 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from workbench.log.gc_pause import gc_paused
-from workbench.protocol.content import ImageBlock, RedactedThinkingBlock, TextBlock, ThinkingBlock, ToolUseBlock
+from workbench.protocol.content import (
+    ImageBlock,
+    RedactedThinkingBlock,
+    ServerToolUseBlock,
+    TextBlock,
+    ThinkingBlock,
+    ToolUseBlock,
+    WebSearchToolResultBlock,
+    api_form,
+)
 from workbench.protocol.events import (
     AgentSpawned,
     AssistantMessage,
@@ -126,7 +135,11 @@ class _Builder:
         calls: list[str] = []
         for block in event.content:
             if isinstance(block, TextBlock):
-                if block.text.strip():
+                if block.citations is not None:  # the API takes cited text back only as it sent it
+                    blocks.append(
+                        {"type": "text", "text": block.text, "citations": list(map(api_form, block.citations))}
+                    )
+                elif block.text.strip():
                     blocks.append({"type": "text", "text": block.text})
             elif isinstance(block, ToolUseBlock):
                 blocks.append({"type": "tool_use", "id": block.id, "name": block.name, "input": block.input})
@@ -136,9 +149,11 @@ class _Builder:
                     blocks.append({"type": "thinking", "thinking": block.thinking, "signature": block.signature})
             elif isinstance(block, RedactedThinkingBlock):
                 blocks.append({"type": "redacted_thinking", "data": block.data})
+            elif isinstance(block, (ServerToolUseBlock, WebSearchToolResultBlock)):
+                blocks.append(api_form(block))
         if event.interrupted:
             blocks.append({"type": "text", "text": INTERRUPTED_NOTE})
-        if not any(b["type"] in ("text", "tool_use") for b in blocks):
+        if not any(b["type"] in ("text", "tool_use", "server_tool_use") for b in blocks):
             return
         self.close_pending()
         if not self.messages:

@@ -19,7 +19,15 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel, Field
 
 from workbench.engine.context.fold import facts_text, primer_text, summary_text
-from workbench.protocol.content import RedactedThinkingBlock, TextBlock, ThinkingBlock, ToolUseBlock
+from workbench.protocol.content import (
+    RedactedThinkingBlock,
+    ServerToolUseBlock,
+    TextBlock,
+    ThinkingBlock,
+    ToolUseBlock,
+    WebSearchToolResultBlock,
+    api_form,
+)
 from workbench.protocol.events import (
     AssistantMessage,
     Compaction,
@@ -214,12 +222,14 @@ class TokenLedger:
             category: Category = "memory" if event.primer == MEMORY_PRIMER else "primers"
             self._add(event.seq, category, event.tokens or count(primer_text(event)))
         elif isinstance(event, AssistantMessage):
-            text = thinking = 0
+            text = thinking = found = 0
             for block in event.content:
                 if isinstance(block, TextBlock):
                     text += count(block.text)
-                elif isinstance(block, ToolUseBlock):
+                elif isinstance(block, (ToolUseBlock, ServerToolUseBlock)):
                     text += count(block.name) + count(json.dumps(block.input))
+                elif isinstance(block, WebSearchToolResultBlock):  # mostly encrypted page content: no words to count
+                    found += len(json.dumps(api_form(block))) // 4
                 elif isinstance(block, ThinkingBlock):
                     thinking += count(block.thinking)
                 elif isinstance(block, RedactedThinkingBlock):
@@ -227,6 +237,8 @@ class TokenLedger:
             self._add(event.seq, "history", text)
             if thinking:
                 self._add(event.seq, "thinking", thinking)
+            if found:
+                self._add(event.seq, "tool_results", found)
         elif isinstance(event, ToolResult):
             self._result_seq[event.tool_use_id] = event.seq
             self._add(event.seq, "tool_results", count(event.content))

@@ -52,6 +52,8 @@ if TYPE_CHECKING:
 
 
 Verdict = Literal["allow", "ask", "deny"]
+# the API's server-side search: the model's call never reaches the engine, so only a deny rule governs it
+WEB_SEARCH = "WebSearch"
 
 # a rule naming the key also governs these tools, as in Claude Code
 RULE_COVERS: dict[str, frozenset[str]] = {
@@ -95,6 +97,8 @@ class Rule(BaseModel):
                 raise PermissionRuleError(
                     f"MCP rules take no parentheses ({text!r}): write mcp__server, mcp__server__tool or mcp__server__*"
                 )
+            if tool == WEB_SEARCH:
+                raise PermissionRuleError(f"{text!r}: WebSearch rules take no parentheses; write WebSearch")
             if tool == "Bash":
                 _check_bash_specifier(text, specifier)
             elif tool in _SUBJECT_RULES:
@@ -201,6 +205,10 @@ class PermissionPolicy:
         if rule not in rules:
             rules.append(rule)
         return rule
+
+    def denies_outright(self, tool_name: str) -> bool:
+        """Whether a deny rule refuses every call of the tool (``WebSearch``, ``mcp__server``): it is not offered."""
+        return any(rule.specifier is None and rule.covers(tool_name) for rule in self.deny)
 
     def decide(self, tool: Tool[Any], params: BaseModel) -> Decision:
         call = self._call(tool, params)

@@ -32,6 +32,7 @@ from workbench.engine.policy.hooks import (
     UserPromptSubmitPayload,
 )
 from workbench.engine.policy.permissions import PermissionPolicy
+from workbench.engine.policy.web_search import offered_search
 from workbench.engine.runtime.requests import RequestBroker
 from workbench.log.bundle import BundleError
 from workbench.log.session import Session
@@ -45,6 +46,7 @@ from workbench.protocol.brain_io import (
     ThinkingDelta,
     ToolUseStarted,
     UsageReport,
+    WebSearchTool,
 )
 from workbench.protocol.content import TextBlock, ToolUseBlock, text_of, tool_uses
 from workbench.protocol.events import (
@@ -130,6 +132,8 @@ class AgentServices:
     standing: Primed | None = None
     # where each agent works (a worktree of its own, or the shared folder), and what its calls change there
     workspaces: Workspaces | None = None
+    # the API's web search offered with every request (a brain that cannot run it leaves it out); None: never
+    web_search: WebSearchTool | None = None
 
 
 TurnEnd = Literal["done", "error", "interrupted"]
@@ -367,6 +371,8 @@ class Agent:
                     await self.set_state("idle")
                     return "error"
                 calls = tool_uses(reply.content)
+                if reply.stop_reason == "pause_turn":  # the API paused a long server-side search: send it back
+                    continue
                 if not calls:
                     if self.inbox:
                         continue
@@ -443,6 +449,7 @@ class Agent:
             thinking=self.services.thinking,
             agent_level=self.spec.level,
             cache=prompt_cache(self.services.cache, self.spec.mode, context.messages),
+            web_search=offered_search(self.services.web_search, self.spec.tools, self.policy),
         )
 
     async def _reply(self) -> AssistantMessage | None:

@@ -15,6 +15,7 @@ from workbench.engine.agent_types import AgentType, UnknownAgentType, find_agent
 from workbench.engine.config import LimitsConfig
 from workbench.engine.context.tokens import consumed_tokens
 from workbench.engine.models import resolve_model
+from workbench.engine.policy.permissions import WEB_SEARCH
 from workbench.engine.priming.primers import ResolvedPrimer
 from workbench.engine.prompts import system_prompt
 from workbench.engine.runtime.agent import Agent, AgentServices, AgentSpec
@@ -80,6 +81,8 @@ class Supervisor:
 
     def _tool_names(self, level: int) -> list[str]:
         names = list(self.services.tools.names)
+        if self.services.web_search is not None:  # the API's own tool: a primer or agent type may leave it out
+            names.append(WEB_SEARCH)
         if level >= self.limits.depth:
             names = [n for n in names if n != "Task"]
         return names

@@ -31,6 +31,7 @@ from workbench.engine.config import Config, ConfigError, load_config
 from workbench.engine.context.tokens import TokenCounter, default_counter
 from workbench.engine.engine import ClusterFor, Engine
 from workbench.engine.priming.primers import PrimerError
+from workbench.engine.shell_output import session_shell_output
 from workbench.engine.transports import wire
 from workbench.engine.transports.cluster.coordinator import Coordinator
 from workbench.engine.transports.locations import daemon_dir, make_private_dir, socket_path
@@ -432,6 +433,8 @@ class Connection:
             return (await engine.count_context(**request.args)).model_dump(mode="json")
         if request.query == "agent_diff":
             return (await engine.workspaces.diff(**request.args)).model_dump(mode="json")
+        if request.query == "shell_output":
+            return (await session_shell_output(engine, **request.args)).model_dump(mode="json")
         return engine.mcp_report().model_dump(mode="json")
 
 

@@ -22,6 +22,7 @@ from typing import Any, Literal
 from workbench.engine.context.tokens import ContextCount, TokenCounter, default_counter
 from workbench.engine.engine import SessionInfo
 from workbench.engine.priming.primers import PrimerEntry, PrimerError, ResolvedPrimer
+from workbench.engine.shell_output import TAIL_BYTES, ShellOutput
 from workbench.engine.transports import wire
 from workbench.engine.transports.locations import make_private_dir, runtime_dir, socket_path
 from workbench.engine.views.session_view import SessionView
@@ -213,6 +214,9 @@ class DaemonClient:
 
     async def agent_diff(self, agent: str) -> AgentDiff:
         return AgentDiff.model_validate(await self._query("agent_diff", agent_id=agent))
+
+    async def shell_output(self, shell_id: str, tail_bytes: int = TAIL_BYTES) -> ShellOutput:
+        return ShellOutput.model_validate(await self._query("shell_output", shell_id=shell_id, tail_bytes=tail_bytes))
 
     async def leave(self, how: Literal["detach", "stop", "cancel"]) -> None:
         with contextlib.suppress(DaemonRefused, DaemonUnavailable, ConnectionError, OSError):

@@ -75,7 +75,7 @@ class Watch(_Request):
 class Query(_Request):
     req: Literal["query"] = "query"
     session: str
-    query: Literal["preview_primer", "primer_catalog", "mcp_report", "count_context", "agent_diff"]
+    query: Literal["preview_primer", "primer_catalog", "mcp_report", "count_context", "agent_diff", "shell_output"]
     args: dict[str, Any] = Field(default_factory=dict)
 
 

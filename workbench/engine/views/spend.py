@@ -220,6 +220,8 @@ def cost_text(cost: Cost) -> str:
 def cost_summary(cost: Cost) -> str:
     """``$1.23 (cached 91% of input; $4.56 without the cache)``; ``n/a`` when no model had a price."""
     text = cost_text(cost) + (f" (no price for {', '.join(cost.unpriced)})" if cost.unpriced else "")
+    if cost.tokens.web_searches:
+        text += f" ({cost.tokens.web_searches} web search{'es' if cost.tokens.web_searches != 1 else ''})"
     if cost.tokens.cache_read or cost.tokens.cache_write:
         text += f" (cached {cost.tokens.cache_read_share:.0%} of input; {money(cost.uncached_usd)} without the cache)"
     return text

@@ -35,6 +35,7 @@ Scope = Literal[
     "diff",
     "commit",
     "rewind",
+    "shells",
 ]
 
 WHERE: dict[Scope, str] = {
@@ -57,6 +58,7 @@ WHERE: dict[Scope, str] = {
     "diff": "an agent's changes",
     "commit": "commit message",
     "rewind": "remount with files",
+    "shells": "background shells",
 }
 
 
@@ -157,6 +159,8 @@ ACTIONS: tuple[Action, ...] = (
            "main", slash="/commit", slash_args="[agent]"),
     Action("permissions", None, "permissions", "The permission rules: yours, and the git guardrails",
            "main", slash="/permissions"),
+    Action("shells", "f9", "shells", "Background shells: command, running time, output; stop one",
+           "main", slash="/shells", slash_args="[agent]"),
     # --- panes
     Action("show_agent", "enter", "show", "Show the highlighted agent's conversation", "agents",
            method="select_cursor", footer=True, palette=False),
@@ -175,6 +179,12 @@ ACTIONS: tuple[Action, ...] = (
            method="filter_state('failed')", palette=False),
     Action("filter_cancelled", "c", "cancelled", "Show the cancelled agents", "agents",
            method="filter_state('cancelled')", palette=False),
+    Action("agent_shells", "s", "shells", "List the highlighted agent's background shells", "agents",
+           method="screen.agent_shells", palette=False),
+    Action("view_shell", "enter", "output", "Scroll the highlighted shell's output (esc: back to the list)",
+           "shells", footer=True, palette=False),
+    Action("stop_shell", "k", "stop", "Stop the highlighted shell and every process it started", "shells",
+           footer=True, palette=False),
     Action("open_event", "enter", "open", "Open the highlighted event as JSON", "log",
            method="select_cursor", footer=True, palette=False),
     Action("filter_log", "slash", "filter", "Filter the log by agent or kind", "log", footer=True, palette=False),

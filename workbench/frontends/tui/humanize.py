@@ -15,6 +15,15 @@ def token_count(n: int) -> str:
     return f"{n / 1_000_000:.1f}M"
 
 
+def size_text(size: int) -> str:
+    """Bytes as ``812 B``, ``4.1 kB``, ``2.3 MB``."""
+    for unit in ("B", "kB", "MB"):
+        if size < 1000:
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000  # type: ignore[assignment]
+    return f"{size:.1f} GB"
+
+
 def duration(seconds: float) -> str:
     seconds = max(0, int(seconds))
     hours, rest = divmod(seconds, 3600)

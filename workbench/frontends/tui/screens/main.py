@@ -23,6 +23,7 @@ from workbench.frontends.tui.messages import (
     RetryScheduled,
 )
 from workbench.frontends.tui.notices import Notice, finished_notice, proposal_notice
+from workbench.frontends.tui.shell_actions import ShellActions
 from workbench.frontends.tui.slash import parse, parse_delegate
 from workbench.frontends.tui.spend_actions import SpendActions
 from workbench.frontends.tui.widgets.agents_pane import AgentsPane, AgentTree
@@ -95,7 +96,7 @@ FINISHED_BATCH_S = 0.3
 DENSE_BELOW = 40  # terminal rows under which the budget pane keeps to the essentials
 
 
-class MainScreen(WorkspaceActions, ReportsFailedWorkers, SpendActions):
+class MainScreen(WorkspaceActions, ShellActions, ReportsFailedWorkers, SpendActions):
     BINDINGS = bindings("main")
     AUTO_FOCUS = "#prompt"
 

@@ -44,6 +44,7 @@ from workbench.frontends.tui.progress_marks import (
     todo_tally,
 )
 from workbench.frontends.tui.stylesheet import css_beside
+from workbench.frontends.tui.widgets.shell_summary import shells_line
 from workbench.frontends.tui.workspace_marks import CHANGES_CELLS, change_cell, change_counts, workspace_line
 from workbench.protocol.events import ClusterStatus, Usage, WorktreeSkipped
 from workbench.protocol.interaction import TodoItem
@@ -513,6 +514,9 @@ class AgentsPane(Vertical):
             keys = getattr(self.app, "config", None)
             diff_key = key_of(BY_NAME["show_diff"], keys.keys if keys is not None else {}).split(",")[0]
             lines.extend(workspace_line(self.view.workspaces.get(row.id), diff_key))
+            lines.extend(
+                shells_line(self.view.shells, row.id, key_of(BY_NAME["agent_shells"], keys.keys if keys else {}))
+            )
         checkpoints = self.view.checkpoints.of(row.id) if self.view is not None else []
         if checkpoints:
             lines.append(

@@ -24,8 +24,9 @@ from workbench.frontends.tui.stylesheet import css_beside
 from workbench.frontends.tui.widgets.todo_checklist import TodoChecklist
 from workbench.frontends.tui.widgets.tool_block import ToolBlock
 from workbench.frontends.tui.widgets.transcript_blocks import ErrorNote, Marker, ThinkingBlock, UserTurn, Welcome
+from workbench.frontends.tui.widgets.web_search_block import Sources, WebSearchBlock
 from workbench.protocol.content import ThinkingBlock as ThinkingContent
-from workbench.protocol.content import text_of
+from workbench.protocol.content import citations_of, text_of, web_searches
 from workbench.protocol.events import (
     WORKSPACE_EVENT_TYPES,
     AgentFinished,
@@ -71,6 +72,17 @@ def new_reply(text: str = "") -> AssistantReply:
     from workbench.frontends.tui.widgets.assistant_reply import AssistantReply
 
     return AssistantReply(text)
+
+
+def searched(event: AssistantMessage) -> list[Widget]:
+    """A block for each web search the API ran for the reply."""
+    return [WebSearchBlock(search) for search in web_searches(event.content)]
+
+
+def cited(event: AssistantMessage) -> list[Widget]:
+    """The sources the reply's text cites, if any."""
+    citations = citations_of(event.content)
+    return [Sources(citations)] if citations else []
 
 
 def welcome(overrides: dict[str, str]) -> Content:
@@ -153,11 +165,13 @@ class Conversation(VerticalScroll, can_focus=True):
             blocks: list[Widget] = [
                 ThinkingBlock(block.thinking) for block in event.content if isinstance(block, ThinkingContent)
             ]
+            blocks += searched(event)
             text = text_of(event.content)
             if text.strip():
                 reply = new_reply(text)
                 reply.set_class(event.interrupted, "-interrupted")
                 blocks.append(reply)
+            blocks += cited(event)
             if event.interrupted:
                 blocks.append(marker("reply interrupted", "interrupted"))
             return blocks + self._checkpoint_markers(event)
@@ -262,10 +276,15 @@ class Conversation(VerticalScroll, can_focus=True):
             self._thinking = None
         text = text_of(event.content)
         if self._reply is not None:
+            if searches := searched(event):  # the searches came before the text that streamed in
+                await self.mount_all(searches, before=self._reply)
             await self._reply.settle(text, event.interrupted)
             self._reply = None
-        elif text.strip():
-            await self._add(new_reply(text))
+        else:
+            await self._add(*searched(event))
+            if text.strip():
+                await self._add(new_reply(text))
+        await self._add(*cited(event))
         if event.interrupted:
             await self._add(marker("reply interrupted", "interrupted"))
 

@@ -28,7 +28,7 @@ from workbench.engine.library import (
     discover,
     import_file,
 )
-from workbench.frontends.tui.humanize import clip
+from workbench.frontends.tui.humanize import clip, size_text
 from workbench.frontends.tui.stylesheet import css_beside
 from workbench.frontends.tui.widgets.flex_table import FlexColumn, FlexTable
 from workbench.frontends.tui.worker_failures import ReportsFailedWorkers
@@ -60,14 +60,6 @@ class FoundFile:
             return "~/" + str(self.source.path.relative_to(self.home))
         except ValueError:
             return str(self.source.path)
-
-
-def size_text(size: int) -> str:
-    for unit in ("B", "kB", "MB"):
-        if size < 1000:
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000  # type: ignore[assignment]
-    return f"{size:.1f} GB"
 
 
 def found_cells(found: FoundFile, width: int) -> list[Content]:
