@@ -67,7 +67,7 @@ def workspace(workspace_held: None) -> Path:
 
 @pytest.fixture
 def config(tmp_path: Path) -> Config:
-    return Config(bundles=tmp_path / "bundles", scripted_delay_s=0)
+    return Config(bundles=tmp_path / "bundles", scripted_delay_s=0, pane_redraw_s=0)
 
 
 AppFactory = Callable[..., WorkbenchApp]

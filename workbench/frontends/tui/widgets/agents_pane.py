@@ -41,6 +41,7 @@ from workbench.frontends.tui.progress_marks import (
     todo_tally,
 )
 from workbench.frontends.tui.stylesheet import css_beside
+from workbench.frontends.tui.throttle import Throttle
 from workbench.protocol.events import Usage
 from workbench.protocol.interaction import TodoItem
 
@@ -124,6 +125,9 @@ class AgentsPane(Vertical):
         self.folded: set[str] = set()  # agents whose subtree the user folded
         self._todo_nodes: dict[str, list[TreeNode[str]]] = {}
         self._rebuild_pending = False
+        self._stale: set[str] = set()  # agents whose row changed since the last redraw
+        self._redraw = Throttle(self, self._redraw_now)
+        self._detail_lines = 0
 
     @property
     def spend(self) -> Spend | None:
@@ -163,7 +167,7 @@ class AgentsPane(Vertical):
         if isinstance(message.event, Usage):  # the subtree costs of its ancestors moved too
             parent = row.parent
             while parent in self.rows:
-                self._relabel(parent)
+                self._stale.add(parent)
                 parent = self.rows[parent].parent
         if self.state_filter != "all" or (row.id not in self.nodes and row.parent and row.parent not in self.nodes):
             self._rebuild_soon()
@@ -171,15 +175,23 @@ class AgentsPane(Vertical):
             self._add_node(row)
         else:
             self._sync_todos(row)
-            self._relabel(row.id)
-        self._update_detail()
-        self.border_subtitle = self._summary()
+            self._stale.add(row.id)
+        self._redraw.due()
 
     @on(BudgetChanged)
     def _budget(self, message: BudgetChanged) -> None:
         budget = message.budget
         self.budgets[budget.agent] = budget
-        self._relabel(budget.agent)
+        self._stale.add(budget.agent)
+        self._redraw.due()
+
+    def _redraw_now(self) -> None:
+        """What the events since the last redraw changed: their agents' rows, the detail, the summary."""
+        stale, self._stale = self._stale, set()
+        for agent_id in stale:
+            self._relabel(agent_id)
+        self._update_detail()
+        self.border_subtitle = self._summary()
 
     # ---------------------------------------------------------------- the tree
 
@@ -385,6 +397,7 @@ class AgentsPane(Vertical):
         detail = self.query_one("#agent-detail", Static)
         if row is None:
             detail.update(Content.styled("starting…", "$foreground-muted"))
+            self._detail_lines = 1
             return
         facts = f"{row.id} · {row.state.replace('_', ' ')} · {row.mode} · level {row.level}"
         lines = [Content.styled(facts, "bold")]
@@ -416,7 +429,9 @@ class AgentsPane(Vertical):
                     todo_line(now) if now else "",
                 )
             )
-        detail.update(Content("\n").join(lines))
+        # the detail's height follows its lines (they do not wrap): only a change in their number needs a layout
+        detail.update(Content("\n").join(lines), layout=len(lines) != self._detail_lines)
+        self._detail_lines = len(lines)
 
     @on(Tree.NodeHighlighted)
     def _highlight(self) -> None:

@@ -101,6 +101,7 @@ class Conversation(VerticalScroll, can_focus=True):
         self._reply: AssistantReply | None = None
         self._thinking: ThinkingBlock | None = None
         self._tools: dict[str, ToolBlock] = {}
+        self._welcome: Welcome | None = None
         self._reset_agent()
 
     def _reset_agent(self) -> None:
@@ -123,6 +124,7 @@ class Conversation(VerticalScroll, can_focus=True):
         self._reply = None
         self._thinking = None
         self._tools = {}
+        self._welcome = None
         self._reset_agent()
         await self.remove_children()
         blocks = [block for event in message.events for block in self._blocks_for(event)]
@@ -131,7 +133,8 @@ class Conversation(VerticalScroll, can_focus=True):
             self._reply = new_reply(message.partial)
             blocks.append(self._reply)
         if not blocks and message.agent_id == "primary":
-            blocks.append(Welcome(welcome(self.app.config.keys)))  # type: ignore[attr-defined]
+            self._welcome = Welcome(welcome(self.app.config.keys))  # type: ignore[attr-defined]
+            blocks.append(self._welcome)
         await self.mount_all(blocks)
         self.anchor()
 
@@ -229,8 +232,9 @@ class Conversation(VerticalScroll, can_focus=True):
     async def _add(self, *blocks: Widget) -> None:
         if not blocks:
             return
-        for welcome in self.query(Welcome):
-            await welcome.remove()
+        if self._welcome is not None:  # a reference, not a query: this runs for every block the agent adds
+            await self._welcome.remove()
+            self._welcome = None
         await self.mount_all(blocks)
 
     def _shows(self, agent: str) -> bool:
