@@ -236,14 +236,16 @@ def run_case(
             attach_time(box, {k: v for k, v in env.items() if k != "WORKBENCH_LAG_PROBE"}, agents) if daemon else None
         )
         timer = KeyTimer(app)
-        deadline = opened + 60 + 3 * turns * words / TOKENS_PER_S
+        deadline = opened + 240 + 3 * turns * words / TOKENS_PER_S
 
         def all_done() -> bool:
             nonlocal rss_peak
             rss_peak = max(rss_peak, app.rss_mb())
+            if finished_count(box) >= agents:
+                return True
             if time.monotonic() > deadline:
                 raise TimeoutError(f"only {finished_count(box)} of {agents} agents finished")
-            return finished_count(box) >= agents
+            return False
 
         timer.type_until(all_done)
         ended = time.monotonic()

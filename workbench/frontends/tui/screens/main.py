@@ -25,6 +25,7 @@ from workbench.frontends.tui.messages import (
 from workbench.frontends.tui.notices import Notice, finished_notice, proposal_notice
 from workbench.frontends.tui.slash import parse, parse_delegate
 from workbench.frontends.tui.spend_actions import SpendActions
+from workbench.frontends.tui.throttle import Throttle
 from workbench.frontends.tui.widgets.agents_pane import AgentsPane, AgentTree
 from workbench.frontends.tui.widgets.budget_pane import BudgetPane
 from workbench.frontends.tui.widgets.conversation import Conversation
@@ -105,6 +106,7 @@ class MainScreen(ReportsFailedWorkers, SpendActions):
         self.bridge: BusBridge | None = None
         self._finished: list[AgentFinished] = []  # background agents whose end is yet to be announced
         self._asking: dict[str, Worker[None]] = {}  # request id → the prompt waiting for this person's answer
+        self._agent_state = Throttle(self, self._show_agent_state)
 
     def _key(self, action: str) -> str:
         """The key that runs an action (the first, when it has several), with the user's overrides."""
@@ -146,8 +148,10 @@ class MainScreen(ReportsFailedWorkers, SpendActions):
         self.query_one(BudgetPane).follow_session(client.view.stats.snapshot, client.view.kept_out)
         self.query_one(AgentsPane).follow(client.view)
         self.bridge = BusBridge([*panes, self], client, watching=lambda agent: agent == self.agent_id)
-        self.bridge.attach()
+        # the conversation is shown the agent's events first: the same events posted one by one by
+        # attach() are then old to it (a long session would otherwise be built block by block)
         self._present(self.agent_id)
+        self.bridge.attach()
         pending = client.view.pending
         waiting: list[ApprovalRequested | QuestionAsked | PlanProposed] = [*pending.approvals.values()]
         for asked in [*waiting, *pending.questions.values(), *pending.plans.values()]:
@@ -180,8 +184,7 @@ class MainScreen(ReportsFailedWorkers, SpendActions):
     def _logged(self, message: EventLogged) -> None:
         event = message.event
         if isinstance(event, Status) and event.agent == self.agent_id:
-            self._update_prompt_title()
-            self.refresh_bindings()
+            self._agent_state.due()  # the footer recomposes for new bindings: not for every status of a burst
         elif isinstance(event, AgentFinished) and self._mode(event.agent) == "background":
             self._finished.append(event)
             if len(self._finished) == 1:
@@ -203,6 +206,10 @@ class MainScreen(ReportsFailedWorkers, SpendActions):
                 self._notify(proposal_notice(budget, self._key("accept_delegation")))
         elif isinstance(event, DelegationDecided):
             self._show_proposal()
+
+    def _show_agent_state(self) -> None:
+        self._update_prompt_title()
+        self.refresh_bindings()
 
     def _announce_finished(self) -> None:
         batch, self._finished = self._finished, []
