@@ -17,8 +17,9 @@ claude-sonnet-4-6 (the same projection the app shows).
 Keys: input_tokens (every input token sent), cache_read_share (the share read from the
 cache), cost_usd, cost_uncached_usd (the run with caching off), cost_ratio, prefix_misses
 (requests that read nothing from the cache though an earlier one sent the same tools).
-Delegated agents cache for an hour by default (``[cache] ttl_background``), at twice the
-input price per token written; ``cost_ttl_5m_usd`` is the same run with 5-minute entries.
+Delegated agents cache for five minutes by default (``[cache] ttl_delegated``), background agents
+for an hour (at twice the input price per token written); ``cost_ttl_5m_usd`` is the same run with
+5-minute entries everywhere.
 """
 
 from __future__ import annotations
@@ -167,7 +168,9 @@ def measure(case: str, quick: bool) -> dict[str, Any]:
         os.environ["HOME"] = str(home)
         on = asyncio.run(run(case, workspace, Path(tmp) / "on", CacheSettings(), prompts))
         off = asyncio.run(run(case, workspace, Path(tmp) / "off", CacheSettings(enabled=False), prompts))
-        short = asyncio.run(run(case, workspace, Path(tmp) / "5m", CacheSettings(ttl_background="5m"), prompts))
+        short = asyncio.run(
+            run(case, workspace, Path(tmp) / "5m", CacheSettings(ttl_background="5m", ttl_delegated="5m"), prompts)
+        )
     print(f"{case}: {on['requests']} requests, {on['cost_usd']} vs {off['cost_usd']} USD", file=sys.stderr)
     return {
         "bench": "cost",

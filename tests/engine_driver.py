@@ -76,11 +76,17 @@ class Answers:
 def next_event(engine: Engine, wanted: Callable[[Event], bool]) -> asyncio.Future[Event]:
     """The next event the engine publishes that ``wanted`` accepts, from now on (listening starts at
     once, so an event that follows this call is never missed)."""
-    future: asyncio.Future[Event] = asyncio.get_running_loop().create_future()
+    return next_published(engine, lambda item: hasattr(item, "seq") and wanted(item))  # type: ignore[return-value, arg-type]
+
+
+def next_published(engine: Engine, wanted: Callable[[object], bool]) -> asyncio.Future[object]:
+    """The next thing the engine publishes that ``wanted`` accepts: an event, or a live signal such as
+    a piece of streamed text. Listening starts at once, as for ``next_event``."""
+    future: asyncio.Future[object] = asyncio.get_running_loop().create_future()
 
     def hear(item: object) -> None:
-        if hasattr(item, "seq") and not future.done() and wanted(item):  # type: ignore[arg-type]
-            future.set_result(item)  # type: ignore[arg-type]
+        if not future.done() and wanted(item):
+            future.set_result(item)
 
     stop = engine.subscribe(hear)
     future.add_done_callback(lambda _: stop())

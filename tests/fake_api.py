@@ -3,7 +3,9 @@
 The real ``anthropic`` client talks to it unchanged (``AsyncAnthropic(base_url=server.base_url)``).
 What it answers is scripted: a queue of responses, each either a :class:`Reply`
 (streamed as the API's SSE events, optionally slow, cut off or interrupted by an
-``event: error``) or an :class:`HttpError` (429 with ``retry-after``, 529, 500, 401 …).
+``event: error``), an :class:`HttpError` (429 with ``retry-after``, 529, 500, 401 …),
+or a stall: :class:`NoHeaders` (never answers) or :class:`PingsOnly` (keeps the stream
+alive with pings and never replies).
 When the queue is empty a *responder* (request JSON → response) decides, so
 rule-based traffic is one small callable; :class:`RhythmResponder` is the one the
 benchmarks use (N tokens/s, a tool call every k turns).
@@ -91,7 +93,26 @@ class HttpError(BaseModel):
     retry_after_ms: int | None = None  # sent as ``retry-after-ms``
 
 
-Response = Union[Reply, HttpError]
+class NoHeaders(BaseModel):
+    """Read the request, then never answer it: no status line, no headers (a hung proxy)."""
+
+    model_config = ConfigDict(frozen=True)
+
+
+class PingsOnly(BaseModel):
+    """Answer 200 and keep the stream alive with ``event: ping`` every ``every_s``, never a reply.
+
+    ``message_start``: send the reply's first event before the pings, as a server that stalls
+    after accepting the request would.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    every_s: float = 0.05
+    message_start: bool = False
+
+
+Response = Union[Reply, HttpError, NoHeaders, PingsOnly]
 Responder = Callable[[dict[str, Any]], Response]
 
 
@@ -300,7 +321,12 @@ class FakeAnthropicServer:
             await self._send_json(writer, 200, {"input_tokens": estimate_tokens(body or {})})
         elif method == "POST" and path == "/v1/messages":
             response = self._next_response(body or {})
-            if isinstance(response, HttpError):
+            if isinstance(response, NoHeaders):
+                await reader.read()  # until the client gives up and closes the connection
+                raise _Disconnect
+            if isinstance(response, PingsOnly):
+                await self._send_pings(writer, response, body or {})
+            elif isinstance(response, HttpError):
                 await self._send_error(writer, response)
                 return headers.get("connection", "").lower() != "close"
             try:
@@ -368,6 +394,22 @@ class FakeAnthropicServer:
             sent += 1
         writer.write(b"0\r\n\r\n")
         await writer.drain()
+
+    async def _send_pings(self, writer: asyncio.StreamWriter, stall: PingsOnly, body: dict[str, Any]) -> None:
+        """Pings until the client gives up (a write then fails) or the server stops."""
+        headers = {"content-type": "text/event-stream", "cache-control": "no-cache", "transfer-encoding": "chunked"}
+        self._send_head(writer, 200, headers)
+        if stall.message_start:
+            never = Reply(text="never sent")
+            blocks = self._content(never)
+            uncached = CacheUsage(count_tokens(body), 0, 0, 0)  # nothing is written to the cache for a stall
+            message = self._message_json(never, body, blocks, uncached)
+            name, data, _ = next(self._events(never, message, blocks))
+            _write_chunk(writer, _sse(name, data))
+        while True:
+            _write_chunk(writer, _sse("ping", {"type": "ping"}))
+            await writer.drain()
+            await asyncio.sleep(stall.every_s)
 
     # -- the message itself ----------------------------------------------------
 

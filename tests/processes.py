@@ -1,11 +1,18 @@
-"""What runs on this machine, read from /proc: process groups, and the background shells a process owns."""
+"""What runs on this machine, read from /proc (process groups, the background shells a process owns), and
+waiting in tests for what should happen (a process to end, a file to be written), never for a time: a
+generous deadline is only a safety net against a hang. (Events: ``tests.engine_driver.next_event``.)"""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from workbench.tools.shells import OWNER_VARIABLE
+
+SAFETY_NET_S = 60.0  # never reached when things work; a busy machine gets there in well under a second
 
 
 def _stat(pid: int) -> list[str] | None:
@@ -47,3 +54,27 @@ def shells_owned_by(owner: int) -> set[int]:
         if marker in environ.split(b"\0") and alive(int(entry)):
             found.add(int(entry))
     return found
+
+
+async def until(condition: Callable[[], bool], what: str, deadline_s: float = SAFETY_NET_S) -> None:
+    give_up = time.monotonic() + deadline_s
+    while not condition():
+        if time.monotonic() > give_up:
+            raise AssertionError(f"still waiting, after {deadline_s:g} s, for {what}")
+        await asyncio.sleep(0.02)
+
+
+def until_sync(condition: Callable[[], bool], what: str, deadline_s: float = SAFETY_NET_S) -> None:
+    give_up = time.monotonic() + deadline_s
+    while not condition():
+        if time.monotonic() > give_up:
+            raise AssertionError(f"still waiting, after {deadline_s:g} s, for {what}")
+        time.sleep(0.02)
+
+
+def pid_in(path: Path) -> int | None:
+    try:
+        text = path.read_text().strip()
+    except FileNotFoundError:
+        return None
+    return int(text) if text.isdigit() else None

@@ -6,11 +6,13 @@ import asyncio
 from pathlib import Path
 
 import pytest
+import yaml
 
-from tests.engine_driver import Answers, ask, next_event, run, spawn
+from tests.engine_driver import Answers, ask, next_event, next_published, run, spawn
 from tests.fake_api import FakeAnthropicServer, Reply, rate_limited
 from tests.fake_api import ToolCall as FakeToolCall
 from tests.messages_api import assert_valid_messages, without_cache_control
+from tests.processes import SAFETY_NET_S
 from workbench.brains.anthropic import AnthropicBrain
 from workbench.brains.scripted import ScriptedBrain
 from workbench.engine.config import Config
@@ -29,6 +31,7 @@ from workbench.protocol.events import (
     Usage,
     UserMessage,
 )
+from workbench.protocol.signals import TextStreamed
 
 
 @pytest.fixture
@@ -109,8 +112,9 @@ async def test_scripted_read_and_summarise(workspace: Path) -> None:
 
 async def test_a_message_sent_mid_turn_is_injected_at_the_next_step(workspace: Path) -> None:
     bench = await open_bench(workspace, ScriptedBrain(delay_s=0.01))
+    replying = next_published(bench, lambda e: isinstance(e, TextStreamed))
     await run(bench, Send(text="read README.md"))
-    await asyncio.sleep(0.03)
+    await replying  # the first turn is under way
     await run(bench, Send(text="list markdown files"))
     await bench.primary.settled()
     await bench.close()
@@ -122,12 +126,9 @@ async def test_a_message_sent_mid_turn_is_injected_at_the_next_step(workspace: P
 
 async def test_interrupt_mid_stream_leaves_a_log_that_folds(workspace: Path) -> None:
     bench = await open_bench(workspace, ScriptedBrain(delay_s=0.05))
+    replying = next_published(bench, lambda e: isinstance(e, TextStreamed))
     await run(bench, Send(text="hello there"))
-    for _ in range(100):
-        await asyncio.sleep(0.01)
-        if bench.primary.state == "thinking":
-            break
-    await asyncio.sleep(0.12)
+    await replying  # some of the reply has streamed; the rest is yet to come
     assert await run(bench, Interrupt(agent="primary"))
     await bench.primary.settled()
     await bench.close()
@@ -237,13 +238,39 @@ async def test_a_crashing_agent_fails_alone(workspace: Path, monkeypatch) -> Non
 
 async def test_close_during_a_streaming_turn_returns_and_cancel_ends_a_busy_agent(workspace: Path) -> None:
     bench = await open_bench(workspace, ScriptedBrain(delay_s=0.05))
+    child_replying = next_published(bench, lambda e: isinstance(e, TextStreamed) and e.agent != "primary")
+    primary_replying = next_published(bench, lambda e: isinstance(e, TextStreamed) and e.agent == "primary")
     child = await spawn(bench, "background", "read README.md")
     await run(bench, Send(text="hello there"))
-    await asyncio.sleep(0.15)
+    await child_replying
+    await primary_replying
     assert child.busy and bench.primary.busy
     await run(bench, Cancel(agent=child.id))
     await bench.wait_all()
     assert child.state == "cancelled"
-    await asyncio.wait_for(bench.close(), timeout=5)
+    await asyncio.wait_for(bench.close(), timeout=SAFETY_NET_S)
     finished = [e for e in bench.session.events_of(child.id) if isinstance(e, AgentFinished)]
     assert finished and finished[0].state == "cancelled"
+
+
+@pytest.mark.parametrize("how", ["a NUL byte in the path", "a permission check that raises"])
+async def test_bad_tool_input_is_a_tool_error_never_an_agent_crash(
+    workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    from workbench.tools.read import Read
+
+    path = "READ\x00ME.md" if how.startswith("a NUL") else "README.md"
+    if how.startswith("a permission"):
+
+        def subject(self, params):  # type: ignore[no-untyped-def]
+            raise ValueError("the check itself broke")
+
+        monkeypatch.setattr(Read, "subject", subject)
+    script = tmp_path / "script.yaml"
+    script.write_text(yaml.safe_dump([{"tool_use": {"name": "Read", "input": {"file_path": path}}}, "still here"]))
+    bench = await open_bench(workspace, ScriptedBrain(script))
+    answer = await ask(bench, "read it")
+    await bench.close()
+    assert answer == "still here" and bench.primary.state == "idle"
+    result = [e for e in bench.events if isinstance(e, ToolResult)][0]
+    assert result.is_error

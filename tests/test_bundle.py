@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from workbench.engine.context.fold import fold
 from workbench.log.bundle import (
     AmbiguousSession,
     BundleError,
@@ -207,3 +208,44 @@ async def test_an_existing_store_folder_of_the_user_keeps_its_mode(tmp_path: Pat
     store = BundleStore(own)
     await store.create()
     assert store.root == own and stat.S_IMODE(os.stat(own).st_mode) == 0o750
+
+
+GOOD = b'{"v":1,"seq":1,"agent":"primary","kind":"user_message","text":"kept"}\n'
+BAD_LINES = {
+    "a torn tail cut inside a multi-byte character": '{"v":1,"seq":2,"kind":"user_message","text":"caf\u00e9'.encode()[
+        :-1
+    ],
+    "bytes that are not UTF-8": b'{"v":1,"seq":2,"kind":"user_message","text":"caf\xe9"}\n',
+    "an integer of 5,000 digits": b'{"v":1,"seq":2,"kind":"usage","input_tokens":' + b"9" * 5000 + b"}\n",
+    "an unknown kind with an integer of 5,000 digits": b'{"v":1,"seq":2,"kind":"x","n":' + b"9" * 5000 + b"}\n",
+    "100,000 nested brackets": b'{"v":1,"seq":2,"kind":"x","n":' + b"[" * 100_000 + b"]" * 100_000 + b"}\n",
+    "100,000 opening brackets": b"[" * 100_000 + b"\n",
+    "remounted messages without content": b'{"v":1,"seq":2,"agent":"primary","kind":"remounted",'
+    b'"source_session":"s","up_to_seq":1,"messages":[{"role":"user"}]}\n',
+    "remounted messages that are not objects": b'{"v":1,"seq":2,"agent":"primary","kind":"remounted",'
+    b'"source_session":"s","up_to_seq":1,"messages":["hi", 3]}\n',
+    "a remounted tool call without an id": b'{"v":1,"seq":2,"agent":"primary","kind":"remounted",'
+    b'"source_session":"s","up_to_seq":1,"messages":[{"role":"assistant","content":[{"type":"tool_use"}]}]}\n',
+}
+
+
+@pytest.mark.parametrize("bad", BAD_LINES.values(), ids=BAD_LINES.keys())
+async def test_each_malformed_line_is_reported_and_skipped(tmp_path: Path, bad: bytes) -> None:
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(GOOD + bad)
+    contents = await BundleReader(path).read()
+    assert [e.text for e in contents.events] == ["kept"]
+    assert [p.line for p in contents.problems] == [2]
+    assert fold(contents.events).messages == [{"role": "user", "content": [{"type": "text", "text": "kept"}]}]
+
+
+async def test_a_remount_carrying_a_string_content_folds_as_a_text_block(tmp_path: Path) -> None:
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(
+        b'{"v":1,"seq":1,"agent":"primary","kind":"remounted","source_session":"s","up_to_seq":1,'
+        b'"messages":[{"role":"user","content":"carried over"}]}\n'
+    )
+    contents = await BundleReader(path).read()
+    assert fold(contents.events, "primary").messages == [
+        {"role": "user", "content": [{"type": "text", "text": "carried over"}]}
+    ]

@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
+import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from workbench import __version__
 from workbench.log.bundle import BundleStore
 from workbench.protocol.events import ToolCall, ToolResult
 
 
-def workbench(*args: str, cwd: Path, bundles: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
-    env |= {"WORKBENCH_BUNDLES": str(bundles), "XDG_CONFIG_HOME": str(cwd / ".config")}
+def workbench(
+    *args: str, cwd: Path, bundles: Path, stdin: str = "", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
+    environ |= {"WORKBENCH_BUNDLES": str(bundles), "XDG_CONFIG_HOME": str(cwd / ".config"), **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "workbench", *args],
         cwd=cwd,
-        env=env,
+        env=environ,
         input=stdin,
         capture_output=True,
         text=True,
@@ -92,3 +97,68 @@ def test_primers_ls_and_show(workspace: Path, tmp_path: Path) -> None:
     assert shown.returncode == 0, shown.stderr
     assert "Lanterns lights the way" in shown.stdout  # the named file was included
     assert "tokens" in shown.stdout.splitlines()[-1]
+
+
+# ---------------------------------------------------------------- exit codes and clear endings
+
+
+def test_an_answer_given_despite_a_failed_mcp_server_exits_zero_with_a_warning(workspace: Path, tmp_path: Path) -> None:
+    (workspace / ".mcp.json").write_text(json.dumps({"mcpServers": {"gone": {"command": "no-such-mcp-server-here"}}}))
+    done = workbench("run", "--brain", "scripted", "read README.md", cwd=workspace, bundles=tmp_path / "b")
+    assert done.returncode == 0, done.stderr
+    assert "lights the way" in done.stdout
+    assert "MCP server gone" in done.stderr
+
+
+def test_an_unreachable_api_fails_the_run(workspace: Path, tmp_path: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # nothing listens there once the socket is closed
+    user_config = workspace / ".config" / "workbench" / "config.toml"  # the user's own names the server
+    user_config.parent.mkdir(parents=True)
+    user_config.write_text(f'base_url = "http://127.0.0.1:{port}"\n[api]\nmax_attempts = 1\n')
+    done = workbench(
+        "run", "--brain", "anthropic", "hello", cwd=workspace, bundles=tmp_path / "b", env={"ANTHROPIC_API_KEY": "k"}
+    )
+    assert done.returncode == 1
+    assert f"Could not connect to the API at http://127.0.0.1:{port}" in done.stderr
+
+
+def test_a_run_refused_for_want_of_a_key_leaves_no_session(workspace: Path, tmp_path: Path) -> None:
+    bundles = tmp_path / "b"
+    env = {"HOME": str(tmp_path)}  # no credentials profile either
+    done = workbench("run", "--brain", "anthropic", "hello", cwd=workspace, bundles=bundles, env=env)
+    assert done.returncode == 1
+    assert "No API key: set ANTHROPIC_API_KEY" in done.stderr
+    assert "session" not in done.stderr
+    assert BundleStore(bundles).session_ids() == []
+
+
+def test_run_piped_into_head_stops_quietly(workspace: Path, tmp_path: Path) -> None:
+    (workspace / "big.txt").write_text("\n".join(f"line {n} of many" for n in range(3000)))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
+    env |= {"WORKBENCH_BUNDLES": str(tmp_path / "b"), "XDG_CONFIG_HOME": str(workspace / ".config")}
+    run = subprocess.Popen(
+        [sys.executable, "-m", "workbench", "run", "--brain", "scripted", "read big.txt"],
+        cwd=workspace,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert run.stdout is not None and run.stdout.readline()
+    run.stdout.close()  # what `| head -1` does after its line
+    err = run.stderr.read()  # type: ignore[union-attr]
+    assert run.wait(timeout=60) == 1
+    assert "Traceback" not in err and "BrokenPipeError" not in err
+
+
+def test_importing_a_missing_file_says_so(workspace: Path, tmp_path: Path) -> None:
+    done = workbench("bundles", "import", str(tmp_path / "nowhere.jsonl"), cwd=workspace, bundles=tmp_path / "b")
+    assert done.returncode == 1
+    assert f"cannot import {tmp_path / 'nowhere.jsonl'}: no such file" in done.stderr
+
+
+def test_version(workspace: Path, tmp_path: Path) -> None:
+    done = workbench("--version", cwd=workspace, bundles=tmp_path / "b")
+    assert done.returncode == 0 and done.stdout.strip() == f"workbench {__version__}"

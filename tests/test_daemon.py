@@ -9,11 +9,12 @@ import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
+from tests.daemon_helpers import connected, until
 from workbench.engine.config import Config
 from workbench.engine.transports import wire
 from workbench.engine.transports.daemon import Daemon, DaemonRunning
@@ -48,18 +49,6 @@ async def daemon(short_dir: Path, tmp_path: Path) -> AsyncIterator[Daemon]:
     await running.start()
     yield running
     await running.stop()
-
-
-async def until(client: DaemonClient, condition: Callable[[], bool]) -> None:
-    """Wait for the events the client receives until ``condition`` holds (checked after each one)."""
-    changed = asyncio.Event()
-    stop = client.subscribe(lambda item: changed.set())
-    try:
-        while not condition():
-            changed.clear()
-            await changed.wait()
-    finally:
-        stop()
 
 
 async def opened(daemon: Daemon, workspace: Path) -> str:
@@ -192,14 +181,3 @@ async def test_sigkill_loses_no_acknowledged_event_and_the_restart_resumes(
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
-
-
-async def connected(path: Path, process: subprocess.Popen[bytes]) -> Connection:
-    """The daemon's socket, once it listens (or the reason it died)."""
-    while True:
-        try:
-            return await Connection.open(path)
-        except Exception:
-            if process.poll() is not None:
-                raise AssertionError(process.stderr.read().decode() if process.stderr else "died") from None
-            await asyncio.sleep(0.05)

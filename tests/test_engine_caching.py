@@ -98,23 +98,28 @@ async def test_each_request_reads_everything_the_one_before_it_sent(
     assert [u.cache_read_input_tokens for u in usages] == [r.usage["cache_read_input_tokens"] for r in requests]
 
 
-async def test_the_foreground_caches_for_five_minutes_and_sub_agents_for_an_hour(
+async def test_the_foreground_and_delegated_agents_cache_for_five_minutes_background_agents_for_an_hour(
     workspace: Path, server: FakeAnthropicServer
 ) -> None:
     bench = await open_bench(workspace, server)
     await ask(bench, "what does README.md say?")
-    await spawn(bench, "delegated", "look for the greeting")
+    delegated = await spawn(bench, "delegated", "look for the greeting")
+    background = await spawn(bench, "background", "list the files")
     await bench.wait_all()
     await bench.close()
-    ttls = {}
+    tasks = {
+        "what does README.md say?": "primary",
+        delegated.spec.task: "delegated",
+        background.spec.task: "background",
+    }
+    ttls: dict[str, set[str]] = {}
     for request in server.message_requests:
         controls = [b["cache_control"] for b in prefix_blocks(request.body) if "cache_control" in b]
         assert 1 <= len(controls) <= 4
-        ttls.setdefault(request.body["system"][0]["text"].split("\n")[2], set()).update(
-            c.get("ttl", "5m") for c in controls
-        )
-    assert ttls == {"You are the primary agent (level 1 of at most 3).": {"5m"},
-                    "You are the secondary agent (level 2 of at most 3).": {"1h"}}  # fmt: skip
+        first = request.body["messages"][0]["content"]
+        asked = first if isinstance(first, str) else first[-1]["text"]
+        ttls.setdefault(tasks[asked], set()).update(c.get("ttl", "5m") for c in controls)
+    assert ttls == {"primary": {"5m"}, "delegated": {"5m"}, "background": {"1h"}}
 
 
 async def test_children_share_the_prefix_their_parent_and_siblings_wrote(

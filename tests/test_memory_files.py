@@ -186,7 +186,7 @@ async def test_switched_off_or_absent_there_is_no_primer_and_problems_are_logged
 
 async def test_compaction_summarises_the_turns_but_never_the_memory(workspace: Path, home: Path) -> None:
     (workspace / "CLAUDE.md").write_text("Keep the memory.")
-    (workspace / "README.md").write_text("# Readme\n")
+    (workspace / "README.md").write_text("# Readme\n" + "A line of the readme that the summary can drop.\n" * 200)
     bench = await open_bench(workspace)
     for prompt in ("read README.md", "list the files", "read README.md again", "what did we do"):
         await ask(bench, prompt)
@@ -197,7 +197,7 @@ async def test_compaction_summarises_the_turns_but_never_the_memory(workspace: P
     assert any(isinstance(e, Compaction) for e in bench.events)
     first = fold(bench.session.events_of("primary"), agent="primary").messages[0]["content"]
     assert first[0]["text"].startswith('<primer name="memory">')
-    assert first[1]["text"].startswith("<conversation-summary>")
+    assert [b["text"].split(">", 1)[0] + ">" for b in first[1:3]] == ["<facts>", "<conversation-summary>"]
     await bench.close()
 
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC
 from pathlib import Path
 
 import pytest
 
-from tests.engine_driver import Answers, ask, run, spawn
+from tests.engine_driver import Answers, ask, next_event, run, spawn
 from workbench.brains.scripted import ScriptedBrain
 from workbench.engine.config import Config, LimitsConfig
 from workbench.engine.engine import Engine
@@ -130,11 +129,9 @@ async def test_orchestration_fans_out_and_aggregates(workspace: Path) -> None:
 
 async def test_cancel_propagates_to_descendants(workspace: Path, tmp_path: Path) -> None:
     bench = await open_bench(workspace, ScriptedBrain(delay_s=0.2))
+    spawned = next_event(bench, lambda e: isinstance(e, AgentSpawned) and e.level == 3)
     child = await spawn(bench, "background", "delegate: read README.md")
-    for _ in range(200):
-        await asyncio.sleep(0.01)
-        if bench.supervisor.children(child.id):
-            break
+    await spawned
     grandchild = bench.supervisor.children(child.id)[0]
     await run(bench, Cancel(agent=child.id))
     await bench.wait_all()
@@ -147,11 +144,9 @@ async def test_pause_stops_at_a_safe_point_and_survives_a_restart(workspace: Pat
     config = Config(bundles=workspace.parent / "bundles", fsync="never")
     bench = await Engine.open(config, workspace, ScriptedBrain(delay_s=0.05))
     child = await spawn(bench, "background", "read README.md")
+    paused = next_event(bench, lambda e: isinstance(e, Status) and e.agent == child.id and e.state == "paused")
     await run(bench, Pause(agent=child.id))
-    for _ in range(200):
-        await asyncio.sleep(0.01)
-        if child.state == "paused":
-            break
+    await paused
     assert child.state == "paused"
     session_id = bench.session.id
     await bench.close()

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.bundle_fixtures import START, make_session, store_of, ticking_clock
+from tests.processes import SAFETY_NET_S
 from workbench.engine.config import Config
 from workbench.engine.replay import gaps, replay, replay_session
 from workbench.frontends.cli.bundles import add_commands, replay_command, run_command
@@ -66,13 +67,20 @@ async def test_replay_can_be_cancelled_mid_way() -> None:
     events = spaced(0, 1, 2, 3)
     bus = EventBus()
     seen = collect(bus)
-    task = asyncio.create_task(replay(events, bus, speed=1000.0))
-    while len(seen) < 2:
-        await asyncio.sleep(0.0005)
+    waiting = asyncio.Event()
+    never = asyncio.Event()
+
+    async def sleep(seconds: float) -> None:  # the wait before the third event lasts until the cancel
+        if len(seen) == 2:
+            waiting.set()
+            await never.wait()
+
+    task = asyncio.create_task(replay(events, bus, speed=1.0, sleep=sleep))
+    await asyncio.wait_for(waiting.wait(), SAFETY_NET_S)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert 2 <= len(seen) < 4
+    assert len(seen) == 2
 
 
 async def test_a_recorded_session_replays_whole_in_seq_order_and_stays_untouched(tmp_path: Path) -> None:

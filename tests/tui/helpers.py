@@ -14,8 +14,9 @@ from workbench.frontends.tui.app import WorkbenchApp
 from workbench.frontends.tui.widgets.prompt import PromptArea
 
 
-async def until(pilot: Pilot[Any], condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Let the app run until ``condition`` holds (the engine runs on the app's loop)."""
+async def until(pilot: Pilot[Any], condition: Callable[[], bool], timeout: float = 60.0) -> None:
+    """Let the app run until ``condition`` holds (the engine runs on the app's loop). The timeout is a
+    safety net against a hang, generous enough for a busy machine: never what a test waits for."""
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:

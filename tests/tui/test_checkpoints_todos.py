@@ -160,7 +160,7 @@ async def test_thinking_streams_into_a_folded_block_and_stays_folded_from_the_lo
         app = await engine_ready(pilot)
         await type_and_send(pilot, "what can you do?")
         await until(pilot, brain.thinking.is_set)
-        await pilot.pause(0.2)
+        await until(pilot, lambda: len(app.query_one(Conversation).query(ThinkingBlock)) == 1)
         (block,) = app.query_one(Conversation).query(ThinkingBlock)
         assert block.collapsed and str(block.title) == "thinking…"
         assert THOUGHT in str(block.query_one(".thinking-text", Static).visual)

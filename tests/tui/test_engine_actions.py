@@ -104,7 +104,7 @@ async def test_ctrl_s_pauses_and_resumes_the_focused_agent(make_app) -> None:
         await pilot.press("ctrl+s")
         await until(pilot, lambda: bench.primary.state == "paused")
         await run(bench, Send(text="read README.md"))
-        await pilot.pause(0.3)
+        await until(pilot, lambda: any(e.kind == "prompt_queued" for e in bench.events))  # held while paused
         assert not [e for e in bench.events if e.kind == "assistant_message"]
         await pilot.press("ctrl+s")
         await settle(pilot)

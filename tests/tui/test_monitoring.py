@@ -42,7 +42,7 @@ def task_rows(screen: TasksScreen) -> list[str]:
 
 async def all_finished(pilot: Pilot[Any], count: int) -> None:
     bench = engine_of(pilot.app)  # type: ignore[arg-type]
-    await until(pilot, lambda: sum(isinstance(e, AgentFinished) for e in bench.events) >= count, timeout=60)
+    await until(pilot, lambda: sum(isinstance(e, AgentFinished) for e in bench.events) >= count)
     await settle(pilot)
 
 
@@ -76,8 +76,8 @@ async def test_orchestrate_builds_the_tree_and_the_primary_aggregates(make_app) 
         app = await engine_ready(pilot)
         bench = engine_of(app)
         await type_and_send(pilot, "/orchestrate compare README.md and app.py; list python files")
-        await until(pilot, lambda: len(bench.supervisor.agents) == 5, timeout=20)
-        await until(pilot, lambda: "Aggregated result" in bench.primary.result, timeout=20)
+        await until(pilot, lambda: len(bench.supervisor.agents) == 5)
+        await until(pilot, lambda: "Aggregated result" in bench.primary.result)
         await settle(pilot)
         spec = {a.id: (a.spec.parent, a.spec.level, a.spec.mode) for a in bench.supervisor.agents.values()}
         secondaries = sorted(a for a, (parent, level, _) in spec.items() if parent == "primary")
@@ -202,8 +202,7 @@ async def test_the_task_list_filters_by_state_and_enter_opens_an_agent(make_app)
         # live: the held agents finish, the queued one gets a slot and finishes too
         brain.release.set()
         await until(pilot, lambda: engine_of(app).agent("agent-7").state == "done")
-        await pilot.pause(0.2)
-        assert task_rows(screen) == ["agent-1", "agent-3", "agent-5", "agent-6", "agent-7"]
+        await until(pilot, lambda: task_rows(screen) == ["agent-1", "agent-3", "agent-5", "agent-6", "agent-7"])
         await pilot.press("enter")
         await until(pilot, lambda: not isinstance(app.screen, TasksScreen))
         assert app.main_screen.agent_id == "agent-1"

@@ -101,10 +101,15 @@ async def test_prompts_queue_and_a_waiting_agent_blocks_no_one(make_app) -> None
         app.main_screen.run_slash("/background run `ls`")
         app.main_screen.run_slash("/background run `pwd`")
         await until(pilot, lambda: len(app.modals.queue) == 2)
-        await pilot.pause(0.6)
+        await until(
+            pilot,
+            lambda: (
+                isinstance(app.screen, ApprovalScreen)
+                and "1 more waiting" in str(app.screen.query_one("#approval-queue").visual)
+            ),
+        )
         screen = approval(app)
         assert screen.request.agent == "agent-1"
-        assert "1 more waiting" in str(screen.query_one("#approval-queue").visual)
         rows = app.query_one(AgentsPane).rows
         assert rows["agent-1"].state == rows["agent-2"].state == "awaiting_approval"
 

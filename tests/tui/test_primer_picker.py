@@ -158,8 +158,8 @@ async def test_a_primer_with_commands_runs_them_only_on_enter_and_a_new_argument
     async with make_app().run_test(size=(160, 48)) as pilot:
         app = await engine_ready(pilot)
         screen = await open_picker(pilot, "42", highlight="review-pr")
-        await pilot.pause(0.4)
-        assert screen.state == "idle" and "runs 1 command" in status(screen)
+        await until(pilot, lambda: "runs 1 command" in status(screen))
+        assert screen.state == "idle"
         await pilot.press("enter")
         await until(pilot, lambda: screen.state == "ready")
         assert screen.preview.text == "reviewing pull request 42"
@@ -197,7 +197,7 @@ async def test_a_bad_primer_is_explained_in_the_picker_and_nothing_is_injected(
         app = await engine_ready(pilot)
         screen = await open_picker(pilot, "keep me", highlight=name)
         await pilot.press("enter")
-        await until(pilot, lambda: screen.state == "failed", timeout=15)
+        await until(pilot, lambda: screen.state == "failed")
         assert "nothing will be loaded" in status(screen) and message in status(screen)
         await pilot.press("enter")  # again: still nothing, and the picker stays open to choose another
         await pilot.pause()

@@ -402,10 +402,9 @@ async def test_replay_plays_the_session_into_read_only_panes(make_app, store: Bu
         await pilot.press("s")
         assert screen.player.speed is None
         await until(pilot, lambda: screen.finished)
-        await pilot.pause(0.3)
         source = (await store.read(READ)).events
         assert [e.seq for e in screen.replay.played] == [e.seq for e in source]
-        assert screen.query_one(LogTable).row_count == len(source)
+        await until(pilot, lambda: screen.query_one(LogTable).row_count == len(source))
         assert screen.query_one(PromptArea).disabled
         assert "finished" in str(screen.query_one(ReplayBar).visual)
         await pilot.press("escape")

@@ -13,14 +13,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable
+from typing import Any, TypeVar
 
 import anthropic
 import httpx2  # the SDK's HTTP transport: its errors surface raw when a stream breaks mid-body
 from anthropic.lib.streaming import AsyncMessageStream
 from pydantic import BaseModel, TypeAdapter
 
+from workbench.brains.base import MAX_ATTEMPTS, REQUEST_TIMEOUT_S, STALL_TIMEOUT_S
 from workbench.brains.cache_breakpoints import with_breakpoints
 from workbench.protocol.brain_io import (
     BrainError,
@@ -36,6 +37,7 @@ from workbench.protocol.brain_io import (
 from workbench.protocol.content import ContentBlock
 from workbench.protocol.events import CacheCreation
 
+_T = TypeVar("_T")
 _CONTENT = TypeAdapter(ContentBlock)
 _KNOWN_BLOCKS = {"text", "tool_use", "thinking", "redacted_thinking"}
 # the SDK's own events derived from a raw one ("text" accompanies a text_delta …): not counted
@@ -60,10 +62,20 @@ class _StreamCut(Exception):
     """The response ended (or broke) before ``message_stop``."""
 
 
+class _Stalled(Exception):
+    """Nothing came for too long: no response at all, or no event of the reply (pings aside)."""
+
+    def __init__(self, waited_s: float, out_of_time: bool) -> None:
+        super().__init__(f"nothing for {waited_s:g} s")
+        self.waited_s = waited_s
+        self.out_of_time = out_of_time  # the whole request's deadline, not a stall, ran out
+
+
 class _Progress:
     """What one attempt got through: decides whether a failure may be retried."""
 
     def __init__(self) -> None:
+        self.responded = False  # the response's status and headers arrived
         self.events = 0  # raw SSE events received (pings aside)
         self.content_started = False
 
@@ -78,18 +90,25 @@ class AnthropicBrain:
         max_tokens: int = 8192,
         base_url: str | None = None,
         api_key: str | None = None,
-        max_attempts: int = 4,
+        max_attempts: int = MAX_ATTEMPTS,
         backoff_base_s: float = 1.0,
         backoff_cap_s: float = 30.0,
+        request_timeout_s: float = REQUEST_TIMEOUT_S,
+        stall_timeout_s: float = STALL_TIMEOUT_S,
     ) -> None:
         """``base_url`` None: the SDK default (honours ``ANTHROPIC_BASE_URL``);
-        ``api_key`` None: ``ANTHROPIC_API_KEY``. ``max_tokens`` caps every request's own."""
+        ``api_key`` None: ``ANTHROPIC_API_KEY``. ``max_tokens`` caps every request's own.
+        ``request_timeout_s``: the longest a whole reply may take, retries included;
+        ``stall_timeout_s``: the longest wait for the response, then for each event of it (pings
+        do not count: a server that only pings is stalled)."""
         self.model = model
         self.max_tokens = max_tokens
         self.base_url = base_url
         self.max_attempts = max(1, max_attempts)
         self.backoff_base_s = backoff_base_s
         self.backoff_cap_s = backoff_cap_s
+        self.request_timeout_s = request_timeout_s
+        self.stall_timeout_s = stall_timeout_s
         self._api_key = api_key
         self._client: anthropic.AsyncAnthropic | None = None
 
@@ -117,20 +136,33 @@ class AnthropicBrain:
     async def stream(self, request: BrainRequest) -> AsyncIterator[BrainEvent]:
         params = self._params(request)
         self._require_credentials()
+        clock = asyncio.get_running_loop().time
+        deadline = clock() + self.request_timeout_s
         attempt = 1
         while True:
             progress = _Progress()
             try:
-                async for event in self._attempt(params, progress):
+                async for event in self._attempt(params, progress, deadline):
                     yield event
                 return
-            except (anthropic.APIError, httpx2.TransportError, _StreamCut) as err:
+            except (anthropic.APIError, httpx2.TransportError, _StreamCut, _Stalled) as err:
                 failure = self._classify(err, progress)
-                if not failure.retryable or progress.content_started or attempt >= self.max_attempts:
-                    raise BrainError(
-                        failure.describe(attempt), error_type=failure.error_type, retryable=failure.retryable
-                    ) from err
+                cause: Exception = err
+            except Exception as err:  # the SDK could not follow what the server sent
+                failure = _Failure(
+                    error_type="bad_response",
+                    summary="The API sent a stream that could not be read",
+                    detail=f"{type(err).__name__}: {err}",
+                    retryable=False,
+                )
+                cause = err
             delay = self._delay(attempt, failure.retry_after_s)
+            out_of_time = clock() + delay >= deadline
+            if not failure.retryable or progress.content_started or attempt >= self.max_attempts or out_of_time:
+                message = failure.describe(attempt)
+                if out_of_time and failure.retryable and not progress.content_started and attempt < self.max_attempts:
+                    message += f"; no time was left to try again within {self.request_timeout_s:g} s"
+                raise BrainError(message, error_type=failure.error_type, retryable=failure.retryable) from cause
             yield RetryNotice(message=f"{failure.describe()}; retrying", attempt=attempt, delay_s=delay)
             await asyncio.sleep(delay)
             attempt += 1
@@ -149,10 +181,19 @@ class AnthropicBrain:
 
     # -- one attempt -------------------------------------------------------
 
-    async def _attempt(self, params: dict[str, Any], progress: _Progress) -> AsyncIterator[BrainEvent]:
+    async def _attempt(self, params: dict[str, Any], progress: _Progress, deadline: float) -> AsyncIterator[BrainEvent]:
         stopped = False
-        async with self.client.messages.stream(**params) as stream:
-            async for event in stream:
+        opening = self.client.messages.stream(**params)
+        stream = await self._within(opening.__aenter__(), deadline)
+        progress.responded = True
+        async with contextlib.AsyncExitStack() as closing:
+            closing.push_async_exit(opening)
+            events = aiter(stream)
+            while True:
+                try:
+                    event = await self._within(anext(events), deadline)
+                except StopAsyncIteration:
+                    break
                 if event.type not in _DERIVED_EVENTS:
                     progress.events += 1
                 if event.type == "text":
@@ -171,6 +212,16 @@ class AnthropicBrain:
             usage, done = self._finish(stream)
         yield usage
         yield done
+
+    async def _within(self, step: Awaitable[_T], deadline: float) -> _T:
+        """``step``, if it comes within the stall timeout and before the deadline."""
+        left = deadline - asyncio.get_running_loop().time()
+        wait = min(self.stall_timeout_s, left)
+        try:
+            async with asyncio.timeout(max(0.0, wait)):
+                return await step
+        except TimeoutError:
+            raise _Stalled(wait, out_of_time=left <= self.stall_timeout_s) from None
 
     @staticmethod
     def _finish(stream: AsyncMessageStream[Any]) -> tuple[UsageReport, MessageDone]:
@@ -217,11 +268,31 @@ class AnthropicBrain:
     # -- failures ------------------------------------------------------------
 
     def _classify(self, err: Exception, progress: _Progress) -> _Failure:
+        if isinstance(err, _Stalled) and err.out_of_time:
+            return _Failure(
+                error_type="timeout",
+                summary=f"The API did not finish the reply within the {self.request_timeout_s:g} s allowed",
+                detail="api.request_timeout_s in the config allows more",
+                retryable=False,
+            )
+        if isinstance(err, _Stalled) and not progress.responded:
+            return _Failure(
+                error_type="timeout",
+                summary=f"The API at {self.client.base_url} did not answer within {err.waited_s:g} s",
+                retryable=True,
+            )
+        if isinstance(err, _Stalled):
+            return _Failure(
+                error_type="timeout",
+                summary="The API stopped sending the reply",
+                detail=f"nothing for {err.waited_s:g} s after {_events(progress.events)} (keep-alive pings do not count)",
+                retryable=True,
+            )
         if isinstance(err, (_StreamCut, httpx2.TransportError)):
             return _Failure(
                 error_type="stream_cut",
-                summary="Connection lost mid-reply",
-                detail=f"the stream ended after {progress.events} events",
+                summary="The API closed the stream mid-reply",
+                detail=f"the stream ended after {_events(progress.events)}",
                 retryable=True,
             )
         if isinstance(err, anthropic.APITimeoutError):
@@ -247,6 +318,10 @@ class AnthropicBrain:
         # exponential, with jitter so that many agents rate-limited together spread out
         backoff = min(self.backoff_base_s * 2 ** (attempt - 1), self.backoff_cap_s)
         return backoff * random.uniform(0.75, 1.0)
+
+
+def _events(count: int) -> str:
+    return f"{count} event{'' if count == 1 else 's'}"
 
 
 def _status_failure(err: anthropic.APIStatusError) -> _Failure:
@@ -310,3 +385,12 @@ def _retry_after(headers: httpx2.Headers) -> float | None:
 def _cause(err: Exception) -> str:
     cause = err.__cause__
     return str(cause) if cause is not None and str(cause) else str(err)
+
+
+def credentials_problem(base_url: str | None = None) -> str | None:
+    """What would stop every request from authenticating (no key, a broken credentials profile), or None."""
+    try:
+        AnthropicBrain("", base_url=base_url)._require_credentials()
+    except BrainError as err:
+        return err.message
+    return None

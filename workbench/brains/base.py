@@ -7,6 +7,11 @@ from typing import Protocol, runtime_checkable
 
 from workbench.protocol.brain_io import BrainEvent, BrainRequest
 
+# how long a reply from a remote model may keep an agent waiting (the config's [api] section)
+REQUEST_TIMEOUT_S = 600.0  # the whole reply, its retries included
+STALL_TIMEOUT_S = 120.0  # for the response, then for each event of it (keep-alive pings do not count)
+MAX_ATTEMPTS = 4  # a failure before any of the reply came (429, 529, 5xx, a cut, a stall) is tried again
+
 
 @runtime_checkable
 class Brain(Protocol):

@@ -4,23 +4,28 @@
 reads requests from stdin and writes what the Anthropic brain streams back to
 stdout, one JSON object a line (see :class:`HostRequest`, :class:`HostReply`).
 Text and thinking deltas are coalesced for ``COALESCE_S``: the app gets a few
-messages a second per reply instead of one per token. It exits when stdin closes.
+messages a second per reply instead of one per token. It exits when stdin closes, or as soon as
+the app that started it is no longer alive.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import os
 import sys
 from collections.abc import Callable
 from typing import Literal
 
 from pydantic import BaseModel, Field, TypeAdapter
 
-from workbench.brains.base import Brain, CountsTokens
+from workbench.brains.base import MAX_ATTEMPTS, REQUEST_TIMEOUT_S, STALL_TIMEOUT_S, Brain, CountsTokens
 from workbench.protocol.brain_io import BrainError, BrainEvent, BrainRequest, TextDelta, ThinkingDelta
 
 COALESCE_S = 0.03
+APP_CHECK_S = 0.5  # how often the host looks whether the app is still alive
+CLOSE_S = 2.0  # for the brain to close its connections once the app is gone
 
 
 class HostRequest(BaseModel):
@@ -127,16 +132,32 @@ class BrainHost:
 
 
 async def serve(brain: Brain) -> None:
+    """Serve the app until it is gone: its end of stdin closed, or the app itself dead (the pipe
+    may outlive it in a process that inherited it)."""
+    app = os.getppid()
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=1 << 30)
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
     transport, _ = await loop.connect_write_pipe(asyncio.Protocol, sys.stdout)
     host = BrainHost(brain, transport.write)
+    serving = asyncio.create_task(_serve_orders(reader, host))
+    orphaned = asyncio.create_task(_app_gone(app))
+    await asyncio.wait([serving, orphaned], return_when=asyncio.FIRST_COMPLETED)
+    for task in [serving, orphaned, *host.streams.values()]:
+        task.cancel()
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(CLOSE_S):
+            await brain.aclose()
+
+
+async def _serve_orders(reader: asyncio.StreamReader, host: BrainHost) -> None:
     while line := await reader.readline():
         host.handle(line)
-    for task in list(host.streams.values()):
-        task.cancel()
-    await brain.aclose()
+
+
+async def _app_gone(app: int) -> None:
+    while os.getppid() == app:  # an orphan is adopted by another process
+        await asyncio.sleep(APP_CHECK_S)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -144,12 +165,25 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--model", required=True)
     parser.add_argument("--max-tokens", type=int, default=8192)
     parser.add_argument("--base-url")
+    parser.add_argument("--request-timeout-s", type=float, default=REQUEST_TIMEOUT_S)
+    parser.add_argument("--stall-timeout-s", type=float, default=STALL_TIMEOUT_S)
+    parser.add_argument("--max-attempts", type=int, default=MAX_ATTEMPTS)
     args = parser.parse_args(argv)
     from workbench.brains.anthropic import AnthropicBrain
 
-    brain = AnthropicBrain(args.model, max_tokens=args.max_tokens, base_url=args.base_url)
+    brain = AnthropicBrain(
+        args.model,
+        max_tokens=args.max_tokens,
+        base_url=args.base_url,
+        request_timeout_s=args.request_timeout_s,
+        stall_timeout_s=args.stall_timeout_s,
+        max_attempts=args.max_attempts,
+    )
     brain.prepare()
     asyncio.run(serve(brain))
+    # now, without waiting for threads still blocked in the network (a DNS lookup may take
+    # minutes to give up): nobody is left to answer
+    os._exit(0)
 
 
 if __name__ == "__main__":

@@ -23,19 +23,33 @@ from typing import IO
 
 from pydantic import ValidationError
 
+from workbench.brains.base import MAX_ATTEMPTS, REQUEST_TIMEOUT_S, STALL_TIMEOUT_S
 from workbench.brains.host import HostFailure, HostReply, HostRequest, host_reply
 from workbench.protocol.brain_io import BrainError, BrainEvent, BrainRequest
 
 STDERR_TAIL = 2000
+HOST_GRACE_S = 30.0  # beyond the request's own deadline, which the host enforces
 
 
 class HostedBrain:
     name = "anthropic"
 
-    def __init__(self, model: str, *, max_tokens: int = 8192, base_url: str | None = None) -> None:
+    def __init__(
+        self,
+        model: str,
+        *,
+        max_tokens: int = 8192,
+        base_url: str | None = None,
+        request_timeout_s: float = REQUEST_TIMEOUT_S,
+        stall_timeout_s: float = STALL_TIMEOUT_S,
+        max_attempts: int = MAX_ATTEMPTS,
+    ) -> None:
         self.model = model
         self.max_tokens = max_tokens
         self.base_url = base_url
+        self.request_timeout_s = request_timeout_s
+        self.stall_timeout_s = stall_timeout_s
+        self.max_attempts = max_attempts
         self._ids = itertools.count(1)
         self._process: subprocess.Popen[bytes] | None = None
         self._stderr: IO[bytes] | None = None
@@ -53,7 +67,8 @@ class HostedBrain:
         if self._process is not None and self._process.poll() is None:
             return
         argv = [sys.executable, "-m", "workbench.brains.host", "--model", self.model,
-                "--max-tokens", str(self.max_tokens)]  # fmt: skip
+                "--max-tokens", str(self.max_tokens), "--request-timeout-s", str(self.request_timeout_s),
+                "--stall-timeout-s", str(self.stall_timeout_s), "--max-attempts", str(self.max_attempts)]  # fmt: skip
         if self.base_url:
             argv += ["--base-url", self.base_url]
         self._stderr = tempfile.TemporaryFile()  # closed by the reader of this process's replies
@@ -66,10 +81,12 @@ class HostedBrain:
         replies: asyncio.Queue[HostReply] = asyncio.Queue()
         self._streams[stream_id] = replies
         self._send(HostRequest(op="stream", id=stream_id, request=request))
+        # the host keeps the request's deadline; this one is for a host that no longer answers at all
+        deadline = asyncio.get_running_loop().time() + self.request_timeout_s + HOST_GRACE_S
         ended = False
         try:
             while True:
-                reply = await replies.get()
+                reply = await self._next(replies, deadline)
                 if reply.event is not None:
                     yield reply.event
                 elif reply.error is not None:
@@ -91,8 +108,9 @@ class HostedBrain:
         replies: asyncio.Queue[HostReply] = asyncio.Queue()
         self._streams[stream_id] = replies
         self._send(HostRequest(op="count", id=stream_id, request=request))
+        deadline = asyncio.get_running_loop().time() + self.request_timeout_s + HOST_GRACE_S
         try:
-            reply = await replies.get()
+            reply = await self._next(replies, deadline)
         finally:
             self._streams.pop(stream_id, None)
         if reply.error is not None:
@@ -100,6 +118,18 @@ class HostedBrain:
         if reply.count is None:
             raise BrainError("the brain host answered a count without one", error_type="connection")
         return reply.count
+
+    async def _next(self, replies: asyncio.Queue[HostReply], deadline: float) -> HostReply:
+        try:
+            async with asyncio.timeout_at(deadline):
+                return await replies.get()
+        except TimeoutError:
+            if self._process is not None:
+                self._process.kill()  # wedged: the next request starts another
+            raise BrainError(
+                f"The brain host gave no answer within {self.request_timeout_s + HOST_GRACE_S:g} s",
+                error_type="timeout",
+            ) from None
 
     async def aclose(self) -> None:
         if self._writer is not None:

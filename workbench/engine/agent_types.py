@@ -3,8 +3,10 @@
 The file format is Claude Code's: front matter ``name``, ``description``,
 ``tools`` (comma-separated or a list; absent means every tool) and ``model``
 (``inherit`` or absent means the parent's; ``opus``, ``sonnet``, ``haiku`` are
-aliases, see :mod:`workbench.engine.models`), and a body that is the agent's
-system prompt. They are what the Task tool's ``subagent_type`` and
+aliases, see :mod:`workbench.engine.models`), ``isolation`` (``worktree``: its own
+git worktree; ``shared``: the folder of the agent that starts it; absent: the
+config's choice for agents that may write, shared for read-only types), and a
+body that is the agent's system prompt. They are what the Task tool's ``subagent_type`` and
 ``/delegate --agent NAME`` name.
 
 Lookup, first match wins: ``.workbench/agents/``, ``.claude/agents/``,
@@ -25,9 +27,12 @@ from pydantic import BaseModel, ConfigDict
 from workbench.engine.config import user_config_path
 from workbench.engine.models import resolve_model
 from workbench.engine.priming.front_matter import FrontMatterError, list_field, split_front_matter, string_field
+from workbench.protocol.commands import Isolation
+from workbench.protocol.placement import Placement
 
 AgentTypeOrigin = Literal["project", "claude", "user", "builtin"]
 READ_ONLY_TOOLS = ["Read", "Glob", "Grep"]
+ISOLATIONS: tuple[Isolation, ...] = ("worktree", "shared")
 
 _NAME = re.compile(r"[A-Za-z0-9][\w.:-]*")
 
@@ -40,6 +45,9 @@ class UnknownAgentType(AgentTypeError):
     pass
 
 
+_PLACEMENTS: dict[str, Placement] = {"local": "local", "cluster": "cluster"}
+
+
 class AgentType(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -47,6 +55,8 @@ class AgentType(BaseModel):
     description: str = ""
     tools: list[str] | None = None  # tool names; None: every tool the level allows
     model: str | None = None  # None: the parent's model
+    isolation: Isolation | None = None  # None: the config's, for an agent that may write
+    placement: Placement | None = None  # None: on the cluster when the session has one
     system: str
     path: Path | None = None  # None: built in
     origin: AgentTypeOrigin
@@ -75,10 +85,17 @@ def parse_agent_type(text: str, path: Path, origin: AgentTypeOrigin) -> AgentTyp
         tools = list_field(data, "tools")
         model = string_field(data, "model")
         description = string_field(data, "description") or ""
+        isolation = string_field(data, "isolation") or None
+        placement_text = string_field(data, "placement")
     except FrontMatterError as exc:
         raise AgentTypeError(f"Agent type file {path}: {exc}") from None
+    if isolation is not None and isolation not in ISOLATIONS:
+        raise AgentTypeError(f"Agent type file {path}: isolation must be worktree or shared, not {isolation!r}")
     if not _NAME.fullmatch(name):
         raise AgentTypeError(f"Agent type file {path}: {name!r} is not a usable name (letters, digits, - _ . :)")
+    placement = _PLACEMENTS.get(placement_text or "")
+    if placement_text and placement is None:
+        raise AgentTypeError(f"Agent type file {path}: placement must be local or cluster (got {placement_text!r})")
     if not body.strip():
         raise AgentTypeError(f"Agent type {name!r} ({path}) has no system prompt: write it below the front matter")
     return AgentType(
@@ -86,6 +103,8 @@ def parse_agent_type(text: str, path: Path, origin: AgentTypeOrigin) -> AgentTyp
         description=description,
         tools=None if tools is None else list(dict.fromkeys(t.split("(", 1)[0].strip() for t in tools)),
         model=None if model in (None, "", "inherit") else resolve_model(model),
+        isolation=isolation,
+        placement=placement,
         system=body.strip(),
         path=path,
         origin=origin,

@@ -14,6 +14,9 @@ from workbench.engine.models import resolve_model
 # Brain is the type front ends name when they hand the engine a brain of their own
 __all__ = ["Brain", "BrainChoice", "OFFLINE_CHOSEN", "OFFLINE_NO_KEY", "choose_brain", "make_brain"]
 
+# Brain is the type front ends name when they hand the engine a brain of their own
+__all__ = ["Brain", "BrainChoice", "OFFLINE_CHOSEN", "OFFLINE_NO_KEY", "choose_brain", "make_brain"]
+
 OFFLINE_NO_KEY = "offline · scripted brain — set ANTHROPIC_API_KEY to use Claude"
 OFFLINE_CHOSEN = "offline · scripted brain"
 
@@ -35,6 +38,17 @@ def choose_brain(config: Config, environ: dict[str, str] | None = None, override
     return BrainChoice(name="scripted", offline_reason=OFFLINE_NO_KEY)
 
 
+def credentials_problem(choice: BrainChoice, config: Config, environ: dict[str, str] | None = None) -> str | None:
+    """Why Claude cannot be asked (no key, a broken profile), before anything is started for it;
+    None when it can, or when the brain is not Claude."""
+    env = os.environ if environ is None else environ
+    if choice.name != "anthropic" or env.get("ANTHROPIC_API_KEY") or env.get("ANTHROPIC_AUTH_TOKEN"):
+        return None
+    from workbench.brains.anthropic import credentials_problem as sdk_problem  # the SDK's own credential chain
+
+    return sdk_problem(config.base_url)
+
+
 def make_brain(choice: BrainChoice, config: Config, script: Path | None = None) -> Brain:
     """Build the chosen brain. Claude's runs in a host process of its own (``hosted``), started here:
     this blocks for a moment (an app calls it in a thread)."""
@@ -42,7 +56,14 @@ def make_brain(choice: BrainChoice, config: Config, script: Path | None = None) 
         from workbench.brains.hosted import HostedBrain
 
         model = resolve_model(config.model, config.aliases)
-        brain = HostedBrain(model=model, max_tokens=config.max_tokens, base_url=config.base_url)
+        brain = HostedBrain(
+            model=model,
+            max_tokens=config.max_tokens,
+            base_url=config.base_url,
+            request_timeout_s=config.api.request_timeout_s,
+            stall_timeout_s=config.api.stall_timeout_s,
+            max_attempts=config.api.max_attempts,
+        )
         brain.prepare()
         return brain
     from workbench.brains.scripted import ScriptedBrain

@@ -17,6 +17,7 @@ from workbench.engine.context.tokens import ContextCount
 from workbench.engine.engine import Engine, SessionInfo
 from workbench.engine.priming.primers import PrimerEntry, ResolvedPrimer
 from workbench.engine.views.session_view import SessionView
+from workbench.engine.workspaces.diff import AgentDiff
 from workbench.log.bus import Listener
 from workbench.protocol.commands import Close, Command, Outcome
 from workbench.protocol.events import Event
@@ -64,6 +65,10 @@ class EngineClient(Protocol):
 
     async def count_context(self, agent: str) -> ContextCount:
         """The exact count of what the agent's next request would send (the API's ``count_tokens``)."""
+        ...
+
+    async def agent_diff(self, agent: str) -> AgentDiff:
+        """The agent's changes file by file (its worktree against its base, or what the log records)."""
         ...
 
     async def leave(self, how: Literal["detach", "stop", "cancel"]) -> None:
@@ -116,6 +121,9 @@ class LocalClient:
 
     async def count_context(self, agent: str) -> ContextCount:
         return await self.engine.count_context(agent)
+
+    async def agent_diff(self, agent: str) -> AgentDiff:
+        return await self.engine.workspaces.diff(agent)
 
     async def leave(self, how: Literal["detach", "stop", "cancel"]) -> None:
         await self.engine.submit(Close(how="cancel" if how == "cancel" else "stop"))

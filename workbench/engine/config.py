@@ -14,9 +14,13 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
+from workbench.brains.base import MAX_ATTEMPTS, REQUEST_TIMEOUT_S, STALL_TIMEOUT_S
+from workbench.engine.policy.guardrails import GuardrailName, Guardrails
 from workbench.engine.policy.hooks import HooksConfig
-from workbench.engine.policy.permissions import PermissionPolicy, PermissionRuleError, Rule
+from workbench.engine.policy.permissions import PermissionRuleError, Rule
+from workbench.engine.policy.session_policy import SessionPolicy
 from workbench.engine.pricing import ModelPrice
+from workbench.protocol.commands import Isolation
 from workbench.protocol.modes import PermissionMode
 from workbench.tools.mcp.config import McpSettings
 
@@ -40,6 +44,8 @@ class PermissionsConfig(_Section):
     allow: list[str] = Field(default_factory=list)
     ask: list[str] = Field(default_factory=list)
     deny: list[str] = Field(default_factory=list)
+    # the git guardrails this user lifts, by name (no rule or mode lifts them)
+    lift_guardrails: list[GuardrailName] = Field(default_factory=list)
 
     @field_validator("allow", "ask", "deny")
     @classmethod
@@ -93,7 +99,10 @@ class CacheSettings(_Section):
 
     enabled: bool = True
     ttl_foreground: CacheTtl = "5m"
+    # a background agent may wait long on an approval or a pause; an hour's entry (written at 2x) outlives that
     ttl_background: CacheTtl = "1h"
+    # a delegated agent's requests follow each other while its parent waits: five minutes (written at 1.25x) do
+    ttl_delegated: CacheTtl = "5m"
 
 
 class MemorySettings(_Section):
@@ -102,6 +111,40 @@ class MemorySettings(_Section):
     enabled: bool = True
     # more than this (the files and their imports together) and none is loaded, with a message saying so
     max_tokens: int = Field(default=20_000, ge=1)
+
+
+class ApiConfig(_Section):
+    """How long a reply from the Messages API may keep an agent waiting."""
+
+    request_timeout_s: float = Field(default=REQUEST_TIMEOUT_S, gt=0)
+    stall_timeout_s: float = Field(default=STALL_TIMEOUT_S, gt=0)
+    max_attempts: int = Field(default=MAX_ATTEMPTS, ge=1)
+
+
+class ClusterConfig(_Section):
+    """Where background and delegated agents run when they outgrow this machine: a NATS JetStream
+    server or cluster (``workbench serve --cluster``, ``workbench worker``)."""
+
+    # nats://[user:password@|token@]host:4222, or tls://… for TLS
+    url: str | None = None
+    creds: Path | None = None  # a NATS credentials file (a user JWT and its nkey seed)
+    nkey: Path | None = None  # a file holding an nkey seed (nkey authentication without a JWT)
+    tls_ca: Path | None = None  # the certificate authority to trust (a private one)
+    tls_cert: Path | None = None  # a client certificate, when the server asks for one
+    tls_key: Path | None = None
+    # a worker that stops answering for this long loses its runs to the other workers
+    ack_wait_s: float = Field(default=30.0, ge=1)
+    heartbeat_s: float = Field(default=2.0, gt=0)
+
+    @field_validator("url")
+    @classmethod
+    def _url_names_a_server(cls, url: str | None) -> str | None:
+        if url is None:
+            return None
+        parsed = urlsplit(url if "://" in url else f"nats://{url}")
+        if parsed.scheme not in ("nats", "tls") or not parsed.hostname:
+            raise ValueError("expected nats://HOST:PORT or tls://HOST:PORT (credentials may come before the host)")
+        return parsed.geturl()
 
 
 class ThinkingSettings(_Section):
@@ -121,6 +164,7 @@ class Config(_Section):
     model: str = "claude-sonnet-4-6"
     max_tokens: int = Field(default=8192, ge=1)
     base_url: str | None = None
+    api: ApiConfig = Field(default_factory=ApiConfig)
     window: int = Field(default=200_000, ge=1000)
     bundles: Path | None = None
     fsync: FsyncPolicy = "interval"
@@ -130,6 +174,8 @@ class Config(_Section):
     thresholds: ThresholdsConfig = Field(default_factory=ThresholdsConfig)
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
     auto_delegate: bool = False
+    # where background and delegated agents that may write work (the primary and read-only types: shared)
+    isolation: Isolation = "worktree"
     bell: bool = True
     # pace of the offline brain's streaming, so the tour reads like a live reply
     scripted_delay_s: float = Field(default=0.015, ge=0)
@@ -145,6 +191,7 @@ class Config(_Section):
     memory: MemorySettings = Field(default_factory=MemorySettings)
     aliases: dict[str, str] = Field(default_factory=dict)  # [aliases] opus = "claude-opus-4-8"
     prices: dict[str, ModelPrice] = Field(default_factory=dict)  # [prices."claude-x"] input = 3.0, USD per MTok
+    cluster: ClusterConfig = Field(default_factory=ClusterConfig)
     # hosts (host or host:port) a project's base_url may name and still get your API key; read from your
     # own config only
     api_hosts: list[str] = Field(default_factory=list)
@@ -156,10 +203,18 @@ class Config(_Section):
     def project_trusted(self) -> bool:
         return self._project_trusted
 
-    def policy(self, workspace: Path) -> PermissionPolicy:
-        """The permission policy this configuration starts a session with in ``workspace``."""
+    def policy(self, workspace: Path) -> SessionPolicy:
+        """The permission policy this configuration starts a session with in ``workspace``: the git guardrails
+        first (less those lifted), then the rules and the mode."""
         rules = self.permissions
-        return PermissionPolicy(mode=rules.mode, allow=rules.allow, ask=rules.ask, deny=rules.deny, workspace=workspace)
+        return SessionPolicy(
+            mode=rules.mode,
+            allow=rules.allow,
+            ask=rules.ask,
+            deny=rules.deny,
+            workspace=workspace,
+            guardrails=Guardrails(rules.lift_guardrails),
+        )
 
     def thinking_for(self, model: str) -> ThinkingConfig:
         from workbench.protocol.brain_io import ThinkingConfig
@@ -272,6 +327,7 @@ def project_layer(project: dict[str, Any], user: dict[str, Any], *, trusted: boo
     """What of a project's config.toml applies on top of the user's."""
     layer = {key: value for key, value in project.items() if trusted or key in RESTRICTED_KEYS}
     layer.pop("api_hosts", None)  # a project cannot allow its own server
+    layer.pop("cluster", None)  # nor send its agents' work to a server of its choosing
     if "base_url" in layer and not base_url_allowed(str(layer["base_url"]), user.get("api_hosts", [])):
         del layer["base_url"]
     permissions = project.get("permissions")

@@ -32,28 +32,35 @@ from workbench.engine.priming.primers import PrimerEntry, ResolvedPrimer
 from workbench.engine.priming.primers import resolve as resolve_primer
 from workbench.engine.priming.skills import find_primer_or_skill, primers_and_skills
 from workbench.engine.runtime.agent import Agent, AgentServices
+from workbench.engine.runtime.placement import ClusterSide
 from workbench.engine.runtime.requests import RequestBroker
 from workbench.engine.runtime.restore import restore_agents
 from workbench.engine.runtime.supervisor import Supervisor
 from workbench.engine.streams import Streams
 from workbench.engine.toolbox import Toolbox, skill_tool
 from workbench.engine.views.session_view import SessionView
+from workbench.engine.workspaces.service import Workspaces
 from workbench.log.bundle import BundleStore, default_store_root
 from workbench.log.bus import Listener
 from workbench.log.session import Session
 from workbench.protocol.brain_io import BrainError
 from workbench.protocol.commands import (
+    PRIMARY,
     AddRule,
     Answer,
     Approve,
     Cancel,
     Close,
     Command,
+    Commit,
     Compact,
     DecideDelegation,
     DecidePlan,
+    Discard,
     HandResult,
     Interrupt,
+    KeepBranch,
+    Merge,
     Orchestrate,
     Outcome,
     Pause,
@@ -61,6 +68,7 @@ from workbench.protocol.commands import (
     Reduce,
     Rename,
     RestartMcp,
+    RestoreFiles,
     Resume,
     Send,
     SetMode,
@@ -108,6 +116,10 @@ class SessionInfo(BaseModel):
     restricted: bool = False  # the project's own hooks, servers and wider settings were left out (not trusted)
 
 
+# how the host of a session connects it to a cluster (the daemon with --cluster)
+ClusterFor = Callable[["Engine"], ClusterSide]
+
+
 class Engine:
     """One live session: its agents, its log, its views, its bus."""
 
@@ -120,6 +132,7 @@ class Engine:
         *,
         counter: TokenCounter | None = None,
         offline_reason: str | None = None,
+        cluster: ClusterFor | None = None,
     ) -> None:
         self.config = config
         self.cwd = cwd
@@ -141,6 +154,7 @@ class Engine:
         self.requests = RequestBroker(session.submit, self._asked)
         agent_types = load_agent_types(cwd).listing()
         tools = ToolRegistry([*builtin_tools(), Task(agent_types), TodoWrite(), AskUserQuestion(), *skill_tool(cwd)])
+        self.workspaces = Workspaces(session, cwd, self.view, policy, tools, config.isolation)
         self.services = AgentServices(
             session=session,
             brain=brain,
@@ -158,6 +172,7 @@ class Engine:
             ),
             tool_tokens=lambda specs: tool_tokens(self.counter, specs),
             cache=config.cache,
+            workspaces=self.workspaces,
         )
         self.mcp: McpManager | None = None
         self.supervisor = Supervisor(
@@ -177,6 +192,8 @@ class Engine:
         self.services.tool_extras = self.toolbox.extras()
         session.fold_in = self._fold_in
         self._unsubscribe = self.bus.subscribe(self.streams.hear)
+        self.cluster = cluster(self) if cluster is not None else None
+        self.supervisor.cluster = self.cluster
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -194,11 +211,14 @@ class Engine:
         offline_reason: str | None = None,
         remount: Remounted | None = None,
         title: str = "",
+        restore: RestoreFiles | None = None,
+        cluster: ClusterFor | None = None,
     ) -> Engine:
-        """Start a new session with its primary agent; with ``remount``, continuing another session's."""
+        """Start a new session with its primary agent; with ``remount``, continuing another session's (and with
+        ``restore``, on that session's files as they were then, put back before the primary takes a turn)."""
         store = store or store_for(config)
         session = await Session.create(store, fsync=config.fsync, clock=clock, session_id=session_id)
-        engine = cls(config, cwd, brain, session, counter=counter, offline_reason=offline_reason)
+        engine = cls(config, cwd, brain, session, counter=counter, offline_reason=offline_reason, cluster=cluster)
         await session.append(
             SessionStarted(title=title, cwd=str(cwd), brain=brain.name, model=brain.model, app_version=__version__)
         )
@@ -209,12 +229,17 @@ class Engine:
         if remount is not None:
             # right after the spawn, before anything else the primary logs: its fold starts from the source's
             await primary.append(remount)
+            if restore is not None:
+                await handlers.restore_files(engine, restore)  # what it did, or why it could not, is logged
             if remount.messages and remount.messages[-1].get("role") == "user":
                 primary.owe_reply()  # continued at a prompt: that prompt is answered, not merged with the next
         engine.services.standing = memory.primed
         for problem in memory.problems:
             await primary.append(Error(message=problem, error_type="memory"))
+        if engine.cluster is not None:
+            await engine.cluster.start()
         await engine._session_start_hook(primary, "resume" if remount is not None else "startup")
+        await engine._recover_merges()
         return engine
 
     @classmethod
@@ -229,32 +254,48 @@ class Engine:
         clock: Callable[[], datetime] | None = None,
         counter: TokenCounter | None = None,
         offline_reason: str | None = None,
+        cluster: ClusterFor | None = None,
     ) -> Engine:
         """Reopen a session after a stop or a crash: every agent comes back in the state the log left it,
         waiting on the same approvals and questions, with the same policy and proposals."""
         store = store or store_for(config)
         session = await Session.resume(store, session_id, fsync=config.fsync, clock=clock)
-        engine = cls(config, cwd, brain, session, counter=counter, offline_reason=offline_reason)
-        # the standing primer the session started with, for the agents it starts from now on
-        engine.services.standing = logged_standing_primer(session.events_of("primary"))
-        for event in session.events:
-            engine.view.apply(event)
+        engine = cls(config, cwd, brain, session, counter=counter, offline_reason=offline_reason, cluster=cluster)
+        engine.take_up(session.events)
         await engine.toolbox.resumed()
-        for agent_id in engine.view.roster.rows:
-            engine._delegation_watch.check(engine.view.budget(agent_id))  # no proposal for what was proposed
-        for agent in restore_agents(session.events, engine.services, engine.view.roster):
-            if agent.state in FINAL_STATES:
-                engine.supervisor.agents[agent.id] = agent
-            else:
-                engine.supervisor.adopt(agent)
+        if engine.cluster is not None:
+            await engine.cluster.start()
         if "primary" in engine.supervisor.agents:
             await engine._session_start_hook(engine.primary, "resume")
+            await engine._recover_merges()
         return engine
+
+    def take_up(self, events: list[Event]) -> None:
+        """Fold a log (already in the session) into the views and bring its agents back as it left them."""
+        # the standing primer the session started with, for the agents it starts from now on
+        self.services.standing = logged_standing_primer([e for e in events if e.agent == PRIMARY])
+        for event in events:
+            self.view.apply(event)
+        for agent_id in self.view.roster.rows:
+            self._delegation_watch.check(self.view.budget(agent_id))  # no proposal for what was proposed
+        for restored in restore_agents(events, self.services, self.view.roster):
+            agent = self.cluster.restored(restored) if self.cluster is not None else restored
+            if agent is None:
+                continue
+            if agent.state in FINAL_STATES:
+                self.supervisor.agents[agent.id] = agent
+            else:
+                self.supervisor.adopt(agent)
 
     async def _session_start_hook(self, primary: Agent, source: Literal["startup", "resume"]) -> None:
         outcome = await primary.hook(SessionStartPayload(source=source))
         if outcome.context:
             await primary.append(Primed(primer="hook:SessionStart", text=outcome.context))
+
+    async def _recover_merges(self) -> None:
+        """A merge into the session's folder that a crash interrupted is rolled back; what it left is said."""
+        for note in await self.workspaces.recover():
+            await self.primary.append(Error(message=f"interrupted merge rolled back: {note}", error_type="merge"))
 
     async def start_mcp(self) -> None:
         """Start the configured MCP servers in the background (the SDK loads only if any exist)."""
@@ -295,6 +336,8 @@ class Engine:
         await self.toolbox.close()
         if self.mcp is not None:
             await self.mcp.close()
+        if self.cluster is not None:
+            await self.cluster.close()
         self._unsubscribe()
         await self.session.close()
         await self.brain.aclose()
@@ -312,6 +355,8 @@ class Engine:
         """Carry out one command. Refusals come back as an Outcome that says why; every change is an event."""
         if self.closed:
             return Outcome.refused(f"The session {self.session.id} is closed.")
+        if self.cluster is not None and (routed := await self.cluster.route(command)) is not None:
+            return routed
         match command:
             case Send():
                 return await handlers.send(self, command)
@@ -358,6 +403,16 @@ class Engine:
                 return await handlers.stop_shell(self, command)
             case DecidePlan():
                 return await handlers.decide_plan(self, command)
+            case Merge():
+                return await handlers.merge(self, command)
+            case Discard():
+                return await handlers.discard(self, command)
+            case KeepBranch():
+                return await handlers.keep_branch(self, command)
+            case Commit():
+                return await handlers.commit(self, command)
+            case RestoreFiles():
+                return await handlers.restore_files(self, command)
             case _:
                 assert_never(command)
 
@@ -401,11 +456,12 @@ class Engine:
         message for the user, and injects nothing."""
         ledger = self.view.budgets.ledger(agent)
         budget_left = self.config.window if fresh else ledger.window - ledger.used
+        where = self.cwd if fresh else self.workspaces.workspace_of(agent)  # its ! commands run where it works
         return await resolve_primer(
             find_primer_or_skill(name, self.cwd, self.session.id),
             arguments,
-            self.cwd,
-            self.services.policy,
+            where,
+            self.workspaces.policy.for_workspace(where),
             self.counter,
             budget_left,
             approver=self.requests,
@@ -478,7 +534,9 @@ class Engine:
 
     def _can_delegate(self, agent_id: str) -> bool:
         row = self.view.roster.get(agent_id)
-        return row is not None and not row.ended and row.level < self.config.limits.depth
+        # a cluster agent's worker proposes it, where its context is
+        remote = self.cluster is not None and self.view.placements.remote(agent_id)
+        return row is not None and not row.ended and row.level < self.config.limits.depth and not remote
 
     async def _before_request(self, agent: Agent) -> None:
         await self.view.caps.hold(agent)

@@ -20,6 +20,11 @@ from workbench.engine.priming.primers import PrimerError
 from workbench.engine.prompts import orchestration_prompt, returned_result
 from workbench.engine.runtime.agent import Agent
 from workbench.engine.runtime.supervisor import SpawnRefused
+from workbench.engine.workspace_handlers import commit as commit
+from workbench.engine.workspace_handlers import discard as discard
+from workbench.engine.workspace_handlers import keep_branch as keep_branch
+from workbench.engine.workspace_handlers import merge as merge
+from workbench.engine.workspace_handlers import restore_files as restore_files
 from workbench.log.catalog import rename as rename_session
 from workbench.protocol.brain_io import BrainError, UsageReport
 from workbench.protocol.commands import (
@@ -32,6 +37,7 @@ from workbench.protocol.commands import (
     DecidePlan,
     HandResult,
     Interrupt,
+    Isolation,
     Orchestrate,
     Outcome,
     Pause,
@@ -64,6 +70,7 @@ from workbench.protocol.events import (
     SpendCap,
     Usage,
 )
+from workbench.protocol.placement import Placement
 
 if TYPE_CHECKING:
     from workbench.engine.engine import Engine
@@ -178,7 +185,15 @@ async def spawn(engine: Engine, command: Spawn) -> Outcome:
         if command.mode == "background":
             child = await _background(engine, command)
         else:
-            child = await delegate(engine, parent, command.task, command.primer, command.agent_type)
+            child = await delegate(
+                engine,
+                parent,
+                command.task,
+                command.primer,
+                command.agent_type,
+                isolation=command.isolation,
+                placement=command.placement,
+            )
     except (SpawnRefused, PrimerError, AgentTypeError) as exc:
         return Outcome.refused(str(exc))
     if command.mode == "delegated" and engine.view.proposals.pending(parent.id) is not None:
@@ -192,12 +207,25 @@ async def _background(engine: Engine, command: Spawn) -> Agent:
         primed = await engine.preview_primer(command.primer, command.primer_args or command.task, fresh=True)
     kind = find_agent_type(command.agent_type, engine.cwd) if command.agent_type else None
     return await engine.supervisor.spawn(
-        mode="background", task=command.task, parent=engine.primary, primed=primed, agent_type=kind
+        mode="background",
+        task=command.task,
+        parent=engine.primary,
+        primed=primed,
+        agent_type=kind,
+        isolation=command.isolation,
+        placement=command.placement,
     )
 
 
 async def delegate(
-    engine: Engine, parent: Agent, task: str, primer: str | None = None, agent_type: str | None = None
+    engine: Engine,
+    parent: Agent,
+    task: str,
+    primer: str | None = None,
+    agent_type: str | None = None,
+    *,
+    isolation: Isolation | None = None,
+    placement: Placement | None = None,
 ) -> Agent:
     """Hand a task to a child with a fresh context (the task and a short brief).
 
@@ -213,6 +241,8 @@ async def delegate(
         name=task.split("\n")[0][:48],
         primed=primed,
         agent_type=kind,
+        isolation=isolation,
+        placement=placement,
     )
     await parent.append(Delegated(child=child.id, task=task, mode="delegated"))
     engine.follow(asyncio.create_task(_return_summary(engine, parent, child), name=f"delegate-{child.id}"))

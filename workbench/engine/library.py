@@ -6,6 +6,7 @@ so it never depends on how the log is kept (the import contracts hold it to
 that). Everything here is the log's own, named once, where it is defined.
 """
 
+from workbench.log.blobs import BlobStore
 from workbench.log.bundle import BundleContents, BundleError, BundleStore
 from workbench.log.catalog import MAX_TITLE_CHARS, SessionEntry, SessionFilter, delete, list_sessions, rename
 from workbench.log.importers import ImportSource, UnknownFormat, discover, import_file
@@ -17,6 +18,7 @@ from workbench.log.session_lock import SessionLocked, lock_holder
 __all__ = [
     "MAX_TITLE_CHARS",
     "RESTING_STATES",
+    "BlobStore",
     "BundleContents",
     "BundleError",
     "BundleStore",

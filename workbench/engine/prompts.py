@@ -24,11 +24,24 @@ what you found or changed: that summary is the only thing the {parent} agent wil
 
 LEAF = "You cannot delegate further: do the work yourself with the tools you have."
 
+WORKTREE = """The workspace is a git worktree of your own, on the branch {branch}: other agents cannot
+see your changes, nor you theirs. The person reviews your changes and merges them; do not commit
+or push unless the person asks you to."""
 
-def system_prompt(workspace: Path, level: int, depth: int, auto_delegate: bool, parent_level: int | None = None) -> str:
+
+def system_prompt(
+    workspace: Path | str,
+    level: int,
+    depth: int,
+    auto_delegate: bool,
+    parent_level: int | None = None,
+    branch: str | None = None,
+) -> str:
     parts = [
         BASE.format(workspace=workspace, level_name=LEVEL_NAMES.get(level, f"level-{level}"), level=level, depth=depth)
     ]
+    if branch is not None:
+        parts.append(WORKTREE.format(branch=branch))
     if parent_level is not None:
         parts.append(CHILD.format(parent=LEVEL_NAMES.get(parent_level, "parent")))
     if level >= depth:

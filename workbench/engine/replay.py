@@ -17,6 +17,8 @@ from workbench.engine.context.tokens import ContextCount, TokenCounter
 from workbench.engine.engine import SessionInfo
 from workbench.engine.priming.primers import PrimerEntry, PrimerError, ResolvedPrimer
 from workbench.engine.views.session_view import SessionView
+from workbench.engine.workspaces.diff import AgentDiff, recorded_diff
+from workbench.log.blobs import BlobStore
 from workbench.log.bundle import BundleStore
 from workbench.log.bus import EventBus, Listener
 from workbench.protocol.commands import Command, Outcome
@@ -81,8 +83,9 @@ class ReplayClient:
 
     detaches = True
 
-    def __init__(self, info: SessionInfo, counter: TokenCounter) -> None:
+    def __init__(self, info: SessionInfo, counter: TokenCounter, blobs: BlobStore | None = None) -> None:
         self.info = info
+        self.blobs = blobs  # the session's, for the bytes of the changes it recorded
         self.view = SessionView(counter, window=info.window, delegate_at=info.delegate_at, compact_at=info.compact_at)
         self.bus = EventBus()
         self.played: list[Event] = []
@@ -132,6 +135,9 @@ class ReplayClient:
     async def count_context(self, agent: str) -> ContextCount:
         budget = self.view.budget(agent).used
         return ContextCount(agent=agent, budget=budget, note="a replay sends nothing: there is nothing to count")
+
+    async def agent_diff(self, agent: str) -> AgentDiff:
+        return await asyncio.to_thread(recorded_diff, agent, self.view.workspaces.get(agent), self.blobs)
 
     async def leave(self, how: Literal["detach", "stop", "cancel"]) -> None:
         """The recorded session is only read: nothing to close."""

@@ -78,8 +78,8 @@ class Toolbox:
             resolved = await resolve_primer(
                 skill.primer(engine.session.id),
                 args,
-                engine.cwd,
-                engine.services.policy,
+                agent.workspace,  # its own worktree, when it has one
+                agent.policy,
                 engine.counter,
                 ledger.window - ledger.used,
                 approver=engine.requests,

@@ -126,6 +126,10 @@ class _Survey:
             for rule in permissions.get("allow", []) or []:
                 if rule not in mine:
                     self.add(path, f"allows {rule} without asking")
+            lifted = set(user_permissions.get("lift_guardrails", []) or [])
+            for name in permissions.get("lift_guardrails", []) or []:
+                if name not in lifted:
+                    self.add(path, f"lifts the git guardrail {name}")
         for key in ("brain", "model", "max_tokens", "thinking", "models"):
             if key in project:
                 self.add(path, f"sets {key} = {_short(project[key])}")

@@ -8,6 +8,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import os
 import secrets
 import stat
@@ -25,7 +27,8 @@ from workbench.log.gc_pause import gc_paused
 from workbench.log.meta import SessionMeta
 from workbench.log.redact import Redactor
 from workbench.log.session_lock import SessionLock
-from workbench.protocol.events import Event, UnreadableLine, decode_event, encode_event
+from workbench.protocol.events import Event, UnwritableEvent, as_utc, decode_event, encoded
+from workbench.protocol.json_line import UnreadableLine
 
 FsyncPolicy = Literal["always", "interval", "never"]
 
@@ -33,6 +36,9 @@ EVENTS_FILE = "events.jsonl"
 META_FILE = "meta.json"
 FILE_MODE = 0o600
 DIR_MODE = 0o700
+TEMP_SUFFIX = ".tmp"
+
+log = logging.getLogger(__name__)
 
 
 class BundleError(Exception):
@@ -122,13 +128,25 @@ class _Close:
 _CLOSE = _Close()
 
 
+@dataclass
+class _Pending:
+    event: Event
+    line: str
+    future: asyncio.Future[Event]
+
+
 class BundleWriter:
     """The one task that appends a session's events, in order.
 
     ``submit`` stamps the event with the session, the next ``seq`` and the time,
-    and returns a future that resolves once the line is written and flushed
-    (and fsynced, per policy). ``on_written`` is called in ``seq`` order right
-    after the acknowledgement: it is how events reach the bus.
+    encodes it, and returns a future that resolves once the line is written and
+    flushed (and fsynced, per policy). ``on_written`` is called in ``seq`` order
+    right after the acknowledgement: it is how events reach the bus.
+
+    Nothing an event holds and no failure of the disk stops the writer: an event
+    that cannot be encoded is refused by its ``submit`` (no seq is spent on it), and
+    a write that fails (disk full, read-only) fails its appends and every later one
+    with a BundleError saying why.
     """
 
     def __init__(
@@ -152,7 +170,7 @@ class BundleWriter:
         self.clock = clock
         self.meta = meta or SessionMeta.new(session_id)
         self.last_seq = self.meta.last_seq
-        self._queue: asyncio.Queue[tuple[Event, asyncio.Future[Event]] | _Close] = asyncio.Queue()
+        self._queue: asyncio.Queue[_Pending | _Close] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._failure: BaseException | None = None
         self._last_fsync = time.monotonic()
@@ -163,11 +181,17 @@ class BundleWriter:
     def path(self) -> Path:
         return self.folder / EVENTS_FILE
 
+    @property
+    def failure(self) -> str | None:
+        """Why the log can no longer be written, once a write has failed."""
+        return None if self._failure is None else _reason(self._failure)
+
     async def start(self) -> None:
         await _make_private_dir(self.folder)
         # raises SessionLocked while another live process writes here; only the holder may cut a torn tail
         self._lock.acquire()
         try:
+            await asyncio.to_thread(remove_leftovers, self.folder)
             await _drop_torn_tail(self.path)
             fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
             self.meta.bytes = os.fstat(fd).st_size
@@ -180,50 +204,65 @@ class BundleWriter:
 
     def submit(self, event: Event) -> asyncio.Future[Event]:
         if self._failure is not None:
-            raise BundleError(f"the bundle {self.path} can no longer be written: {self._failure}")
+            raise BundleError(f"the bundle {self.path} can no longer be written: {_reason(self._failure)}")
         if self._task is None or self._task.done():
             raise BundleError("the bundle writer is not running")
-        self.last_seq += 1
-        update: dict[str, object] = {"seq": self.last_seq, "session": self.session_id}
+        update: dict[str, object] = {"seq": self.last_seq + 1, "session": self.session_id}
         if self.clock is not None:
             update["ts"] = self.clock()
-        stamped = event.model_copy(update=update)
+        try:
+            stamped, line = encoded(event.model_copy(update=update))
+        except UnwritableEvent as exc:
+            raise BundleError(f"not written to {self.path}: {exc}") from None
+        self.last_seq += 1
         future: asyncio.Future[Event] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait((stamped, future))
+        self._queue.put_nowait(_Pending(stamped, self.redact(line), future))
         return future
 
     async def append(self, event: Event) -> Event:
         return await self.submit(event)
 
     async def close(self) -> None:
+        """Write what is queued, then let go of the log. Never raises: what failed was said by the appends."""
         if self._task is None:
             return
         self._queue.put_nowait(_CLOSE)
-        await self._task
+        await asyncio.wait([self._task])
         self._task = None
-        if self.fsync != "never" and self._failure is None:
-            # the last batches may have come inside the interval: what was acknowledged reaches the disk
-            await asyncio.to_thread(os.fsync, self._file.fileno())
-        await self._file.close()
-        await write_meta(self.folder, self.meta)
-        self._lock.release()
+        try:
+            if self.fsync != "never" and self._failure is None:
+                # the last batches may have come inside the interval: what was acknowledged reaches the disk
+                await asyncio.to_thread(os.fsync, self._file.fileno())
+            await self._file.close()
+        except OSError as exc:  # the file is closed all the same
+            self._failure = self._failure or exc
+            log.warning("closing %s failed: %s", self.path, exc)
+        finally:
+            await self._write_meta()
+            self._lock.release()
 
     async def _run(self) -> None:
         try:
             await self._serve()
-        except asyncio.CancelledError:
-            # the loop is shutting down without close(): nobody may wait forever on an append
-            self._failure = RuntimeError("the writer was stopped")
+        except BaseException as exc:
+            # stopped (the loop shuts down without close()) or a bug: nobody may wait forever on an append
+            if isinstance(exc, asyncio.CancelledError):
+                self._failure = self._failure or RuntimeError("the writer was stopped")
+            else:
+                self._failure = self._failure or exc
+                log.error("the writer of %s stopped", self.path, exc_info=exc)
+            why = _reason(self._failure)
             while not self._queue.empty():
                 item = self._queue.get_nowait()
-                if not isinstance(item, _Close) and not item[1].done():
-                    item[1].set_exception(BundleError(f"not written to {self.path}: the writer was stopped"))
-            raise
+                if isinstance(item, _Pending) and not item.future.done():
+                    item.future.set_exception(BundleError(f"not written to {self.path}: {why}"))
+            if not isinstance(exc, Exception):
+                raise
 
     async def _serve(self) -> None:
         closing = False
         while not closing:
-            batch: list[tuple[Event, asyncio.Future[Event]]] = []
+            batch: list[_Pending] = []
             item = await self._queue.get()
             while True:
                 if isinstance(item, _Close):
@@ -236,8 +275,11 @@ class BundleWriter:
             if batch:
                 await self._write(batch, final=closing)
 
-    async def _write(self, batch: list[tuple[Event, asyncio.Future[Event]]], final: bool) -> None:
-        data = "".join(self.redact(encode_event(event)) + "\n" for event, _ in batch)
+    async def _write(self, batch: list[_Pending], final: bool) -> None:
+        if self._failure is not None:  # an earlier write failed: the log may end mid-line, nothing goes after it
+            self._fail(batch, self._failure)
+            return
+        data = "".join(item.line + "\n" for item in batch)
         try:
             await self._file.write(data)
             await self._file.flush()
@@ -249,20 +291,37 @@ class BundleWriter:
                 self._last_fsync = now
         except OSError as exc:
             self._failure = exc
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(BundleError(f"could not write {self.path}: {exc}"))
+            self._fail(batch, exc)
             return
         self.meta.bytes += len(data.encode("utf-8"))
-        for event, future in batch:
-            self.meta.observe(event)
-            if not future.done():
-                future.set_result(event)
+        for item in batch:
+            self.meta.observe(item.event)
+            if not item.future.done():
+                item.future.set_result(item.event)
             if self.on_written is not None:
-                self.on_written(event)
+                self.on_written(item.event)
         if now - self._last_meta >= 2.0:
             self._last_meta = now
+            await self._write_meta()
+
+    def _fail(self, batch: list[_Pending], failure: BaseException) -> None:
+        for item in batch:
+            if not item.future.done():
+                item.future.set_exception(BundleError(f"could not write {self.path}: {_reason(failure)}"))
+
+    async def _write_meta(self) -> None:
+        """meta.json is derived from the log: when it cannot be written, readers rebuild it."""
+        try:
             await write_meta(self.folder, self.meta)
+        except OSError as exc:
+            log.warning("could not write the summary of %s: %s", self.folder, _reason(exc))
+
+
+def _reason(exc: BaseException) -> str:
+    """An error as a person reads it: ``No space left on device`` rather than ``[Errno 28] …: '/path'``."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
 
 
 async def _make_private_dir(folder: Path) -> None:
@@ -320,12 +379,56 @@ async def _drop_torn_tail(path: Path) -> None:
 
 
 async def write_meta(folder: Path, meta: SessionMeta) -> None:
-    tmp = folder / f".{META_FILE}.{os.getpid()}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
-    os.close(fd)
-    async with aiofiles.open(tmp, "w", encoding="utf-8") as f:
-        await f.write(meta.model_dump_json(indent=2))
-    await aiofiles.os.replace(tmp, folder / META_FILE)
+    await asyncio.to_thread(write_private_file, folder / META_FILE, meta.model_dump_json(indent=2))
+
+
+def write_private_file(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` at once (a temporary file renamed into place), mode 0600.
+
+    The temporary file is named for this process (see ``remove_leftovers``) and removed
+    again when anything fails, the disk being full or read-only for instance.
+    """
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}{TEMP_SUFFIX}")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def remove_leftovers(folder: Path) -> int:
+    """Remove the temporary files of ``write_private_file`` whose process is gone (killed mid-write).
+
+    Returns how many were removed. Those of live processes, this one included, are theirs to finish.
+    """
+    removed = 0
+    try:
+        names = [p for p in folder.iterdir() if p.name.startswith(".") and p.name.endswith(TEMP_SUFFIX)]
+    except OSError:
+        return 0
+    for path in names:
+        owner = path.name.removesuffix(TEMP_SUFFIX).split(".")
+        pid = next((int(part) for part in owner if part.isdigit()), None)
+        if pid is None or _alive(pid):
+            continue
+        with contextlib.suppress(OSError):
+            path.unlink()
+            removed += 1
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 # ---------------------------------------------------------------- the store
@@ -341,8 +444,8 @@ def default_store_root(environ: dict[str, str] | None = None) -> Path:
 
 def new_session_id(now: datetime | None = None, suffix: str | None = None) -> str:
     """A session id that sorts by creation time: ``20261121T153002Z-7f3a``."""
-    now = (now or datetime.now(UTC)).astimezone(UTC)
-    return f"{now:%Y%m%dT%H%M%SZ}-{suffix or secrets.token_hex(2)}"
+    now = as_utc(now or datetime.now(UTC))
+    return f"{now.year:04d}{now:%m%dT%H%M%SZ}-{suffix or secrets.token_hex(2)}"
 
 
 class BundleStore:
@@ -361,6 +464,12 @@ class BundleStore:
             session_id = new_session_id()
         await _make_private_dir(self.folder(session_id))
         return session_id
+
+    def remove_leftovers(self) -> int:
+        """Remove what killed writers left in every session (see ``remove_leftovers``); how many files."""
+        if not self.root.is_dir():
+            return 0
+        return sum(remove_leftovers(folder) for folder in self.root.iterdir() if folder.is_dir())
 
     def session_ids(self) -> list[str]:
         if not self.root.is_dir():
@@ -397,7 +506,10 @@ class BundleStore:
             pass
         contents = await self.read(session_id)
         meta = SessionMeta.rebuild(session_id, contents.events, size=contents.size)
-        await write_meta(folder, meta)
+        try:
+            await write_meta(folder, meta)
+        except OSError:  # a read-only store: the summary is rebuilt on every read instead
+            pass
         return meta
 
     async def list(self) -> list[SessionMeta]:

@@ -8,14 +8,20 @@ not derived from the log, so no rebuild of ``meta.json`` can lose it.
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 from datetime import datetime
 from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
-from workbench.log.bundle import EVENTS_FILE, FILE_MODE, META_FILE, BundleError, BundleStore, SessionNotFound
+from workbench.log.bundle import (
+    EVENTS_FILE,
+    META_FILE,
+    BundleError,
+    BundleStore,
+    SessionNotFound,
+    write_private_file,
+)
 from workbench.log.meta import SessionMeta
 from workbench.log.redact import redact
 from workbench.log.session_lock import LockHolder, SessionLocked, lock_holder
@@ -107,11 +113,7 @@ async def rename(store: BundleStore, session_id: str, title: str) -> str:
     if not title:
         path.unlink(missing_ok=True)
         return (await store.meta(session_id)).title
-    tmp = folder / f".{TITLE_FILE}.{os.getpid()}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(title + "\n")
-    os.replace(tmp, path)
+    await asyncio.to_thread(write_private_file, path, title + "\n")
     return title
 
 

@@ -36,10 +36,10 @@ from workbench.protocol.events import (
     Primed,
     ToolCall,
     ToolResult,
-    UnreadableLine,
     UserMessage,
     decode_event,
 )
+from workbench.protocol.json_line import UnreadableLine
 
 _FOLD = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 LINE_CHARS = 240  # a matching line longer than this is shown as a window around the match
@@ -141,9 +141,11 @@ def scan(
     Lines without the query's bytes are never parsed.
     """
     needle = _needle(query)
-    lowered = data.lower()
     hits: list[SearchHit] = []
     total = 0
+    if not needle:
+        return hits, total
+    lowered = data.lower()
     at = lowered.find(needle)
     while at >= 0:
         start = data.rfind(b"\n", 0, at) + 1
@@ -157,7 +159,7 @@ def scan(
             found, matched = hits_in(event, query, session_id, context, None if limit is None else limit - len(hits))
             hits += found
             total += matched
-        at = lowered.find(needle, end)
+        at = lowered.find(needle, end + 1)
     return hits, total
 
 

@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 from workbench.log.bundle import BundleStore, BundleWriter, FsyncPolicy, ReadProblem
 from workbench.log.bus import EventBus
@@ -14,10 +15,32 @@ from workbench.log.meta import SessionMeta
 from workbench.protocol.events import Event
 
 
+class EventWriter(Protocol):
+    """Where a session's appends go first: its bundle (``BundleWriter``), or a stream that replicates
+    it. ``submit`` fixes an event's place at once; ``on_written`` hears each event once it is stored."""
+
+    on_written: Callable[[Event], None] | None
+    last_seq: int
+
+    @property
+    def path(self) -> Path: ...
+
+    @property
+    def failure(self) -> str | None:
+        """Why events can no longer be stored (None while they can)."""
+        ...
+
+    def submit(self, event: Event) -> asyncio.Future[Event]: ...
+
+    async def append(self, event: Event) -> Event: ...
+
+    async def close(self) -> None: ...
+
+
 class Session:
     """Appends go to the log first, then to the bus; views read ``events``."""
 
-    def __init__(self, store: BundleStore, session_id: str, writer: BundleWriter, bus: EventBus) -> None:
+    def __init__(self, store: BundleStore, session_id: str, writer: EventWriter, bus: EventBus) -> None:
         self.store = store
         self.id = session_id
         self.writer = writer
@@ -47,6 +70,7 @@ class Session:
         clock: Callable[[], datetime] | None = None,
         session_id: str | None = None,
     ) -> Session:
+        await asyncio.to_thread(store.remove_leftovers)  # a crash of an earlier run may have left some
         session_id = await store.create(session_id)
         writer = BundleWriter(store.folder(session_id), session_id, fsync=fsync, clock=clock)
         session = cls(store, session_id, writer, bus or EventBus())
@@ -69,10 +93,14 @@ class Session:
         writer = BundleWriter(store.folder(session_id), session_id, fsync=fsync, clock=clock, meta=meta)
         session = cls(store, session_id, writer, bus or EventBus())
         session.problems = contents.problems
-        for event in contents.events:
-            session._index(event)
+        session.take_in(contents.events)
         await writer.start()
         return session
+
+    def take_in(self, events: list[Event]) -> None:
+        """Events written before this session was opened (its log so far), in order."""
+        for event in events:
+            self._index(event)
 
     def _index(self, event: Event) -> None:
         self.events.append(event)

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator
 
 from workbench.protocol.content import ImageBlock, TextBlock, ThinkingBlock, ToolUseBlock
 from workbench.protocol.events import (
+    WORKSPACE_EVENT_TYPES,
     AgentFinished,
     AgentSpawned,
     AssistantMessage,
@@ -15,6 +16,8 @@ from workbench.protocol.events import (
     Delegated,
     Error,
     Event,
+    FilesChanged,
+    FilesRestored,
     OpaqueEvent,
     PermissionDecision,
     Primed,
@@ -26,6 +29,13 @@ from workbench.protocol.events import (
     ToolResult,
     Usage,
     UserMessage,
+    WorktreeCommitted,
+    WorktreeConflicted,
+    WorktreeCreated,
+    WorktreeDiscarded,
+    WorktreeKept,
+    WorktreeMerged,
+    WorktreeSkipped,
 )
 
 PREVIEW_LINES = 6
@@ -105,7 +115,38 @@ def describe(event: Event) -> str:
         return f"spend cap of {whose}: " + (f"${event.max_usd:,.4g}" if event.max_usd is not None else "none")
     if isinstance(event, OpaqueEvent):
         return f"(unknown to this version) {one_line(event.data, 80)}"
-    return getattr(event, "state", "") or event.kind
+    return _describe_workspace(event) or getattr(event, "state", "") or event.kind
+
+
+def _files(paths: list[str], limit: int = 3) -> str:
+    shown = ", ".join(paths[:limit])
+    return f"{shown} and {len(paths) - limit} more" if len(paths) > limit else shown or "no files"
+
+
+def _describe_workspace(event: Event) -> str:
+    """Worktrees and the files agents changed."""
+    if isinstance(event, WorktreeCreated):
+        carried = f", {len(event.carried)} uncommitted change(s) carried over" if event.carried else ""
+        return f"own worktree on {event.branch}{carried}"
+    if isinstance(event, WorktreeSkipped):
+        return f"no worktree: {event.reason}"
+    if isinstance(event, FilesChanged):
+        parts = [f"{c.path} (+{c.added} -{c.removed})" if not c.binary else f"{c.path} (binary)" for c in event.changes]
+        return f"{event.tool} changed {_files(parts)}" + (f" · {event.incomplete}" if event.incomplete else "")
+    if isinstance(event, WorktreeMerged):
+        return f"merged {_files(event.files)} into {event.into}"
+    if isinstance(event, WorktreeConflicted):
+        return f"not merged, conflicts in {_files(event.files)}; {event.into} is as it was"
+    if isinstance(event, WorktreeDiscarded):
+        return f"discarded {_files(event.files)}"
+    if isinstance(event, WorktreeKept):
+        return f"kept on {event.branch} at {event.commit[:10]}"
+    if isinstance(event, WorktreeCommitted):
+        return f"committed {event.commit[:10]} on {event.branch}: {one_line(event.message.splitlines()[0], 60)}"
+    if isinstance(event, FilesRestored):
+        skipped = f", {len(event.skipped)} left as they are" if event.skipped else ""
+        return f"{_files(event.files)} put back as at seq {event.up_to_seq} of {event.source_session}{skipped}"
+    return ""
 
 
 def with_images(text: str, images: list[ImageBlock]) -> str:
@@ -152,6 +193,7 @@ def transcript(events: Iterable[Event]) -> Iterator[str]:
                 Remounted,
                 SpendCap,
                 OpaqueEvent,
+                *WORKSPACE_EVENT_TYPES,
             ),
         ):
             yield f"{stamp} · {event.kind}: {describe(event)}"

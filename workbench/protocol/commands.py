@@ -15,8 +15,13 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from workbench.protocol.interaction import ApprovalChoice
 from workbench.protocol.modes import PermissionMode, RuleList
+from workbench.protocol.placement import Placement
 
 PRIMARY = "primary"
+# worktree: an agent of its own git worktree; shared: the folder of the agent that starts it
+Isolation = Literal["worktree", "shared"]
+# where a rewind puts files: a fresh worktree (nothing of the user's is touched), or the agent's folder
+RestoreInto = Literal["worktree", "folder"]
 
 
 class _Command(BaseModel):
@@ -33,7 +38,8 @@ class Send(_Command):
 
 class Spawn(_Command):
     """A background agent (runs on its own, offered back when done) or a delegated one (a fresh
-    context with a short brief; its summary comes back to ``parent`` as a message)."""
+    context with a short brief; its summary comes back to ``parent`` as a message). ``placement``:
+    where it runs (None: as its agent type says, else on the cluster when the session has one)."""
 
     op: Literal["spawn"] = "spawn"
     mode: Literal["background", "delegated"]
@@ -42,6 +48,8 @@ class Spawn(_Command):
     primer: str | None = None
     primer_args: str = ""
     agent_type: str | None = None
+    isolation: Isolation | None = None  # None: the agent type's, else the config's for an agent that may write
+    placement: Placement | None = None
 
 
 class Interrupt(_Command):
@@ -201,6 +209,49 @@ class SetSpendCap(_Command):
     max_usd: float | None = Field(default=None, gt=0)
 
 
+class Merge(_Command):
+    """Bring the agent's worktree changes into the folder the worktree was made from: all of them, or, when
+    a file changed on both sides, none (the conflict is logged with the files). The worktree goes."""
+
+    op: Literal["merge"] = "merge"
+    agent: str
+
+
+class Discard(_Command):
+    """Throw the agent's worktree changes away: the worktree and its branch go."""
+
+    op: Literal["discard"] = "discard"
+    agent: str
+
+
+class KeepBranch(_Command):
+    """Keep the agent's work on its branch (committed there if it was not) and remove the worktree."""
+
+    op: Literal["keep_branch"] = "keep_branch"
+    agent: str
+
+
+class Commit(_Command):
+    """Commit the agent's worktree on its branch, with this message (the user's hooks run)."""
+
+    op: Literal["commit"] = "commit"
+    agent: str
+    message: str = Field(min_length=1)
+
+
+class RestoreFiles(_Command):
+    """Rewind: the files ``source_agent`` of ``source_session`` changed, put back as they were at
+    ``up_to_seq``, for ``agent`` of this session to work on (into a fresh worktree, or its own folder)."""
+
+    op: Literal["restore_files"] = "restore_files"
+    source_session: str
+    source_agent: str = PRIMARY
+    up_to_seq: int = Field(ge=1)
+    agent: str = PRIMARY
+    into: RestoreInto = "worktree"
+    force: bool = False  # into the folder: overwrite files changed since the agent's last change too
+
+
 Command = Annotated[
     Union[
         Send,
@@ -225,6 +276,11 @@ Command = Annotated[
         StopShell,
         DecidePlan,
         SetSpendCap,
+        Merge,
+        Discard,
+        KeepBranch,
+        Commit,
+        RestoreFiles,
     ],
     Field(discriminator="op"),
 ]

@@ -12,10 +12,13 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, Union, get_args
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
     PlainSerializer,
+    Tag,
     TypeAdapter,
     ValidationError,
 )
@@ -23,7 +26,9 @@ from pydantic import (
 from workbench.protocol.content import ContentBlock, ImageBlock
 from workbench.protocol.facts import FactLedger
 from workbench.protocol.interaction import ApprovalChoice, AskQuestion
+from workbench.protocol.json_line import MAX_NESTING, UnreadableLine, json_value, without_surrogates
 from workbench.protocol.modes import PermissionMode, RuleList
+from workbench.protocol.placement import Placement
 
 SCHEMA_VERSION = 1
 
@@ -48,11 +53,22 @@ def utc_now() -> datetime:
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
+def as_utc(ts: datetime) -> datetime:
+    """``ts`` in UTC, for any datetime: a naive one is taken to be UTC already, and one that UTC
+    cannot hold (year 1 at +01:00 is year 0 in UTC) is clamped to the first or last representable time."""
+    if ts.tzinfo is None:
+        return ts.replace(tzinfo=UTC)
+    try:
+        return ts.astimezone(UTC)
+    except OverflowError:
+        return (datetime.min if ts.year == datetime.min.year else datetime.max).replace(tzinfo=UTC)
+
+
 def _iso_ms(ts: datetime) -> str:
-    return ts.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return as_utc(ts).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-Timestamp = Annotated[datetime, PlainSerializer(_iso_ms, return_type=str, when_used="json")]
+Timestamp = Annotated[datetime, AfterValidator(as_utc), PlainSerializer(_iso_ms, return_type=str, when_used="json")]
 
 
 class EventBase(BaseModel):
@@ -225,6 +241,69 @@ class Error(EventBase):
     fatal: bool = False
 
 
+class _Part(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class _TextPart(_Part):
+    type: Literal["text"]
+    text: str
+
+
+class _ToolUsePart(_Part):
+    type: Literal["tool_use"]
+    id: str
+    name: str
+    input: dict[str, Any]
+
+
+class _ToolResultPart(_Part):
+    type: Literal["tool_result"]
+    tool_use_id: str
+
+
+class _OtherPart(_Part):
+    type: str
+
+
+_CHECKED_PARTS = {"text", "tool_use", "tool_result"}
+
+
+def _part_tag(part: Any) -> str:
+    kind = part.get("type") if isinstance(part, dict) else None
+    return kind if kind in _CHECKED_PARTS else "other"
+
+
+class _ApiMessage(BaseModel):
+    """A message in the Messages API's shape: what ``fold`` builds and reads back from a remount."""
+
+    model_config = ConfigDict(extra="allow")
+    role: Literal["user", "assistant"]
+    content: list[
+        Annotated[
+            Annotated[_TextPart, Tag("text")]
+            | Annotated[_ToolUsePart, Tag("tool_use")]
+            | Annotated[_ToolResultPart, Tag("tool_result")]
+            | Annotated[_OtherPart, Tag("other")],
+            Discriminator(_part_tag),
+        ]
+    ]
+
+
+_API_MESSAGES: TypeAdapter[list[_ApiMessage]] = TypeAdapter(list[_ApiMessage])
+
+
+def _api_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The messages as they were, once each is known to have the API's shape (a string content
+    becomes its one text block); anything else makes the line invalid rather than crash a reader later."""
+    messages = [
+        {**m, "content": [{"type": "text", "text": m["content"]}]} if isinstance(m.get("content"), str) else m
+        for m in messages
+    ]
+    _API_MESSAGES.validate_python(messages)
+    return messages
+
+
 class Remounted(EventBase):
     kind: Literal["remounted"] = "remounted"
     source_session: str
@@ -232,7 +311,7 @@ class Remounted(EventBase):
     up_to_seq: int
     system: str = ""
     # the folded messages of the source, so the new bundle stands on its own
-    messages: list[dict[str, Any]] = Field(default_factory=list)
+    messages: Annotated[list[dict[str, Any]], AfterValidator(_api_messages)] = Field(default_factory=list)
     facts: FactLedger | None = None  # the source agent's facts ledger at that point
 
 
@@ -394,6 +473,144 @@ class SpendCap(EventBase):
     max_usd: float | None = Field(default=None, ge=0)  # None: no limit
 
 
+class FileChange(BaseModel):
+    """One file a tool call changed, as rewind needs it: the bytes before and after are blobs of the
+    session's blob store (``blobs/`` beside ``events.jsonl``), named by their SHA-256."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    path: str  # relative to the agent's workspace, '/'-separated
+    before: str | None = None  # blob of the previous bytes; None: the file did not exist
+    after: str | None = None  # blob of the new bytes; None: the call deleted it
+    before_known: bool = True  # False: a command changed it and what it held before was not kept
+    after_known: bool = True  # False: larger than the blob store takes
+    added: int = 0  # lines, against what the file held before the agent first changed it
+    removed: int = 0
+    binary: bool = False
+
+
+class WorktreeCreated(EventBase):
+    """The agent works in its own git worktree, made from ``source`` (the user's checkout, or the
+    parent agent's workspace) as it was: its HEAD ``head`` plus uncommitted changes, committed as
+    ``base`` when there were any (``carried`` lists them). Logged right after its ``agent_spawned``,
+    or when a rewind puts an agent's files into a fresh worktree."""
+
+    kind: Literal["worktree_created"] = "worktree_created"
+    path: str  # the worktree's folder
+    workspace: str  # where the agent works: the worktree, or the same sub-folder of it as the source's
+    branch: str
+    base: str  # the commit the branch starts from; the agent's diff is against it
+    head: str = ""  # the source's HEAD commit ("" for a repository without commits)
+    source: str  # the folder the worktree copies and merges back into
+    repo: str = ""  # the top folder of the source's repository
+    carried: list[str] = Field(default_factory=list)
+
+
+class WorktreeSkipped(EventBase):
+    """The agent was to get a worktree but runs in the shared workspace: ``reason`` says why (not a
+    git repository, git missing, git failed). A warning the screens show."""
+
+    kind: Literal["worktree_skipped"] = "worktree_skipped"
+    reason: str
+
+
+class FilesChanged(EventBase):
+    """What one tool call (Write, Edit, or a Bash command, found by a scan before and after) changed
+    in the agent's workspace ``root``. Logged before the call's ``tool_result``."""
+
+    kind: Literal["files_changed"] = "files_changed"
+    tool_use_id: str = ""
+    tool: str = ""
+    root: str = ""
+    changes: list[FileChange] = Field(default_factory=list)
+    incomplete: str = ""  # why the scan could not see everything ("" when it did)
+
+
+class WorktreeMerged(EventBase):
+    """The person merged the agent's changes into ``into``; the worktree and its branch are gone."""
+
+    kind: Literal["worktree_merged"] = "worktree_merged"
+    into: str
+    files: list[str] = Field(default_factory=list)
+
+
+class WorktreeConflicted(EventBase):
+    """A merge was refused: these files changed on both sides. Nothing in ``into`` was touched."""
+
+    kind: Literal["worktree_conflicted"] = "worktree_conflicted"
+    into: str
+    files: list[str] = Field(default_factory=list)
+
+
+class WorktreeDiscarded(EventBase):
+    """The person threw the agent's changes away; the worktree and its branch are gone."""
+
+    kind: Literal["worktree_discarded"] = "worktree_discarded"
+    files: list[str] = Field(default_factory=list)
+
+
+class WorktreeKept(EventBase):
+    """The worktree is removed and the branch kept, its last commit ``commit`` holding all the work."""
+
+    kind: Literal["worktree_kept"] = "worktree_kept"
+    branch: str
+    commit: str
+
+
+class WorktreeCommitted(EventBase):
+    """The person committed the agent's changes on its branch (in its worktree)."""
+
+    kind: Literal["worktree_committed"] = "worktree_committed"
+    branch: str
+    commit: str
+    message: str
+    files: list[str] = Field(default_factory=list)
+
+
+class FilesRestored(EventBase):
+    """Files put back as they were at ``up_to_seq`` of ``source_session`` (a rewind), into ``into``.
+    ``skipped``: path → why it was left as it is."""
+
+    kind: Literal["files_restored"] = "files_restored"
+    source_session: str
+    up_to_seq: int
+    into: str
+    files: list[str] = Field(default_factory=list)
+    skipped: dict[str, str] = Field(default_factory=dict)
+
+
+class AgentPlaced(EventBase):
+    """Where the agent runs. A cluster agent's run waits in the queue (``worker`` "") until a worker
+    takes it; each worker that takes it (again, after one was lost: ``attempt`` 2, 3 …) says so first."""
+
+    kind: Literal["agent_placed"] = "agent_placed"
+    placement: Placement = "cluster"
+    worker: str = ""
+    attempt: int = 0
+    workspace: str = ""  # what the agent works in there: a checkout of the session's repository at a commit
+
+
+class ClusterStatus(EventBase):
+    """(agent ``""``) The cluster the session's agents run on became unreachable (its agents wait where
+    they are) or reachable again."""
+
+    kind: Literal["cluster_status"] = "cluster_status"
+    state: Literal["connected", "unreachable"]
+    url: str = ""  # without credentials
+    detail: str = ""
+
+
+class PatchStored(EventBase):
+    """What a cluster agent changed in its checkout, stored as a patch in the cluster's object store."""
+
+    kind: Literal["patch_stored"] = "patch_stored"
+    object: str  # the patch's name in the object store
+    base: str  # the commit the patch applies to
+    files: list[str] = Field(default_factory=list)
+    bytes: int = 0
+    sha256: str = ""
+
+
 KnownEvent = Annotated[
     Union[
         SessionStarted,
@@ -429,10 +646,34 @@ KnownEvent = Annotated[
         PlanProposed,
         PlanDecided,
         SpendCap,
+        WorktreeCreated,
+        WorktreeSkipped,
+        FilesChanged,
+        WorktreeMerged,
+        WorktreeConflicted,
+        WorktreeDiscarded,
+        WorktreeKept,
+        WorktreeCommitted,
+        FilesRestored,
+        AgentPlaced,
+        ClusterStatus,
+        PatchStored,
     ],
     Field(discriminator="kind"),
 ]
 KNOWN_EVENT_TYPES: tuple[type[EventBase], ...] = get_args(get_args(KnownEvent)[0])
+# where agents work and what they change there: worktrees, the files each call changed, rewinds
+WORKSPACE_EVENT_TYPES: tuple[type[EventBase], ...] = (
+    WorktreeCreated,
+    WorktreeSkipped,
+    FilesChanged,
+    WorktreeMerged,
+    WorktreeConflicted,
+    WorktreeDiscarded,
+    WorktreeKept,
+    WorktreeCommitted,
+    FilesRestored,
+)
 KNOWN_KINDS: frozenset[str] = frozenset(t.model_fields["kind"].default for t in KNOWN_EVENT_TYPES)
 
 
@@ -449,10 +690,6 @@ Event = Union[KnownEvent, OpaqueEvent]
 known_event_adapter: TypeAdapter[KnownEvent] = TypeAdapter(KnownEvent)
 
 
-class UnreadableLine(ValueError):
-    """A bundle line that is not an event at all (torn, corrupt, not an object)."""
-
-
 _TYPE_OF_KIND: dict[bytes, type[EventBase]] = {t.model_fields["kind"].default.encode(): t for t in KNOWN_EVENT_TYPES}
 _KIND_KEY = b'"kind":"'
 
@@ -467,8 +704,13 @@ def _guess_type(line: bytes) -> type[EventBase] | None:
 
 
 def decode_event(line: str | bytes) -> Event:
-    """Parse one bundle line. Unknown kinds and newer versions come back opaque."""
-    raw_line = line.encode() if isinstance(line, str) else line
+    """Parse one bundle line. Unknown kinds and newer versions come back opaque.
+
+    Anything that is not an event raises UnreadableLine, never another error: bytes that
+    are not UTF-8, numbers or nesting beyond what the JSON parser accepts (the same limits
+    for every line, known or not), a known kind with invalid fields.
+    """
+    raw_line = without_surrogates(line).encode("utf-8") if isinstance(line, str) else line
     guess = _guess_type(raw_line)
     if guess is not None:
         try:
@@ -479,16 +721,15 @@ def decode_event(line: str | bytes) -> Event:
         return known_event_adapter.validate_json(raw_line)
     except ValidationError as exc:
         failure = exc
-    try:
-        raw = json.loads(raw_line)
-    except json.JSONDecodeError as exc:
-        raise UnreadableLine(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
-    except ValueError as exc:  # not even text (bytes that are not UTF-8, numbers too long to read)
-        raise UnreadableLine(f"not valid JSON ({exc})") from None
+    raw = json_value(raw_line)
     if not isinstance(raw, dict) or not isinstance(raw.get("kind"), str):
         raise UnreadableLine("not an event object (no 'kind')")
     newer = isinstance(raw.get("v"), int) and raw["v"] > SCHEMA_VERSION
     if raw["kind"] in KNOWN_KINDS and not newer:
+        try:  # the JSON parser refused lone surrogates that json_value replaced
+            return known_event_adapter.validate_python(raw)
+        except ValidationError as exc:
+            failure = exc
         first = failure.errors()[0]
         where = ".".join(str(p) for p in first["loc"][1:]) or "event"
         raise UnreadableLine(f"invalid {raw['kind']} event: {where}: {first['msg']}")
@@ -499,8 +740,52 @@ def decode_event(line: str | bytes) -> Event:
         return OpaqueEvent(kind=raw["kind"], data=raw)
 
 
+class UnwritableEvent(ValueError):
+    """An event that cannot be written as a bundle line at all (its message says why)."""
+
+
 def encode_event(event: Event) -> str:
     """One bundle line (no newline). Opaque events are written back exactly as read."""
+    return encoded(event)[1]
+
+
+def encoded(event: Event) -> tuple[Event, str]:
+    """The event as it can be written, and its line: valid UTF-8 JSON, whatever the event holds.
+
+    Text UTF-8 cannot hold (a lone surrogate: how Python spells the bytes of a file name that
+    is not UTF-8) is replaced by U+FFFD, and the event comes back so repaired; otherwise it
+    comes back as it was. Raises UnwritableEvent when no line can be made of it.
+    """
+    try:
+        return event, _readable(event, _line(event))
+    except UnwritableEvent:
+        raise
+    except (ValueError, UnicodeError):  # pydantic's serialisation error is a ValueError
+        pass
+    try:
+        data = without_surrogates(event.model_dump())
+        repaired = type(event)(**data)
+        line = _line(repaired)
+    except RecursionError:
+        raise UnwritableEvent(f"the {event.kind} event cannot be written: it is nested too deeply") from None
+    except (ValueError, UnicodeError) as exc:
+        raise UnwritableEvent(f"the {event.kind} event cannot be written: {exc}") from None
+    return repaired, _readable(repaired, line)
+
+
+def _readable(event: Event, line: str) -> str:
+    """``line``, once it is known that a reader can parse it: nothing is written that cannot be read back."""
+    if line.count("[") + line.count("{") >= MAX_NESTING:  # cheap to count; only then worth parsing
+        try:
+            json_value(line)
+        except UnreadableLine as exc:
+            raise UnwritableEvent(f"the {event.kind} event cannot be written: it would not read back ({exc})") from None
+    return line
+
+
+def _line(event: Event) -> str:
     if isinstance(event, OpaqueEvent):
-        return json.dumps(event.data, separators=(",", ":"), ensure_ascii=False)
+        line = json.dumps(event.data, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        line.encode("utf-8")  # json leaves lone surrogates in; the file could not hold them
+        return line
     return event.model_dump_json()

@@ -1,15 +1,19 @@
-"""Bash: run a shell command in the workspace, in its own process group."""
+"""Bash: run a shell command in the workspace; everything it starts ends with the call."""
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
-import signal
+import subprocess
+import sys
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from workbench.tools import shell_guard
 from workbench.tools.base import MAX_RESULT_CHARS, Tool, ToolContext, ToolOutput, truncate
-from workbench.tools.shells import start_background
+from workbench.tools.shell_guard import MARK, kill_marked, kill_orphans, of_call, owner_of_this_process
+from workbench.tools.shells import kill_group, start_background
 
 DEFAULT_TIMEOUT_S = 120
 MAX_TIMEOUT_S = 600
@@ -17,6 +21,8 @@ MAX_TIMEOUT_S = 600
 KEEP_BYTES = 1 << 20
 # room after the (possibly truncated) output for the exit status line
 STATUS_ROOM = 200
+# after a call's processes are killed, how long a process that escaped the kill may hold its output open
+DRAIN_S = 2.0
 
 
 class BashInput(BaseModel):
@@ -55,6 +61,7 @@ class Bash(Tool[BashInput]):
     async def run(self, params: BashInput, ctx: ToolContext) -> ToolOutput:
         if params.run_in_background:
             return await start_background(params.command, params.description, ctx)
+        call = await SHELL_CALLS.begin()
         # our own pipe rather than PIPE: asyncio's proc.wait() would also wait for
         # the pipe to close, which a process that left the group could hold forever
         read_fd, write_fd = os.pipe()
@@ -64,10 +71,11 @@ class Bash(Tool[BashInput]):
                 "-c",
                 params.command,
                 cwd=ctx.workspace,
+                env=SHELL_CALLS.environment(call),
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=write_fd,
                 stderr=asyncio.subprocess.STDOUT,
-                start_new_session=True,  # its own process group, so a kill reaches every child
+                start_new_session=True,  # its own session and process group, so a kill reaches every child
             )
         except BaseException:
             os.close(read_fd)
@@ -79,22 +87,64 @@ class Bash(Tool[BashInput]):
             lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(read_fd, "rb", buffering=0)
         )
         output = _Output()
+        collecting = asyncio.create_task(output.collect(reader))
+        timed_out = False
         try:
             async with asyncio.timeout(params.timeout):
-                await output.collect(reader)
                 code = await proc.wait()
         except TimeoutError:
-            _kill_group(proc.pid)
-            await proc.wait()
-            status = f"[timed out after {params.timeout:g} s; killed the command's process group]"
-            return output.result(status, is_error=True)
-        except BaseException:  # cancelled (or anything else): leave nothing running behind
-            _kill_group(proc.pid)
-            await proc.wait()  # prompt after SIGKILL; reaps the shell before the task ends
-            raise
+            timed_out = True
         finally:
+            # the shell is done, timed out or interrupted: what it started ends with it, then
+            # the pipe closes (whatever escaped the kill gets a moment to let go of it)
+            await _end_call(proc, call)
+            await asyncio.wait([collecting], timeout=DRAIN_S)
+            collecting.cancel()
             transport.close()
+        if timed_out:
+            status = f"[timed out after {params.timeout:g} s; killed the command and everything it started]"
+            return output.result(status, is_error=True)
         return output.result(f"[exit code {code}]", is_error=code != 0)
+
+
+async def _end_call(proc: asyncio.subprocess.Process, call: str) -> None:
+    """Kill the call's process group and every process carrying its mark; reap the shell."""
+    kill_group(proc.pid)
+    await asyncio.shield(proc.wait())  # prompt after SIGKILL; an interrupt must not leave a zombie
+    await asyncio.to_thread(kill_marked, of_call(call))
+
+
+class _ShellCalls:
+    """The Bash calls of this process: a mark for each (see ``shell_guard``), and the guard that
+    ends them with the app, started with the first call (which also ends what crashed runs left)."""
+
+    def __init__(self) -> None:
+        self._pid = 0
+        self._owner = ""
+        self._count = itertools.count(1)
+        self._guard: subprocess.Popen[bytes] | None = None
+
+    async def begin(self) -> str:
+        """A new call's mark."""
+        if self._pid != os.getpid():  # the first call of this process (or of a forked child)
+            self._pid, self._owner, self._guard = os.getpid(), owner_of_this_process(), None
+            await asyncio.to_thread(kill_orphans)
+        if self._guard is None or self._guard.poll() is not None:
+            self._guard = subprocess.Popen(
+                [sys.executable, "-I", "-S", shell_guard.__file__, self._owner],
+                stdin=subprocess.PIPE,  # the lifeline: only this process holds its other end
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,  # signals sent to the app's process group leave it be
+            )
+        return f"{self._owner}-{next(self._count)}"
+
+    def environment(self, call: str) -> dict[str, str]:
+        inherited = os.environ.get(MARK)
+        return {**os.environ, MARK: f"{inherited}:{call}" if inherited else call}
+
+
+SHELL_CALLS = _ShellCalls()
 
 
 class _Output:
@@ -120,10 +170,3 @@ class _Output:
             is_error=is_error,
             truncated_chars=body.truncated_chars + self.dropped,
         )
-
-
-def _kill_group(pgid: int) -> None:
-    try:
-        os.killpg(pgid, signal.SIGKILL)
-    except ProcessLookupError:  # every process of the group has already exited
-        pass

@@ -167,7 +167,8 @@ class ShellManager:
         copying = asyncio.create_task(self._copy(shell, reader, out_fd))
         try:
             code = await shell.process.wait()
-            _kill_group(shell.process.pid)  # what the command left running goes with it
+            kill_group(shell.process.pid)  # what the command left running goes with it
+            await _group_gone(shell.process.pid)
             try:
                 await asyncio.wait_for(asyncio.shield(copying), DRAIN_AFTER_EXIT_S)
             except TimeoutError:
@@ -200,7 +201,7 @@ class ShellManager:
         if not shell.running:
             return shell
         shell.how = how  # claimed now: the watcher will not log an exit of its own
-        _kill_group(shell.process.pid)
+        kill_group(shell.process.pid)
         shell.exit_code = await shell.process.wait()
         await _group_gone(shell.process.pid)
         await self._ended(shell, how, by)
@@ -284,7 +285,7 @@ def _group_running(pgid: int) -> bool:
     return False
 
 
-def _kill_group(pgid: int) -> None:
+def kill_group(pgid: int) -> None:
     try:
         os.killpg(pgid, signals.SIGKILL)
     except (ProcessLookupError, PermissionError):  # the whole group has exited already

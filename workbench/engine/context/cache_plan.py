@@ -24,7 +24,11 @@ def prompt_cache(settings: CacheSettings, mode: AgentMode, messages: list[dict[s
     """How the agent's next request is cached (None: not at all)."""
     if not settings.enabled:
         return None
-    ttl = settings.ttl_foreground if mode == "foreground" else settings.ttl_background
+    ttl = {
+        "foreground": settings.ttl_foreground,
+        "background": settings.ttl_background,
+        "delegated": settings.ttl_delegated,
+    }[mode]
     return PromptCache(ttl=ttl, standing_blocks=standing_blocks(messages))
 
 

@@ -47,6 +47,7 @@ from workbench.engine.context.fold import primer_text
 from workbench.engine.context.tokens import TokenCounter
 from workbench.engine.models import resolve_model
 from workbench.engine.policy.permissions import PermissionPolicy, PermissionRuleError, Rule
+from workbench.engine.policy.session_policy import SessionPolicy
 from workbench.engine.priming.checkpoints import checkpoint_instructions
 from workbench.engine.priming.front_matter import FrontMatterError, list_field, split_front_matter, string_field
 from workbench.engine.priming.syntax import has_placeholder, segments, split_arguments, substitute, unparse
@@ -511,12 +512,13 @@ class _Resolution:
         params = BashInput(command=command, timeout=self.timeout)
         rules = self.primer.command_rules() if self.self_approving else []
         # the primer's rules count as allow rules: the user's deny and ask rules still win
-        layered = PermissionPolicy(
+        layered = SessionPolicy(  # the git guardrails still come first
             mode=self.policy.mode,
             allow=[*self.policy.allow, *rules],
             ask=self.policy.ask,
             deny=self.policy.deny,
             workspace=self.workspace,
+            guardrails=self.policy.guardrails if isinstance(self.policy, SessionPolicy) else None,
         )
         decision = layered.decide(_BASH, params)
         if decision.verdict == "allow":

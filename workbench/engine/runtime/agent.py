@@ -7,11 +7,13 @@ An agent never holds conversation state of its own: every step reads
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel
 
@@ -66,6 +68,9 @@ from workbench.protocol.signals import Retrying, TextStreamed, ThinkingStreamed,
 from workbench.tools.ask_user import ASK_USER, AskUserAnswer, AskUserRequest
 from workbench.tools.base import Tool, ToolContext, ToolOutput
 from workbench.tools.registry import InvalidToolCall, ToolRegistry
+
+if TYPE_CHECKING:
+    from workbench.engine.workspaces.service import Workspaces
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +128,8 @@ class AgentServices:
     cache: CacheSettings = field(default_factory=CacheSettings)
     # the standing primer (the memory files) every agent starts with, logged right after its spawn
     standing: Primed | None = None
+    # where each agent works (a worktree of its own, or the shared folder), and what its calls change there
+    workspaces: Workspaces | None = None
 
 
 TurnEnd = Literal["done", "error", "interrupted"]
@@ -137,6 +144,8 @@ class Prompt:
 
 
 class Agent:
+    remote = False  # it runs here (a cluster agent's stand-in says otherwise)
+
     def __init__(self, spec: AgentSpec, services: AgentServices) -> None:
         self.spec = spec
         self.id = spec.id
@@ -227,6 +236,17 @@ class Agent:
         """Wait until the agent is not paused."""
         await self._resumed.wait()
 
+    @property
+    def workspace(self) -> Path:
+        """The folder its tools work in: its own worktree, or the one it shares."""
+        places = self.services.workspaces
+        return places.workspace_of(self.id) if places is not None else self.services.workspace
+
+    @property
+    def policy(self) -> PermissionPolicy:
+        places = self.services.workspaces
+        return places.policy_of(self.id) if places is not None else self.services.policy
+
     # ---------------------------------------------------------------- the loop
 
     async def append(self, event: Event) -> Event:
@@ -295,9 +315,14 @@ class Agent:
             else:
                 await self._finish("cancelled", "cancelled by the user")
             raise
+        except BundleError as exc:  # the log cannot be written (a full disk): nothing more can be recorded
+            log.error("agent %s stopped: %s", self.id, exc)
+            await self._finish("failed", str(exc))
+            return self.result
         except Exception as exc:  # crash isolation: a bug here fails only this agent
             log.exception("agent %s crashed", self.id)
-            await self.append(Error(message=f"{type(exc).__name__}: {exc}", error_type="crash", fatal=True))
+            with contextlib.suppress(BundleError):
+                await self.append(Error(message=f"{type(exc).__name__}: {exc}", error_type="crash", fatal=True))
             await self._finish("failed", f"crashed: {exc}")
             return self.result
         await self._finish("done", self.result)
@@ -314,8 +339,8 @@ class Agent:
         try:
             await self.set_state(state)
             await self.append(AgentFinished(state=state, result=self.result))
-        except BundleError:
-            log.warning("the end of agent %s could not be logged: the session is closing", self.id)
+        except BundleError as exc:
+            log.warning("the end of agent %s could not be logged: %s", self.id, exc)
         finally:
             self._settled.set()
 
@@ -501,7 +526,16 @@ class Agent:
                     await self._record_result(call, ToolOutput(content=INTERRUPTED_RESULT, is_error=True))
                     answered.add(call.id)
                     continue
-                ready = await self._authorise(call)
+                try:
+                    ready = await self._authorise(call)
+                except BundleError:
+                    raise  # the log itself failed: see run()
+                except Exception as exc:  # a check that raised on odd input refuses that call, not the agent
+                    log.warning("checking %s raised", call.name, exc_info=True)
+                    ready = ToolOutput(
+                        content=f"{call.name} was not run: its input could not be checked ({type(exc).__name__}: {exc})",
+                        is_error=True,
+                    )
                 if isinstance(ready, ToolOutput):
                     await self._record_result(call, ready)
                     answered.add(call.id)
@@ -557,7 +591,10 @@ class Agent:
         )
 
     async def _invoke(self, tool: Tool[Any], params: BaseModel, tool_use_id: str) -> ToolOutput:
-        return await self.services.tools.invoke(tool, params, self._tool_context(tool_use_id))
+        ctx = self._tool_context(tool_use_id)
+        run = functools.partial(self.services.tools.invoke, tool, params, ctx)
+        places = self.services.workspaces
+        return await (places.recorded(self, tool, params, ctx, tool_use_id, run) if places is not None else run())
 
     def _tool_context(self, tool_use_id: str = "") -> ToolContext:
         delegate = self.services.delegate
@@ -565,7 +602,7 @@ class Agent:
         if self.services.requests is not None:
             extras[ASK_USER] = lambda request: self._ask_user(request, tool_use_id)
         return ToolContext(
-            workspace=self.services.workspace,
+            workspace=self.workspace,
             agent_id=self.id,
             session_id=self.session.id,
             tool_use_id=tool_use_id,
@@ -608,7 +645,7 @@ class Agent:
                 )
             )
             return ToolOutput(content=f"Blocked by a PreToolUse hook: {pre.reason}", is_error=True)
-        policy = self.services.policy
+        policy = self.policy
         decision = policy.decide(tool, parsed)
         if decision.verdict == "ask":
             return await self._ask(call, tool, parsed)
@@ -630,7 +667,7 @@ class Agent:
         self, call: ToolUseBlock, tool: Tool[Any], params: BaseModel
     ) -> tuple[Tool[Any], BaseModel] | ToolOutput:
         requests = self.services.requests
-        policy = self.services.policy
+        policy = self.policy
         if requests is None:
             await self.append(
                 PermissionDecision(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from pathlib import Path
 
 from workbench.engine.agent_types import AgentType, UnknownAgentType, find_agent_type
 from workbench.engine.config import LimitsConfig
@@ -17,7 +18,10 @@ from workbench.engine.models import resolve_model
 from workbench.engine.priming.primers import ResolvedPrimer
 from workbench.engine.prompts import system_prompt
 from workbench.engine.runtime.agent import Agent, AgentServices, AgentSpec
+from workbench.engine.runtime.placement import NO_CLUSTER, ClusterSide, goes_to_cluster
+from workbench.protocol.commands import Isolation
 from workbench.protocol.events import AgentMode, ChildResult, Delegated
+from workbench.protocol.placement import Placement
 from workbench.tools.base import ToolOutput
 
 log = logging.getLogger(__name__)
@@ -56,7 +60,8 @@ class Supervisor:
         self._slot_holders: set[str] = set()
         self._cancelled_early: set[str] = set()
         self._count = 0
-        self._ids = ids or (lambda n: f"agent-{n}")
+        self.ids = ids or (lambda n: f"agent-{n}")
+        self.cluster: ClusterSide | None = None  # where background and delegated agents go, when there is one
         services.delegate = self._delegate_tool
 
     def children(self, agent_id: str) -> list[Agent]:
@@ -71,7 +76,7 @@ class Supervisor:
 
     def _next_id(self) -> str:
         self._count += 1
-        return self._ids(self._count)
+        return self.ids(self._count)
 
     def _tool_names(self, level: int) -> list[str]:
         names = list(self.services.tools.names)
@@ -89,8 +94,13 @@ class Supervisor:
         agent_id: str | None = None,
         primed: ResolvedPrimer | None = None,
         agent_type: AgentType | None = None,
+        isolation: Isolation | None = None,
+        placement: Placement | None = None,
     ) -> Agent:
         level = parent.spec.level + 1 if parent else 1
+        if placement == "cluster" and self.cluster is None:
+            raise SpawnRefused(NO_CLUSTER)
+        remote = self.cluster is not None and goes_to_cluster(mode, placement, agent_type)
         if level > self.limits.depth:
             raise SpawnRefused(
                 f"Refused: a level-{parent.spec.level if parent else 0} agent cannot spawn; "
@@ -109,20 +119,34 @@ class Supervisor:
                     f"(limit {self.limits.children_per_agent}); wait for one to finish."
                 )
         tools = self._tool_names(level)
-        system = system_prompt(
-            self.services.workspace,
-            level,
-            self.limits.depth,
-            self.auto_delegate,
-            parent_level=parent.spec.level if parent else None,
-        )
         if primed is not None:
             tools = primed.primer.offered_tools(tools)
         if agent_type is not None:
             tools = agent_type.offered_tools(tools)
+        agent_id = agent_id or (self._next_id() if parent or mode != "foreground" else "primary")
+        places = self.services.workspaces  # a cluster agent works in the worker's copy, not in a worktree here
+        where = (
+            await places.place(agent_id, parent.id if parent else None, mode, tools, agent_type, isolation)
+            if places is not None and not remote
+            else None
+        )
+        if remote:
+            assert self.cluster is not None
+            workspace: Path | str = self.cluster.workspace
+        else:
+            workspace = where.workspace if where is not None else self.services.workspace
+        system = system_prompt(
+            workspace,
+            level,
+            self.limits.depth,
+            self.auto_delegate,
+            parent_level=parent.spec.level if parent else None,
+            branch=where.branch if where is not None else None,
+        )
+        if agent_type is not None:
             system = agent_type.system_prompt(system)
         spec = AgentSpec(
-            id=agent_id or (self._next_id() if parent or mode != "foreground" else "primary"),
+            id=agent_id,
             name=name or (task.split("\n")[0][:48] if task else "primary"),
             parent=parent.id if parent else None,
             level=level,
@@ -136,12 +160,17 @@ class Supervisor:
             window=self.window,
             tools=tools,
         )
-        agent = Agent(spec, self.services)
+        agent = self.cluster.remote_agent(spec) if self.cluster is not None and remote else Agent(spec, self.services)
         self.agents[agent.id] = agent
         try:
             await agent.announce(primed.event() if primed else None)
+            if where is not None and where.event is not None:  # its worktree, or why it has none
+                await agent.append(where.event)
         except asyncio.CancelledError:  # the parent was cancelled mid-spawn: so is the child
             await agent.finish_unstarted()
+            raise
+        except SpawnRefused:  # a cluster agent whose run could not be opened
+            del self.agents[agent.id]
             raise
         if agent.id in self._cancelled_early:  # cancelled while its spawn was being written
             self.tasks[agent.id] = asyncio.create_task(agent.finish_unstarted())
@@ -166,7 +195,7 @@ class Supervisor:
             self.adopt(agent)
 
     async def _run(self, agent: Agent) -> str:
-        if not agent.one_shot:
+        if not agent.one_shot or agent.remote:  # a cluster agent takes a worker's slot, not one of ours
             return await agent.run()
         try:
             await self._take_slot(agent)

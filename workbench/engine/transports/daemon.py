@@ -29,9 +29,10 @@ from typing import Any
 from workbench.engine.brain_factory import choose_brain, make_brain
 from workbench.engine.config import Config, ConfigError, load_config
 from workbench.engine.context.tokens import TokenCounter, default_counter
-from workbench.engine.engine import Engine
+from workbench.engine.engine import ClusterFor, Engine
 from workbench.engine.priming.primers import PrimerError
 from workbench.engine.transports import wire
+from workbench.engine.transports.cluster.coordinator import Coordinator
 from workbench.engine.transports.locations import daemon_dir, make_private_dir, socket_path
 from workbench.engine.trust import TrustStore, survey, trust_store_path
 from workbench.engine.views.spend import cost_text
@@ -65,14 +66,17 @@ class Daemon:
         socket: Path | None = None,
         counter: TokenCounter | None = None,
         configs: Callable[[Path], Config] | None = None,
+        coordinator: Coordinator | None = None,
     ) -> None:
         """``configs(cwd)``: the config a session opened in ``cwd`` runs with (the user's, then that
-        project's); by default ``config`` for every session."""
+        project's); by default ``config`` for every session. ``coordinator``: the cluster its sessions'
+        background and delegated agents run on."""
         self.config = config
         self.store = BundleStore(store_root)
         self.socket = socket or socket_path(store_root)
         self.counter = counter or default_counter()
         self.configs = configs or (lambda cwd: config)
+        self.coordinator = coordinator
         self.sessions: dict[str, Hosted] = {}
         self._server: asyncio.AbstractServer | None = None
         self._lock_fd: int | None = None
@@ -86,6 +90,8 @@ class Daemon:
         folder = daemon_dir(self.store.root)
         make_private_dir(folder)
         self._take_lock(folder / LOCK_FILE)
+        if self.coordinator is not None:
+            await self.coordinator.start()
         for session_id in self._hosted_ids():
             try:
                 await self._resume(session_id)
@@ -128,6 +134,8 @@ class Daemon:
         for hosted in list(self.sessions.values()):
             await hosted.engine.close("stop")  # still listed: the next daemon resumes it
         self.sessions.clear()
+        if self.coordinator is not None:
+            await self.coordinator.close()
         for task in list(self._tasks):
             task.cancel()
         with contextlib.suppress(FileNotFoundError):
@@ -163,7 +171,14 @@ class Daemon:
         config = self.configs(cwd)
         brain, offline = self._brain(config)
         engine = await Engine.open(
-            config, cwd, brain, store=self.store, counter=self.counter, offline_reason=offline, title=title
+            config,
+            cwd,
+            brain,
+            store=self.store,
+            counter=self.counter,
+            offline_reason=offline,
+            title=title,
+            cluster=self._cluster(),
         )
         self._host(engine)
         await engine.start_mcp()
@@ -176,11 +191,32 @@ class Daemon:
         config = self.configs(cwd)
         brain, offline = self._brain(config)
         engine = await Engine.resume(
-            config, cwd, brain, session_id, store=self.store, counter=self.counter, offline_reason=offline
+            config,
+            cwd,
+            brain,
+            session_id,
+            store=self.store,
+            counter=self.counter,
+            offline_reason=offline,
+            cluster=self._cluster(),
         )
         self._host(engine)
         await engine.start_mcp()
         return engine
+
+    def _cluster(self) -> ClusterFor | None:
+        return self.coordinator.for_session if self.coordinator is not None else None
+
+    async def workers(self) -> dict[str, Any] | None:
+        """What ``workbench ps`` shows of the cluster: its URL, whether it answers, its workers."""
+        if self.coordinator is None:
+            return None
+        beats = await self.coordinator.workers()
+        return {
+            "url": self.coordinator.url,
+            "connected": self.coordinator.connected,
+            "workers": [beat.model_dump(mode="json") for beat in beats],
+        }
 
     def _host(self, engine: Engine) -> None:
         self.sessions[engine.session.id] = Hosted(engine)
@@ -207,6 +243,7 @@ class Daemon:
                     "level": row.level,
                     "cost": cost_text(view.spend.own(row.id)),
                     "cost_with_descendants": cost_text(view.spend.subtree(row.id)),
+                    "worker": view.placements.worker(row.id),
                 }
                 for row in view.roster.rows.values()
             ]
@@ -351,6 +388,8 @@ class Connection:
                 return {"agent": request.agent, "partial": hosted.engine.partial(request.agent)}
             case wire.Query():
                 return await self._query(self._hosted(request.session).engine, request)
+            case wire.ListWorkers():
+                return await self.daemon.workers()
             case wire.Shutdown():
                 self.daemon._stopped.set()
                 return None
@@ -391,6 +430,8 @@ class Connection:
             return [entry.model_dump(mode="json") for entry in engine.primer_catalog()]
         if request.query == "count_context":
             return (await engine.count_context(**request.args)).model_dump(mode="json")
+        if request.query == "agent_diff":
+            return (await engine.workspaces.diff(**request.args)).model_dump(mode="json")
         return engine.mcp_report().model_dump(mode="json")
 
 

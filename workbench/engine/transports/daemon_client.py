@@ -25,6 +25,7 @@ from workbench.engine.priming.primers import PrimerEntry, PrimerError, ResolvedP
 from workbench.engine.transports import wire
 from workbench.engine.transports.locations import make_private_dir, runtime_dir, socket_path
 from workbench.engine.views.session_view import SessionView
+from workbench.engine.workspaces.diff import AgentDiff
 from workbench.log.bus import EventBus, Listener
 from workbench.protocol.commands import Close, Command, Outcome
 from workbench.protocol.events import AssistantMessage, Event, known_event_adapter
@@ -209,6 +210,9 @@ class DaemonClient:
 
     async def count_context(self, agent: str) -> ContextCount:
         return ContextCount.model_validate(await self._query("count_context", agent=agent))
+
+    async def agent_diff(self, agent: str) -> AgentDiff:
+        return AgentDiff.model_validate(await self._query("agent_diff", agent_id=agent))
 
     async def leave(self, how: Literal["detach", "stop", "cancel"]) -> None:
         with contextlib.suppress(DaemonRefused, DaemonUnavailable, ConnectionError, OSError):

@@ -75,8 +75,14 @@ class Watch(_Request):
 class Query(_Request):
     req: Literal["query"] = "query"
     session: str
-    query: Literal["preview_primer", "primer_catalog", "mcp_report", "count_context"]
+    query: Literal["preview_primer", "primer_catalog", "mcp_report", "count_context", "agent_diff"]
     args: dict[str, Any] = Field(default_factory=dict)
+
+
+class ListWorkers(_Request):
+    """The cluster the daemon coordinates, if any, and its workers (slots, load, last heartbeat)."""
+
+    req: Literal["workers"] = "workers"
 
 
 class Shutdown(_Request):
@@ -86,7 +92,7 @@ class Shutdown(_Request):
 
 
 Request = Annotated[
-    Union[Hello, ListSessions, OpenSession, Attach, Detach, Submit, Watch, Query, Shutdown],
+    Union[Hello, ListSessions, OpenSession, Attach, Detach, Submit, Watch, Query, ListWorkers, Shutdown],
     Field(discriminator="req"),
 ]
 request_adapter: TypeAdapter[Request] = TypeAdapter(Request)

@@ -20,19 +20,24 @@ from workbench.engine.context.tool_facts import CallFacts, call_facts, error_lin
 from workbench.protocol.content import TextBlock, tool_uses
 from workbench.protocol.events import (
     AgentFinished,
+    AgentPlaced,
     AgentSpawned,
     ApprovalDecided,
     ApprovalRequested,
     AssistantMessage,
     ChildResult,
+    ClusterStatus,
     Compaction,
     Delegated,
     DelegationDecided,
     DelegationProposed,
     Error,
     Event,
+    FilesChanged,
+    FilesRestored,
     ModeChanged,
     OpaqueEvent,
+    PatchStored,
     PauseChanged,
     PermissionDecision,
     PlanDecided,
@@ -54,6 +59,13 @@ from workbench.protocol.events import (
     ToolResult,
     Usage,
     UserMessage,
+    WorktreeCommitted,
+    WorktreeConflicted,
+    WorktreeCreated,
+    WorktreeDiscarded,
+    WorktreeKept,
+    WorktreeMerged,
+    WorktreeSkipped,
 )
 from workbench.protocol.facts import CommandFact, ErrorFact, FactLedger, FileFact
 from workbench.protocol.markers import RETURNED_RESULT_PREFIX
@@ -258,6 +270,18 @@ class Facts:
                 | PlanDecided()
                 | SpendCap()
                 | OpaqueEvent()
+                | WorktreeCreated()
+                | WorktreeSkipped()
+                | FilesChanged()
+                | WorktreeMerged()
+                | WorktreeConflicted()
+                | WorktreeDiscarded()
+                | WorktreeKept()
+                | WorktreeCommitted()
+                | FilesRestored()
+                | AgentPlaced()
+                | ClusterStatus()
+                | PatchStored()
             ):
                 return False
             case SessionStarted():

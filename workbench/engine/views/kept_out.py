@@ -11,19 +11,24 @@ from typing import assert_never
 from workbench.engine.context.tokens import TokenCounter
 from workbench.protocol.events import (
     AgentFinished,
+    AgentPlaced,
     AgentSpawned,
     ApprovalDecided,
     ApprovalRequested,
     AssistantMessage,
     ChildResult,
+    ClusterStatus,
     Compaction,
     Delegated,
     DelegationDecided,
     DelegationProposed,
     Error,
     Event,
+    FilesChanged,
+    FilesRestored,
     ModeChanged,
     OpaqueEvent,
+    PatchStored,
     PauseChanged,
     PermissionDecision,
     PlanDecided,
@@ -45,6 +50,13 @@ from workbench.protocol.events import (
     ToolResult,
     Usage,
     UserMessage,
+    WorktreeCommitted,
+    WorktreeConflicted,
+    WorktreeCreated,
+    WorktreeDiscarded,
+    WorktreeKept,
+    WorktreeMerged,
+    WorktreeSkipped,
 )
 
 
@@ -101,6 +113,18 @@ class KeptOut:
                 | PlanProposed()
                 | PlanDecided()
                 | SpendCap()
+                | WorktreeCreated()
+                | WorktreeSkipped()
+                | FilesChanged()
+                | WorktreeMerged()
+                | WorktreeConflicted()
+                | WorktreeDiscarded()
+                | WorktreeKept()
+                | WorktreeCommitted()
+                | FilesRestored()
+                | AgentPlaced()
+                | ClusterStatus()
+                | PatchStored()
                 | OpaqueEvent()
             ):
                 return False

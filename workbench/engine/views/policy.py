@@ -9,19 +9,24 @@ from typing import assert_never
 from workbench.engine.policy.permissions import PermissionPolicy, PermissionRuleError
 from workbench.protocol.events import (
     AgentFinished,
+    AgentPlaced,
     AgentSpawned,
     ApprovalDecided,
     ApprovalRequested,
     AssistantMessage,
     ChildResult,
+    ClusterStatus,
     Compaction,
     Delegated,
     DelegationDecided,
     DelegationProposed,
     Error,
     Event,
+    FilesChanged,
+    FilesRestored,
     ModeChanged,
     OpaqueEvent,
+    PatchStored,
     PauseChanged,
     PermissionDecision,
     PlanDecided,
@@ -43,6 +48,13 @@ from workbench.protocol.events import (
     ToolResult,
     Usage,
     UserMessage,
+    WorktreeCommitted,
+    WorktreeConflicted,
+    WorktreeCreated,
+    WorktreeDiscarded,
+    WorktreeKept,
+    WorktreeMerged,
+    WorktreeSkipped,
 )
 
 
@@ -97,6 +109,18 @@ class PolicyView:
                 | PlanProposed()
                 | PlanDecided()
                 | SpendCap()
+                | WorktreeCreated()
+                | WorktreeSkipped()
+                | FilesChanged()
+                | WorktreeMerged()
+                | WorktreeConflicted()
+                | WorktreeDiscarded()
+                | WorktreeKept()
+                | WorktreeCommitted()
+                | FilesRestored()
+                | AgentPlaced()
+                | ClusterStatus()
+                | PatchStored()
                 | OpaqueEvent()
             ):
                 return False

@@ -8,19 +8,24 @@ from typing import Literal, assert_never
 
 from workbench.protocol.events import (
     AgentFinished,
+    AgentPlaced,
     AgentSpawned,
     ApprovalDecided,
     ApprovalRequested,
     AssistantMessage,
     ChildResult,
+    ClusterStatus,
     Compaction,
     Delegated,
     DelegationDecided,
     DelegationProposed,
     Error,
     Event,
+    FilesChanged,
+    FilesRestored,
     ModeChanged,
     OpaqueEvent,
+    PatchStored,
     PauseChanged,
     PermissionDecision,
     PlanDecided,
@@ -42,6 +47,13 @@ from workbench.protocol.events import (
     ToolResult,
     Usage,
     UserMessage,
+    WorktreeCommitted,
+    WorktreeConflicted,
+    WorktreeCreated,
+    WorktreeDiscarded,
+    WorktreeKept,
+    WorktreeMerged,
+    WorktreeSkipped,
 )
 
 ProposalState = Literal["proposed", "accepted", "dismissed"]
@@ -113,6 +125,18 @@ class Proposals:
                 | PlanProposed()
                 | PlanDecided()
                 | SpendCap()
+                | WorktreeCreated()
+                | WorktreeSkipped()
+                | FilesChanged()
+                | WorktreeMerged()
+                | WorktreeConflicted()
+                | WorktreeDiscarded()
+                | WorktreeKept()
+                | WorktreeCommitted()
+                | FilesRestored()
+                | AgentPlaced()
+                | ClusterStatus()
+                | PatchStored()
                 | OpaqueEvent()
             ):
                 return False

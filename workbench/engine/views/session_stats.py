@@ -11,19 +11,24 @@ from pydantic import BaseModel
 from workbench.engine.views.spend import Cost, Spend
 from workbench.protocol.events import (
     AgentFinished,
+    AgentPlaced,
     AgentSpawned,
     ApprovalDecided,
     ApprovalRequested,
     AssistantMessage,
     ChildResult,
+    ClusterStatus,
     Compaction,
     Delegated,
     DelegationDecided,
     DelegationProposed,
     Error,
     Event,
+    FilesChanged,
+    FilesRestored,
     ModeChanged,
     OpaqueEvent,
+    PatchStored,
     PauseChanged,
     PermissionDecision,
     PlanDecided,
@@ -45,6 +50,13 @@ from workbench.protocol.events import (
     ToolResult,
     Usage,
     UserMessage,
+    WorktreeCommitted,
+    WorktreeConflicted,
+    WorktreeCreated,
+    WorktreeDiscarded,
+    WorktreeKept,
+    WorktreeMerged,
+    WorktreeSkipped,
 )
 
 RATE_WINDOW = timedelta(seconds=10)
@@ -115,6 +127,18 @@ class SessionStats:
                 | PlanProposed()
                 | PlanDecided()
                 | SpendCap()
+                | WorktreeCreated()
+                | WorktreeSkipped()
+                | FilesChanged()
+                | WorktreeMerged()
+                | WorktreeConflicted()
+                | WorktreeDiscarded()
+                | WorktreeKept()
+                | WorktreeCommitted()
+                | FilesRestored()
+                | AgentPlaced()
+                | ClusterStatus()
+                | PatchStored()
                 | OpaqueEvent()
             ):
                 return False

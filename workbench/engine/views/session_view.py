@@ -21,6 +21,7 @@ from workbench.engine.views.checkpoints import Checkpoints
 from workbench.engine.views.facts import Facts
 from workbench.engine.views.kept_out import KeptOut
 from workbench.engine.views.pending import Pending
+from workbench.engine.views.placements import Placements
 from workbench.engine.views.policy import PolicyView
 from workbench.engine.views.proposals import Proposals
 from workbench.engine.views.roster import Roster
@@ -28,6 +29,7 @@ from workbench.engine.views.session_stats import SessionStats
 from workbench.engine.views.shells import Shells
 from workbench.engine.views.spend import Spend
 from workbench.engine.views.todos import Todos
+from workbench.engine.views.workspaces import WorkspacesView
 from workbench.protocol.events import Event, SessionRenamed, SessionStarted
 
 
@@ -46,6 +48,8 @@ class Changes:
     shells: bool = False
     cost: bool = False  # what an agent (and so the fleet) cost
     facts: bool = False
+    workspaces: bool = False
+    placement: bool = False  # where an agent runs, or the cluster's state
 
 
 class SessionView:
@@ -74,6 +78,8 @@ class SessionView:
         self.pending = Pending()
         self.shells = Shells()
         self.facts = Facts()
+        self.workspaces = WorkspacesView()
+        self.placements = Placements()
         self.title = ""
         self.last_seq = 0
 
@@ -96,6 +102,8 @@ class SessionView:
             shells=self.shells.apply(event),
             cost=self.spend.apply(event) | self.caps.apply(event),
             facts=self.facts.apply(event),
+            workspaces=self.workspaces.apply(event),
+            placement=self.placements.apply(event),
         )
 
     def budget(self, agent: str) -> BudgetSnapshot:

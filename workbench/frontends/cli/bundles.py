@@ -16,6 +16,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from workbench.frontends.cli.pipes import silence_stdout
+
 if TYPE_CHECKING:
     from workbench.engine.config import Config
 
@@ -108,9 +110,8 @@ def run_command(args: argparse.Namespace, config: Config) -> int | None:
         return None
     try:
         return asyncio.run(command)
-    except BrokenPipeError:
-        # the reader went away (``| head``): stop quietly; stdout goes to devnull so exiting cannot fail again
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except BrokenPipeError:  # the reader went away (``| head``): stop quietly
+        silence_stdout()
         return 1
 
 
@@ -122,21 +123,26 @@ async def import_command(config: Config, paths: list[Path], out: TextIO = sys.st
     from collections import Counter
 
     from workbench.engine.engine import store_for
+    from workbench.log.bundle import BundleError
     from workbench.log.importers import ImportIndex, import_file, sources
 
     store = store_for(config)
-    found = sources(paths or [Path.home()])
+    missing = [path for path in paths if not path.exists()]
+    for path in missing:
+        print(f"workbench: cannot import {path}: no such file", file=err)
+    found = sources([path for path in paths if path.exists()] if paths else [Path.home()])
     for note in found.left_out:
         print(f"left out {note}", file=out)
     if not found.found:
-        print("nothing to import: no Claude Code or Codex transcripts found", file=err)
+        if not missing:
+            print("nothing to import: no Claude Code or Codex transcripts found", file=err)
         return 1
     index = ImportIndex(store)
     outcomes: Counter[str] = Counter()
     for source in found.found:
         try:
             report = await import_file(store, source.path, source.format, index)
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, BundleError) as exc:
             print(f"workbench: cannot import {source.path}: {exc}", file=err)
             outcomes["failed"] += 1
             continue
@@ -173,11 +179,15 @@ async def export_command(
     if output is None:
         out.writelines(chunks)
         return 0
-    # a transcript is as private as its bundle: an existing file is made private too, before anything is written
-    fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.writelines(chunks)
+    try:
+        # a transcript is as private as its bundle: an existing file is made private too, before anything is written
+        fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.writelines(chunks)
+    except OSError as exc:
+        print(f"workbench: cannot write {output}: {exc.strerror or exc}", file=err)
+        return 1
     print(f"wrote {output}", file=err)
     return 0
 
@@ -291,6 +301,9 @@ async def rename_command(
         shown = await rename(store, session_id, title)
     except BundleError as exc:
         print(f"workbench: {exc}", file=err)
+        return 1
+    except OSError as exc:
+        print(f"workbench: cannot rename {session}: {exc.strerror or exc} ({exc.filename or store.root})", file=err)
         return 1
     print(f"{session_id}  {shown}", file=out)
     return 0

@@ -6,26 +6,37 @@ import asyncio
 import logging
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from workbench.engine.config import Config
 from workbench.engine.engine import SessionInfo, store_for
 from workbench.engine.transports import wire
+from workbench.engine.transports.cluster.connection import ClusterError
+from workbench.engine.transports.cluster.coordinator import Coordinator
 from workbench.engine.transports.daemon import Daemon, DaemonRunning, config_for
 from workbench.engine.transports.daemon_client import DaemonRefused, DaemonUnavailable, connect
+from workbench.frontends.cli.cluster import print_workers
 from workbench.protocol.commands import Outcome, Spawn
 
 
 async def serve(config: Config, err: TextIO = sys.stderr) -> int:
-    """Run the daemon in the foreground until SIGTERM, SIGINT or ``shutdown``."""
+    """Run the daemon in the foreground until SIGTERM, SIGINT or ``shutdown``; with ``[cluster] url``,
+    as the cluster's coordinator."""
     logging.basicConfig(level=logging.INFO, stream=err, format="%(asctime)s %(levelname)s %(message)s")
-    daemon = Daemon(config, store_for(config).root, configs=config_for)
+    coordinator = Coordinator(config.cluster) if config.cluster.url else None
+    daemon = Daemon(config, store_for(config).root, configs=config_for, coordinator=coordinator)
     try:
         await daemon.start()
     except DaemonRunning as exc:
         print(f"workbench: {exc}", file=err)
         return 1
+    except ClusterError as exc:
+        print(f"workbench: {exc}", file=err)
+        await daemon.stop()
+        return 1
     print(f"workbench daemon serving {daemon.store.root} on {daemon.socket}", file=err, flush=True)
+    if coordinator is not None:
+        print(f"coordinating the cluster at {coordinator.url}", file=err, flush=True)
     resumed = ", ".join(daemon.sessions) or "none"
     print(f"sessions resumed: {resumed}", file=err, flush=True)
     await daemon.serve_forever()
@@ -41,11 +52,17 @@ async def ps(config: Config, out: TextIO = sys.stdout, err: TextIO = sys.stderr)
         return 1
     try:
         sessions = await connection.request(wire.ListSessions())
+        cluster = await connection.request(wire.ListWorkers())
     finally:
         await connection.close()
     if not sessions:
         print("no live sessions", file=out)
-        return 0
+    print_sessions(sessions, out)
+    print_workers(cluster, out)
+    return 0
+
+
+def print_sessions(sessions: list[dict[str, Any]], out: TextIO) -> None:
     for session in sessions:
         watchers = session["clients"]
         watched = f"{watchers} screen{'s' if watchers != 1 else ''} attached" if watchers else "no screen attached"
@@ -57,8 +74,9 @@ async def ps(config: Config, out: TextIO = sys.stdout, err: TextIO = sys.stderr)
             spent = agent["cost"]
             if agent["cost_with_descendants"] != spent:
                 spent += f" ({agent['cost_with_descendants']} with its sub-agents)"
-            print(f"{indent}{agent['id']:<10} {state:<18} {agent['mode']:<10} {spent:<10} {agent['name']}", file=out)
-    return 0
+            where = f"@{agent['worker']}" if agent.get("worker") else ""
+            line = f"{indent}{agent['id']:<10} {state:<18} {agent['mode']:<10} {where:<12} {spent:<10} {agent['name']}"
+            print(line, file=out)
 
 
 async def run_detached(config: Config, task: str, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Literal
 from workbench import __version__
 from workbench.frontends.cli.bundles import add_commands as add_bundle_commands
 from workbench.frontends.cli.bundles import run_command as run_bundle_command
+from workbench.frontends.cli.worktrees import add_commands as add_worktree_commands
+from workbench.frontends.cli.worktrees import run_command as run_worktree_command
 
 TRUST_HELP = (
     "apply this folder's own hooks, MCP servers, primer approvals and wider settings "
@@ -51,11 +53,11 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="workbench", description="A terminal workbench for LLM agents.", parents=[common]
     )
+    parser.add_argument("--version", action="version", version=f"workbench {__version__}")
     parser.add_argument("--brain", choices=["auto", "scripted", "anthropic"], help="which brain to use")
     parser.add_argument("--script", type=Path, help="a script file for the scripted brain")
     budget_help = "pause the agents once the session has spent this many dollars ([limits] max_budget_usd)"
     parser.add_argument("--max-budget-usd", type=_usd, help=budget_help)
-    parser.add_argument("--version", action="version", version=f"workbench {__version__}")
     opening = parser.add_mutually_exclusive_group()
     opening.add_argument("--continue", dest="continue_latest", action="store_true",
                          help="open the latest session of this folder where it stopped")  # fmt: skip
@@ -73,7 +75,17 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--detach", action="store_true",
                      help="start the prompt as a background agent in the daemon and return at once")  # fmt: skip
 
-    sub.add_parser("serve", parents=[common], help="run the daemon: sessions that outlive the screens")
+    serve = sub.add_parser("serve", parents=[common], help="run the daemon: sessions that outlive the screens")
+    _cluster_options(serve, "coordinate a cluster: background and delegated agents run on its workers")
+    worker = sub.add_parser("worker", parents=[common], help="run cluster agents on this machine")
+    _cluster_options(worker, "the cluster to take runs from (default: [cluster] url)")
+    worker.add_argument("--slots", type=int, default=10, help="runs held at once (default 10)")
+    worker.add_argument("--name", help="this worker's name (default: HOST-PID)")
+    worker.add_argument("--workdir", type=Path, help="where the runs' checkouts go (default: the user's cache)")
+    patch = sub.add_parser("patch", parents=[common], help="what a cluster agent changed: show it, or apply it")
+    patch.add_argument("session", help="a session id or a unique prefix of one")
+    patch.add_argument("agent", help="the agent, e.g. agent-3")
+    patch.add_argument("--apply", action="store_true", help="apply it to the session's folder (git apply --3way)")
     sub.add_parser("ps", parents=[common], help="the daemon's live sessions and their agents")
     attach = sub.add_parser("attach", parents=[common], help="open the TUI on a session the daemon runs")
     attach.add_argument("session", nargs="?", help="a session id or prefix (default: the latest)")
@@ -99,7 +111,13 @@ def _parser() -> argparse.ArgumentParser:
     show = bundles_sub.add_parser("show", parents=[common], help="print a session's transcript")
     show.add_argument("id", help="a session id or a unique prefix of one")
     add_bundle_commands(bundles_sub, sub, common)
+    add_worktree_commands(bundles_sub, sub, common)
     return parser
+
+
+def _cluster_options(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--cluster", metavar="URL", help=f"{what}: nats://[user:pass@|token@]HOST:4222, tls://…")
+    parser.add_argument("--creds", type=Path, help="a NATS credentials file (user JWT and nkey seed)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -136,10 +154,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.mode:
             config.permissions.mode = args.mode
         return asyncio.run(run_headless(config, args.prompt, yes=args.yes, script=args.script))
+    if args.command in ("serve", "worker") and (args.cluster or args.creds):
+        from workbench.frontends.cli.cluster import with_cluster
+
+        config = with_cluster(config, args.cluster, args.creds)
     if args.command in ("serve", "ps"):
         from workbench.frontends.cli.daemon import ps, serve
 
         return asyncio.run(serve(config) if args.command == "serve" else ps(config))
+    if args.command == "worker":
+        from workbench.frontends.cli.cluster import run_worker
+
+        if args.slots < 1:
+            print("workbench worker: --slots must be at least 1", file=sys.stderr)
+            return 2
+        return asyncio.run(run_worker(config, name=args.name, slots=args.slots, workdir=args.workdir))
+    if args.command == "patch":
+        from workbench.frontends.cli.cluster import show_patch
+
+        return asyncio.run(show_patch(config, args.session, args.agent, apply=args.apply))
     if args.command == "primers":
         from workbench.frontends.cli.primers import list_primers, show_primer, take_yes
         from workbench.frontends.cli.terminal import TerminalApprover
@@ -154,6 +187,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return asyncio.run(list_servers(config.mcp, Path.cwd(), project=config.project_trusted))
     ran = run_bundle_command(args, config)
+    if ran is None:
+        ran = run_worktree_command(args, config)
     if ran is not None:
         return ran
     if args.command == "bundles":
@@ -189,7 +224,7 @@ def _session_start(args: argparse.Namespace, config: Config) -> SessionStart | N
 
         session_id = session_to_resume(config, args.resume or None)
         return ResumedSession(session_id) if session_id else False
-    if config.engine == "daemon":
+    if config.engine == "daemon" or config.cluster.url:  # a cluster's coordinator is the daemon
         from workbench.engine.engine import store_for
 
         return DaemonSession(store_for(config).root)

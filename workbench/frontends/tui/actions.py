@@ -30,6 +30,9 @@ Scope = Literal[
     "dialog",
     "trust",
     "plan",
+    "diff",
+    "commit",
+    "rewind",
 ]
 
 WHERE: dict[Scope, str] = {
@@ -49,6 +52,9 @@ WHERE: dict[Scope, str] = {
     "quit": "quitting with agents at work",
     "dialog": "dialogs",
     "trust": "folder trust",
+    "diff": "an agent's changes",
+    "commit": "commit message",
+    "rewind": "remount with files",
 }
 
 
@@ -142,6 +148,13 @@ ACTIONS: tuple[Action, ...] = (
     Action("tasks", "f2", "tasks", "List background and delegated agents, by state", "main",
            slash="/tasks", slash_args="[state]"),
     Action("mcp", "f4", "mcp", "Show the MCP servers: status, why one failed, their tools", "main", slash="/mcp"),
+    Action("show_diff", "f7", "changes",
+           "An agent's diff: merge, discard, keep or commit it", "main",
+           slash="/diff", slash_args="[agent]", priority=True),  # before the prompt's own f7 (select all)
+    Action("commit_agent", None, "commit", "Commit an agent's worktree on its branch",
+           "main", slash="/commit", slash_args="[agent]"),
+    Action("permissions", None, "permissions", "The permission rules: yours, and the git guardrails",
+           "main", slash="/permissions"),
     # --- panes
     Action("show_agent", "enter", "show", "Show the highlighted agent's conversation", "agents",
            method="select_cursor", footer=True, palette=False),
@@ -211,6 +224,23 @@ ACTIONS: tuple[Action, ...] = (
            palette=False),
     Action("replay_stop", "escape", "stop", "Stop the replay and go back to the session", "replay", footer=True,
            palette=False),
+    Action("merge_changes", "m", "merge", "Merge the agent's changes into your folder (a conflict touches nothing)",
+           "diff", footer=True, palette=False),
+    Action("discard_changes", "x", "discard", "Throw the agent's changes away, with its worktree (asks first)",
+           "diff", footer=True, palette=False),
+    Action("keep_branch", "b", "keep branch", "Keep the work on the agent's branch and remove the worktree", "diff",
+           footer=True, palette=False),
+    Action("commit_changes", "c", "commit", "Commit the agent's changes on its branch: edit the proposed message",
+           "diff", footer=True, palette=False),
+    Action("commit_now", "ctrl+s", "commit", "Commit with this message", "commit", footer=True, palette=False),
+    Action("conversation_only", "o", "conversation only", "Continue with the conversation; files stay as they are",
+           "rewind", footer=True, palette=False),
+    Action("files_to_worktree", "w,enter", "files → worktree",
+           "Continue with the files as they were, in a fresh worktree (nothing of yours changes)", "rewind",
+           footer=True, palette=False),
+    Action("files_to_folder", "t", "files → your folder",
+           "Continue with the files as they were, written into your folder (asks first)", "rewind",
+           footer=True, palette=False),
     Action("confirm_yes", "y", "yes", "Go ahead", "confirm", footer=True, palette=False),
     Action("confirm_no", "n,escape", "no", "Leave it as it is", "confirm", footer=True, palette=False),
     Action("quit_stop", "s", "stop", "Quit; the agents stop where they are and go on when the session is resumed",

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from workbench.engine.client import EngineClient
     from workbench.engine.config import Config
     from workbench.engine.views.session_view import SessionView
+    from workbench.protocol.commands import RestoreFiles
     from workbench.protocol.events import Remounted
 
 # how the app leaves a session: a daemon's is detached from; its own is stopped (agents go on from
@@ -30,11 +31,13 @@ def working_agents(view: SessionView) -> list[str]:
 
 @dataclass(frozen=True)
 class NewSession:
-    """A fresh session; with ``remount``, its primary starts from another session's context."""
+    """A fresh session; with ``remount``, its primary starts from another session's context (and with
+    ``restore``, from that session's files as they were then)."""
 
     session_id: str | None = None
     remount: Remounted | None = None
     title: str = ""
+    restore: RestoreFiles | None = None
     needs_brain = True
 
     async def open(self, config: Config, cwd: Path, brain: Brain | None, **services: Any) -> EngineClient:
@@ -43,7 +46,14 @@ class NewSession:
 
         assert brain is not None
         engine = await Engine.open(
-            config, cwd, brain, session_id=self.session_id, remount=self.remount, title=self.title, **services
+            config,
+            cwd,
+            brain,
+            session_id=self.session_id,
+            remount=self.remount,
+            title=self.title,
+            restore=self.restore,
+            **services,
         )
         return LocalClient(engine)
 

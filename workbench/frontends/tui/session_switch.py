@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from workbench.engine.context.tokens import default_counter
 from workbench.engine.engine import SessionInfo, store_for
-from workbench.engine.library import BundleError, BundleStore, lock_holder
+from workbench.engine.library import BlobStore, BundleError, BundleStore, lock_holder
 from workbench.engine.presentation import brain_label
 from workbench.engine.remount import RemountError, plan_remount
 from workbench.engine.replay import ReplayClient
@@ -22,6 +22,7 @@ from workbench.frontends.tui.actions import BY_NAME, key_of
 from workbench.frontends.tui.screens.replay import ReplayScreen
 from workbench.frontends.tui.screens.session_browser import BrowserChoice, SessionBrowser
 from workbench.frontends.tui.session_start import NewSession, ResumedSession
+from workbench.protocol.commands import RestoreFiles
 
 if TYPE_CHECKING:
     from workbench.frontends.tui.app import WorkbenchApp
@@ -40,7 +41,8 @@ async def browse(screen: MainScreen, session: str = "") -> None:
             return
     else:
         current = screen.client.info.session_id if screen.client is not None else None
-        choice = await app.push_screen_wait(SessionBrowser(store, current=current, homes=[Path.home()]))
+        browser = SessionBrowser(store, current=current, homes=[Path.home()], cwd=app.cwd)
+        choice = await app.push_screen_wait(browser)
     if choice is None:
         return
     try:
@@ -66,7 +68,15 @@ async def remount(screen: MainScreen, store: BundleStore, choice: BrowserChoice)
         return
     key = key_of(BY_NAME["remount"], app.config.keys)
     left = f"; {screen.client.info.session_id} is kept, {key} lists it" if screen.client is not None else ""
-    app.open_engine(NewSession(remount=plan.event, title=plan.title))
+    restore = None
+    if choice.files is not None:  # the agent's files as they were at that point, too
+        restore = RestoreFiles(
+            source_session=plan.source_session,
+            source_agent=plan.source_agent,
+            up_to_seq=plan.up_to_seq,
+            into=choice.files,
+        )
+    app.open_engine(NewSession(remount=plan.event, title=plan.title, restore=restore))
     app.notify(
         f"{plan.source_agent} of {plan.source_session} up to seq {plan.up_to_seq}, "
         f"{len(plan.context.messages)} messages, in a new session{left}.",
@@ -103,4 +113,5 @@ async def show(screen: MainScreen, store: BundleStore, session_id: str, read_onl
         compact_at=config.thresholds.auto_compact,
         depth=config.limits.depth,
     )
-    await app.push_screen(ReplayScreen(ReplayClient(info, counter), contents.events, read_only=read_only))
+    client = ReplayClient(info, counter, BlobStore(store.folder(session_id)))
+    await app.push_screen(ReplayScreen(client, contents.events, read_only=read_only))

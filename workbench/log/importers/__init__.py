@@ -8,7 +8,6 @@ right importer.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from workbench.log.importers.base import ImportFormat, ImportIndex, ImportReport
 from workbench.log.importers.claude_code import import_claude_code, is_helper_file, session_of
 from workbench.log.importers.codex import ITEM_TYPES, import_codex
 from workbench.log.importers.native import import_native
+from workbench.protocol.json_line import UnreadableLine, json_value
 
 SNIFF_LINES = 20
 CODEX_TYPES = frozenset({"session_meta", "response_item", "event_msg", "turn_context", "compacted"})
@@ -44,8 +44,8 @@ def detect(path: Path) -> ImportFormat | None:
     bare_meta = False
     for raw in head:
         try:
-            line = json.loads(raw)
-        except ValueError:
+            line = json_value(raw)
+        except UnreadableLine:
             continue
         if not isinstance(line, dict):
             continue

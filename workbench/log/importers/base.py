@@ -9,7 +9,6 @@ log is replaced in place; continued in Workbench since the import, it is kept.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import shutil
 from collections import Counter
@@ -34,10 +33,12 @@ from workbench.protocol.events import (
     ToolCall,
     ToolResult,
     UserMessage,
+    as_utc,
     decode_event,
     encode_event,
     utc_now,
 )
+from workbench.protocol.json_line import UnreadableLine, json_value
 
 ImportFormat = Literal["workbench", "claude-code", "codex"]
 # what a re-import did with the session it made before
@@ -118,9 +119,9 @@ async def read_json_lines(path: Path) -> tuple[list[JsonLine], list[str]]:
         if not raw.strip():
             continue
         try:
-            value = json.loads(raw)
-        except ValueError as exc:
-            problems.append(f"line {number}: not valid JSON ({exc})")
+            value = json_value(raw)
+        except UnreadableLine as exc:
+            problems.append(f"line {number}: {exc}")
             continue
         if not isinstance(value, dict):
             problems.append(f"line {number}: not a JSON object")
@@ -137,7 +138,7 @@ def parse_ts(value: object) -> datetime | None:
         ts = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    ts = ts.replace(tzinfo=ts.tzinfo or UTC).astimezone(UTC)
+    ts = as_utc(ts)
     return ts.replace(microsecond=ts.microsecond // 1000 * 1000)
 
 

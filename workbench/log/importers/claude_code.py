@@ -40,6 +40,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, ValidationError
+
 from workbench import __version__
 from workbench.log.bundle import BundleStore
 from workbench.log.importers.base import (
@@ -47,11 +49,13 @@ from workbench.log.importers.base import (
     Draft,
     ImportIndex,
     ImportReport,
+    JsonLine,
     file_time,
     parse_ts,
     read_json_lines,
     save_import,
 )
+from workbench.protocol.commands import PRIMARY
 from workbench.protocol.content import (
     ContentBlock,
     ImageBlock,
@@ -78,9 +82,9 @@ from workbench.protocol.events import (
     Usage,
     UserMessage,
 )
+from workbench.protocol.json_line import json_value
 from workbench.protocol.slash_command import slash_command
 
-PRIMARY = "primary"
 CONVERSATION = frozenset({"user", "assistant"})
 IN_TREE = frozenset({"user", "assistant", "system", "attachment", "progress"})
 DELEGATING_TOOLS = frozenset({"Task", "Agent"})
@@ -110,7 +114,7 @@ def session_of(path: Path) -> str | None:
                 if not raw:
                     break
                 try:
-                    line = json.loads(raw)
+                    line = json_value(raw)
                 except ValueError:
                     continue
                 if isinstance(line, dict) and isinstance(line.get("sessionId"), str):
@@ -126,9 +130,66 @@ def agent_files(path: Path, session_id: str) -> list[Path]:
     return [c for c in sorted(set(candidates)) if c != path and session_of(c) == session_id]
 
 
+class _Message(BaseModel):
+    """The fields of a line's ``message`` the conversion reads, with the types Claude Code writes."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+    id: str | None = None
+    model: str | None = None
+    stop_reason: str | None = None
+    usage: dict[str, Any] | None = None
+    content: str | list[Any] | None = None
+
+
+class _CompactMetadata(BaseModel):
+    model_config = ConfigDict(extra="allow", strict=True)
+    preTokens: int | None = None
+    trigger: str | None = None
+
+
+class _Line(BaseModel):
+    """The fields of a transcript line the conversion reads: a line holding another type there is
+    reported and left out, rather than failing the import half-way."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+    type: str | None = None
+    uuid: str | None = None
+    parentUuid: str | None = None
+    logicalParentUuid: str | None = None
+    leafUuid: str | None = None
+    sessionId: str | None = None
+    agentId: str | None = None
+    timestamp: str | None = None
+    cwd: str = ""
+    summary: str | None = None
+    subtype: str | None = None
+    isSidechain: bool | None = None
+    isMeta: bool | None = None
+    isCompactSummary: bool | None = None
+    message: _Message | str | list[Any] | None = None  # only a dict is read, the rest is skipped as such
+    compactMetadata: _CompactMetadata | None = None
+
+
+def well_formed(lines: list[JsonLine]) -> tuple[list[JsonLine], list[str]]:
+    """The lines whose fields have the types Claude Code writes; a problem for each other one."""
+    kept: list[JsonLine] = []
+    problems: list[str] = []
+    for line in lines:
+        try:
+            _Line.model_validate(line.data)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"] if not str(p).startswith(("function-", "_")))
+            problems.append(f"line {line.number}: not a Claude Code line ({where}: {first['msg']})")
+            continue
+        kept.append(line)
+    return kept, problems
+
+
 async def import_claude_code(store: BundleStore, path: Path, index: ImportIndex | None = None) -> ImportReport:
     lines, problems = await read_json_lines(path)
-    report = ImportReport(source=path, format="claude-code", problems=problems)
+    lines, misshapen = well_formed(lines)
+    report = ImportReport(source=path, format="claude-code", problems=problems + misshapen)
     session_id = next((x.data["sessionId"] for x in lines if isinstance(x.data.get("sessionId"), str)), None)
     files: list[_AgentFile] = []
     helpers: dict[str, int] = {}
@@ -139,7 +200,8 @@ async def import_claude_code(store: BundleStore, path: Path, index: ImportIndex 
                 helpers[why] = helpers.get(why, 0) + 1
                 continue
             more, more_problems = await read_json_lines(extra)
-            report.problems += [f"{extra.name} {p}" for p in more_problems]
+            more, misshapen = well_formed(more)
+            report.problems += [f"{extra.name} {p}" for p in more_problems + misshapen]
             files.append(_AgentFile(path=extra, lines=[x.data for x in more], meta=_sidecar(extra)))
     draft = _Converter([x.data for x in lines], files, path).run()
     for why, count in helpers.items():
@@ -150,7 +212,7 @@ async def import_claude_code(store: BundleStore, path: Path, index: ImportIndex 
 def _sidecar(path: Path) -> dict[str, Any]:
     """``agent-<id>.meta.json`` beside a sub-agent file (newer versions): its type and description."""
     try:
-        data = json.loads(path.with_suffix(".meta.json").read_text(encoding="utf-8"))
+        data = json_value(path.with_suffix(".meta.json").read_bytes())
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
@@ -523,7 +585,7 @@ class _Converter:
         read = _READ_CALL.match(text)
         if read is not None:
             try:
-                tool_input = json.loads(read["input"])
+                tool_input = json_value(read["input"])
             except ValueError:
                 tool_input = {}
             path = tool_input.get("file_path") or tool_input.get("path") if isinstance(tool_input, dict) else None

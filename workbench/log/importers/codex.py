@@ -45,6 +45,7 @@ from workbench.log.importers.base import (
     read_json_lines,
     save_import,
 )
+from workbench.protocol.commands import PRIMARY
 from workbench.protocol.content import (
     ContentBlock,
     ImageBlock,
@@ -65,8 +66,8 @@ from workbench.protocol.events import (
     Usage,
     UserMessage,
 )
+from workbench.protocol.json_line import UnreadableLine, json_value
 
-PRIMARY = "primary"
 ITEM_TYPES = frozenset(
     {
         "message",
@@ -323,8 +324,8 @@ def _call_input(item: dict[str, Any]) -> dict[str, Any]:
     raw = item.get("arguments", item.get("input"))
     if isinstance(raw, str):
         try:
-            parsed = json.loads(raw)
-        except ValueError:
+            parsed = json_value(raw)
+        except UnreadableLine:
             return {"input": raw}  # custom tools (apply_patch) take free text
         return parsed if isinstance(parsed, dict) else {"input": parsed}
     return raw if isinstance(raw, dict) else {}
@@ -343,8 +344,8 @@ def _output(output: object) -> tuple[str, bool]:
         return _texts(content) or json.dumps(output, ensure_ascii=False), output.get("success") is False
     text = output if isinstance(output, str) else json.dumps(output, ensure_ascii=False)
     try:
-        parsed = json.loads(text)
-    except ValueError:
+        parsed = json_value(text)
+    except UnreadableLine:
         header = _EXIT_HEADER.search(text.split("\nOutput:", 1)[0])
         return text, header is not None and int(header["code"]) != 0
     if isinstance(parsed, dict) and isinstance(parsed.get("output"), str):

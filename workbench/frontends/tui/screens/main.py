@@ -34,6 +34,7 @@ from workbench.frontends.tui.widgets.prompt import PromptArea, PromptBox
 from workbench.frontends.tui.widgets.session_header import McpTally, SessionHeader
 from workbench.frontends.tui.widgets.transcript_blocks import ErrorNote
 from workbench.frontends.tui.worker_failures import ReportsFailedWorkers
+from workbench.frontends.tui.workspace_actions import WorkspaceActions
 from workbench.protocol.commands import (
     Answer,
     Approve,
@@ -85,15 +86,15 @@ PANES: tuple[tuple[type[Widget], type[Widget]], ...] = (
 MODES: tuple[PermissionMode, ...] = ("default", "acceptEdits", "plan", "bypass")
 BUSY_STATES = frozenset({"queued", "thinking", "tool", "awaiting_approval"})
 # actions that need the engine open (their keys show disabled until it is)
-ENGINE_ACTIONS = frozenset({"background", "delegate", "compact", "prime", "interrupt", "cancel_agent",
-                            "pause_resume", "hand_result", "cycle_mode", "mcp", "orchestrate", "reduce",
-                            "accept_delegation", "tasks"})  # fmt: skip
+# what needs the engine's state (the others, typed while the session opens, wait for it: see _when_open)
+ENGINE_ACTIONS = frozenset({"interrupt", "cancel_agent", "pause_resume", "hand_result", "cycle_mode", "mcp",
+                            "accept_delegation", "tasks", "show_diff", "commit_agent", "permissions"})  # fmt: skip
 # background agents that finish within this time of each other share one notification
 FINISHED_BATCH_S = 0.3
 DENSE_BELOW = 40  # terminal rows under which the budget pane keeps to the essentials
 
 
-class MainScreen(ReportsFailedWorkers, SpendActions):
+class MainScreen(WorkspaceActions, ReportsFailedWorkers, SpendActions):
     BINDINGS = bindings("main")
     AUTO_FOCUS = "#prompt"
 
@@ -107,6 +108,7 @@ class MainScreen(ReportsFailedWorkers, SpendActions):
         self._finished: list[AgentFinished] = []  # background agents whose end is yet to be announced
         self._asking: dict[str, Worker[None]] = {}  # request id → the prompt waiting for this person's answer
         self._agent_state = Throttle(self, self._show_agent_state)
+        self._until_open: list[Callable[[], object]] = []  # asked for while the session was opening, in order
 
     def _key(self, action: str) -> str:
         """The key that runs an action (the first, when it has several), with the user's overrides."""
@@ -157,6 +159,9 @@ class MainScreen(ReportsFailedWorkers, SpendActions):
         for asked in [*waiting, *pending.questions.values(), *pending.plans.values()]:
             self._ask_person(asked)  # asked before this screen was there (a resumed session, an attach)
         self._learn_primers()
+        opened, self._until_open = self._until_open, []
+        for action in opened:
+            action()
 
     @work(group="primers", exit_on_error=False)
     async def _learn_primers(self) -> None:
@@ -345,16 +350,18 @@ class MainScreen(ReportsFailedWorkers, SpendActions):
         text = message.text
         if text.startswith("/"):
             self.run_slash(text)
-        elif self._engine_or_explain(text):
-            self._send(text)
+        else:
+            self._when_open(lambda: self._send(text))
 
-    def _engine_or_explain(self, keep: str = "") -> bool:
+    def _when_open(self, action: Callable[[], object]) -> None:
+        """Carry ``action`` out now, or as soon as the session is open: what a person types and sends while
+        the app is still opening it is done then, in the order it was asked, never dropped."""
         if self.client is not None:
-            return True
-        self.notify("The session is still starting; try again in a moment.", severity="warning")
-        if keep:
-            self.query_one(PromptArea).load_text(keep)
-        return False
+            action()
+            return
+        self._until_open.append(action)
+        if len(self._until_open) == 1:
+            self.notify("The session is opening: what you sent goes as soon as it is open.", title="Opening")
 
     def _submit(self, command: Command, done: str = "", title: str = "", *, refused_title: str = "") -> None:
         """Submit a command in a worker: a refusal is told to the user, and so is ``done`` when accepted
@@ -431,19 +438,15 @@ class MainScreen(ReportsFailedWorkers, SpendActions):
 
     def action_background(self, task: str = "") -> None:
         task = self._prompt_or(task)
-        if self._engine_or_explain(task) and self._has_text(
-            task, "the task", self._key("background"), "/background <task>"
-        ):
-            self._spawn("background", task)
+        if self._has_text(task, "the task", self._key("background"), "/background <task>"):
+            self._when_open(lambda: self._spawn("background", task))
 
     def action_delegate(self, task: str = "") -> None:
         asked = parse_delegate(self._prompt_or(task))
         if asked.error:
             self.notify(asked.error, severity="warning")
-        elif self._engine_or_explain(asked.task) and self._has_text(
-            asked.task, "the task", self._key("delegate"), "/delegate [--agent NAME] <task>"
-        ):
-            self._spawn("delegated", asked.task, asked.agent_type)
+        elif self._has_text(asked.task, "the task", self._key("delegate"), "/delegate [--agent NAME] <task>"):
+            self._when_open(lambda: self._spawn("delegated", asked.task, asked.agent_type))
 
     def _has_text(self, text: str, what: str, key: str, slash: str) -> bool:
         if not text.strip():
@@ -456,17 +459,20 @@ class MainScreen(ReportsFailedWorkers, SpendActions):
 
     def action_orchestrate(self, goal: str = "") -> None:
         goal = self._prompt_or(goal)
-        if not self._engine_or_explain(goal):
-            return
         if not goal.strip():
             self.notify("Say the goal: /orchestrate <goal>.", severity="warning")
             return
+        self._when_open(lambda: self._orchestrate(goal))
+
+    def _orchestrate(self, goal: str) -> None:
         self.show_agent("primary")
         self._submit(Orchestrate(goal=goal))
 
     def action_reduce(self, agent_id: str = "") -> None:
-        target = agent_id or self.agent_id
-        if self._engine_or_explain() and self._known(target):
+        self._when_open(lambda: self._reduce(agent_id or self.agent_id))
+
+    def _reduce(self, target: str) -> None:
+        if self._known(target):
             title = "Reduced {agent}'s context"
             self._submit(Reduce(agent=target), "{message}", title, refused_title="Nothing to reduce")
 
@@ -481,15 +487,18 @@ class MainScreen(ReportsFailedWorkers, SpendActions):
         prompt.focus()
 
     def action_compact(self, instructions: str = "") -> None:
-        if self._engine_or_explain():
-            self.notify(f"Summarising {self.agent_id}'s older turns…", title="Compacting")
-            # the compaction, or the reason there was none, is logged and shows in the conversation
-            self._submit(Compact(agent=self.agent_id, instructions=instructions))
+        self._when_open(lambda: self._compact(instructions))
+
+    def _compact(self, instructions: str) -> None:
+        self.notify(f"Summarising {self.agent_id}'s older turns…", title="Compacting")
+        # the compaction, or the reason there was none, is logged and shows in the conversation
+        self._submit(Compact(agent=self.agent_id, instructions=instructions))
 
     def action_prime(self) -> None:
         """The primer picker, with the prompt's text as the primer's arguments."""
-        if self._engine_or_explain():
-            self._pick_primer(self.agent_id, self.query_one(PromptArea).take())
+        arguments = self.query_one(PromptArea).take()
+        agent_id = self.agent_id
+        self._when_open(lambda: self._pick_primer(agent_id, arguments))
 
     @work(group="prime", exit_on_error=False)
     async def _pick_primer(self, agent_id: str, arguments: str) -> None:
@@ -508,9 +517,9 @@ class MainScreen(ReportsFailedWorkers, SpendActions):
         self._submit(command, "{message}", f"Primer {choice.name} loaded")
 
     def prime(self, name: str, arguments: str, agent_id: str | None = None) -> None:
-        if self._engine_or_explain():
-            command = Prime(agent=agent_id or self.agent_id, primer=name, arguments=arguments)
-            self._submit(command, "{message}", f"Primer {name} loaded", refused_title=f"Primer {name} not loaded")
+        command = Prime(agent=agent_id or self.agent_id, primer=name, arguments=arguments)
+        refused = f"Primer {name} not loaded"
+        self._when_open(lambda: self._submit(command, "{message}", f"Primer {name} loaded", refused_title=refused))
 
     def action_remount(self, session: str = "") -> None:
         """The session browser; ``/remount ID`` continues that session at once."""

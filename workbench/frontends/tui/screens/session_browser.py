@@ -3,15 +3,16 @@
 The list comes from each session's ``meta.json`` only; the full-text search
 and the preview read logs in workers, so a store of a thousand sessions lists
 at once and stays responsive while a search runs. What the user chooses —
-continue a session (or one agent of it, or from one event of it), resume it,
-replay it — is the screen's result; the main screen carries it out.
+continue a session (or one agent of it, or from one event of it; with its
+files as they were then, or not), resume it, replay it — is the screen's
+result; the main screen carries it out.
 Renaming, deleting and importing happen here.
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -37,15 +38,20 @@ from workbench.engine.library import (
     rename,
     search,
 )
+from workbench.engine.workspaces.git import GitError, toplevel
+from workbench.engine.workspaces.rewind import FileCheck, check, files_at
 from workbench.frontends.tui.actions import bindings
 from workbench.frontends.tui.screens.confirm import ConfirmScreen
 from workbench.frontends.tui.screens.rename import RenameScreen
+from workbench.frontends.tui.screens.rewind_choice import RewindChoiceScreen
 from workbench.frontends.tui.session_filters import FilterError, session_filter
 from workbench.frontends.tui.session_states import state_of
 from workbench.frontends.tui.widgets.import_pane import ImportPane
 from workbench.frontends.tui.widgets.session_preview import SessionPreview
 from workbench.frontends.tui.widgets.session_table import ListedSession, SessionTable
 from workbench.frontends.tui.worker_failures import ReportsFailedWorkers
+from workbench.protocol.commands import RestoreInto
+from workbench.protocol.events import AgentSpawned, Event, SessionStarted
 
 SEARCH_DELAY_S = 0.25  # typing pauses this long before the search runs
 PREVIEW_DELAY_S = 0.05  # the cursor rests this long on a session before its log is read
@@ -63,6 +69,7 @@ class BrowserChoice:
     session_id: str
     agent: str | None = None
     up_to_seq: int | None = None
+    files: RestoreInto | None = None  # a remount with the agent's files as they were, put there
 
 
 class SessionBrowser(ReportsFailedWorkers, Screen[BrowserChoice | None]):
@@ -94,9 +101,11 @@ class SessionBrowser(ReportsFailedWorkers, Screen[BrowserChoice | None]):
             self.listed = listed
             self.contents = contents
 
-    def __init__(self, store: BundleStore, *, current: str | None, homes: list[Path]) -> None:
+    def __init__(self, store: BundleStore, *, current: str | None, homes: list[Path], cwd: Path | None = None) -> None:
+        """``cwd``: the folder the app works in (files of a session that ran there can come back)."""
         super().__init__()
         self.store = store
+        self.cwd = cwd
         self.current = current  # the session this app has open
         self.homes = homes
         self.entries: list[SessionEntry] = []
@@ -318,7 +327,7 @@ class SessionBrowser(ReportsFailedWorkers, Screen[BrowserChoice | None]):
             return
         preview = self.query_one(SessionPreview)
         agent = preview.agent if preview.session_id == listed.id else None
-        self.dismiss(BrowserChoice("remount", listed.id, agent=agent))
+        self._remount(BrowserChoice("remount", listed.id, agent=agent))
 
     @on(DataTable.RowSelected, "#sessions")
     def _session_selected(self, message: DataTable.RowSelected) -> None:
@@ -333,12 +342,51 @@ class SessionBrowser(ReportsFailedWorkers, Screen[BrowserChoice | None]):
             self.notify("Highlight an event of the preview to fork there.", severity="warning")
             return
         agent = preview.agent or event.agent or None
-        self.dismiss(BrowserChoice("remount", listed.id, agent=agent, up_to_seq=event.seq))
+        self._remount(BrowserChoice("remount", listed.id, agent=agent, up_to_seq=event.seq))
 
     @on(DataTable.RowSelected, "#preview-events")
     def _event_selected(self, message: DataTable.RowSelected) -> None:
         message.stop()
         self.action_fork_session()
+
+    @work(group="remount", exclusive=True, exit_on_error=False)
+    async def _remount(self, choice: BrowserChoice) -> None:
+        """Continue a session; when its agent changed files of this folder, the user chooses whether they come
+        back as they were too, and where."""
+        preview = self.query_one(SessionPreview)
+        if preview.session_id == choice.session_id:
+            events: list[Event] = preview.events
+        else:
+            events = (await self.store.read(choice.session_id)).events
+        ran_in = next((e.cwd for e in events if isinstance(e, SessionStarted)), "")
+        agent = choice.agent or next((e.agent for e in events if isinstance(e, AgentSpawned)), "primary")
+        seq = choice.up_to_seq or max((e.seq for e in events), default=1)
+        files = files_at(events, agent, seq)
+        if self.cwd is None or not files or Path(ran_in) != self.cwd:
+            self.dismiss(choice)
+            return
+        checks = await asyncio.to_thread(check, files, self.cwd)
+        in_git = await asyncio.to_thread(_in_git_repository, self.cwd)
+        where = f"{agent} of {choice.session_id} at seq {seq}"
+        how = await self.app.push_screen_wait(RewindChoiceScreen(where, checks, self.cwd, in_git))
+        if how is None or (how == "folder" and not await self._confirm_folder(checks)):
+            return
+        self.dismiss(replace(choice, files=None if how == "conversation" else how))
+
+    async def _confirm_folder(self, checks: list[FileCheck]) -> bool:
+        changing = [item.file.path for item in checks if item.status == "restore"]
+        kept = [item.file.path for item in checks if item.status in ("changed since", "unknown")]
+        question = Content.assemble(
+            "Write ", (f"{len(changing)} file(s)", "bold"), " into ", (str(self.cwd), "bold"),
+            " as they were then?\n\n",
+            (f"Left as they are: {', '.join(kept)}\n" if kept else "", "$warning"),
+            ("What the files hold now is replaced; a fresh worktree (w) would change nothing of yours.",
+             "$foreground-muted"),
+        )  # fmt: skip
+        confirmed: bool | None = await self.app.push_screen_wait(
+            ConfirmScreen("Put the files back in your folder", question)
+        )
+        return bool(confirmed)
 
     def action_resume_session(self) -> None:
         listed = self._session_or_say()
@@ -437,3 +485,11 @@ class SessionBrowser(ReportsFailedWorkers, Screen[BrowserChoice | None]):
         """The new session is listed, and highlighted when the list is shown again."""
         self._cursor_after_list = message.session_id
         self._list()
+
+
+def _in_git_repository(folder: Path) -> bool:
+    try:
+        toplevel(folder)
+    except GitError:
+        return False
+    return True

@@ -1,4 +1,4 @@
-"""Every agent of the session as a tree: state, name, budget gauge, elapsed time, tokens, cost.
+"""Every agent of the session as a tree: state, name, changes, budget gauge, elapsed time, tokens, cost.
 
 An agent's row shows what its own requests cost; a folded row, what its whole subtree
 cost (``Σ``); the detail line under the tree, both.
@@ -27,7 +27,7 @@ from textual.widgets.tree import NodeID, TreeNode
 
 from workbench.engine.views.roster import AgentRow
 from workbench.engine.views.spend import Spend, cost_text
-from workbench.frontends.tui.actions import bindings
+from workbench.frontends.tui.actions import BY_NAME, bindings, key_of
 from workbench.frontends.tui.agent_filters import StateFilter, matches
 from workbench.frontends.tui.agent_glyphs import glyph
 from workbench.frontends.tui.budget_bars import mini_gauge
@@ -42,7 +42,8 @@ from workbench.frontends.tui.progress_marks import (
 )
 from workbench.frontends.tui.stylesheet import css_beside
 from workbench.frontends.tui.throttle import Throttle
-from workbench.protocol.events import Usage
+from workbench.frontends.tui.workspace_marks import change_cell, change_counts, workspace_line
+from workbench.protocol.events import ClusterStatus, Usage, WorktreeSkipped
 from workbench.protocol.interaction import TodoItem
 
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ if TYPE_CHECKING:
     from workbench.engine.views.session_view import SessionView
 
 GAUGE_CELLS = 6
-COLUMN_DROP_ORDER = ("level", "tokens", "elapsed", "gauge", "cost", "share")
+COLUMN_DROP_ORDER = ("where", "level", "tokens", "elapsed", "changes", "gauge", "cost", "share")
 STATE_STYLES: dict[str, str] = {
     "thinking": "$primary",
     "tool": "$accent",
@@ -128,6 +129,8 @@ class AgentsPane(Vertical):
         self._stale: set[str] = set()  # agents whose row changed since the last redraw
         self._redraw = Throttle(self, self._redraw_now)
         self._detail_lines = 0
+        self._changes_shown = False  # the changes column appears once an agent has something to show there
+        self._warned = False  # that agents share the folder though they were to have worktrees
 
     @property
     def spend(self) -> Spend | None:
@@ -161,6 +164,11 @@ class AgentsPane(Vertical):
 
     @on(EventLogged)
     def _logged(self, message: EventLogged) -> None:
+        if isinstance(message.event, ClusterStatus):  # every cluster agent waits, or goes on
+            self._relabel_all()
+            self._update_detail()
+            self.border_subtitle = self._summary()
+            return
         row = self.rows.get(message.event.agent)
         if row is None:
             return
@@ -169,6 +177,13 @@ class AgentsPane(Vertical):
             while parent in self.rows:
                 self._stale.add(parent)
                 parent = self.rows[parent].parent
+        if isinstance(message.event, WorktreeSkipped) and not self._warned:  # once: each row shows it after
+            self._warned = True
+            reason = message.event.reason
+            self.notify(reason, title="No worktrees: agents share the folder", severity="warning", markup=False)
+        if self._changes_shown != (shown := self._any_changes()):
+            self._changes_shown = shown
+            self._relabel_all()
         if self.state_filter != "all" or (row.id not in self.nodes and row.parent and row.parent not in self.nodes):
             self._rebuild_soon()
         elif row.id not in self.nodes:
@@ -285,13 +300,20 @@ class AgentsPane(Vertical):
 
     # ---------------------------------------------------------------- drawing
 
+    def _any_changes(self) -> bool:
+        places = self.view.workspaces.rows.values() if self.view is not None else ()
+        return any(len(change_counts(place)) for place in places)
+
     def _summary(self) -> str:
         if self.state_filter != "all":
             kept = sum(1 for row in self.rows.values() if matches(row.state, self.state_filter))
             return f"{self.state_filter}: {kept} of {len(self.rows)} · a all"
         running = sum(1 for row in self.rows.values() if row.active)
         count = f"{len(self.rows)} agent{'s' if len(self.rows) != 1 else ''}"
-        return f"{count} · {running} busy" if running else count
+        summary = f"{count} · {running} busy" if running else count
+        if self.view is not None and self.view.placements.unreachable:
+            summary += " · cluster unreachable"
+        return summary
 
     def descendant_count(self, agent_id: str) -> int:
         """How many agents descend from this one."""
@@ -319,14 +341,20 @@ class AgentsPane(Vertical):
         columns: dict[str, Content] = {
             "gauge": gauge,
             "share": Content(f"{share:>4.0%}"),
+            "changes": change_cell(self.view.workspaces.get(row.id) if self.view is not None else None),
             "elapsed": Content.styled(f"{duration(row.elapsed_s(self.clock())):>5}", "$foreground-muted"),
             "tokens": Content.styled(f"{token_count(row.tokens):>5}", "$foreground-muted"),
         }
+        if not self._changes_shown:
+            del columns["changes"]
         if (cost := self._cost_column(row.id, subtree=bool(folded))) is not None:
             columns["cost"] = cost
         columns["level"] = Content.styled(f"L{row.level}", "$foreground-muted")
+        where = self._where(row)
+        if where:
+            columns["where"] = where
         # columns go when the pane is narrow (the share last); the name keeps at least 12 characters
-        drop = iter(COLUMN_DROP_ORDER)
+        drop = iter(name for name in COLUMN_DROP_ORDER if name in columns)
         while columns and 2 + 12 + sum(len(c) + 1 for c in columns.values()) > width:
             del columns[next(drop)]
         right = Content(" ").join(columns.values())
@@ -366,6 +394,16 @@ class AgentsPane(Vertical):
             parts.append((f" with {below} sub-agent{'s' if below != 1 else ''}", "$foreground-muted"))
         return Content.assemble(*parts)
 
+    def _where(self, row: AgentRow) -> Content | None:
+        """``@worker`` for a cluster agent (``@queue`` while its run waits), marked paused while the cluster is away."""
+        placements = self.view.placements if self.view is not None else None
+        if placements is None or not placements.remote(row.id):
+            return None
+        where = f"@{placements.worker(row.id) or 'queue'}"
+        if placements.unreachable and not row.ended:
+            return Content.styled(f"{where} {glyph('paused')}", "$warning")
+        return Content.styled(where, "$foreground-muted")
+
     def _relabel(self, agent_id: str) -> None:
         if node := self.nodes.get(agent_id):
             node.refresh()
@@ -403,12 +441,22 @@ class AgentsPane(Vertical):
         lines = [Content.styled(facts, "bold")]
         if (spent := self._cost_line(row.id)) is not None:
             lines.append(spent)
+        if self.view is not None and (run := self.view.placements.run_of(row.id)) is not None:
+            placements = self.view.placements
+            where = f"on worker {run.worker}" if run.worker else "waiting for a worker of the cluster"
+            if placements.unreachable and not row.ended:
+                where += f" · the cluster {placements.cluster_url} is unreachable: it waits where it is"
+            lines.append(Content.assemble(("where ", "$foreground-muted"), where))
         if row.task:
             lines.append(Content.assemble(("task ", "$foreground-muted"), clip(row.task, 200)))
         if row.last_action:
             lines.append(Content.assemble(("last ", "$foreground-muted"), clip(row.last_action, 200)))
         if self.view is not None and any(plan.agent == row.id for plan in self.view.pending.plans.values()):
             lines.append(Content.styled("plan waiting for your approval", "$warning bold"))
+        if self.view is not None:
+            keys = getattr(self.app, "config", None)
+            diff_key = key_of(BY_NAME["show_diff"], keys.keys if keys is not None else {}).split(",")[0]
+            lines.extend(workspace_line(self.view.workspaces.get(row.id), diff_key))
         checkpoints = self.view.checkpoints.of(row.id) if self.view is not None else []
         if checkpoints:
             lines.append(

@@ -35,6 +35,7 @@ from workbench.frontends.tui.widgets.transcript_blocks import (
 from workbench.protocol.content import ThinkingBlock as ThinkingContent
 from workbench.protocol.content import text_of
 from workbench.protocol.events import (
+    WORKSPACE_EVENT_TYPES,
     AgentFinished,
     AgentSpawned,
     AssistantMessage,
@@ -43,6 +44,7 @@ from workbench.protocol.events import (
     Delegated,
     Error,
     Event,
+    FilesChanged,
     PermissionDecision,
     Primed,
     PromptQueued,
@@ -60,8 +62,12 @@ if TYPE_CHECKING:
 MARKER_GLYPHS = {
     "spawned": "◆", "delegated": "↳", "child_result": "↩", "compaction": "⇣", "reduction": "⇣",
     "primed": "✚", "remounted": "⟲", "interrupted": "‖", "done": "■", "failed": "■", "cancelled": "■",
-    "checkpoint": "⚑", "queued": "⧗",
+    "checkpoint": "⚑", "queued": "⧗", "worktree_created": "⎇", "worktree_skipped": "⚠", "worktree_merged": "⇲",
+    "worktree_conflicted": "⚠", "worktree_discarded": "✕", "worktree_kept": "⎇", "worktree_committed": "●",
+    "files_restored": "⟲",
 }  # fmt: skip
+# where the agent works and what became of its changes: a line each (what each call changed is in the log pane)
+WORKSPACE_EVENTS = tuple(kind for kind in WORKSPACE_EVENT_TYPES if kind is not FilesChanged)
 
 
 def marker(text: str, variant: str) -> Marker:
@@ -272,7 +278,7 @@ class Conversation(VerticalScroll, can_focus=True):
             from workbench.frontends.tui.widgets.remounted_history import RemountedHistory  # with the first remount
 
             return [marker(describe(event), event.kind), RemountedHistory(event)]
-        if isinstance(event, (Compaction, Reduction, Primed, Delegated, ChildResult)):
+        if isinstance(event, (Compaction, Reduction, Primed, Delegated, ChildResult, *WORKSPACE_EVENTS)):
             return [marker(describe(event), event.kind)]
         return []
 
