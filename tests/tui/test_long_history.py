@@ -86,7 +86,8 @@ async def test_a_resumed_session_of_ten_thousand_events_shows_its_end_and_scroll
     async with app.run_test(size=(120, 40)) as pilot:
         conversation = app.query_one(Conversation)
         await until(pilot, lambda: "answer 250: a list of words" in replies(conversation), timeout=120)
-        assert loading[:2] == [True, False]  # the indicator showed while the tail was built, then went
+        # the indicator showed while the tail was built, then went
+        await until(pilot, lambda: loading[:2] == [True, False])
         assert not conversation.loading
         assert len(conversation.children) < 200  # the tail, not ten thousand events' blocks
         note = conversation.query_one(EarlierEvents)

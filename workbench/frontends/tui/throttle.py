@@ -5,7 +5,7 @@ a hundred rows changing thirty times a second, and each redraw can cost the scre
 that changed since it last ran, right after the messages already queued when the last run is
 older than the interval (a lone event shows at once), else when the interval is up. Nothing is
 dropped: what changed meanwhile is drawn by the next run. The interval is the config's
-``pane_redraw_s`` (0: once per burst of messages).
+``pane_redraw_s`` (0, or an app with no config: once per burst of messages).
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable
 
 from textual.message_pump import MessagePump
+
+from workbench.engine.config import Config
 
 
 class Throttle:
@@ -27,7 +29,8 @@ class Throttle:
         if self._scheduled:
             return
         self._scheduled = True
-        interval_s: float = self.owner.app.config.pane_redraw_s  # type: ignore[attr-defined]
+        config = getattr(self.owner.app, "config", None)  # a pane in an app with no config: once per burst
+        interval_s = config.pane_redraw_s if isinstance(config, Config) else 0.0
         wait = self._last + interval_s - time.monotonic()
         if wait <= 0:
             self.owner.call_later(self._run)
