@@ -25,7 +25,6 @@ from workbench.frontends.tui.messages import (
 from workbench.frontends.tui.notices import Notice, finished_notice, proposal_notice
 from workbench.frontends.tui.slash import parse, parse_delegate
 from workbench.frontends.tui.spend_actions import SpendActions
-from workbench.frontends.tui.throttle import Throttle
 from workbench.frontends.tui.widgets.agents_pane import AgentsPane, AgentTree
 from workbench.frontends.tui.widgets.budget_pane import BudgetPane
 from workbench.frontends.tui.widgets.conversation import Conversation
@@ -107,7 +106,7 @@ class MainScreen(WorkspaceActions, ReportsFailedWorkers, SpendActions):
         self.bridge: BusBridge | None = None
         self._finished: list[AgentFinished] = []  # background agents whose end is yet to be announced
         self._asking: dict[str, Worker[None]] = {}  # request id → the prompt waiting for this person's answer
-        self._agent_state = Throttle(self, self._show_agent_state)
+        self._history_seq = 0  # the last event logged before this screen followed the session
         self._until_open: list[Callable[[], object]] = []  # asked for while the session was opening, in order
 
     def _key(self, action: str) -> str:
@@ -153,7 +152,10 @@ class MainScreen(WorkspaceActions, ReportsFailedWorkers, SpendActions):
         # the conversation is shown the agent's events first: the same events posted one by one by
         # attach() are then old to it (a long session would otherwise be built block by block)
         self._present(self.agent_id)
+        # the statuses attach() posts from the log are the past: the footer is set for the present once
+        self._history_seq = client.events[-1].seq if client.events else 0
         self.bridge.attach()
+        self.refresh_bindings()
         pending = client.view.pending
         waiting: list[ApprovalRequested | QuestionAsked | PlanProposed] = [*pending.approvals.values()]
         for asked in [*waiting, *pending.questions.values(), *pending.plans.values()]:
@@ -188,8 +190,9 @@ class MainScreen(WorkspaceActions, ReportsFailedWorkers, SpendActions):
     @on(EventLogged)
     def _logged(self, message: EventLogged) -> None:
         event = message.event
-        if isinstance(event, Status) and event.agent == self.agent_id:
-            self._agent_state.due()  # the footer recomposes for new bindings: not for every status of a burst
+        if isinstance(event, Status) and event.agent == self.agent_id and event.seq > self._history_seq:
+            self._update_prompt_title()
+            self.refresh_bindings()
         elif isinstance(event, AgentFinished) and self._mode(event.agent) == "background":
             self._finished.append(event)
             if len(self._finished) == 1:
@@ -211,10 +214,6 @@ class MainScreen(WorkspaceActions, ReportsFailedWorkers, SpendActions):
                 self._notify(proposal_notice(budget, self._key("accept_delegation")))
         elif isinstance(event, DelegationDecided):
             self._show_proposal()
-
-    def _show_agent_state(self) -> None:
-        self._update_prompt_title()
-        self.refresh_bindings()
 
     def _announce_finished(self) -> None:
         batch, self._finished = self._finished, []
