@@ -6,6 +6,9 @@ Prints JSON lines (see ../shared/BENCHMARKS.md). ``--quick`` runs a small versio
   the new session with its ``remounted`` event, read that back and render it as
   ``workbench bundles show`` does; rendering the source's whole transcript is
   timed apart. Each run is a fresh subprocess, so its peak RSS is its own.
+- to_screen: a 1k / 10k / 100k-event session resumed in the TUI, in a real pty: from
+  starting ``workbench --resume ID`` to the session's last reply on screen
+  (``--to-screen N …``: these cases alone).
 - list / search: 1,000 sessions (``meta.json`` only for the list; a rare and a
   common word for the search).
 """
@@ -30,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_bundle import conversation  # noqa: E402
+from pty_app import PtyApp, app_argv, sandbox  # noqa: E402
 
 from workbench.engine.context.fold import fold  # noqa: E402
 from workbench.engine.remount import plan_remount  # noqa: E402
@@ -40,14 +44,22 @@ from workbench.log.meta import SessionMeta  # noqa: E402
 from workbench.log.search import search  # noqa: E402
 from workbench.log.session import Session  # noqa: E402
 from workbench.log.transcript import transcript  # noqa: E402
-from workbench.protocol.events import AgentSpawned, Event, SessionStarted, ToolResult, encode_event  # noqa: E402
+from workbench.protocol.content import text_of  # noqa: E402
+from workbench.protocol.events import (  # noqa: E402
+    AgentSpawned,
+    AssistantMessage,
+    Event,
+    SessionStarted,
+    ToolResult,
+    encode_event,
+)
 
 RARE_EVERY = 100  # one session in a hundred mentions the rare word
 
 
-def session_events(n: int, extra: str = "") -> list[Event]:
+def session_events(n: int, extra: str = "", cwd: str = "") -> list[Event]:
     head: list[Event] = [
-        SessionStarted(model="claude-sonnet-4-6"),
+        SessionStarted(model="claude-sonnet-4-6", cwd=cwd),
         AgentSpawned(name="primary", system="You are a bench."),
     ]
     events = [e.model_copy(update={"agent": "primary"}) for e in head] + conversation(n - 2)
@@ -136,16 +148,64 @@ async def timed_search(root: Path, query: str) -> tuple[float, int]:
     return time.perf_counter() - start, len(found)
 
 
+def last_reply(events: list[Event]) -> str:
+    """The start of the session's last reply: what the user waits to see."""
+    replies = [e for e in events if isinstance(e, AssistantMessage) and text_of(e.content).strip()]
+    return text_of(replies[-1].content).strip()[:30]
+
+
+def to_screen_case(n: int, runs: int) -> dict[str, object]:
+    """In a real pty: ``workbench --resume <id>`` started, to the session's last reply on screen
+    (the app's start-up included: about 1 s on this machine, see bench_startup)."""
+    times = []
+    for run in range(runs + 1):  # the first run warms the bytecode cache, uncounted
+        with sandbox() as box:
+            events = session_events(n, cwd=str(box.workspace))
+            reply = last_reply(events)
+            asyncio.run(write_session(BundleStore(box.bundles), "20260101T000000Z-big0", events))
+            app = PtyApp(app_argv() + ["--resume", "20260101T000000Z-big0"], env=box.env(), cwd=box.workspace,
+                         cols=160, rows=48)  # fmt: skip
+            began = app.start()
+            try:
+                app.wait_for(
+                    lambda screen, reply=reply: any(reply in line for line in screen.display), 300, 0.005, what=reply
+                )
+                shown = time.monotonic()
+            finally:
+                app.quit(timeout=30)
+        if run:
+            times.append(shown - began)
+            print(f"to_screen {n} run {run}: {times[-1]:.3f}s", file=sys.stderr)
+    return {
+        "bench": "remount",
+        "case": "to_screen",
+        "events": n,
+        "to_screen_s": round(statistics.median(times), 3),
+        "max_s": round(max(times), 3),
+        "runs": runs,
+        "pty": True,
+        "from": "start of `workbench --resume ID`",
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--remount-case", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--to-screen", type=int, nargs="*", metavar="EVENTS", help="only the to_screen cases (default 1k 10k 100k)"
+    )
+    parser.add_argument("--runs", type=int, help="runs per case (default 5, --quick 3)")
     args = parser.parse_args()
     if args.remount_case:
         print(json.dumps(remount_case(args.remount_case)))
         return
+    runs = args.runs or (3 if args.quick else 5)
+    for n in args.to_screen or ([1_000, 10_000] if args.quick else [1_000, 10_000, 100_000]):
+        print(json.dumps(to_screen_case(n, runs)), flush=True)
+    if args.to_screen is not None:
+        return
 
-    runs = 3 if args.quick else 5
     sizes = [10_000] if args.quick else [10_000, 100_000]
     sessions = 200 if args.quick else 1_000
     with tempfile.TemporaryDirectory() as tmp:

@@ -14,6 +14,9 @@ does not freeze the screen meanwhile either is ``key_latency_max_ms``: the slowe
 of the keys typed (25 a second) from the first key shown until the engine is open
 (median over runs).
 
+``bare_textual_s``: the same figure for a bare Textual app (bare_textual_app.py: header,
+label, input, footer), its runs taken between the app's; ``bare_ratio`` = median_s / that.
+
 Each run is a fresh process with an empty bundle store and config. A first,
 uncounted run fills the bytecode cache, as any installed app has one.
 Prints JSON lines (see ../shared/BENCHMARKS.md); ``--quick`` runs fewer times.
@@ -53,6 +56,7 @@ KEY_EVERY_S = 0.005
 LETTERS = string.ascii_lowercase[:-1] + string.ascii_uppercase + string.digits  # each once, no "z"
 LETTER_EVERY_S = 0.04
 TIMEOUT_S = 20.0
+BARE_APP = Path(__file__).resolve().parent / "bare_textual_app.py"
 
 
 def one_run(api: bool) -> dict[str, float]:
@@ -110,6 +114,33 @@ def one_run(api: bool) -> dict[str, float]:
         }
 
 
+def bare_run() -> float:
+    """Seconds from spawn to the first key shown in a bare Textual app's input (bare_textual_app.py)."""
+    with sandbox() as box:
+        app = PtyApp([sys.executable, str(BARE_APP)], env=box.env(), cwd=box.workspace)
+        start = app.start()
+        chunks = app.recording.chunks
+        seen = 0
+        try:
+            while not any(KEY in data for _, data in chunks[seen:]):
+                seen = max(0, len(chunks) - 1)
+                if time.monotonic() - start > TIMEOUT_S:
+                    raise TimeoutError(f"no key echoed within {TIMEOUT_S}s:\n{app.text()}")
+                app.write(KEY)
+                time.sleep(KEY_EVERY_S)
+            time.sleep(0.2)
+        finally:
+            app.quit()
+        (shown,) = first_shown(app.recording, app.cols, app.rows, [(start, _typed)])
+        if shown is None:
+            raise RuntimeError("the key never showed in the bare app's input")
+        return shown - start
+
+
+def _typed(screen: pyte.Screen) -> bool:
+    return any(KEY.decode() in line for line in screen.display)
+
+
 def _shows(text: str) -> Callable[[pyte.Screen], bool]:
     return lambda screen: text in (prompt_text(screen, every_line=True) or "")
 
@@ -129,11 +160,13 @@ def main() -> None:
     runs = args.runs or (3 if args.quick else 7)
 
     one_run(api=False)  # fills the bytecode cache; not counted
+    bare_run()
     for case, api in (("first_screen", False), ("first_screen_api", True)):
-        results = []
-        for run in range(runs):
+        results, bare = [], []
+        for run in range(runs):  # the bare app's runs between the app's, so both see the same machine
             results.append(one_run(api))
-            print(f"{case} run {run}: {results[-1]['seconds']:.3f}s", file=sys.stderr)
+            bare.append(bare_run())
+            print(f"{case} run {run}: {results[-1]['seconds']:.3f}s, bare Textual {bare[-1]:.3f}s", file=sys.stderr)
         seconds = [r["seconds"] for r in results]
         print(
             json.dumps(
@@ -148,6 +181,8 @@ def main() -> None:
                     "first_output_median_s": round(median([r["first_output_s"] for r in results]), 3),
                     "engine_ready_median_s": round(median([r["engine_ready_s"] for r in results]), 3),
                     "key_latency_max_ms": round(median([r["key_latency_max_ms"] for r in results]), 1),
+                    "bare_textual_s": round(median(bare), 3),
+                    "bare_ratio": round(median(seconds) / median(bare), 2),
                 }
             )
         )

@@ -19,7 +19,12 @@ agent finished: ``lag_p50_ms`` / ``lag_p99_ms`` (the app's lag probe),
 the share of the time the loop was busy: a percentile of wake-ups flatters a loop so
 busy it wakes the probe seldom),
 ``key_latency_p99_ms`` (key written → shown in the prompt), ``events_per_s`` (the
-agents' events logged in the window / its length), ``rss_mb`` (the app's peak RSS),
+agents' events logged in the window / its length), ``all_done_s`` (the window's length:
+every agent streaming to every agent finished) against ``ideal_s`` (one agent's task at
+the API's pace, the same however many run: ``done_ratio`` = the two's ratio),
+``cpu_s`` (CPU seconds of the app's process tree, its brain host included, from the
+last agent typed in to the last finished) and ``cpu_ms_per_token`` (that / the tokens
+streamed, N · turns · words), ``rss_mb`` (the app's peak RSS),
 ``rss_per_agent_mb`` ((peak − RSS before spawning) / N), ``peak_running`` (most agents
 between spawn and end at once, from the log).
 
@@ -96,6 +101,11 @@ def expected_per_agent(turns: int) -> Counter[str]:
             "agent_finished": 1,
         }
     )
+
+
+def ideal_s(turns: int, words: int) -> float:
+    """How long one agent's task takes at the API's pace, however many run in parallel."""
+    return turns * words / TOKENS_PER_S
 
 
 def config_toml(agents: int, daemon: bool = False) -> str:
@@ -219,25 +229,29 @@ def run_case(
         for i in range(agents):
             type_command(app, f"/background job {i:03d}", f"job {i:03d}")
         spawned = time.monotonic()
+        cpu_spawned = app.cpu_s()
         opened = api.gate_opened_at(timeout=60)
         print(f"  {agents} agents: spawned in {spawned - began:.1f}s", file=sys.stderr)
         attach_s = (
             attach_time(box, {k: v for k, v in env.items() if k != "WORKBENCH_LAG_PROBE"}, agents) if daemon else None
         )
         timer = KeyTimer(app)
-        deadline = opened + 60 + 3 * turns * words / TOKENS_PER_S
+        deadline = opened + 240 + 3 * turns * words / TOKENS_PER_S
 
         def all_done() -> bool:
             nonlocal rss_peak
             rss_peak = max(rss_peak, app.rss_mb())
+            if finished_count(box) >= agents:
+                return True
             if time.monotonic() > deadline:
                 raise TimeoutError(f"only {finished_count(box)} of {agents} agents finished")
-            return finished_count(box) >= agents
+            return False
 
         timer.type_until(all_done)
         ended = time.monotonic()
         rss_peak = max(rss_peak, app.rss_mb())
         cpu_s = app.cpu_s()
+        run_cpu_s = cpu_s - cpu_spawned
         daemon_cpu_s = tree_cpu_s(daemon.pid) if daemon is not None else 0.0
         time.sleep(1.5)  # the last keys typed show before the app is asked to quit
     finally:
@@ -288,6 +302,11 @@ def run_case(
         "spawn_lag_p99_ms": round(percentile(spawn_lags, 99), 1),
         "run_s": round(ended - opened, 2),
         "app_cpu_s": round(cpu_s, 1),
+        "all_done_s": round(ended - opened, 2),
+        "ideal_s": round(ideal_s(turns, words), 2),
+        "done_ratio": round((ended - opened) / ideal_s(turns, words), 2),
+        "cpu_s": round(run_cpu_s, 2),
+        "cpu_ms_per_token": round(1000 * run_cpu_s / (agents * turns * words), 3),
         "daemon": daemon is not None,
         "daemon_cpu_s": round(daemon_cpu_s, 1),
         "attach_s": round(attach_s, 3) if attach_s is not None else None,
@@ -326,7 +345,8 @@ def main() -> None:
     for agents in cases:
         result = one_case(agents, turns, words, args)
         print(
-            f"swarm {agents}: lag p99 {result['lag_p99_ms']} ms, key p99 {result['key_latency_p99_ms']} ms, "
+            f"swarm {agents}: all done {result['all_done_s']} s (ideal {result['ideal_s']}), "
+            f"{result['cpu_ms_per_token']} CPU-ms/token, lag p99 {result['lag_p99_ms']} ms, key p99 {result['key_latency_p99_ms']} ms, "
             f"{result['rss_per_agent_mb']} MB/agent, events {result['events_logged']}/{result['events_expected']}",
             file=sys.stderr,
         )

@@ -599,19 +599,26 @@ def _paced_server_class() -> type:
         gate = 0
         arrived = 0
         opened: float | None = None
+        first_replies: set[int] = set()
 
-        def _events(self, reply, body):  # type: ignore[no-untyped-def]
+        def _next_response(self, body):  # type: ignore[no-untyped-def]
+            response = super()._next_response(body)
+            if type(self).gate and not any(m.get("role") == "assistant" for m in body.get("messages", [])):
+                self.first_replies.add(id(response))  # an agent's first request: held at the gate
+            return response
+
+        def _events(self, reply, message, blocks):  # type: ignore[no-untyped-def]
             cls = type(self)
-            held = False
-            if cls.gate and not any(m.get("role") == "assistant" for m in body.get("messages", [])):
-                held = True
+            held = id(reply) in self.first_replies
+            self.first_replies.discard(id(reply))
+            if held:
                 cls.arrived += 1
                 if cls.arrived >= cls.gate and cls.opened is None:
                     cls.opened = time.monotonic()
                     print(f"gate opened at {cls.opened}", flush=True)
             start = None
             n = 0
-            for name, data, delay in super()._events(reply, body):
+            for name, data, delay in super()._events(reply, message, blocks):
                 if delay:
                     now = time.monotonic()
                     start = now if start is None else start

@@ -141,6 +141,31 @@ def test_each_agent_its_subtree_and_the_fleet_cost_what_their_requests_did() -> 
     assert "  primary: $3.00 own, $19.00 with its sub-agents (1 requests)" in report
 
 
+def test_tokens_already_priced_are_not_priced_again_and_new_usage_moves_every_figure(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The panes ask for every agent's cost many times a second while agents stream: only the
+    agent with new usage is priced again, and its ancestors' and the fleet's figures follow."""
+    priced: list[int] = []
+    real_cost = ModelPrice.cost
+    monkeypatch.setattr(
+        ModelPrice, "cost", lambda self, tokens: priced.append(tokens.requests) or real_cost(self, tokens)
+    )
+    spend = fleet_spend(tree_events(), PriceTable())
+    assert spend.subtree("primary").usd == pytest.approx(19)
+    first = len(priced)
+    for _ in range(20):
+        spend.fleet(), spend.subtree("primary"), spend.own("agent-2")
+    assert len(priced) == first  # nothing new: nothing priced again
+    spend.apply(usage("agent-2", model="", input_tokens=MILLION))  # agent-1's child, on the haiku
+    assert spend.subtree("primary").usd == pytest.approx(20)
+    assert spend.subtree("agent-1").usd == pytest.approx(17)
+    assert spend.fleet().usd == pytest.approx(20)
+    assert len(priced) == first + 1  # agent-2's tokens alone, once
+    spend.own("agent-2").add(spend.own("primary"))  # a caller changing a figure it got changes nothing kept
+    assert spend.own("agent-2").usd == pytest.approx(2)
+
+
 # -- aliases ----------------------------------------------------------------------------------
 
 

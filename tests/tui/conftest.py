@@ -69,7 +69,7 @@ def workspace(workspace_held: None) -> Path:
 def config(tmp_path: Path) -> Config:
     # the workspace is no git repository: agents share it, as they are told to here (a worktree agent would
     # share it too, with a warning on screen); test_worktrees.py makes it one and works with worktrees
-    return Config(bundles=tmp_path / "bundles", scripted_delay_s=0, isolation="shared")
+    return Config(bundles=tmp_path / "bundles", scripted_delay_s=0, isolation="shared", pane_redraw_s=0)
 
 
 AppFactory = Callable[..., WorkbenchApp]

@@ -201,6 +201,9 @@ class Config(_Section):
     bell: bool = True
     # pace of the offline brain's streaming, so the tour reads like a live reply
     scripted_delay_s: float = Field(default=0.015, ge=0)
+    # the panes that show many agents (agents, log, session figures) redraw at most this often; the
+    # focused conversation streams as it comes
+    pane_redraw_s: float = Field(default=0.2, ge=0)
     thinking: ThinkingSettings = Field(default_factory=ThinkingSettings)
     models: dict[str, ModelSettings] = Field(default_factory=dict)  # [models."claude-opus-4-1".thinking]
     mcp: McpSettings = Field(default_factory=McpSettings)
@@ -300,7 +303,18 @@ def _explain(path: Path, exc: ValidationError) -> ConfigError:
 # what a project's config.toml may set in restricted mode: nothing that runs code, widens access or says
 # where requests (and your key) go
 RESTRICTED_KEYS = frozenset(
-    {"theme", "keys", "thresholds", "limits", "fsync", "window", "bell", "auto_delegate", "scripted_delay_s"}
+    {
+        "theme",
+        "keys",
+        "thresholds",
+        "limits",
+        "fsync",
+        "window",
+        "bell",
+        "auto_delegate",
+        "scripted_delay_s",
+        "pane_redraw_s",
+    }
 )
 # what a project may only ever narrow, trusted or not
 NARROWING_RULES = ("ask", "deny")

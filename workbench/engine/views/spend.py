@@ -98,25 +98,36 @@ class Cost(BaseModel):
 
 
 class Spend:
-    """Per agent and per model token totals, priced on demand."""
+    """Per agent and per model token totals, priced on demand. A price once worked out is kept until
+    more usage comes for it: the panes ask for every agent's cost many times a second while a
+    hundred agents stream, and pricing tokens already priced would be most of their work."""
 
     def __init__(self, prices: PriceTable) -> None:
         self.prices = prices
         self.parents: dict[str, str | None] = {}
         self.models: dict[str, str] = {}  # each agent's model, for usage that does not name one
         self.totals: dict[str, dict[str, TokenTotals]] = {}  # agent → model → tokens
+        self._children: dict[str, list[str]] = {}
+        self._own: dict[str, Cost] = {}
+        self._subtree: dict[str, Cost] = {}
+        self._fleet: Cost | None = None
 
     def apply(self, event: Event) -> bool:
         """Fold one event in; True when a cost changed."""
         match event:
             case AgentSpawned():
+                if event.parent and event.agent not in (siblings := self._children.setdefault(event.parent, [])):
+                    siblings.append(event.agent)
                 self.parents[event.agent] = event.parent
+                self._forget(event.parent)
                 self.models[event.agent] = event.model
             case Usage():
                 if not event.agent:
                     return False
                 model = event.model or self.models.get(event.agent, "")
                 self.totals.setdefault(event.agent, {}).setdefault(model, TokenTotals()).add(event)
+                self._own.pop(event.agent, None)
+                self._forget(event.agent)
             case (
                 SessionStarted()
                 | UserMessage()
@@ -168,26 +179,39 @@ class Spend:
                 assert_never(event)
         return True
 
+    def _forget(self, agent: str | None) -> None:
+        """The agent's subtree cost changed: so did its ancestors' and the fleet's."""
+        self._fleet = None
+        while agent is not None and self._subtree.pop(agent, None) is not None:
+            agent = self.parents.get(agent)
+
     def own(self, agent: str) -> Cost:
         """What the agent's own requests cost."""
-        return self.cost_of(self.totals.get(agent, {}))
+        cost = self._own.get(agent)
+        if cost is None:
+            cost = self._own[agent] = self.cost_of(self.totals.get(agent, {}))
+        return cost.model_copy(deep=True)
 
     def subtree(self, agent: str) -> Cost:
         """What the agent and every agent it started (and they started) cost."""
-        cost = self.own(agent)
-        for child in self.children(agent):
-            cost.add(self.subtree(child))
-        return cost
+        cost = self._subtree.get(agent)
+        if cost is None:
+            cost = self.own(agent)
+            for child in self.children(agent):
+                cost.add(self.subtree(child))
+            self._subtree[agent] = cost
+        return cost.model_copy(deep=True)
 
     def fleet(self) -> Cost:
         """The whole session."""
-        cost = Cost()
-        for agent in self.totals:
-            cost.add(self.own(agent))
-        return cost
+        if self._fleet is None:
+            self._fleet = Cost()
+            for agent in self.totals:
+                self._fleet.add(self.own(agent))
+        return self._fleet.model_copy(deep=True)
 
     def children(self, agent: str) -> list[str]:
-        return [child for child, parent in self.parents.items() if parent == agent]
+        return list(self._children.get(agent, ()))
 
     def cost_of(self, by_model: dict[str, TokenTotals]) -> Cost:
         cost = Cost()

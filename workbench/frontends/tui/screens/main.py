@@ -109,6 +109,7 @@ class MainScreen(WorkspaceActions, ShellActions, ReportsFailedWorkers, SpendActi
         self.bridge: BusBridge | None = None
         self._finished: list[AgentFinished] = []  # background agents whose end is yet to be announced
         self._asking: dict[str, Worker[None]] = {}  # request id → the prompt waiting for this person's answer
+        self._history_seq = 0  # the last event logged before this screen followed the session
         self._until_open: list[Callable[[], object]] = []  # asked for while the session was opening, in order
 
     def _key(self, action: str) -> str:
@@ -151,8 +152,13 @@ class MainScreen(WorkspaceActions, ShellActions, ReportsFailedWorkers, SpendActi
         self.query_one(BudgetPane).follow_session(client.view.stats.snapshot, client.view.kept_out)
         self.query_one(AgentsPane).follow(client.view)
         self.bridge = BusBridge([*panes, self], client, watching=lambda agent: agent == self.agent_id)
-        self.bridge.attach()
+        # the conversation is shown the agent's events first: the same events posted one by one by
+        # attach() are then old to it (a long session would otherwise be built block by block)
         self._present(self.agent_id)
+        # the statuses attach() posts from the log are the past: the footer is set for the present once
+        self._history_seq = client.events[-1].seq if client.events else 0
+        self.bridge.attach()
+        self.refresh_bindings()
         pending = client.view.pending
         waiting: list[ApprovalRequested | QuestionAsked | PlanProposed] = [*pending.approvals.values()]
         for asked in [*waiting, *pending.questions.values(), *pending.plans.values()]:
@@ -187,7 +193,7 @@ class MainScreen(WorkspaceActions, ShellActions, ReportsFailedWorkers, SpendActi
     @on(EventLogged)
     def _logged(self, message: EventLogged) -> None:
         event = message.event
-        if isinstance(event, Status) and event.agent == self.agent_id:
+        if isinstance(event, Status) and event.agent == self.agent_id and event.seq > self._history_seq:
             self._update_prompt_title()
             self.refresh_bindings()
         elif isinstance(event, AgentFinished) and self._mode(event.agent) == "background":

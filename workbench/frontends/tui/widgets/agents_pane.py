@@ -44,6 +44,7 @@ from workbench.frontends.tui.progress_marks import (
     todo_tally,
 )
 from workbench.frontends.tui.stylesheet import css_beside
+from workbench.frontends.tui.throttle import Throttle
 from workbench.frontends.tui.widgets.shell_summary import shells_line
 from workbench.frontends.tui.workspace_marks import CHANGES_CELLS, change_cell, change_counts, workspace_line
 from workbench.protocol.events import ClusterStatus, Usage, WorktreeSkipped
@@ -154,6 +155,9 @@ class AgentsPane(Vertical):
         self.folded: set[str] = set()  # agents whose subtree the user folded
         self._todo_nodes: dict[str, list[TreeNode[str]]] = {}
         self._rebuild_pending = False
+        self._stale: set[str] = set()  # agents whose row changed since the last redraw
+        self._redraw = Throttle(self, self._redraw_now)
+        self._detail_lines = 0
         self._changes_shown = False  # the changes column appears once an agent has something to show there
         self._warned = False  # that agents share the folder though they were to have worktrees
         self._priced_at = (-1, False)  # (the view's last seq, whether any request had a price by then)
@@ -202,7 +206,7 @@ class AgentsPane(Vertical):
         if isinstance(message.event, Usage):  # the subtree costs of its ancestors moved too
             parent = row.parent
             while parent in self.rows:
-                self._relabel(parent)
+                self._stale.add(parent)
                 parent = self.rows[parent].parent
         if isinstance(message.event, WorktreeSkipped) and not self._warned:  # once: each row shows it after
             self._warned = True
@@ -217,15 +221,23 @@ class AgentsPane(Vertical):
             self._add_node(row)
         else:
             self._sync_todos(row)
-            self._relabel(row.id)
-        self._update_detail()
-        self.border_subtitle = self._summary()
+            self._stale.add(row.id)
+        self._redraw.due()
 
     @on(BudgetChanged)
     def _budget(self, message: BudgetChanged) -> None:
         budget = message.budget
         self.budgets[budget.agent] = budget
-        self._relabel(budget.agent)
+        self._stale.add(budget.agent)
+        self._redraw.due()
+
+    def _redraw_now(self) -> None:
+        """What the events since the last redraw changed: their agents' rows, the detail, the summary."""
+        stale, self._stale = self._stale, set()
+        for agent_id in stale:
+            self._relabel(agent_id)
+        self._update_detail()
+        self.border_subtitle = self._summary()
 
     # ---------------------------------------------------------------- the tree
 
@@ -493,6 +505,7 @@ class AgentsPane(Vertical):
         detail = self.query_one("#agent-detail", Static)
         if row is None:
             detail.update(Content.styled("starting…", "$foreground-muted"))
+            self._detail_lines = 1
             return
         facts = f"{row.state.replace('_', ' ')} · {row.mode} · level {row.level}"
         lines = [Content.styled(agent_name(row.id, row), "bold"), Content(facts), self._tokens_line(row)]
@@ -537,7 +550,9 @@ class AgentsPane(Vertical):
                     todo_line(now) if now else "",
                 )
             )
-        detail.update(Content("\n").join(lines))
+        # the detail's height follows its lines (they do not wrap): only a change in their number needs a layout
+        detail.update(Content("\n").join(lines), layout=len(lines) != self._detail_lines)
+        self._detail_lines = len(lines)
 
     def _tokens_line(self, row: AgentRow) -> Content:
         """``ctx now 3,873 · spent 7,640 tokens in all``: the context it holds now and what all its requests

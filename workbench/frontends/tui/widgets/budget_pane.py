@@ -36,10 +36,11 @@ class BudgetPane(Vertical):
         self.clock = clock
         self.accept_key = accept_key
         self.kept_out: KeptOut | None = None
+        self._strip = SessionStrip(clock)
 
     def compose(self) -> ComposeResult:
         yield ContextBudget(self.accept_key)
-        yield SessionStrip(self.clock)
+        yield self._strip
 
     def on_mount(self) -> None:
         self.border_title = "Context"
@@ -47,8 +48,8 @@ class BudgetPane(Vertical):
     def follow_session(self, stats: Stats, kept_out: KeptOut) -> None:
         """The engine is open: the session's figures and the tokens delegation kept out can be shown."""
         self.kept_out = kept_out
-        self.query_one(SessionStrip).stats = stats
-        self.query_one(SessionStrip).changed()
+        self._strip.stats = stats
+        self._strip.changed()
 
     def watch_agent_id(self, agent_id: str) -> None:
         self.border_title = f"Context · {agent_id}"
@@ -92,4 +93,4 @@ class BudgetPane(Vertical):
                 timeout=15,
                 markup=False,
             )
-        self.query_one(SessionStrip).changed()
+        self._strip.changed()

@@ -18,12 +18,20 @@ from workbench.engine.presentation import describe, with_images
 from workbench.engine.priming.checkpoints import announced, checkpoints_of
 from workbench.engine.views.todos import TODO_TOOL, todo_list
 from workbench.frontends.tui.actions import shown_key
+from workbench.frontends.tui.history_window import CHUNK_EVENTS, TAIL_EVENTS, chunk_start
 from workbench.frontends.tui.humanize import clip
 from workbench.frontends.tui.messages import EventLogged, ReplyStreamed, ThinkingStreamed, ToolCallStarted
 from workbench.frontends.tui.stylesheet import css_beside
 from workbench.frontends.tui.widgets.todo_checklist import TodoChecklist
 from workbench.frontends.tui.widgets.tool_block import ToolBlock
-from workbench.frontends.tui.widgets.transcript_blocks import ErrorNote, Marker, ThinkingBlock, UserTurn, Welcome
+from workbench.frontends.tui.widgets.transcript_blocks import (
+    EarlierEvents,
+    ErrorNote,
+    Marker,
+    ThinkingBlock,
+    UserTurn,
+    Welcome,
+)
 from workbench.frontends.tui.widgets.web_search_block import Sources, WebSearchBlock
 from workbench.protocol.content import ThinkingBlock as ThinkingContent
 from workbench.protocol.content import citations_of, text_of, web_searches
@@ -119,6 +127,10 @@ class Conversation(VerticalScroll, can_focus=True):
         self._reply: AssistantReply | None = None
         self._thinking: ThinkingBlock | None = None
         self._tools: dict[str, ToolBlock] = {}
+        self._welcome: Welcome | None = None
+        self._earlier: list[Event] = []  # the shown agent's events no block is built for yet
+        self._earlier_note: EarlierEvents | None = None
+        self._building = False
         self._reset_agent()
 
     def _reset_agent(self) -> None:
@@ -141,17 +153,86 @@ class Conversation(VerticalScroll, can_focus=True):
         self._reply = None
         self._thinking = None
         self._tools = {}
+        self._welcome = None
+        self._earlier_note = None
+        self.workers.cancel_group(self, "history")
+        self._building = False
         self._reset_agent()
         await self.remove_children()
-        blocks = [block for event in message.events for block in self._blocks_for(event)]
+        start = chunk_start(message.events, len(message.events), TAIL_EVENTS)
+        self._earlier = message.events[:start]
+        self.loading = bool(self._earlier)  # a long history: its tail is being built
+        self._follow_earlier(self._earlier)
+        blocks = [block for event in message.events[start:] for block in self._blocks_for(event)]
+        if self._earlier:
+            self._earlier_note = EarlierEvents(len(self._earlier))
+            blocks.insert(0, self._earlier_note)
         self._last_seq = message.events[-1].seq if message.events else 0
         if message.partial:
             self._reply = new_reply(message.partial)
             blocks.append(self._reply)
         if not blocks and message.agent_id == "primary":
-            blocks.append(Welcome(welcome(self.app.config.keys)))  # type: ignore[attr-defined]
+            self._welcome = Welcome(welcome(self.app.config.keys))  # type: ignore[attr-defined]
+            blocks.append(self._welcome)
         await self.mount_all(blocks)
         self.anchor()
+        self.loading = False
+        self.call_after_refresh(self._fill)
+
+    # ---------------------------------------------------------------- earlier history, built on demand
+
+    def _follow_earlier(self, events: list[Event]) -> None:
+        """What the blocks after ``events`` are built with: the agent's mode and latest checkpoints."""
+        self._mode, self._checkpoints = "", []
+        for event in events:
+            if isinstance(event, AgentSpawned):
+                self._mode = event.mode
+            elif isinstance(event, Primed) and (names := checkpoints_of(event.text)):
+                self._checkpoints = names
+
+    def _fill(self) -> None:
+        """Too little is built to scroll: the user could never reach the top, so build more now."""
+        if self._earlier and self.max_scroll_y == 0:
+            self.show_earlier()
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if new_value <= 0 < old_value and self._earlier:  # the user scrolled up to the top
+            self.show_earlier()
+
+    @on(EarlierEvents.Wanted)
+    def show_earlier(self) -> None:
+        """Build the chunk of events before the first built (once at a time)."""
+        if not self._building:
+            self._building = True
+            self.run_worker(self._build_earlier(), group="history", exit_on_error=False)
+
+    async def _build_earlier(self) -> None:
+        note = self._earlier_note
+        assert note is not None
+        note.building()
+        start = chunk_start(self._earlier, len(self._earlier), CHUNK_EVENTS)
+        chunk, self._earlier = self._earlier[start:], self._earlier[:start]
+        # the chunk's blocks are built on their own: the live blocks' state is kept aside meanwhile
+        live = (self._tools, self._todo_calls, self._checklist, self._mode, self._checkpoints)
+        self._tools, self._todo_calls, self._checklist = {}, {}, None
+        self._follow_earlier(self._earlier)
+        blocks = [block for event in chunk for block in self._blocks_for(event)]
+        self._tools, self._todo_calls, self._checklist, self._mode, self._checkpoints = live
+        height = self.virtual_size.height
+        await self.mount_all(blocks, after=note)
+        if self._earlier:
+            note.count(len(self._earlier))
+        else:
+            await note.remove()
+            self._earlier_note = None
+        self.call_after_refresh(self._built_earlier, height)
+
+    def _built_earlier(self, height: int) -> None:
+        """The new blocks are above what the user looks at: it stays in place."""
+        self.scroll_to(y=self.scroll_y + self.virtual_size.height - height, animate=False, immediate=True)
+        self._building = False
+        self._fill()
 
     def _blocks_for(self, event: Event) -> list[Widget]:
         """The new blocks an event adds; events about a tool call update its block instead."""
@@ -249,8 +330,9 @@ class Conversation(VerticalScroll, can_focus=True):
     async def _add(self, *blocks: Widget) -> None:
         if not blocks:
             return
-        for welcome in self.query(Welcome):
-            await welcome.remove()
+        if self._welcome is not None:  # a reference, not a query: this runs for every block the agent adds
+            await self._welcome.remove()
+            self._welcome = None
         await self.mount_all(blocks)
 
     def _shows(self, agent: str) -> bool:

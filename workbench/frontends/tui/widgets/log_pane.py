@@ -14,6 +14,7 @@ from workbench.frontends.tui.humanize import clip, time_of_day
 from workbench.frontends.tui.log_filter import LogFilter
 from workbench.frontends.tui.messages import EventLogged
 from workbench.frontends.tui.stylesheet import css_beside
+from workbench.frontends.tui.throttle import Throttle
 from workbench.protocol.events import Event
 
 FILTER_HINT = "filter: agent-1 tool · kind:error"
@@ -57,10 +58,12 @@ class LogPane(Vertical):
         self.filter = LogFilter()
         self._summary_width = 0
         self._unshown: list[Event] = []  # logged, matching, not in the table yet
+        self._shower = Throttle(self, self._show_unshown)
+        self._table = LogTable()
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder=FILTER_HINT, compact=True, id="log-filter")
-        yield LogTable()
+        yield self._table
 
     def on_mount(self) -> None:
         self.border_title = "Bundle log"
@@ -68,7 +71,7 @@ class LogPane(Vertical):
 
     @property
     def table(self) -> LogTable:
-        return self.query_one(LogTable)
+        return self._table
 
     def matches(self, event: Event) -> bool:
         return self.filter.matches(event.agent, event.kind)
@@ -81,12 +84,9 @@ class LogPane(Vertical):
         self.events.append(event)
         self.by_seq[event.seq] = event
         if self.matches(event):
-            if not self._unshown:
-                # after the messages already queued: a burst of events lands in the table at once
-                self.call_later(self._show_unshown)
             self._unshown.append(event)
-        else:
-            self._count()
+        # a burst of events lands in the table at once, a few times a second at most
+        self._shower.due()
 
     @on(Input.Changed, "#log-filter")
     def _filter_changed(self, message: Input.Changed) -> None:
@@ -123,8 +123,9 @@ class LogPane(Vertical):
 
     def _show_unshown(self) -> None:
         events, self._unshown = self._unshown, []
-        if not events:
-            return  # a rebuild showed them
+        if not events:  # none matched the filter, or a rebuild showed them
+            self._count()
+            return
         table = self.table
         following = table.row_count == 0 or table.cursor_row >= table.row_count - 1
         if table.row_count + len(events) > 2 * TAIL_ROWS:

@@ -1,6 +1,6 @@
 """Session-wide figures under the budget: agents by state, tokens in and out, tokens per second now, the fleet's cost.
 
-Refreshed when events arrive (once per burst) and every second, from the
+Refreshed when events arrive (once per burst, a few times a second at most) and every second, from the
 engine's running totals at the injected clock's time.
 """
 
@@ -17,6 +17,7 @@ from workbench.engine.views.spend import Cost, cost_text, money
 from workbench.frontends.tui.agent_glyphs import STATE_GLYPHS
 from workbench.frontends.tui.humanize import token_count
 from workbench.frontends.tui.stylesheet import css_beside
+from workbench.frontends.tui.throttle import Throttle
 
 Stats = Callable[[datetime], StatsSnapshot]
 Count = tuple[str, str, str]  # (field, glyph, style)
@@ -77,24 +78,25 @@ class SessionStrip(Static):
         super().__init__(id=id)
         self.clock = clock
         self.stats: Stats | None = None
-        self._pending = False
+        self._changes = Throttle(self, self.refresh_figures)
+        self._lines = 0
 
     def on_mount(self) -> None:
         self.border_title = "session"
         self.set_interval(1.0, self.refresh_figures)
 
     def changed(self) -> None:
-        """Events arrived: refresh once they have all been handled."""
-        if not self._pending:
-            self._pending = True
-            self.call_later(self.refresh_figures)
+        """Events arrived: refresh once for a burst of them, a few times a second at most."""
+        self._changes.due()
 
     def refresh_figures(self) -> None:
-        self._pending = False
         if self.stats is None:
             return
         width = self.content_region.width or 30
-        self.update(Content("\n").join(strip_lines(self.stats(self.clock()), width)))
+        lines = strip_lines(self.stats(self.clock()), width)
+        # the strip's height follows its lines (they do not wrap): only a change in their number needs a layout
+        self.update(Content("\n").join(lines), layout=len(lines) != self._lines)
+        self._lines = len(lines)
 
     def on_resize(self) -> None:
         self.refresh_figures()

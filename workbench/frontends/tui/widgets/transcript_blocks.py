@@ -6,6 +6,7 @@ They are styled by conversation.tcss, as they only appear in a conversation.
 from __future__ import annotations
 
 from textual.content import Content
+from textual.message import Message
 from textual.widgets import Collapsible, Static
 
 
@@ -54,3 +55,24 @@ class ErrorNote(Static):
 
 class Welcome(Static):
     """What an empty conversation shows: how to start."""
+
+
+class EarlierEvents(Static):
+    """At the top of a long conversation: how many earlier events are not built yet; scrolling up
+    to it (or clicking it) builds the next of them."""
+
+    def __init__(self, events: int) -> None:
+        super().__init__()
+        self.count(events)
+
+    def count(self, events: int) -> None:
+        self.update(Content.styled(f"▲ {events:,} earlier events · scroll up to show them", "$foreground-muted"))
+
+    def building(self) -> None:
+        self.update(Content.styled("▲ building earlier turns…", "$accent"))
+
+    class Wanted(Message):
+        """The user asks for the earlier events."""
+
+    def on_click(self) -> None:
+        self.post_message(self.Wanted())
