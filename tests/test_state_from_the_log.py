@@ -20,6 +20,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.engine_driver import next_event
 from workbench.brains.scripted import ScriptedBrain
 from workbench.engine.config import Config, LimitsConfig
 from workbench.engine.context.tokens import default_counter
@@ -39,6 +40,7 @@ from workbench.protocol.commands import (
     SetMode,
     Spawn,
 )
+from workbench.protocol.events import ApprovalDecided, ApprovalRequested
 
 PROMPTS = ["read README.md", "read app.py", "run `ls`", "list python files", "search for kite", "what can you do?"]
 AGENTS = ["primary", "agent-1", "agent-2"]
@@ -157,3 +159,23 @@ async def drive(steps: list[Command]) -> None:
 @given(st.lists(commands, min_size=1, max_size=8))
 def test_the_state_rebuilt_from_the_bundle_equals_the_live_engine(steps: list[Command]) -> None:
     asyncio.run(drive(steps))
+
+
+async def test_a_rule_that_now_decides_a_waiting_call_answers_it_as_a_resume_would() -> None:
+    ws = workspace()
+    config = Config(bundles=ws.parent / "bundles", fsync="never")
+    engine = await Engine.open(config, ws, ScriptedBrain())
+    asked = next_event(engine, lambda e: isinstance(e, ApprovalRequested))
+    await engine.submit(Spawn(mode="background", task="run ls"))
+    request = await asyncio.wait_for(asked, 60)
+    await engine.submit(AddRule(rule_list="deny", rule="Bash(ls:*)"))
+    assert engine.view.pending.approvals == {}
+    (decided,) = [e for e in engine.events if isinstance(e, ApprovalDecided)]
+    assert (decided.request_id, decided.choice) == (request.request_id, "deny")  # type: ignore[attr-defined]
+    await engine.wait_all()
+    await engine.close("stop")
+    resumed = await Engine.resume(config, ws, ScriptedBrain(), engine.session.id)
+    try:
+        assert resumed.view.pending.approvals == {}
+    finally:
+        await resumed.close("stop")

@@ -70,6 +70,7 @@ from workbench.protocol.events import (
     SpendCap,
     Usage,
 )
+from workbench.protocol.interaction import ApprovalChoice
 from workbench.protocol.placement import Placement
 
 if TYPE_CHECKING:
@@ -364,6 +365,7 @@ async def compact_context(
 async def set_mode(engine: Engine, command: SetMode) -> Outcome:
     if command.mode != engine.view.policy.mode:
         await engine.session.append(ModeChanged(mode=command.mode))
+        await decide_what_the_policy_now_decides(engine)
     return Outcome(message=f"Permission mode: {command.mode}")
 
 
@@ -373,7 +375,28 @@ async def add_rule(engine: Engine, command: AddRule) -> Outcome:
     except PermissionRuleError as exc:
         return Outcome.refused(str(exc))
     await engine.session.append(RuleAdded(rule_list=command.rule_list, rule=rule.text, source="command"))
+    await decide_what_the_policy_now_decides(engine)
     return Outcome(message=f"{command.rule_list}: {rule.text}")
+
+
+async def decide_what_the_policy_now_decides(engine: Engine) -> None:
+    """A rule or a mode that now allows or denies a call still waiting for a person's answer answers it,
+    as the policy would on a resume: the live session and the one resumed from its log stay the same."""
+    from workbench.tools.registry import InvalidToolCall
+
+    for asked in list(engine.view.pending.approvals.values()):
+        agent, tool = engine.agent(asked.agent), engine.services.tools.get(asked.tool)
+        if agent is None or tool is None:
+            continue
+        try:
+            params = engine.services.tools.validate(asked.tool, asked.input)
+        except InvalidToolCall:
+            continue
+        decision = agent.policy.decide(tool, params)
+        if decision.verdict != "ask":
+            choice: ApprovalChoice = "allow_once" if decision.verdict == "allow" else "deny"
+            answer = Approve(request_id=asked.request_id, choice=choice, reason=decision.reason)
+            await engine.requests.decide(answer, asked.agent)
 
 
 async def approve(engine: Engine, command: Approve) -> Outcome:
