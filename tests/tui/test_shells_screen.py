@@ -118,7 +118,8 @@ def test_snapshot_of_the_shells_screen(snap_compare, make_app, tmp_path: Path) -
         # the bundle log behind the modal follows its last event after a refresh: wait until it has
         log = pilot.app.main_screen.query_one(LogTable)
         events = len(engine_of(pilot.app).events)
-        await until(pilot, lambda: log.row_count == events and 0 < log.max_scroll_y <= log.scroll_y)
+        await until(pilot, lambda: log.row_count == events and log.scroll_y >= log.max_scroll_y)
         await pilot.pause()
 
-    assert snap_compare(shell_app(make_app, tmp_path), terminal_size=WIDE, run_before=run_before)
+    # tall enough for the whole log behind the modal: a scrollbar's thumb is drawn a frame late now and then
+    assert snap_compare(shell_app(make_app, tmp_path), terminal_size=(160, 64), run_before=run_before)
