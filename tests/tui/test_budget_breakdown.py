@@ -166,6 +166,9 @@ def test_snapshot_the_gauge_with_both_thresholds_and_the_savings(snap_compare, m
     assert snap_compare(make_app(window=SMALL_WINDOW), terminal_size=WIDE, run_before=run_before)
 
 
+@pytest.mark.flaky(
+    reruns=2
+)  # under load the log behind it is drawn a frame late now and then: same picture, other style classes
 def test_snapshot_the_delegation_proposal(snap_compare, make_app) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
         await engine_ready(pilot)
