@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -117,8 +116,6 @@ async def run_session(workspace: Path, store: BundleStore, actions: list[str]) -
     return bench.session.id
 
 
-# now and then a delegated child's result reaches the primary after `settled()` and the resumed one answers it
-@pytest.mark.flaky(reruns=2)
 @given(st.lists(st.sampled_from(ACTIONS), min_size=1, max_size=6))
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_a_resumed_session_shows_the_figures_the_live_one_did(tmp_path: Path, actions: list[str]) -> None:

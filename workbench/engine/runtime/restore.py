@@ -11,8 +11,10 @@ from workbench.protocol.events import (
     AgentFinished,
     AgentSpawned,
     AssistantMessage,
+    Compaction,
     Event,
     Primed,
+    Reduction,
     Status,
     ToolResult,
     UserMessage,
@@ -52,11 +54,12 @@ def restore_agents(events: list[Event], services: AgentServices, roster: Roster)
 
 
 def _primed_last(events: list[Event]) -> bool:
-    """Whether a primer (the memory files, say) is the last thing the agent was given: it waits for a prompt
-    to go with it, as it did live, rather than answering the primer on its own."""
-    given = (UserMessage, ToolResult, AssistantMessage, Primed)
+    """Whether a primer (the memory files, say), or the facts ledger a reduction or compaction put in, is the
+    last thing the agent was given: it waits for a prompt to go with it, as it did live, rather than
+    answering it on its own."""
+    given = (UserMessage, ToolResult, AssistantMessage, Primed, Reduction, Compaction)
     last = next((e for e in reversed(events) if isinstance(e, given)), None)
-    return isinstance(last, Primed)
+    return isinstance(last, (Primed, Reduction, Compaction))
 
 
 def _unanswered_calls(events: list[Event]) -> list[ToolUseBlock]:
