@@ -66,10 +66,13 @@ def workspace(workspace_held: None) -> Path:
 
 
 @pytest.fixture
-def config(tmp_path: Path) -> Config:
+def config(workspace: Path) -> Config:
     # the workspace is no git repository: agents share it, as they are told to here (a worktree agent would
     # share it too, with a warning on screen); test_worktrees.py makes it one and works with worktrees
-    return Config(bundles=tmp_path / "bundles", scripted_delay_s=0, isolation="shared", pane_redraw_s=0)
+    # the store at a fixed path too: worktrees live in it, and their path is in the agents' system prompt
+    bundles = workspace.parent / "bundles"
+    shutil.rmtree(bundles, ignore_errors=True)
+    return Config(bundles=bundles, scripted_delay_s=0, isolation="shared", pane_redraw_s=0)
 
 
 AppFactory = Callable[..., WorkbenchApp]
